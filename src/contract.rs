@@ -1,0 +1,360 @@
+//! Wire types of the Face Match API contract (`../shared/spec/face-match-api.txt`):
+//! the match request, both response shapes, and the error body with its codes.
+//! Field names follow the contract exactly; only serde lives here, no rules.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v2/public/facex/match` body as it arrives; fields are checked by
+/// [`crate::verify::MatchParams::from_request`] so that every problem gets a 4001 with details.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchRequest {
+    /// Media id (or, on the command line, path) of the selfie.
+    pub src: Option<String>,
+    /// Media id of the document front.
+    pub target_front: Option<String>,
+    /// Media id of the document back, if any.
+    pub target_back: Option<String>,
+    /// `UIDAI`, `DL`, `PAN`, `VOTER`, `PASSPORT` or `GOV`.
+    #[serde(rename = "type")]
+    pub doc_type: Option<String>,
+    /// Match threshold, a number from 1 to 100 (kept raw to report `"abc"` clearly).
+    pub threshold: Option<serde_json::Value>,
+}
+
+/// The outcome names of the contract's `status` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MatchStatus {
+    /// A face in a document side reached the threshold.
+    FaceMatched,
+    /// Processed, but no side reached the threshold (or a picture had no usable face).
+    FaceNotMatched,
+    /// A picture is not a JPEG or PNG, or cannot be decoded.
+    InvalidFileFormat,
+}
+
+/// A face box and its confidence as the contract reports it: ratios of the
+/// picture's width/height, confidence in percent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoxReport {
+    /// Box height / picture height.
+    pub height: f64,
+    /// Box width / picture width.
+    pub width: f64,
+    /// Left edge / picture width.
+    pub left: f64,
+    /// Top edge / picture height.
+    pub top: f64,
+    /// Detector confidence, percent.
+    pub confidence: f64,
+}
+
+/// The HTTP 200 answer to a match request that was processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchResponse {
+    /// True when the front or the back matched at the threshold.
+    pub valid: bool,
+    /// Outcome.
+    pub status: MatchStatus,
+    /// Why it did not match (null when it matched).
+    pub message: Option<String>,
+    /// A usable face was found in the selfie.
+    pub src_valid: bool,
+    /// A usable face was found in the document front.
+    pub target_front_valid: bool,
+    /// A usable face was found in the document back.
+    pub target_back_valid: bool,
+    /// Selfie box height ratio.
+    pub src_height: Option<f64>,
+    /// Selfie box width ratio.
+    pub src_width: Option<f64>,
+    /// Selfie box left ratio.
+    pub src_left: Option<f64>,
+    /// Selfie box top ratio.
+    pub src_top: Option<f64>,
+    /// Selfie face confidence, percent.
+    pub src_confidence: Option<f64>,
+    /// Front box height ratio.
+    pub target_front_height: Option<f64>,
+    /// Front box width ratio.
+    pub target_front_width: Option<f64>,
+    /// Front box left ratio.
+    pub target_front_left: Option<f64>,
+    /// Front box top ratio.
+    pub target_front_top: Option<f64>,
+    /// Front face confidence, percent.
+    pub target_front_confidence: Option<f64>,
+    /// Front match percent; populated only when it reached the threshold (contract).
+    pub target_front_match: Option<f64>,
+    /// Back box height ratio.
+    pub target_back_height: Option<f64>,
+    /// Back box width ratio.
+    pub target_back_width: Option<f64>,
+    /// Back box left ratio.
+    pub target_back_left: Option<f64>,
+    /// Back box top ratio.
+    pub target_back_top: Option<f64>,
+    /// Back face confidence, percent.
+    pub target_back_confidence: Option<f64>,
+    /// Back match percent; populated only when it reached the threshold (contract).
+    pub target_back_match: Option<f64>,
+}
+
+impl MatchResponse {
+    /// A response with the verdict and validity flags set and every box field null.
+    pub fn empty(valid: bool, status: MatchStatus, message: Option<String>) -> MatchResponse {
+        MatchResponse {
+            valid,
+            status,
+            message,
+            src_valid: false,
+            target_front_valid: false,
+            target_back_valid: false,
+            src_height: None,
+            src_width: None,
+            src_left: None,
+            src_top: None,
+            src_confidence: None,
+            target_front_height: None,
+            target_front_width: None,
+            target_front_left: None,
+            target_front_top: None,
+            target_front_confidence: None,
+            target_front_match: None,
+            target_back_height: None,
+            target_back_width: None,
+            target_back_left: None,
+            target_back_top: None,
+            target_back_confidence: None,
+            target_back_match: None,
+        }
+    }
+
+    /// Fills the selfie's box fields.
+    pub fn set_src_box(&mut self, b: BoxReport) {
+        self.src_height = Some(b.height);
+        self.src_width = Some(b.width);
+        self.src_left = Some(b.left);
+        self.src_top = Some(b.top);
+        self.src_confidence = Some(b.confidence);
+    }
+
+    /// Fills the document front's box fields.
+    pub fn set_front_box(&mut self, b: BoxReport) {
+        self.target_front_height = Some(b.height);
+        self.target_front_width = Some(b.width);
+        self.target_front_left = Some(b.left);
+        self.target_front_top = Some(b.top);
+        self.target_front_confidence = Some(b.confidence);
+    }
+
+    /// Fills the document back's box fields.
+    pub fn set_back_box(&mut self, b: BoxReport) {
+        self.target_back_height = Some(b.height);
+        self.target_back_width = Some(b.width);
+        self.target_back_left = Some(b.left);
+        self.target_back_top = Some(b.top);
+        self.target_back_confidence = Some(b.confidence);
+    }
+}
+
+/// The contract's short answer when a picture is not a usable JPEG/PNG:
+/// `{"valid": false, "srcValid": ..., "status": "INVALID_FILE_FORMAT", "message": ...}`.
+/// The target flags are added (our extension) when the bad file was a document side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidFileResponse {
+    /// Always false.
+    pub valid: bool,
+    /// False when the selfie is the bad file.
+    pub src_valid: bool,
+    /// Present and false when the document front is the bad file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_front_valid: Option<bool>,
+    /// Present and false when the document back is the bad file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_back_valid: Option<bool>,
+    /// Always `INVALID_FILE_FORMAT`.
+    pub status: MatchStatus,
+    /// `Image incompatible file type` or a decoding problem.
+    pub message: String,
+}
+
+/// Any HTTP 200 answer to a match request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MatchAnswer {
+    /// The request was processed: matched or not.
+    Processed(Box<MatchResponse>),
+    /// A picture was not a usable JPEG/PNG.
+    InvalidFile(InvalidFileResponse),
+}
+
+/// The contract's error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// 400 / 4001: malformed data or missing required parameter values.
+    Malformed,
+    /// 400 / 4005: the contract's "low credits" code, which the media upload
+    /// also uses for a file over the size limit.
+    OverLimit,
+    /// 400 / 4007: incompatible file type (media upload).
+    IncompatibleFileType,
+    /// 401 / 4016: invalid client authorization.
+    InvalidAuthorization,
+    /// 403 / 4031: unauthorized access.
+    Unauthorized,
+    /// 429 / 4291: account rate limit.
+    AccountRateLimit,
+    /// 429 / 4292: API rate limit.
+    ApiRateLimit,
+    /// 429 / 4293: account daily limit.
+    AccountDailyLimit,
+    /// 429 / 4294: API daily limit.
+    ApiDailyLimit,
+    /// 500 / 5001: request could not be processed.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The numeric code of the error body.
+    pub fn code(self) -> u32 {
+        match self {
+            ErrorCode::Malformed => 4001,
+            ErrorCode::OverLimit => 4005,
+            ErrorCode::IncompatibleFileType => 4007,
+            ErrorCode::InvalidAuthorization => 4016,
+            ErrorCode::Unauthorized => 4031,
+            ErrorCode::AccountRateLimit => 4291,
+            ErrorCode::ApiRateLimit => 4292,
+            ErrorCode::AccountDailyLimit => 4293,
+            ErrorCode::ApiDailyLimit => 4294,
+            ErrorCode::Internal => 5001,
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn http_status(self) -> u16 {
+        match self.code() / 10 {
+            400 => 400,
+            401 => 401,
+            403 => 403,
+            429 => 429,
+            _ => 500,
+        }
+    }
+
+    /// The contract's fixed message for the code.
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::Malformed => "Malformed data or missing required parameter values",
+            ErrorCode::OverLimit => "Image size over the limit",
+            ErrorCode::IncompatibleFileType => "Image incompatible file type",
+            ErrorCode::InvalidAuthorization => "Invalid client authorization",
+            ErrorCode::Unauthorized => "Unauthorized access",
+            ErrorCode::AccountRateLimit => "Maximum account rate limit exceeded",
+            ErrorCode::ApiRateLimit => "Maximum API rate limit exceeded",
+            ErrorCode::AccountDailyLimit => "Maximum account daily limit exceeded",
+            ErrorCode::ApiDailyLimit => "Maximum API daily limit exceeded",
+            ErrorCode::Internal => "Request could not be processed",
+        }
+    }
+}
+
+/// The contract's error body: `{"code": 4001, "message": "...", "details": "..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Numeric error code.
+    pub code: u32,
+    /// The contract's message for the code.
+    pub message: String,
+    /// What exactly was wrong, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub details: Option<String>,
+}
+
+impl ErrorBody {
+    /// The body for `code` with an explanation.
+    pub fn new(code: ErrorCode, details: impl Into<String>) -> ErrorBody {
+        ErrorBody { code: code.code(), message: code.message().to_string(), details: Some(details.into()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_keys_are_the_contracts() {
+        let mut r = MatchResponse::empty(true, MatchStatus::FaceMatched, None);
+        r.set_front_box(BoxReport { height: 0.5, width: 0.25, left: 0.1, top: 0.2, confidence: 99.0 });
+        let v = serde_json::to_value(&r).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        for key in [
+            "valid",
+            "status",
+            "message",
+            "srcValid",
+            "targetFrontValid",
+            "targetBackValid",
+            "srcHeight",
+            "srcWidth",
+            "srcLeft",
+            "srcTop",
+            "srcConfidence",
+            "targetFrontHeight",
+            "targetFrontWidth",
+            "targetFrontLeft",
+            "targetFrontTop",
+            "targetFrontConfidence",
+            "targetFrontMatch",
+            "targetBackHeight",
+            "targetBackWidth",
+            "targetBackLeft",
+            "targetBackTop",
+            "targetBackConfidence",
+            "targetBackMatch",
+        ] {
+            assert!(keys.contains(&key), "missing {key}");
+        }
+        assert_eq!(keys.len(), 23);
+        assert_eq!(v["status"], "FACE_MATCHED");
+        assert_eq!(v["targetFrontWidth"], 0.25);
+        assert!(v["targetBackMatch"].is_null());
+    }
+
+    #[test]
+    fn invalid_file_answer_has_the_short_shape() {
+        let r = InvalidFileResponse {
+            valid: false,
+            src_valid: false,
+            target_front_valid: None,
+            target_back_valid: None,
+            status: MatchStatus::InvalidFileFormat,
+            message: "Image incompatible file type".into(),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"valid": false, "srcValid": false, "status": "INVALID_FILE_FORMAT",
+                "message": "Image incompatible file type"})
+        );
+    }
+
+    #[test]
+    fn error_codes_map_to_http_statuses() {
+        let check = |code: ErrorCode, n: u32, status: u16| {
+            assert_eq!((code.code(), code.http_status()), (n, status), "{code:?}");
+        };
+        check(ErrorCode::Malformed, 4001, 400);
+        check(ErrorCode::OverLimit, 4005, 400);
+        check(ErrorCode::IncompatibleFileType, 4007, 400);
+        check(ErrorCode::InvalidAuthorization, 4016, 401);
+        check(ErrorCode::Unauthorized, 4031, 403);
+        check(ErrorCode::ApiRateLimit, 4292, 429);
+        check(ErrorCode::ApiDailyLimit, 4294, 429);
+        check(ErrorCode::Internal, 5001, 500);
+    }
+}

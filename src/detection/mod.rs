@@ -1,0 +1,145 @@
+//! Face detection: the [`Detector`] capability, and the rules that turn its raw
+//! boxes into the one face a verification is about.
+//!
+//! Rules (documented in README "How faces are chosen"):
+//! - the detector runs at the input size the picture's [`Role`] asks for
+//!   (320 for selfies, 640 for document pages, where a printed face may be only
+//!   60-120 px wide);
+//! - boxes under [`MIN_SCORE`] are dropped and overlapping boxes merged by NMS;
+//! - when nothing is found, the picture is tried once more inside a wide border:
+//!   tight crops whose face fills the whole frame are otherwise missed;
+//! - the largest face is the subject; the others are kept for the caller to
+//!   report (a passport's small "ghost" copy of the photo, bystanders in a selfie).
+
+pub mod nms;
+pub mod yunet;
+
+use image::{Rgb, RgbImage};
+
+use crate::domain::{Face, FaceBox, Role};
+use crate::inference::InferenceError;
+
+/// Lowest detector score accepted as a face (a 0.71 false positive was seen below it).
+pub const MIN_SCORE: f32 = 0.8;
+/// IoU above which two boxes are the same face.
+pub const NMS_IOU: f32 = 0.3;
+
+/// The square input sizes the detector models exist for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputSize {
+    /// 320×320: fast, for pictures where the face is large.
+    S320,
+    /// 640×640: for document pages with small printed faces.
+    S640,
+}
+
+impl InputSize {
+    /// Side length in pixels.
+    pub fn side(self) -> u32 {
+        match self {
+            InputSize::S320 => 320,
+            InputSize::S640 => 640,
+        }
+    }
+}
+
+/// Finds faces in an RGB image. Implemented by [`crate::inference::TfliteDetector`].
+pub trait Detector {
+    /// All faces scoring at least [`MIN_SCORE`], after NMS, in image pixels.
+    ///
+    /// # Errors
+    /// When the model cannot be run.
+    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, InferenceError>;
+}
+
+/// The detector input size for a picture's role.
+pub fn input_size_for(role: Role) -> InputSize {
+    match role {
+        Role::Selfie => InputSize::S320,
+        Role::Document(_) => InputSize::S640,
+    }
+}
+
+/// Every face in the image, largest first, using the padding retry described in the module doc.
+///
+/// # Errors
+/// When the model cannot be run.
+pub fn find_faces(detector: &mut dyn Detector, image: &RgbImage, role: Role) -> Result<Vec<Face>, InferenceError> {
+    let size = input_size_for(role);
+    let mut faces = detector.detect(image, size)?;
+    if faces.is_empty() {
+        let border = image.width().max(image.height()) / 2;
+        let padded = pad(image, border);
+        faces = detector.detect(&padded, size)?;
+        for face in &mut faces {
+            shift(face, -(border as f32), image.width() as f32, image.height() as f32);
+        }
+    }
+    faces.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+    Ok(faces)
+}
+
+/// The image centred in a grey border `border` pixels wide.
+fn pad(image: &RgbImage, border: u32) -> RgbImage {
+    let mut out = RgbImage::from_pixel(image.width() + 2 * border, image.height() + 2 * border, Rgb([127, 127, 127]));
+    image::imageops::replace(&mut out, image, i64::from(border), i64::from(border));
+    out
+}
+
+/// Moves a face found in a padded image back to the original's coordinates, clipping the box to it.
+fn shift(face: &mut Face, by: f32, width: f32, height: f32) {
+    for p in &mut face.landmarks {
+        p[0] += by;
+        p[1] += by;
+    }
+    let b = face.bbox;
+    let (x1, y1) = ((b.x + by).max(0.0), (b.y + by).max(0.0));
+    let (x2, y2) = ((b.x + b.w + by).min(width), (b.y + b.h + by).min(height));
+    face.bbox = FaceBox { x: x1, y: y1, w: (x2 - x1).max(0.0), h: (y2 - y1).max(0.0) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A detector that finds one face only when the image is at least 1.5x the original size,
+    /// standing in for YuNet missing a face that fills the whole frame.
+    struct NeedsBorder {
+        original: (u32, u32),
+        calls: usize,
+    }
+
+    impl Detector for NeedsBorder {
+        fn detect(&mut self, image: &RgbImage, _: InputSize) -> Result<Vec<Face>, InferenceError> {
+            self.calls += 1;
+            if image.width() < self.original.0 * 3 / 2 {
+                return Ok(vec![]);
+            }
+            let c = image.width() as f32 / 2.0;
+            Ok(vec![Face {
+                bbox: FaceBox { x: c - 160.0, y: c - 160.0, w: 320.0, h: 320.0 },
+                score: 0.9,
+                landmarks: [[c - 40.0, c - 20.0], [c + 40.0, c - 20.0], [c, c], [c - 30.0, c + 40.0], [c + 30.0, c + 40.0]],
+            }])
+        }
+    }
+
+    #[test]
+    fn padding_retry_maps_faces_back_and_clips_boxes() {
+        let image = RgbImage::new(300, 300);
+        let mut det = NeedsBorder { original: (300, 300), calls: 0 };
+        let faces = find_faces(&mut det, &image, Role::Selfie).unwrap();
+        assert_eq!(det.calls, 2);
+        assert_eq!(faces.len(), 1);
+        let f = faces[0];
+        // Centre 150 in the original; the 320-wide box is clipped to the 300-pixel frame.
+        assert_eq!(f.bbox, FaceBox { x: 0.0, y: 0.0, w: 300.0, h: 300.0 });
+        assert_eq!(f.landmarks[2], [150.0, 150.0]);
+    }
+
+    #[test]
+    fn roles_choose_input_sizes() {
+        assert_eq!(input_size_for(Role::Selfie), InputSize::S320);
+        assert_eq!(input_size_for(Role::Document(crate::domain::DocumentType::Pan)), InputSize::S640);
+    }
+}

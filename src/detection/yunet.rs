@@ -1,0 +1,133 @@
+//! YuNet (OpenCV Zoo, 2023mar) pre- and post-processing, independent of the runtime.
+//!
+//! Input: `[1, S, S, 3]` float BGR 0..255, the picture resized so its longest
+//! side is S and padded bottom/right. Output, per stride s ∈ {8, 16, 32} with
+//! N = (S/s)² cells: `cls [N]`, `obj [N]`, `bbox [N,4]`, `kps [N,10]`.
+//! Cell i sits at row i / (S/s), column i % (S/s); its score is
+//! sqrt(cls·obj), its box centre (col+b0)·s, (row+b1)·s and size exp(b2)·s, exp(b3)·s.
+
+use image::imageops::FilterType;
+use image::RgbImage;
+
+use crate::domain::{Face, FaceBox};
+
+/// The raw outputs of one stride level, borrowed from the interpreter.
+#[derive(Debug, Clone, Copy)]
+pub struct StrideOutputs<'a> {
+    /// 8, 16 or 32.
+    pub stride: u32,
+    /// Class scores, N values.
+    pub cls: &'a [f32],
+    /// Objectness, N values.
+    pub obj: &'a [f32],
+    /// Box offsets, 4N values.
+    pub bbox: &'a [f32],
+    /// Landmark offsets, 10N values.
+    pub kps: &'a [f32],
+}
+
+/// The model input for `image`, and the factor from image pixels to input pixels.
+pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
+    let (w, h) = image.dimensions();
+    let scale = side as f32 / w.max(h) as f32;
+    let rw = ((w as f32 * scale).round() as u32).clamp(1, side);
+    let rh = ((h as f32 * scale).round() as u32).clamp(1, side);
+    let resized = if (rw, rh) == (w, h) {
+        image.clone()
+    } else {
+        image::imageops::resize(image, rw, rh, FilterType::Triangle)
+    };
+    let mut input = vec![0f32; (side * side * 3) as usize];
+    for (y, row) in resized.rows().enumerate() {
+        let base = y * side as usize * 3;
+        for (x, p) in row.enumerate() {
+            let i = base + x * 3;
+            input[i] = f32::from(p[2]);
+            input[i + 1] = f32::from(p[1]);
+            input[i + 2] = f32::from(p[0]);
+        }
+    }
+    (input, scale)
+}
+
+/// Faces scoring at least `min_score`, in image pixels (before NMS).
+pub fn decode(levels: &[StrideOutputs<'_>], side: u32, scale: f32, min_score: f32) -> Vec<Face> {
+    let mut faces = Vec::new();
+    for level in levels {
+        let cols = (side / level.stride) as usize;
+        let s = level.stride as f32;
+        let n = level.cls.len().min(level.obj.len()).min(level.bbox.len() / 4).min(level.kps.len() / 10);
+        for i in 0..n {
+            let score = (level.cls[i].clamp(0.0, 1.0) * level.obj[i].clamp(0.0, 1.0)).sqrt();
+            if score < min_score {
+                continue;
+            }
+            let (row, col) = ((i / cols) as f32, (i % cols) as f32);
+            let b = &level.bbox[i * 4..i * 4 + 4];
+            let cx = (col + b[0]) * s;
+            let cy = (row + b[1]) * s;
+            let w = b[2].exp() * s;
+            let h = b[3].exp() * s;
+            let k = &level.kps[i * 10..i * 10 + 10];
+            let mut landmarks = [[0f32; 2]; 5];
+            for (j, p) in landmarks.iter_mut().enumerate() {
+                *p = [(col + k[2 * j]) * s / scale, (row + k[2 * j + 1]) * s / scale];
+            }
+            faces.push(Face {
+                bbox: FaceBox { x: (cx - w / 2.0) / scale, y: (cy - h / 2.0) / scale, w: w / scale, h: h / scale },
+                score,
+                landmarks,
+            });
+        }
+    }
+    faces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letterbox_keeps_aspect_pads_and_swaps_to_bgr() {
+        let image = RgbImage::from_pixel(400, 200, image::Rgb([10, 20, 30]));
+        let (input, scale) = letterbox(&image, 320);
+        assert_eq!(scale, 0.8);
+        assert_eq!(input.len(), 320 * 320 * 3);
+        assert_eq!(&input[0..3], &[30.0, 20.0, 10.0]);
+        // Row 159 is the last image row (200 * 0.8 = 160 rows); row 160 is padding.
+        let at = |x: usize, y: usize| &input[(y * 320 + x) * 3..(y * 320 + x) * 3 + 3];
+        assert_eq!(at(319, 159), &[30.0, 20.0, 10.0]);
+        assert_eq!(at(0, 160), &[0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn decode_places_a_cell_in_image_pixels() {
+        // One stride-32 level on a 64-pixel input: 2x2 cells. Cell 3 = row 1, col 1.
+        let cls = [0.0, 0.0, 0.0, 0.81];
+        let obj = [1.0, 1.0, 1.0, 1.0];
+        let mut bbox = [0f32; 16];
+        bbox[12..16].copy_from_slice(&[0.5, 0.25, 0.0, (2f32).ln()]);
+        let mut kps = [0f32; 40];
+        kps[30..40].copy_from_slice(&[0.0, 0.0, 1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 1.0, 1.0]);
+        let level = StrideOutputs { stride: 32, cls: &cls, obj: &obj, bbox: &bbox, kps: &kps };
+        // The image was downscaled by 0.5 to make the input: coordinates double.
+        let faces = decode(&[level], 64, 0.5, 0.8);
+        assert_eq!(faces.len(), 1);
+        let f = faces[0];
+        assert!((f.score - 0.9).abs() < 1e-6);
+        // centre (1.5*32, 1.25*32) = (48, 40); size 32 x 64; then /0.5.
+        let expect = FaceBox { x: (48.0 - 16.0) * 2.0, y: (40.0 - 32.0) * 2.0, w: 64.0, h: 128.0 };
+        for (got, want) in [(f.bbox.x, expect.x), (f.bbox.y, expect.y), (f.bbox.w, expect.w), (f.bbox.h, expect.h)] {
+            assert!((got - want).abs() < 1e-3, "{:?} vs {:?}", f.bbox, expect);
+        }
+        assert_eq!(f.landmarks[0], [64.0, 64.0]);
+        assert_eq!(f.landmarks[2], [96.0, 96.0]);
+        assert_eq!(f.landmarks[4], [128.0, 128.0]);
+    }
+
+    #[test]
+    fn decode_drops_low_scores() {
+        let level = StrideOutputs { stride: 32, cls: &[0.6], obj: &[1.0], bbox: &[0.0; 4], kps: &[0.0; 10] };
+        assert!(decode(&[level], 32, 1.0, 0.8).is_empty());
+    }
+}

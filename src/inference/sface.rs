@@ -1,0 +1,46 @@
+//! SFace on TensorFlow Lite: a 112×112 aligned RGB crop in, a unit 128-d embedding out.
+
+use std::path::Path;
+
+use image::RgbImage;
+
+use super::runtime::LoadedModel;
+use super::{InferenceError, RuntimeOptions};
+use crate::alignment::ALIGNED_SIDE;
+use crate::domain::Embedding;
+use crate::embedding::{normalize, Embedder};
+use crate::models::SFACE;
+
+/// SFace 2021dec.
+pub struct TfliteEmbedder {
+    model: LoadedModel,
+}
+
+impl TfliteEmbedder {
+    /// Loads SFace from `dir`.
+    ///
+    /// # Errors
+    /// A missing/altered model or a runtime failure.
+    pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteEmbedder, InferenceError> {
+        let model = LoadedModel::load(dir, SFACE, options)?;
+        let side = ALIGNED_SIDE as usize;
+        let shape = model.input_shape()?;
+        if shape != [1, side, side, 3] {
+            return Err(InferenceError::UnexpectedLayout { model: SFACE.name, detail: format!("input {shape:?}") });
+        }
+        Ok(TfliteEmbedder { model })
+    }
+}
+
+impl Embedder for TfliteEmbedder {
+    fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
+        // RGB 0..255: SFace normalises inside its graph.
+        let input: Vec<f32> = aligned.as_raw().iter().map(|&v| f32::from(v)).collect();
+        self.model.run(&input)?;
+        let (shape, data) = self.model.output(0)?;
+        if shape != [1, 128] {
+            return Err(InferenceError::UnexpectedLayout { model: SFACE.name, detail: format!("output {shape:?}") });
+        }
+        Ok(normalize(data))
+    }
+}

@@ -1,0 +1,223 @@
+//! Image intake: raw bytes → an upright RGB [`Picture`], or a precise reason why not.
+//!
+//! The contract accepts JPEG and PNG only, at most 10 MB, at least 200×200.
+//! The format is sniffed from the bytes (never the file name) and the size
+//! limits are checked from the header before any pixel is decoded, so a
+//! decompression bomb costs nothing. EXIF orientation is applied, so a phone
+//! photo taken sideways reaches the detector upright.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+use crate::domain::{Picture, PictureFormat};
+
+/// Largest accepted file: the contract's 10 MB.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+/// Smallest accepted side in pixels: the contract's 200×200.
+pub const MIN_SIDE: u32 = 200;
+/// Largest accepted side: a 10 MB file can legitimately hold a 12000-pixel scan, not more.
+pub const MAX_SIDE: u32 = 12_000;
+/// Largest accepted pixel count (about 48 MP); beyond it decoding would need
+/// hundreds of MB on a 1-4 GB device.
+pub const MAX_PIXELS: u64 = 48_000_000;
+
+/// Why a file was refused. Callers branch on it to choose the contract's answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    /// Over [`MAX_FILE_BYTES`].
+    #[error("file is {bytes} bytes; the maximum is {MAX_FILE_BYTES} (10 MB)")]
+    TooLarge {
+        /// File size.
+        bytes: usize,
+    },
+    /// Neither JPEG nor PNG by its leading bytes.
+    #[error("not a JPEG or PNG image")]
+    NotAnImage,
+    /// Sniffed as JPEG/PNG but the data is broken (truncated, corrupt).
+    #[error("the {format} data cannot be decoded: {reason}")]
+    Undecodable {
+        /// `JPEG` or `PNG`.
+        format: &'static str,
+        /// The decoder's explanation.
+        reason: String,
+    },
+    /// A side under [`MIN_SIDE`].
+    #[error("image is {width}x{height}; the minimum is {MIN_SIDE}x{MIN_SIDE}")]
+    TooSmall {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+    },
+    /// Declared dimensions beyond [`MAX_SIDE`] / [`MAX_PIXELS`] (a decompression bomb, or a scan far too large).
+    #[error("image declares {width}x{height} pixels; the maximum is {MAX_SIDE} per side and {MAX_PIXELS} in all")]
+    TooManyPixels {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+    },
+}
+
+/// Identifies JPEG or PNG from the first bytes; `None` for anything else.
+pub fn sniff(bytes: &[u8]) -> Option<PictureFormat> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(PictureFormat::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(PictureFormat::Png)
+    } else {
+        None
+    }
+}
+
+/// Checks size, format and declared dimensions, then decodes and applies EXIF orientation.
+///
+/// # Errors
+/// An [`IntakeError`] naming the first limit the file breaks.
+pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(IntakeError::TooLarge { bytes: bytes.len() });
+    }
+    let format = sniff(bytes).ok_or(IntakeError::NotAnImage)?;
+    let (image_format, name) = match format {
+        PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
+        PictureFormat::Png => (ImageFormat::Png, "PNG"),
+    };
+    let undecodable = |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
+    let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
+
+    let (width, height) = reader().into_dimensions().map_err(undecodable)?;
+    check_dimensions(width, height)?;
+
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    let mut r = reader();
+    r.limits(limits);
+    let mut decoder = r.into_decoder().map_err(undecodable)?;
+    let orientation = decoder.orientation().map_err(undecodable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    image.apply_orientation(orientation);
+    Ok(Picture { pixels: image.into_rgb8(), format })
+}
+
+fn check_dimensions(width: u32, height: u32) -> Result<(), IntakeError> {
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(IntakeError::TooManyPixels { width, height });
+    }
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(IntakeError::TooSmall { width, height });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder, RgbImage};
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let img = RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let img = RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
+        out
+    }
+
+    /// A PNG whose IHDR declares `width`x`height` but carries almost no data.
+    fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = png(200, 200);
+        bytes[16..20].copy_from_slice(&width.to_be_bytes());
+        bytes[20..24].copy_from_slice(&height.to_be_bytes());
+        // Fix the IHDR CRC so that the header itself is valid.
+        let crc = crc32(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        assert_eq!(sniff(&png(200, 200)), Some(PictureFormat::Png));
+        assert_eq!(sniff(&jpeg(200, 200)), Some(PictureFormat::Jpeg));
+        assert_eq!(sniff(b"GIF89a....."), None);
+        assert_eq!(sniff(b"%PDF-1.7"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn accepts_minimum_size_jpeg_and_png() {
+        let p = decode(&png(200, 300)).unwrap();
+        assert_eq!((p.width(), p.height(), p.format), (200, 300, PictureFormat::Png));
+        let j = decode(&jpeg(320, 200)).unwrap();
+        assert_eq!((j.width(), j.height(), j.format), (320, 200, PictureFormat::Jpeg));
+    }
+
+    #[test]
+    fn rejects_each_limit_with_its_reason() {
+        assert_eq!(decode(&png(199, 400)), Err(IntakeError::TooSmall { width: 199, height: 400 }));
+        assert_eq!(decode(b"GIF89a\x01\x00\x01\x00"), Err(IntakeError::NotAnImage));
+        let mut big = jpeg(200, 200);
+        big.resize(MAX_FILE_BYTES + 1, 0);
+        assert_eq!(decode(&big), Err(IntakeError::TooLarge { bytes: MAX_FILE_BYTES + 1 }));
+        assert_eq!(
+            decode(&png_declaring(60_000, 60_000)),
+            Err(IntakeError::TooManyPixels { width: 60_000, height: 60_000 })
+        );
+        assert_eq!(
+            decode(&png_declaring(10_000, 10_000)),
+            Err(IntakeError::TooManyPixels { width: 10_000, height: 10_000 })
+        );
+    }
+
+    #[test]
+    fn truncated_jpeg_is_undecodable_not_a_panic() {
+        let full = jpeg(400, 400);
+        for cut in [3, 20, full.len() / 3, full.len() - 10] {
+            match decode(&full[..cut]) {
+                Err(IntakeError::Undecodable { format: "JPEG", .. }) => {}
+                // A JPEG cut near its end may still decode (missing EOI is tolerated).
+                Ok(p) if cut > full.len() / 2 => assert_eq!(p.width(), 400),
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // A 300x200 JPEG with an EXIF block saying "rotate 90° clockwise" (orientation 6).
+        let plain = jpeg(300, 200);
+        let exif: &[u8] = &[
+            0xFF, 0xE1, 0x00, 0x22, b'E', b'x', b'i', b'f', 0, 0, // APP1, length 34
+            b'M', b'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08, // TIFF header, IFD at 8
+            0x00, 0x01, // one entry
+            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, // Orientation = 6
+            0x00, 0x00, 0x00, 0x00, // no next IFD
+        ];
+        let mut rotated = plain[..2].to_vec();
+        rotated.extend_from_slice(exif);
+        rotated.extend_from_slice(&plain[2..]);
+        let p = decode(&rotated).unwrap();
+        assert_eq!((p.width(), p.height()), (200, 300));
+    }
+}

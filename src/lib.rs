@@ -1,0 +1,29 @@
+//! facematch: offline face verification for bank kiosks and field tablets.
+//!
+//! A selfie and an ID document go in; the faces are found, aligned, embedded
+//! and compared on the device, and a verdict comes out in the shape of the Face
+//! Match API contract (`../shared/spec/face-match-api.txt`).
+//!
+//! The pipeline is plain functions over typed values:
+//! [`intake`] (bytes → [`domain::Picture`]) → [`detection`] (faces) →
+//! [`alignment`] (112×112 crops) → [`embedding`] (unit vectors) →
+//! [`matching`] (calibrated percent, verdict). [`verify`] strings them together;
+//! [`inference`] holds the TensorFlow Lite implementations of the detector and
+//! embedder traits, so the core is testable without them.
+
+pub mod alignment;
+pub mod calibration;
+pub mod cli;
+pub mod contract;
+pub mod detection;
+pub mod domain;
+pub mod embedding;
+pub mod eval;
+pub mod inference;
+pub mod intake;
+pub mod matching;
+pub mod models;
+pub mod quality;
+pub mod report;
+pub mod synthetic_card;
+pub mod verify;

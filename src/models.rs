@@ -1,0 +1,105 @@
+//! The model files the engine runs, pinned by sha256, and where to find them.
+//!
+//! Every file is checked when it is loaded: a missing or altered model is a
+//! clear error naming the file, never a silently different verdict.
+//! Origins, licences and the conversion are in `models/README.md`.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::inference::InferenceError;
+
+/// One pinned model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelFile {
+    /// File name inside the models folder.
+    pub name: &'static str,
+    /// Expected sha256, lowercase hex.
+    pub sha256: &'static str,
+}
+
+/// YuNet 2023mar at 320×320, fp32 (selfies).
+pub const YUNET_320: ModelFile = ModelFile {
+    name: "yunet_2023mar_320x320_fp32.tflite",
+    sha256: "27d3afc78e5ea46c4a99c92563c3dd892feed5668ce409609041b2c9295d98a9",
+};
+/// YuNet 2023mar at 640×640, fp32 (document pages).
+pub const YUNET_640: ModelFile = ModelFile {
+    name: "yunet_2023mar_640x640_fp32.tflite",
+    sha256: "12b1cdc00ffeb60c4d8f99bc96ea46c44802420dc27f60cec7240fcc69b6cfc1",
+};
+/// SFace 2021dec, fp16 weights (128-d embeddings).
+pub const SFACE: ModelFile = ModelFile {
+    name: "sface_2021dec_fp16.tflite",
+    sha256: "3c35208f2591f0a7490212624ca5c8613d1b3ae0c8fa79b432e6a31167d20aeb",
+};
+
+/// All models the engine needs.
+pub const ALL: [ModelFile; 3] = [YUNET_320, YUNET_640, SFACE];
+
+/// The models folder: `explicit` if given, else `FACEMATCH_MODELS`, else `models/`
+/// beside the executable (an installed bundle), else the source tree's `models/`.
+pub fn locate_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    if let Some(dir) = std::env::var_os("FACEMATCH_MODELS") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("models"))) {
+        if dir.join(SFACE.name).is_file() {
+            return dir;
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// Reads a model file and checks its sha256.
+///
+/// # Errors
+/// [`InferenceError::ModelMissing`] or [`InferenceError::ModelAltered`], naming the file.
+pub fn read_verified(dir: &Path, model: ModelFile) -> Result<Vec<u8>, InferenceError> {
+    let path = dir.join(model.name);
+    let bytes = std::fs::read(&path).map_err(|e| InferenceError::ModelMissing { path: path.clone(), reason: e.to_string() })?;
+    let got = hex(&Sha256::digest(&bytes));
+    if got != model.sha256 {
+        return Err(InferenceError::ModelAltered { path, expected: model.sha256, got });
+    }
+    Ok(bytes)
+}
+
+/// Lowercase hex of a byte string.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_altered_models_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        match read_verified(dir.path(), SFACE) {
+            Err(InferenceError::ModelMissing { path, .. }) => assert!(path.ends_with(SFACE.name)),
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(dir.path().join(SFACE.name), b"not a model").unwrap();
+        match read_verified(dir.path(), SFACE) {
+            Err(e @ InferenceError::ModelAltered { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains(SFACE.name) && text.contains(SFACE.sha256), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shipped_models_match_their_pins() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+        for model in ALL {
+            read_verified(&dir, model).unwrap();
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Quality gates on the subject face: the contract's "invalid or low quality"
+//! case, with a reason a person can act on (come closer, more light, hold still).
+//!
+//! Measured on the aligned 112×112 crop, so the numbers do not depend on the
+//! picture's resolution. Limits were set on `../shared/faces` and the document
+//! specimens so that none of them is refused (README "Quality gates").
+
+use image::RgbImage;
+
+use crate::alignment::roll_degrees;
+use crate::domain::{DocumentType, Face, Role};
+
+/// The first gate a face fails.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum QualityIssue {
+    /// The face box is smaller than the role's minimum.
+    #[error("face too small ({size:.0} px wide, at least {min:.0} px needed)")]
+    TooSmall {
+        /// Shorter side of the face box, pixels.
+        size: f32,
+        /// The role's minimum.
+        min: f32,
+    },
+    /// Mean brightness of the face is under [`MIN_BRIGHTNESS`].
+    #[error("face too dark (brightness {mean:.0} of 255)")]
+    TooDark {
+        /// Mean luma 0..255.
+        mean: f32,
+    },
+    /// Mean brightness of the face is over [`MAX_BRIGHTNESS`].
+    #[error("face too bright (brightness {mean:.0} of 255)")]
+    TooBright {
+        /// Mean luma 0..255.
+        mean: f32,
+    },
+    /// Too little detail: out of focus or moving.
+    #[error("face too blurry (sharpness {sharpness:.0}, at least {MIN_SHARPNESS:.0} needed)")]
+    TooBlurry {
+        /// Variance of the Laplacian on the aligned crop.
+        sharpness: f32,
+    },
+    /// Head tilted so far that the landmarks are unreliable.
+    #[error("head tilted too far ({degrees:.0} degrees)")]
+    TooTilted {
+        /// Roll angle.
+        degrees: f32,
+    },
+}
+
+/// Darkest acceptable mean face luma.
+pub const MIN_BRIGHTNESS: f32 = 30.0;
+/// Brightest acceptable mean face luma.
+pub const MAX_BRIGHTNESS: f32 = 235.0;
+/// Least acceptable variance of the Laplacian on the 112×112 crop.
+pub const MIN_SHARPNESS: f32 = 8.0;
+/// Largest acceptable roll.
+pub const MAX_ROLL_DEGREES: f32 = 50.0;
+
+/// Smallest face box side accepted for a role, in picture pixels. Document
+/// photos are small: PAN and Aadhaar cards print the holder's photo at about
+/// 20 mm, so a scan at 200 dpi gives 30-40 px faces.
+pub fn min_face_px(role: Role) -> f32 {
+    match role {
+        Role::Selfie => 64.0,
+        Role::Document(DocumentType::Pan | DocumentType::Uidai) => 28.0,
+        Role::Document(_) => 36.0,
+    }
+}
+
+/// The first quality problem of `face`, whose aligned crop is `aligned`; `None` when it passes.
+pub fn assess(face: &Face, aligned: &RgbImage, role: Role) -> Option<QualityIssue> {
+    let size = face.bbox.w.min(face.bbox.h);
+    let min = min_face_px(role);
+    if size < min {
+        return Some(QualityIssue::TooSmall { size, min });
+    }
+    let degrees = roll_degrees(&face.landmarks);
+    if degrees.abs() > MAX_ROLL_DEGREES {
+        return Some(QualityIssue::TooTilted { degrees });
+    }
+    let luma = luma_of(aligned);
+    let mean = mean_brightness(&luma);
+    if mean < MIN_BRIGHTNESS {
+        return Some(QualityIssue::TooDark { mean });
+    }
+    if mean > MAX_BRIGHTNESS {
+        return Some(QualityIssue::TooBright { mean });
+    }
+    let sharpness = laplacian_variance(&luma, aligned.width() as usize);
+    if sharpness < MIN_SHARPNESS {
+        return Some(QualityIssue::TooBlurry { sharpness });
+    }
+    None
+}
+
+/// Luma of the crop's central region (the face, not the black border alignment may add).
+fn luma_of(aligned: &RgbImage) -> Vec<f32> {
+    aligned.pixels().map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])).collect()
+}
+
+fn mean_brightness(luma: &[f32]) -> f32 {
+    let side = (luma.len() as f64).sqrt() as usize;
+    let (lo, hi) = (side / 4, side * 3 / 4);
+    let mut sum = 0f32;
+    for y in lo..hi {
+        for x in lo..hi {
+            sum += luma[y * side + x];
+        }
+    }
+    sum / ((hi - lo) * (hi - lo)) as f32
+}
+
+/// Variance of the 4-neighbour Laplacian over the crop's inner region.
+pub fn laplacian_variance(luma: &[f32], width: usize) -> f32 {
+    let height = luma.len() / width;
+    let (lo_x, hi_x, lo_y, hi_y) = (width / 4, width * 3 / 4, height / 4, height * 3 / 4);
+    let mut values = Vec::with_capacity((hi_x - lo_x) * (hi_y - lo_y));
+    for y in lo_y.max(1)..hi_y.min(height - 1) {
+        for x in lo_x.max(1)..hi_x.min(width - 1) {
+            let c = luma[y * width + x];
+            values.push(luma[(y - 1) * width + x] + luma[(y + 1) * width + x] + luma[y * width + x - 1] + luma[y * width + x + 1] - 4.0 * c);
+        }
+    }
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f32>() / values.len() as f32;
+    values.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / values.len() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alignment::TEMPLATE;
+    use crate::domain::FaceBox;
+
+    fn face(size: f32) -> Face {
+        Face { bbox: FaceBox { x: 0.0, y: 0.0, w: size, h: size }, score: 0.9, landmarks: TEMPLATE }
+    }
+
+    fn textured(level: u8, amplitude: u8) -> RgbImage {
+        RgbImage::from_fn(112, 112, |x, y| {
+            let v = if (x / 2 + y / 2) % 2 == 0 { level.saturating_add(amplitude) } else { level.saturating_sub(amplitude) };
+            image::Rgb([v, v, v])
+        })
+    }
+
+    #[test]
+    fn each_gate_fires_with_its_reason() {
+        let good = textured(128, 40);
+        assert_eq!(assess(&face(120.0), &good, Role::Selfie), None);
+        assert!(matches!(assess(&face(50.0), &good, Role::Selfie), Some(QualityIssue::TooSmall { .. })));
+        // The same 50 px face is fine on a passport page.
+        assert_eq!(assess(&face(50.0), &good, Role::Document(DocumentType::Passport)), None);
+        assert!(matches!(assess(&face(120.0), &textured(15, 10), Role::Selfie), Some(QualityIssue::TooDark { .. })));
+        assert!(matches!(assess(&face(120.0), &textured(250, 5), Role::Selfie), Some(QualityIssue::TooBright { .. })));
+        assert!(matches!(assess(&face(120.0), &textured(128, 0), Role::Selfie), Some(QualityIssue::TooBlurry { .. })));
+        let mut tilted = face(120.0);
+        tilted.landmarks[1] = [tilted.landmarks[0][0], tilted.landmarks[0][1] + 30.0];
+        assert!(matches!(assess(&tilted, &good, Role::Selfie), Some(QualityIssue::TooTilted { .. })));
+    }
+
+    #[test]
+    fn laplacian_variance_of_flat_and_checkerboard() {
+        assert_eq!(laplacian_variance(&vec![7.0; 64], 8), 0.0);
+        let board: Vec<f32> = (0..64).map(|i| if (i % 8 + i / 8) % 2 == 0 { 1.0 } else { 0.0 }).collect();
+        // Laplacian alternates +-4 on a 1-pixel checkerboard: variance 16.
+        assert!((laplacian_variance(&board, 8) - 16.0).abs() < 1e-4);
+    }
+}

@@ -1,0 +1,122 @@
+//! A synthetic ID card printer: puts a face photo onto a card image at document
+//! scale, then degrades it the way a printed, re-photographed card is degraded
+//! (halftone-like blur, JPEG loss, colour cast).
+//!
+//! The specimen documents in `../shared/documents` belong to no one in
+//! `../shared/faces`, so genuine selfie-vs-document pairs are built with this.
+
+use image::{imageops, Rgb, RgbImage};
+
+use crate::domain::FaceBox;
+
+/// Card size in pixels: ID-1 (85.6 × 54 mm) at about 250 dpi.
+pub const CARD_SIZE: (u32, u32) = (856, 540);
+/// Photo box on the card: 34 × 44 mm at the same resolution, so a face prints 70-110 px wide.
+pub const PHOTO_SIZE: (u32, u32) = (176, 228);
+
+/// A small deterministic random source (splitmix64), so a seed always draws the same card.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [lo, hi).
+    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (self.next() >> 40) as f32 / (1u64 << 24) as f32 * (hi - lo)
+    }
+}
+
+/// The passport-style portrait around a detected face: a 3:4 crop where the
+/// face box takes about 55 % of the width, clamped to the photo.
+pub fn portrait_crop(photo: &RgbImage, face: &FaceBox) -> RgbImage {
+    let w = (face.w / 0.55).max(face.h * 0.75 / 0.7);
+    let h = w * 4.0 / 3.0;
+    let cx = face.x + face.w / 2.0;
+    let cy = face.y + face.h * 0.45;
+    let (pw, ph) = (photo.width() as f32, photo.height() as f32);
+    let (w, h) = (w.min(pw), h.min(ph));
+    let x = (cx - w / 2.0).clamp(0.0, pw - w);
+    let y = (cy - h / 2.0).clamp(0.0, ph - h);
+    imageops::crop_imm(photo, x as u32, y as u32, (w as u32).max(1), (h as u32).max(1)).to_image()
+}
+
+/// Prints `portrait` on a card drawn from `seed` and returns the card as JPEG bytes
+/// (quality 55-80, blurred first).
+pub fn print_card(portrait: &RgbImage, seed: u64) -> Vec<u8> {
+    let mut rng = Rng(seed);
+    let (cw, ch) = CARD_SIZE;
+    let base = [rng.range(200.0, 245.0), rng.range(205.0, 245.0), rng.range(200.0, 240.0)];
+    let band = [rng.range(20.0, 120.0), rng.range(40.0, 140.0), rng.range(90.0, 180.0)];
+    let (fx, fy) = (rng.range(0.02, 0.06), rng.range(0.02, 0.06));
+    let mut card = RgbImage::from_fn(cw, ch, |x, y| {
+        if y < 80 {
+            return Rgb(band.map(|c| c as u8));
+        }
+        // A guilloche-like wave pattern over a pastel ground.
+        let wave = ((x as f32 * fx).sin() * (y as f32 * fy).cos() * 12.0) as i32;
+        Rgb(base.map(|c| (c as i32 + wave).clamp(0, 255) as u8))
+    });
+
+    let fitted = imageops::resize(portrait, PHOTO_SIZE.0, PHOTO_SIZE.1, imageops::FilterType::Triangle);
+    let (px, py) = (rng.range(30.0, 60.0) as i64, rng.range(110.0, 150.0) as i64);
+    imageops::replace(&mut card, &fitted, px, py);
+
+    // Text lines: dark bars of random length right of the photo.
+    let ink = Rgb([30, 30, 40]);
+    let mut y = py as u32;
+    while y + 18 < ch - 30 {
+        let len = rng.range(120.0, 520.0) as u32;
+        for yy in y..y + 14 {
+            for xx in 280..(280 + len).min(cw - 20) {
+                card.put_pixel(xx, yy, ink);
+            }
+        }
+        y += rng.range(30.0, 50.0) as u32;
+    }
+
+    let cast = [rng.range(0.9, 1.1), rng.range(0.9, 1.1), rng.range(0.9, 1.1)];
+    for p in card.pixels_mut() {
+        for c in 0..3 {
+            p[c] = (f32::from(p[c]) * cast[c]).clamp(0.0, 255.0) as u8;
+        }
+    }
+    let blurred = imageops::blur(&card, rng.range(0.6, 1.3));
+    let quality = rng.range(55.0, 80.0) as u8;
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
+        .encode_image(&blurred)
+        .expect("encoding an in-memory RGB image as JPEG cannot fail");
+    jpeg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_card_and_document_scale() {
+        let portrait = RgbImage::from_fn(300, 400, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let a = print_card(&portrait, 7);
+        assert_eq!(a, print_card(&portrait, 7));
+        assert_ne!(a, print_card(&portrait, 8));
+        let card = image::load_from_memory(&a).unwrap();
+        assert_eq!((card.width(), card.height()), CARD_SIZE);
+    }
+
+    #[test]
+    fn portrait_crop_centres_the_face_and_stays_inside() {
+        let photo = RgbImage::new(1000, 800);
+        let face = FaceBox { x: 400.0, y: 300.0, w: 110.0, h: 140.0 };
+        let crop = portrait_crop(&photo, &face);
+        assert_eq!(crop.width(), 200);
+        assert_eq!(crop.height(), 266);
+        // A face at the border: the crop is clamped, not cut.
+        let edge = portrait_crop(&photo, &FaceBox { x: 950.0, y: 750.0, w: 50.0, h: 50.0 });
+        assert!(edge.width() <= 1000 && edge.height() <= 800);
+    }
+}
