@@ -99,7 +99,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
         scored.push((row.a.clone(), row.b.clone(), Scored { percent: score(&row.a, &row.b), genuine: row.same }));
     }
     if args.all_impostors {
-        let paths: Vec<&PathBuf> = identities.keys().collect();
+        // Sorted, so that which picture plays the selfie is the same on every run.
+        let mut paths: Vec<&PathBuf> = identities.keys().collect();
+        paths.sort();
         for (i, a) in paths.iter().enumerate() {
             for b in &paths[i + 1..] {
                 if identities[*a] != identities[*b] {
