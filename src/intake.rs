@@ -89,6 +89,11 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
 
     let (width, height) = reader().into_dimensions().map_err(undecodable)?;
     check_dimensions(width, height)?;
+    // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it here,
+    // or half an upload could still be matched.
+    if format == PictureFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(IntakeError::Undecodable { format: name, reason: "the file is truncated (no end-of-image marker)".into() });
+    }
 
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -101,6 +106,30 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
     image.apply_orientation(orientation);
     Ok(Picture { pixels: image.into_rgb8(), format })
+}
+
+/// True when the JPEG's scan data is followed by an end-of-image marker. Walks the
+/// marker segments up to the first start-of-scan (skipping embedded thumbnails,
+/// which sit inside APP segments), then looks for FF D9 in the scan data, where
+/// a literal FF byte is always stuffed as FF 00 and restart markers are FF D0-D7.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        if marker == 0xDA {
+            return bytes[i + 2 + len.min(bytes.len())..].windows(2).any(|w| w == [0xFF, 0xD9]);
+        }
+        i += 2 + len;
+    }
+    false
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(), IntakeError> {
@@ -173,34 +202,37 @@ mod tests {
         assert_eq!((j.width(), j.height(), j.format), (320, 200, PictureFormat::Jpeg));
     }
 
+    fn error_of(bytes: &[u8]) -> IntakeError {
+        decode(bytes).expect_err("should be refused")
+    }
+
     #[test]
     fn rejects_each_limit_with_its_reason() {
-        assert_eq!(decode(&png(199, 400)), Err(IntakeError::TooSmall { width: 199, height: 400 }));
-        assert_eq!(decode(b"GIF89a\x01\x00\x01\x00"), Err(IntakeError::NotAnImage));
+        assert_eq!(error_of(&png(199, 400)), IntakeError::TooSmall { width: 199, height: 400 });
+        assert_eq!(error_of(b"GIF89a\x01\x00\x01\x00"), IntakeError::NotAnImage);
         let mut big = jpeg(200, 200);
         big.resize(MAX_FILE_BYTES + 1, 0);
-        assert_eq!(decode(&big), Err(IntakeError::TooLarge { bytes: MAX_FILE_BYTES + 1 }));
-        assert_eq!(
-            decode(&png_declaring(60_000, 60_000)),
-            Err(IntakeError::TooManyPixels { width: 60_000, height: 60_000 })
-        );
-        assert_eq!(
-            decode(&png_declaring(10_000, 10_000)),
-            Err(IntakeError::TooManyPixels { width: 10_000, height: 10_000 })
-        );
+        assert_eq!(error_of(&big), IntakeError::TooLarge { bytes: MAX_FILE_BYTES + 1 });
+        assert_eq!(error_of(&png_declaring(60_000, 60_000)), IntakeError::TooManyPixels { width: 60_000, height: 60_000 });
+        assert_eq!(error_of(&png_declaring(10_000, 10_000)), IntakeError::TooManyPixels { width: 10_000, height: 10_000 });
     }
 
     #[test]
     fn truncated_jpeg_is_undecodable_not_a_panic() {
         let full = jpeg(400, 400);
-        for cut in [3, 20, full.len() / 3, full.len() - 10] {
+        for cut in [3, 20, full.len() / 3, full.len() - 10, full.len() - 1] {
             match decode(&full[..cut]) {
                 Err(IntakeError::Undecodable { format: "JPEG", .. }) => {}
-                // A JPEG cut near its end may still decode (missing EOI is tolerated).
-                Ok(p) if cut > full.len() / 2 => assert_eq!(p.width(), 400),
-                other => panic!("cut at {cut}: {other:?}"),
+                Err(other) => panic!("cut at {cut}: {other:?}"),
+                Ok(p) => panic!("cut at {cut} decoded as {}x{}", p.width(), p.height()),
             }
         }
+        // Data after the end-of-image marker (camera trailers) is fine.
+        let mut trailer = full.clone();
+        trailer.extend_from_slice(b"\0\0trailer");
+        assert!(decode(&trailer).is_ok());
+        let png = png(300, 300);
+        assert!(matches!(error_of(&png[..png.len() / 2]), IntakeError::Undecodable { format: "PNG", .. }));
     }
 
     #[test]

@@ -32,17 +32,16 @@ impl Rng {
 }
 
 /// The passport-style portrait around a detected face: a 3:4 crop where the
-/// face box takes about 55 % of the width, clamped to the photo.
+/// face box takes about 55 % of the width. Where the crop reaches past the
+/// photo (tight face crops), a plain light background fills in, as on an ID photo.
 pub fn portrait_crop(photo: &RgbImage, face: &FaceBox) -> RgbImage {
-    let w = (face.w / 0.55).max(face.h * 0.75 / 0.7);
+    let w = (face.w / 0.55).max(face.h * 0.75 / 0.7).max(8.0);
     let h = w * 4.0 / 3.0;
-    let cx = face.x + face.w / 2.0;
-    let cy = face.y + face.h * 0.45;
-    let (pw, ph) = (photo.width() as f32, photo.height() as f32);
-    let (w, h) = (w.min(pw), h.min(ph));
-    let x = (cx - w / 2.0).clamp(0.0, pw - w);
-    let y = (cy - h / 2.0).clamp(0.0, ph - h);
-    imageops::crop_imm(photo, x as u32, y as u32, (w as u32).max(1), (h as u32).max(1)).to_image()
+    let x = face.x + face.w / 2.0 - w / 2.0;
+    let y = face.y + face.h * 0.45 - h / 2.0;
+    let mut out = RgbImage::from_pixel(w as u32, h as u32, Rgb([222, 226, 230]));
+    imageops::replace(&mut out, photo, -(x.round() as i64), -(y.round() as i64));
+    out
 }
 
 /// Prints `portrait` on a card drawn from `seed` and returns the card as JPEG bytes
@@ -110,13 +109,16 @@ mod tests {
 
     #[test]
     fn portrait_crop_centres_the_face_and_stays_inside() {
-        let photo = RgbImage::new(1000, 800);
+        let photo = RgbImage::from_pixel(1000, 800, Rgb([0, 0, 0]));
         let face = FaceBox { x: 400.0, y: 300.0, w: 110.0, h: 140.0 };
         let crop = portrait_crop(&photo, &face);
-        assert_eq!(crop.width(), 200);
-        assert_eq!(crop.height(), 266);
-        // A face at the border: the crop is clamped, not cut.
-        let edge = portrait_crop(&photo, &FaceBox { x: 950.0, y: 750.0, w: 50.0, h: 50.0 });
-        assert!(edge.width() <= 1000 && edge.height() <= 800);
+        assert_eq!((crop.width(), crop.height()), (200, 266));
+        assert_eq!(crop.get_pixel(100, 100), &Rgb([0, 0, 0]));
+        // A face filling a tight crop: the portrait is wider than the photo and padded.
+        let tight = RgbImage::from_pixel(300, 300, Rgb([0, 0, 0]));
+        let padded = portrait_crop(&tight, &FaceBox { x: 0.0, y: 0.0, w: 300.0, h: 300.0 });
+        assert_eq!(padded.width(), 545);
+        assert_eq!(padded.get_pixel(5, 5), &Rgb([222, 226, 230]));
+        assert_eq!(padded.get_pixel(272, 300), &Rgb([0, 0, 0]));
     }
 }
