@@ -11,8 +11,13 @@ use crate::domain::Landmarks;
 pub const ALIGNED_SIDE: u32 = 112;
 
 /// Where the five landmarks sit in a 112×112 ArcFace crop.
-pub const TEMPLATE: Landmarks =
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
+pub const TEMPLATE: Landmarks = [
+    [38.2946, 51.6963],
+    [73.5318, 51.5014],
+    [56.0252, 71.7366],
+    [41.5493, 92.3655],
+    [70.7299, 92.2041],
+];
 
 /// `dst = [a -b; b a] · src + [tx ty]`: a similarity transform.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,7 +45,12 @@ impl Similarity {
             return None;
         }
         let (a, b) = (self.a / d, -self.b / d);
-        Some(Similarity { a, b, tx: -(a * self.tx - b * self.ty), ty: -(b * self.tx + a * self.ty) })
+        Some(Similarity {
+            a,
+            b,
+            tx: -(a * self.tx - b * self.ty),
+            ty: -(b * self.tx + a * self.ty),
+        })
     }
 
     /// Uniform scale factor.
@@ -152,7 +162,11 @@ mod tests {
         let [nx, ny] = lm[2];
         for dy in -2..=2 {
             for dx in -2..=2 {
-                image.put_pixel((nx as i32 + dx) as u32, (ny as i32 + dy) as u32, Rgb([255, 255, 255]));
+                image.put_pixel(
+                    (nx as i32 + dx) as u32,
+                    (ny as i32 + dy) as u32,
+                    Rgb([255, 255, 255]),
+                );
             }
         }
         let crop = align(&image, &lm);

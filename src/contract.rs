@@ -278,7 +278,11 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// The body for `code` with an explanation.
     pub fn new(code: ErrorCode, details: impl Into<String>) -> ErrorBody {
-        ErrorBody { code: code.code(), message: code.message().to_string(), details: Some(details.into()) }
+        ErrorBody {
+            code: code.code(),
+            message: code.message().to_string(),
+            details: Some(details.into()),
+        }
     }
 }
 
@@ -289,7 +293,13 @@ mod tests {
     #[test]
     fn response_keys_are_the_contracts() {
         let mut r = MatchResponse::empty(true, MatchStatus::FaceMatched, None);
-        r.set_front_box(BoxReport { height: 0.5, width: 0.25, left: 0.1, top: 0.2, confidence: 99.0 });
+        r.set_front_box(BoxReport {
+            height: 0.5,
+            width: 0.25,
+            left: 0.1,
+            top: 0.2,
+            confidence: 99.0,
+        });
         let v = serde_json::to_value(&r).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
         for key in [

@@ -44,7 +44,13 @@ pub fn rates_at(pairs: &[Scored], threshold: f64) -> Rates {
     }
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let tar = ratio(ta, g);
-    Rates { threshold, tar, far: ratio(fa, i), frr: 1.0 - tar, accuracy: ratio(ta + (i - fa), g + i) }
+    Rates {
+        threshold,
+        tar,
+        far: ratio(fa, i),
+        frr: 1.0 - tar,
+        accuracy: ratio(ta + (i - fa), g + i),
+    }
 }
 
 fn split(pairs: &[Scored]) -> (Vec<f64>, Vec<f64>) {

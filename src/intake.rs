@@ -84,7 +84,8 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
         PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
         PictureFormat::Png => (ImageFormat::Png, "PNG"),
     };
-    let undecodable = |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
+    let undecodable =
+        |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
     let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
 
     let (width, height) = reader().into_dimensions().map_err(undecodable)?;
@@ -92,7 +93,10 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
     // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it here,
     // or half an upload could still be matched.
     if format == PictureFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(IntakeError::Undecodable { format: name, reason: "the file is truncated (no end-of-image marker)".into() });
+        return Err(IntakeError::Undecodable {
+            format: name,
+            reason: "the file is truncated (no end-of-image marker)".into(),
+        });
     }
 
     let mut limits = Limits::default();
@@ -159,7 +163,9 @@ mod tests {
     fn jpeg(width: u32, height: u32) -> Vec<u8> {
         let mut out = Vec::new();
         let img = RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&img)
+            .unwrap();
         out
     }
 
@@ -213,8 +219,14 @@ mod tests {
         let mut big = jpeg(200, 200);
         big.resize(MAX_FILE_BYTES + 1, 0);
         assert_eq!(error_of(&big), IntakeError::TooLarge { bytes: MAX_FILE_BYTES + 1 });
-        assert_eq!(error_of(&png_declaring(60_000, 60_000)), IntakeError::TooManyPixels { width: 60_000, height: 60_000 });
-        assert_eq!(error_of(&png_declaring(10_000, 10_000)), IntakeError::TooManyPixels { width: 10_000, height: 10_000 });
+        assert_eq!(
+            error_of(&png_declaring(60_000, 60_000)),
+            IntakeError::TooManyPixels { width: 60_000, height: 60_000 }
+        );
+        assert_eq!(
+            error_of(&png_declaring(10_000, 10_000)),
+            IntakeError::TooManyPixels { width: 10_000, height: 10_000 }
+        );
     }
 
     #[test]
@@ -232,7 +244,10 @@ mod tests {
         trailer.extend_from_slice(b"\0\0trailer");
         assert!(decode(&trailer).is_ok());
         let png = png(300, 300);
-        assert!(matches!(error_of(&png[..png.len() / 2]), IntakeError::Undecodable { format: "PNG", .. }));
+        assert!(matches!(
+            error_of(&png[..png.len() / 2]),
+            IntakeError::Undecodable { format: "PNG", .. }
+        ));
     }
 
     #[test]
@@ -243,7 +258,8 @@ mod tests {
             0xFF, 0xE1, 0x00, 0x22, b'E', b'x', b'i', b'f', 0, 0, // APP1, length 34
             b'M', b'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08, // TIFF header, IFD at 8
             0x00, 0x01, // one entry
-            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, // Orientation = 6
+            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00,
+            0x00, // Orientation = 6
             0x00, 0x00, 0x00, 0x00, // no next IFD
         ];
         let mut rotated = plain[..2].to_vec();

@@ -34,7 +34,9 @@ mod tests {
 
     #[test]
     fn either_side_reaching_the_threshold_matches() {
-        let check = |front, back, threshold, expected| assert_eq!(matched(front, back, threshold), expected);
+        let check = |front, back, threshold, expected| {
+            assert_eq!(matched(front, back, threshold), expected)
+        };
         check(s(90.0), None, 85.0, true);
         check(s(85.0), None, 85.0, true);
         check(s(84.9), None, 85.0, false);

@@ -47,7 +47,9 @@ pub fn locate_dir(explicit: Option<&Path>) -> PathBuf {
     if let Some(dir) = std::env::var_os("FACEMATCH_MODELS") {
         return PathBuf::from(dir);
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("models"))) {
+    if let Some(dir) =
+        std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("models")))
+    {
         if dir.join(SFACE.name).is_file() {
             return dir;
         }
@@ -61,7 +63,8 @@ pub fn locate_dir(explicit: Option<&Path>) -> PathBuf {
 /// [`InferenceError::ModelMissing`] or [`InferenceError::ModelAltered`], naming the file.
 pub fn read_verified(dir: &Path, model: ModelFile) -> Result<Vec<u8>, InferenceError> {
     let path = dir.join(model.name);
-    let bytes = std::fs::read(&path).map_err(|e| InferenceError::ModelMissing { path: path.clone(), reason: e.to_string() })?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| InferenceError::ModelMissing { path: path.clone(), reason: e.to_string() })?;
     let got = hex(&Sha256::digest(&bytes));
     if got != model.sha256 {
         return Err(InferenceError::ModelAltered { path, expected: model.sha256, got });

@@ -95,7 +95,10 @@ pub fn assess(face: &Face, aligned: &RgbImage, role: Role) -> Option<QualityIssu
 
 /// Luma of the crop's central region (the face, not the black border alignment may add).
 fn luma_of(aligned: &RgbImage) -> Vec<f32> {
-    aligned.pixels().map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])).collect()
+    aligned
+        .pixels()
+        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+        .collect()
 }
 
 fn mean_brightness(luma: &[f32]) -> f32 {
@@ -118,7 +121,13 @@ pub fn laplacian_variance(luma: &[f32], width: usize) -> f32 {
     for y in lo_y.max(1)..hi_y.min(height - 1) {
         for x in lo_x.max(1)..hi_x.min(width - 1) {
             let c = luma[y * width + x];
-            values.push(luma[(y - 1) * width + x] + luma[(y + 1) * width + x] + luma[y * width + x - 1] + luma[y * width + x + 1] - 4.0 * c);
+            values.push(
+                luma[(y - 1) * width + x]
+                    + luma[(y + 1) * width + x]
+                    + luma[y * width + x - 1]
+                    + luma[y * width + x + 1]
+                    - 4.0 * c,
+            );
         }
     }
     if values.is_empty() {
@@ -140,7 +149,11 @@ mod tests {
 
     fn textured(level: u8, amplitude: u8) -> RgbImage {
         RgbImage::from_fn(112, 112, |x, y| {
-            let v = if (x / 2 + y / 2) % 2 == 0 { level.saturating_add(amplitude) } else { level.saturating_sub(amplitude) };
+            let v = if (x / 2 + y / 2) % 2 == 0 {
+                level.saturating_add(amplitude)
+            } else {
+                level.saturating_sub(amplitude)
+            };
             image::Rgb([v, v, v])
         })
     }
@@ -149,21 +162,37 @@ mod tests {
     fn each_gate_fires_with_its_reason() {
         let good = textured(128, 40);
         assert_eq!(assess(&face(120.0), &good, Role::Selfie), None);
-        assert!(matches!(assess(&face(50.0), &good, Role::Selfie), Some(QualityIssue::TooSmall { .. })));
+        assert!(matches!(
+            assess(&face(50.0), &good, Role::Selfie),
+            Some(QualityIssue::TooSmall { .. })
+        ));
         // The same 50 px face is fine on a passport page.
         assert_eq!(assess(&face(50.0), &good, Role::Document(DocumentType::Passport)), None);
-        assert!(matches!(assess(&face(120.0), &textured(15, 10), Role::Selfie), Some(QualityIssue::TooDark { .. })));
-        assert!(matches!(assess(&face(120.0), &textured(250, 5), Role::Selfie), Some(QualityIssue::TooBright { .. })));
-        assert!(matches!(assess(&face(120.0), &textured(128, 0), Role::Selfie), Some(QualityIssue::TooBlurry { .. })));
+        assert!(matches!(
+            assess(&face(120.0), &textured(15, 10), Role::Selfie),
+            Some(QualityIssue::TooDark { .. })
+        ));
+        assert!(matches!(
+            assess(&face(120.0), &textured(250, 5), Role::Selfie),
+            Some(QualityIssue::TooBright { .. })
+        ));
+        assert!(matches!(
+            assess(&face(120.0), &textured(128, 0), Role::Selfie),
+            Some(QualityIssue::TooBlurry { .. })
+        ));
         let mut tilted = face(120.0);
         tilted.landmarks[1] = [tilted.landmarks[0][0], tilted.landmarks[0][1] + 30.0];
-        assert!(matches!(assess(&tilted, &good, Role::Selfie), Some(QualityIssue::TooTilted { .. })));
+        assert!(matches!(
+            assess(&tilted, &good, Role::Selfie),
+            Some(QualityIssue::TooTilted { .. })
+        ));
     }
 
     #[test]
     fn laplacian_variance_of_flat_and_checkerboard() {
         assert_eq!(laplacian_variance(&vec![7.0; 64], 8), 0.0);
-        let board: Vec<f32> = (0..64).map(|i| if (i % 8 + i / 8) % 2 == 0 { 1.0 } else { 0.0 }).collect();
+        let board: Vec<f32> =
+            (0..64).map(|i| if (i % 8 + i / 8) % 2 == 0 { 1.0 } else { 0.0 }).collect();
         // Laplacian alternates +-4 on a 1-pixel checkerboard: variance 16.
         assert!((laplacian_variance(&board, 8) - 16.0).abs() < 1e-4);
     }

@@ -47,24 +47,44 @@ fn roc_svg(pairs: &[Scored]) -> String {
     let y = |tar: f64| H - M - tar * (H - 2.0 * M);
     for (i, label) in ["1e-4", "1e-3", "1e-2", "1e-1", "1"].iter().enumerate() {
         let px = x(10f64.powi(i as i32 - 4));
-        let _ = writeln!(s, r##"<line x1="{px}" y1="{M}" x2="{px}" y2="{}" stroke="#ddd"/><text x="{px}" y="{}" text-anchor="middle">{label}</text>"##, H - M, H - M + 15.0);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{px}" y1="{M}" x2="{px}" y2="{}" stroke="#ddd"/><text x="{px}" y="{}" text-anchor="middle">{label}</text>"##,
+            H - M,
+            H - M + 15.0
+        );
     }
     for t in [0.0, 0.5, 0.9, 1.0] {
-        let _ = writeln!(s, r##"<text x="{}" y="{}" text-anchor="end">{t}</text>"##, M - 4.0, y(t) + 4.0);
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end">{t}</text>"##,
+            M - 4.0,
+            y(t) + 4.0
+        );
     }
-    let points: Vec<String> = roc(pairs).iter().map(|&(far, tar)| format!("{:.1},{:.1}", x(far), y(tar))).collect();
-    let _ = writeln!(s, r##"<polyline fill="none" stroke="#1565c0" stroke-width="2" points="{}"/>"##, points.join(" "));
+    let points: Vec<String> =
+        roc(pairs).iter().map(|&(far, tar)| format!("{:.1},{:.1}", x(far), y(tar))).collect();
+    let _ = writeln!(
+        s,
+        r##"<polyline fill="none" stroke="#1565c0" stroke-width="2" points="{}"/>"##,
+        points.join(" ")
+    );
     s.push_str("</svg>\n");
     s
 }
 
 /// Histograms of genuine and impostor match percentages, with the threshold marked.
 fn histogram_svg(pairs: &[Scored], threshold: f64) -> String {
-    let mut s = frame("Match percent: genuine (green) vs impostor (red)", "match percent", "share of pairs");
+    let mut s = frame(
+        "Match percent: genuine (green) vs impostor (red)",
+        "match percent",
+        "share of pairs",
+    );
     const BINS: usize = 50;
     let hist = |genuine: bool| {
         let mut h = [0f64; BINS];
-        let scores: Vec<f64> = pairs.iter().filter(|p| p.genuine == genuine).filter_map(|p| p.percent).collect();
+        let scores: Vec<f64> =
+            pairs.iter().filter(|p| p.genuine == genuine).filter_map(|p| p.percent).collect();
         for p in &scores {
             h[((p / 100.0 * BINS as f64) as usize).min(BINS - 1)] += 1.0;
         }
@@ -77,14 +97,31 @@ fn histogram_svg(pairs: &[Scored], threshold: f64) -> String {
     for (series, colour) in [(i, "#c62828"), (g, "#2e7d32")] {
         for (k, v) in series.iter().enumerate() {
             let h = v / peak * (H - 2.0 * M);
-            let _ = writeln!(s, r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="0.55"/>"##, M + k as f64 * bw, H - M - h, bw, h);
+            let _ = writeln!(
+                s,
+                r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}" fill-opacity="0.55"/>"##,
+                M + k as f64 * bw,
+                H - M - h,
+                bw,
+                h
+            );
         }
     }
     for t in [0, 25, 50, 75, 100] {
-        let _ = writeln!(s, r##"<text x="{}" y="{}" text-anchor="middle">{t}</text>"##, M + f64::from(t) / 100.0 * (W - 2.0 * M), H - M + 15.0);
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="middle">{t}</text>"##,
+            M + f64::from(t) / 100.0 * (W - 2.0 * M),
+            H - M + 15.0
+        );
     }
     let tx = M + threshold / 100.0 * (W - 2.0 * M);
-    let _ = writeln!(s, r##"<line x1="{tx}" y1="{M}" x2="{tx}" y2="{}" stroke="black" stroke-dasharray="4"/><text x="{tx}" y="{}" text-anchor="middle">threshold {threshold}</text>"##, H - M, M - 5.0);
+    let _ = writeln!(
+        s,
+        r##"<line x1="{tx}" y1="{M}" x2="{tx}" y2="{}" stroke="black" stroke-dasharray="4"/><text x="{tx}" y="{}" text-anchor="middle">threshold {threshold}</text>"##,
+        H - M,
+        M - 5.0
+    );
     s.push_str("</svg>\n");
     s
 }

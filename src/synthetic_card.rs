@@ -61,7 +61,8 @@ pub fn print_card(portrait: &RgbImage, seed: u64) -> Vec<u8> {
         Rgb(base.map(|c| (c as i32 + wave).clamp(0, 255) as u8))
     });
 
-    let fitted = imageops::resize(portrait, PHOTO_SIZE.0, PHOTO_SIZE.1, imageops::FilterType::Triangle);
+    let fitted =
+        imageops::resize(portrait, PHOTO_SIZE.0, PHOTO_SIZE.1, imageops::FilterType::Triangle);
     let (px, py) = (rng.range(30.0, 60.0) as i64, rng.range(110.0, 150.0) as i64);
     imageops::replace(&mut card, &fitted, px, py);
 
@@ -99,7 +100,8 @@ mod tests {
 
     #[test]
     fn same_seed_same_card_and_document_scale() {
-        let portrait = RgbImage::from_fn(300, 400, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let portrait =
+            RgbImage::from_fn(300, 400, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
         let a = print_card(&portrait, 7);
         assert_eq!(a, print_card(&portrait, 7));
         assert_ne!(a, print_card(&portrait, 8));

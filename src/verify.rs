@@ -32,11 +32,16 @@ impl MatchParams {
     ///
     /// # Errors
     /// A 4001 body saying which field is missing or wrong.
-    pub fn parse(doc_type: Option<&str>, threshold: Option<&serde_json::Value>) -> Result<MatchParams, ErrorBody> {
+    pub fn parse(
+        doc_type: Option<&str>,
+        threshold: Option<&serde_json::Value>,
+    ) -> Result<MatchParams, ErrorBody> {
         let malformed = |details: String| ErrorBody::new(ErrorCode::Malformed, details);
         let doc_type = doc_type.ok_or_else(|| malformed("type is required".into()))?;
         let doc_type = DocumentType::parse(doc_type).ok_or_else(|| {
-            malformed(format!("type {doc_type:?} is not one of UIDAI, DL, PAN, VOTER, PASSPORT, GOV"))
+            malformed(format!(
+                "type {doc_type:?} is not one of UIDAI, DL, PAN, VOTER, PASSPORT, GOV"
+            ))
         })?;
         let threshold = threshold.ok_or_else(|| malformed("threshold is required".into()))?;
         let value = match threshold {
@@ -117,8 +122,13 @@ pub fn analyse(
     role: Role,
 ) -> Result<FaceAnalysis, InferenceError> {
     let faces = find_faces(detector, &picture.pixels, role)?;
-    let mut analysis =
-        FaceAnalysis { width: picture.width(), height: picture.height(), faces, issue: None, embedding: None };
+    let mut analysis = FaceAnalysis {
+        width: picture.width(),
+        height: picture.height(),
+        faces,
+        issue: None,
+        embedding: None,
+    };
     if let Some(subject) = analysis.subject().copied() {
         let aligned = align(&picture.pixels, &subject.landmarks);
         analysis.issue = assess(&subject, &aligned, role);
@@ -174,7 +184,9 @@ pub fn verify(
     let src = analyse(detector, embedder, pictures.src, Role::Selfie)?;
     let front = analyse(detector, embedder, pictures.front, document)?;
     let back = pictures.back.map(|p| analyse(detector, embedder, p, document)).transpose()?;
-    let score = |side: Option<&FaceAnalysis>| Some(compare(src.embedding.as_ref()?, side?.embedding.as_ref()?));
+    let score = |side: Option<&FaceAnalysis>| {
+        Some(compare(src.embedding.as_ref()?, side?.embedding.as_ref()?))
+    };
     let front_score = score(Some(&front));
     let back_score = score(back.as_ref());
     let matched = matched(front_score, back_score, params.threshold);
@@ -184,7 +196,10 @@ pub fn verify(
 impl Verification {
     /// The best of the front and back scores.
     pub fn best_score(&self) -> Option<Score> {
-        [self.front_score, self.back_score].into_iter().flatten().max_by(|a, b| a.percent.total_cmp(&b.percent))
+        [self.front_score, self.back_score]
+            .into_iter()
+            .flatten()
+            .max_by(|a, b| a.percent.total_cmp(&b.percent))
     }
 
     /// Why it did not match, for `message`; `None` when it matched.
@@ -207,7 +222,8 @@ impl Verification {
 
     /// The contract's response.
     pub fn response(&self) -> MatchResponse {
-        let status = if self.matched { MatchStatus::FaceMatched } else { MatchStatus::FaceNotMatched };
+        let status =
+            if self.matched { MatchStatus::FaceMatched } else { MatchStatus::FaceNotMatched };
         let mut r = MatchResponse::empty(self.matched, status, self.message());
         r.src_valid = self.src.valid();
         r.target_front_valid = self.front.valid();
@@ -221,7 +237,8 @@ impl Verification {
         if let Some(b) = self.back.as_ref().and_then(FaceAnalysis::box_report) {
             r.set_back_box(b);
         }
-        let reached = |s: Option<Score>| s.filter(|s| s.percent >= self.params.threshold).map(|s| s.percent);
+        let reached =
+            |s: Option<Score>| s.filter(|s| s.percent >= self.params.threshold).map(|s| s.percent);
         r.target_front_match = reached(self.front_score);
         r.target_back_match = reached(self.back_score);
         r
@@ -329,13 +346,18 @@ mod tests {
 
     #[test]
     fn params_are_validated_with_reasons() {
-        let check = |t: Option<&str>, th: Option<serde_json::Value>, want: Result<(DocumentType, f64), &str>| {
+        let check = |t: Option<&str>,
+                     th: Option<serde_json::Value>,
+                     want: Result<(DocumentType, f64), &str>| {
             let got = MatchParams::parse(t, th.as_ref());
             match (got, want) {
                 (Ok(p), Ok((d, v))) => assert_eq!((p.doc_type, p.threshold), (d, v)),
                 (Err(e), Err(fragment)) => {
                     assert_eq!(e.code, 4001);
-                    assert!(e.details.as_deref().unwrap_or("").contains(fragment), "{e:?} lacks {fragment}");
+                    assert!(
+                        e.details.as_deref().unwrap_or("").contains(fragment),
+                        "{e:?} lacks {fragment}"
+                    );
                 }
                 (got, want) => panic!("{got:?} vs {want:?}"),
             }
@@ -364,13 +386,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match intake_failure(Side::Back, &IntakeError::NotAnImage).unwrap() {
-            MatchAnswer::InvalidFile(r) => assert_eq!((r.src_valid, r.target_back_valid), (true, Some(false))),
+            MatchAnswer::InvalidFile(r) => {
+                assert_eq!((r.src_valid, r.target_back_valid), (true, Some(false)))
+            }
             other => panic!("{other:?}"),
         }
-        let e = intake_failure(Side::Front, &IntakeError::TooLarge { bytes: 11 << 20 }).unwrap_err();
+        let e =
+            intake_failure(Side::Front, &IntakeError::TooLarge { bytes: 11 << 20 }).unwrap_err();
         assert_eq!(e.code, 4005);
         assert!(e.details.unwrap().starts_with("targetFront: "));
-        let e = intake_failure(Side::Src, &IntakeError::TooSmall { width: 100, height: 100 }).unwrap_err();
+        let e = intake_failure(Side::Src, &IntakeError::TooSmall { width: 100, height: 100 })
+            .unwrap_err();
         assert_eq!(e.code, 4001);
     }
 }

@@ -14,18 +14,22 @@ use facematch::verify::analyse;
 
 use crate::util::{engine, shared};
 
+/// One photo's embedding as a selfie, and the embedding of the card printed from it.
+type PhotoAndCard = (Option<Embedding>, Option<Embedding>);
+
 #[test]
 fn selfie_matches_the_same_person_printed_on_a_card() {
     let mut e = engine();
     let e = &mut *e;
     let document = Role::Document(DocumentType::Gov);
-    // identity -> [(selfie embedding, card embedding)] per photo
-    let mut people: BTreeMap<String, Vec<(Option<Embedding>, Option<Embedding>)>> = BTreeMap::new();
+    let mut people: BTreeMap<String, Vec<PhotoAndCard>> = BTreeMap::new();
     let mut seed = 0;
-    let mut dirs: Vec<_> = std::fs::read_dir(shared().join("faces")).unwrap().flatten().map(|d| d.path()).collect();
+    let mut dirs: Vec<_> =
+        std::fs::read_dir(shared().join("faces")).unwrap().flatten().map(|d| d.path()).collect();
     dirs.sort();
     for dir in dirs.iter().filter(|d| d.is_dir()) {
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|f| f.path()).collect();
+        let mut files: Vec<_> =
+            std::fs::read_dir(dir).unwrap().flatten().map(|f| f.path()).collect();
         files.sort();
         for file in files {
             seed += 1;
@@ -37,7 +41,12 @@ fn selfie_matches_the_same_person_printed_on_a_card() {
             let on_card = analyse(&mut e.detector, &mut e.embedder, &card, document).unwrap();
             if let Some(subject) = on_card.subject() {
                 // Document scale: the printed face is 60-120 px wide.
-                assert!((50.0..=130.0).contains(&subject.bbox.w), "{}: card face {:?}", file.display(), subject.bbox);
+                assert!(
+                    (50.0..=130.0).contains(&subject.bbox.w),
+                    "{}: card face {:?}",
+                    file.display(),
+                    subject.bbox
+                );
             }
             let name = dir.file_name().unwrap().to_string_lossy().to_string();
             people.entry(name).or_default().push((selfie.embedding, on_card.embedding));

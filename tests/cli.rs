@@ -24,7 +24,12 @@ fn processed(args: &[&str]) -> serde_json::Value {
 /// Runs `match` and expects the contract's error body with `code` (exit 2) mentioning `fragment`.
 fn error(args: &[&str], code: u64, fragment: &str) {
     let out = facematch(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: stdout {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: stdout {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v = json(&out);
     assert_eq!(v["code"], code, "{v}");
     assert!(v["message"].is_string());
@@ -35,7 +40,17 @@ fn error(args: &[&str], code: u64, fragment: &str) {
 #[test]
 fn match_prints_the_contract_response() {
     let (a, b) = (face("barack_obama", 1), face("barack_obama", 2));
-    let v = processed(&["match", "--src", path(&a), "--front", path(&b), "--type", "GOV", "--threshold", "85"]);
+    let v = processed(&[
+        "match",
+        "--src",
+        path(&a),
+        "--front",
+        path(&b),
+        "--type",
+        "GOV",
+        "--threshold",
+        "85",
+    ]);
     assert_eq!(v["valid"], true);
     assert_eq!(v["status"], "FACE_MATCHED");
     assert!(v["message"].is_null());
@@ -44,8 +59,21 @@ fn match_prints_the_contract_response() {
     assert!(v["targetBackHeight"].is_null() && v["targetBackValid"] == false);
 
     let c = face("jeff_bezos", 1);
-    let v = processed(&["match", "--src", path(&a), "--front", path(&c), "--type", "PAN", "--threshold", "85"]);
-    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("FACE_NOT_MATCHED")));
+    let v = processed(&[
+        "match",
+        "--src",
+        path(&a),
+        "--front",
+        path(&c),
+        "--type",
+        "PAN",
+        "--threshold",
+        "85",
+    ]);
+    assert_eq!(
+        (v["valid"].as_bool(), v["status"].as_str()),
+        (Some(false), Some("FACE_NOT_MATCHED"))
+    );
     assert_eq!(v["message"], "Not matched, below threshold");
     assert!(v["targetFrontMatch"].is_null(), "match ratio is populated only above the threshold");
     assert!(v["targetFrontWidth"].as_f64().is_some());
@@ -56,16 +84,37 @@ fn no_face_is_a_processed_not_matched_answer() {
     let dir = tempfile::tempdir().unwrap();
     // A 400x400 PNG of smooth colour: decodes, but has no face.
     let mut png = Vec::new();
-    let img = image::RgbImage::from_fn(400, 400, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, 120]));
+    let img =
+        image::RgbImage::from_fn(400, 400, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, 120]));
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let blank = write(dir.path(), "blank.png", &png);
     let a = face("kit_harington", 1);
-    let v = processed(&["match", "--src", path(&a), "--front", &blank, "--type", "DL", "--threshold", "50"]);
+    let v = processed(&[
+        "match",
+        "--src",
+        path(&a),
+        "--front",
+        &blank,
+        "--type",
+        "DL",
+        "--threshold",
+        "50",
+    ]);
     assert_eq!(v["status"], "FACE_NOT_MATCHED");
     assert_eq!(v["srcValid"], true);
     assert_eq!(v["targetFrontValid"], false);
     assert_eq!(v["message"], "Target front image: no face detected");
-    let v = processed(&["match", "--src", &blank, "--front", path(&a), "--type", "DL", "--threshold", "50"]);
+    let v = processed(&[
+        "match",
+        "--src",
+        &blank,
+        "--front",
+        path(&a),
+        "--type",
+        "DL",
+        "--threshold",
+        "50",
+    ]);
     assert_eq!(v["message"], "Source image: no face detected");
     assert_eq!(v["srcValid"], false);
 }
@@ -74,8 +123,22 @@ fn no_face_is_a_processed_not_matched_answer() {
 fn unsupported_and_broken_files_are_invalid_file_format() {
     let dir = tempfile::tempdir().unwrap();
     let a = face("kit_harington", 1);
-    let gif = write(dir.path(), "photo.jpg", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00,");
-    let v = processed(&["match", "--src", &gif, "--front", path(&a), "--type", "GOV", "--threshold", "80"]);
+    let gif = write(
+        dir.path(),
+        "photo.jpg",
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00,",
+    );
+    let v = processed(&[
+        "match",
+        "--src",
+        &gif,
+        "--front",
+        path(&a),
+        "--type",
+        "GOV",
+        "--threshold",
+        "80",
+    ]);
     assert_eq!(
         v,
         serde_json::json!({"valid": false, "srcValid": false, "status": "INVALID_FILE_FORMAT",
@@ -83,7 +146,17 @@ fn unsupported_and_broken_files_are_invalid_file_format() {
     );
     let full = std::fs::read(&a).unwrap();
     let truncated = write(dir.path(), "cut.jpg", &full[..full.len() / 3]);
-    let v = processed(&["match", "--src", path(&a), "--front", &truncated, "--type", "GOV", "--threshold", "80"]);
+    let v = processed(&[
+        "match",
+        "--src",
+        path(&a),
+        "--front",
+        &truncated,
+        "--type",
+        "GOV",
+        "--threshold",
+        "80",
+    ]);
     assert_eq!(v["status"], "INVALID_FILE_FORMAT");
     assert_eq!(v["targetFrontValid"], false);
     assert!(v["message"].as_str().unwrap().contains("targetFront"), "{v}");
@@ -94,30 +167,76 @@ fn malformed_requests_get_4001_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let a = face("kit_harington", 1);
     let a = path(&a);
-    error(&["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "0"], 4001, "outside 1-100");
-    error(&["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "101"], 4001, "outside 1-100");
-    error(&["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "abc"], 4001, "not a number");
-    error(&["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "-5"], 4001, "outside 1-100");
-    error(&["match", "--src", a, "--front", a, "--type", "AADHAAR", "--threshold", "80"], 4001, "not one of");
+    error(
+        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "0"],
+        4001,
+        "outside 1-100",
+    );
+    error(
+        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "101"],
+        4001,
+        "outside 1-100",
+    );
+    error(
+        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "abc"],
+        4001,
+        "not a number",
+    );
+    error(
+        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "-5"],
+        4001,
+        "outside 1-100",
+    );
+    error(
+        &["match", "--src", a, "--front", a, "--type", "AADHAAR", "--threshold", "80"],
+        4001,
+        "not one of",
+    );
     error(&["match", "--src", a, "--front", a, "--threshold", "80"], 4001, "type is required");
-    error(&["match", "--src", a, "--type", "GOV", "--threshold", "80"], 4001, "--front is required");
+    error(
+        &["match", "--src", a, "--type", "GOV", "--threshold", "80"],
+        4001,
+        "--front is required",
+    );
     error(&["match", "--src", a, "--front", a, "--type", "GOV"], 4001, "threshold is required");
-    error(&["match", "--src", "/no/such.jpg", "--front", a, "--type", "GOV", "--threshold", "80"], 4001, "cannot read");
-    error(&["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "80", "--bogus"], 4001, "--bogus");
+    error(
+        &["match", "--src", "/no/such.jpg", "--front", a, "--type", "GOV", "--threshold", "80"],
+        4001,
+        "cannot read",
+    );
+    error(
+        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "80", "--bogus"],
+        4001,
+        "--bogus",
+    );
 
     // Over 10 MB: 4005 (the contract's size code), without reading the whole file.
     let mut big = std::fs::read(a).unwrap();
     big.resize(10 * 1024 * 1024 + 5, 0);
     let big = write(dir.path(), "big.jpg", &big);
-    error(&["match", "--src", &big, "--front", a, "--type", "GOV", "--threshold", "80"], 4005, "10 MB");
+    error(
+        &["match", "--src", &big, "--front", a, "--type", "GOV", "--threshold", "80"],
+        4005,
+        "10 MB",
+    );
 
     // Under 200x200, and a PNG declaring 60000x60000 (decompression bomb).
     let mut small = Vec::new();
-    image::RgbImage::new(150, 150).write_to(&mut std::io::Cursor::new(&mut small), image::ImageFormat::Png).unwrap();
+    image::RgbImage::new(150, 150)
+        .write_to(&mut std::io::Cursor::new(&mut small), image::ImageFormat::Png)
+        .unwrap();
     let small = write(dir.path(), "small.png", &small);
-    error(&["match", "--src", a, "--front", &small, "--type", "GOV", "--threshold", "80"], 4001, "150x150");
+    error(
+        &["match", "--src", a, "--front", &small, "--type", "GOV", "--threshold", "80"],
+        4001,
+        "150x150",
+    );
     let bomb = write(dir.path(), "bomb.png", &png_declaring(60_000, 60_000));
-    error(&["match", "--src", &bomb, "--front", a, "--type", "GOV", "--threshold", "80"], 4001, "60000x60000");
+    error(
+        &["match", "--src", &bomb, "--front", a, "--type", "GOV", "--threshold", "80"],
+        4001,
+        "60000x60000",
+    );
 }
 
 #[test]
@@ -133,7 +252,19 @@ fn altered_or_missing_models_are_named() {
     std::fs::write(&sface, bytes).unwrap();
     let a = face("kit_harington", 1);
     let models = dir.path().to_str().unwrap();
-    let args = ["match", "--src", path(&a), "--front", path(&a), "--type", "GOV", "--threshold", "80", "--models", models];
+    let args = [
+        "match",
+        "--src",
+        path(&a),
+        "--front",
+        path(&a),
+        "--type",
+        "GOV",
+        "--threshold",
+        "80",
+        "--models",
+        models,
+    ];
     let out = facematch(&args);
     assert_eq!(out.status.code(), Some(2));
     let v = json(&out);
@@ -149,7 +280,13 @@ fn eval_reports_the_bars_on_a_small_csv() {
     // Paths in the CSV are relative to its folder: copy four photos beside it (in a temp dir).
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("imgs")).unwrap();
-    for (who, n) in [("barack_obama", 1), ("barack_obama", 2), ("joe_biden", 1), ("angelina_jolie", 1), ("angelina_jolie", 3)] {
+    for (who, n) in [
+        ("barack_obama", 1),
+        ("barack_obama", 2),
+        ("joe_biden", 1),
+        ("angelina_jolie", 1),
+        ("angelina_jolie", 3),
+    ] {
         std::fs::copy(face(who, n), dir.path().join(format!("imgs/{who}_{n}.jpg"))).unwrap();
     }
     let csv = "a,b,same,note\n\
@@ -163,14 +300,32 @@ fn eval_reports_the_bars_on_a_small_csv() {
     let out = facematch(&["eval", "--pairs", path(&list), "--report", path(&report)]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v = json(&out);
-    for key in ["pairs", "genuine", "impostor", "no_face", "threshold", "accuracy", "tar", "far", "tar_at_far_1e-2", "tar_at_far_1e-3", "eer"] {
+    for key in [
+        "pairs",
+        "genuine",
+        "impostor",
+        "no_face",
+        "threshold",
+        "accuracy",
+        "tar",
+        "far",
+        "tar_at_far_1e-2",
+        "tar_at_far_1e-3",
+        "eer",
+    ] {
         assert!(!v[key].is_null(), "missing {key}: {v}");
     }
-    assert_eq!((v["pairs"].as_u64(), v["genuine"].as_u64(), v["impostor"].as_u64()), (Some(4), Some(2), Some(2)));
+    assert_eq!(
+        (v["pairs"].as_u64(), v["genuine"].as_u64(), v["impostor"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
     assert_eq!(v["accuracy"], 1.0);
     assert_eq!(v["threshold"], facematch::calibration::DEFAULT_THRESHOLD);
     assert!(report.join("roc.svg").is_file() && report.join("scores.svg").is_file());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("eval: analysed"), "progress goes to stderr");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("eval: analysed"),
+        "progress goes to stderr"
+    );
 
     // A CSV without the `same` column is refused with its name.
     std::fs::write(&list, "a,b\nimgs/barack_obama_1.jpg,imgs/barack_obama_2.jpg\n").unwrap();
@@ -194,7 +349,9 @@ fn help_explains_the_commands() {
 /// A PNG whose header declares `width`x`height` with a valid CRC, carrying almost no pixel data.
 fn png_declaring(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image::RgbImage::new(200, 200).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    image::RgbImage::new(200, 200)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
     bytes[16..20].copy_from_slice(&width.to_be_bytes());
     bytes[20..24].copy_from_slice(&height.to_be_bytes());
     let mut crc = 0xFFFF_FFFFu32;

@@ -14,13 +14,24 @@ fn check(a: (&str, u32), b: (&str, u32), should_match: bool) {
     let mut e = engine();
     let e = &mut *e;
     let (src, front) = (picture(&face(a.0, a.1)), picture(&face(b.0, b.1)));
-    let params = MatchParams { doc_type: DocumentType::Gov, threshold: facematch::calibration::DEFAULT_THRESHOLD };
-    let v = verify(&mut e.detector, &mut e.embedder, Pictures { src: &src, front: &front, back: None }, params).unwrap();
+    let params = MatchParams {
+        doc_type: DocumentType::Gov,
+        threshold: facematch::calibration::DEFAULT_THRESHOLD,
+    };
+    let v = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &src, front: &front, back: None },
+        params,
+    )
+    .unwrap();
     let r = v.response();
     assert_eq!(v.matched, should_match, "{a:?} vs {b:?}: {:?}", v.best_score());
     assert!(r.src_valid && r.target_front_valid);
     assert_eq!(r.target_front_match.is_some(), should_match);
-    for ratio in [r.src_left, r.src_top, r.src_width, r.src_height, r.target_front_width].map(Option::unwrap) {
+    for ratio in
+        [r.src_left, r.src_top, r.src_width, r.src_height, r.target_front_width].map(Option::unwrap)
+    {
         assert!((0.0..=1.0).contains(&ratio), "box ratio {ratio}");
     }
 }
@@ -47,14 +58,20 @@ fn every_face_photo_yields_a_usable_face_in_both_roles() {
     let e = &mut *e;
     let mut failures = Vec::new();
     let mut count = 0;
-    for dir in std::fs::read_dir(shared().join("faces")).unwrap().flatten().filter(|d| d.path().is_dir()) {
+    for dir in
+        std::fs::read_dir(shared().join("faces")).unwrap().flatten().filter(|d| d.path().is_dir())
+    {
         for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
             let p = picture(&file.path());
             for role in [Role::Selfie, Role::Document(DocumentType::Gov)] {
                 count += 1;
                 let a = analyse(&mut e.detector, &mut e.embedder, &p, role).unwrap();
                 if !a.valid() {
-                    failures.push(format!("{} as {role:?}: {:?}", file.path().display(), a.problem()));
+                    failures.push(format!(
+                        "{} as {role:?}: {:?}",
+                        file.path().display(),
+                        a.problem()
+                    ));
                 }
             }
         }
@@ -77,7 +94,9 @@ fn faces_are_found_on_specimen_documents() {
         .collect();
     for path in &docs {
         let p = picture(path);
-        let a = analyse(&mut e.detector, &mut e.embedder, &p, Role::Document(DocumentType::Passport)).unwrap();
+        let a =
+            analyse(&mut e.detector, &mut e.embedder, &p, Role::Document(DocumentType::Passport))
+                .unwrap();
         if let Some(subject) = a.subject() {
             // The holder photo sits in a document's left or right part, never the whole page.
             let r = a.box_report().unwrap();
@@ -99,11 +118,27 @@ fn document_faces_of_one_holder_match_and_others_do_not() {
     let mut e = engine();
     let e = &mut *e;
     let doc = |name: &str| picture(&shared().join("documents").join(name));
-    let params = MatchParams { doc_type: DocumentType::Passport, threshold: facematch::calibration::DEFAULT_THRESHOLD };
-    let (a, b, other) = (doc("01_100_pass-uto.jpg"), doc("05_passport-td3.jpg"), doc("14_100_pass-fin.png"));
-    let same = verify(&mut e.detector, &mut e.embedder, Pictures { src: &a, front: &b, back: None }, params).unwrap();
+    let params = MatchParams {
+        doc_type: DocumentType::Passport,
+        threshold: facematch::calibration::DEFAULT_THRESHOLD,
+    };
+    let (a, b, other) =
+        (doc("01_100_pass-uto.jpg"), doc("05_passport-td3.jpg"), doc("14_100_pass-fin.png"));
+    let same = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &a, front: &b, back: None },
+        params,
+    )
+    .unwrap();
     assert!(same.matched, "{:?}", same.best_score());
-    let diff = verify(&mut e.detector, &mut e.embedder, Pictures { src: &a, front: &other, back: None }, params).unwrap();
+    let diff = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &a, front: &other, back: None },
+        params,
+    )
+    .unwrap();
     assert!(!diff.matched, "{:?}", diff.best_score());
 }
 
@@ -111,11 +146,22 @@ fn document_faces_of_one_holder_match_and_others_do_not() {
 fn back_side_can_carry_the_match() {
     let mut e = engine();
     let e = &mut *e;
-    let (src, wrong, right) =
-        (picture(&face("elon_musk", 1)), picture(&face("jeff_bezos", 1)), picture(&face("elon_musk", 2)));
-    let params = MatchParams { doc_type: DocumentType::Dl, threshold: facematch::calibration::DEFAULT_THRESHOLD };
-    let v = verify(&mut e.detector, &mut e.embedder, Pictures { src: &src, front: &wrong, back: Some(&right) }, params)
-        .unwrap();
+    let (src, wrong, right) = (
+        picture(&face("elon_musk", 1)),
+        picture(&face("jeff_bezos", 1)),
+        picture(&face("elon_musk", 2)),
+    );
+    let params = MatchParams {
+        doc_type: DocumentType::Dl,
+        threshold: facematch::calibration::DEFAULT_THRESHOLD,
+    };
+    let v = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &src, front: &wrong, back: Some(&right) },
+        params,
+    )
+    .unwrap();
     let r = v.response();
     assert!(r.valid && r.target_back_valid && r.target_front_valid);
     assert!(r.target_front_match.is_none() && r.target_back_match.is_some());

@@ -11,7 +11,11 @@ pub fn shared() -> PathBuf {
     let dir = std::env::var_os("FACEMATCH_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    assert!(dir.join("faces/pairs.csv").is_file(), "evaluation data not found at {}", dir.display());
+    assert!(
+        dir.join("faces/pairs.csv").is_file(),
+        "evaluation data not found at {}",
+        dir.display()
+    );
     dir
 }
 
@@ -35,7 +39,11 @@ pub fn engine() -> MutexGuard<'static, Engine> {
 /// Runs the real binary with `args` in a fresh temporary folder.
 pub fn facematch(args: &[&str]) -> Output {
     let cwd = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_facematch")).args(args).current_dir(cwd.path()).output().expect("run facematch")
+    Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(args)
+        .current_dir(cwd.path())
+        .output()
+        .expect("run facematch")
 }
 
 /// Stdout parsed as JSON.

@@ -38,9 +38,12 @@ struct BenchReport {
 /// # Errors
 /// Unreadable pictures, no face in them, or a model failure.
 pub fn run(args: BenchArgs) -> Result<()> {
-    let doc_type = DocumentType::parse(&args.doc_type).context("--type must be UIDAI, DL, PAN, VOTER, PASSPORT or GOV")?;
-    let src = std::fs::read(&args.src).with_context(|| format!("reading {}", args.src.display()))?;
-    let front = std::fs::read(&args.front).with_context(|| format!("reading {}", args.front.display()))?;
+    let doc_type = DocumentType::parse(&args.doc_type)
+        .context("--type must be UIDAI, DL, PAN, VOTER, PASSPORT or GOV")?;
+    let src =
+        std::fs::read(&args.src).with_context(|| format!("reading {}", args.src.display()))?;
+    let front =
+        std::fs::read(&args.front).with_context(|| format!("reading {}", args.front.display()))?;
     let runs = args.runs.max(1);
 
     let started = Instant::now();
@@ -68,10 +71,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     let decode_src_ms = time(&mut || crate::intake::decode(&src).map(drop).context("decode"))?;
     let decode_front_ms = time(&mut || crate::intake::decode(&front).map(drop).context("decode"))?;
-    let detect_src_ms =
-        time(&mut || engine.detector.detect(&src_picture.pixels, input_size_for(Role::Selfie)).map(drop).context("detect"))?;
-    let detect_front_ms =
-        time(&mut || engine.detector.detect(&front_picture.pixels, input_size_for(document)).map(drop).context("detect"))?;
+    let detect_src_ms = time(&mut || {
+        engine
+            .detector
+            .detect(&src_picture.pixels, input_size_for(Role::Selfie))
+            .map(drop)
+            .context("detect")
+    })?;
+    let detect_front_ms = time(&mut || {
+        engine
+            .detector
+            .detect(&front_picture.pixels, input_size_for(document))
+            .map(drop)
+            .context("detect")
+    })?;
     let align_ms = time(&mut || {
         align(&src_picture.pixels, &face.landmarks);
         Ok(())

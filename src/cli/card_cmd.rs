@@ -13,11 +13,15 @@ use crate::synthetic_card::{portrait_crop, print_card};
 /// # Errors
 /// An unreadable photo, no face in it, or an unwritable output.
 pub fn run(args: CardArgs) -> Result<()> {
-    let bytes = std::fs::read(&args.photo).with_context(|| format!("reading {}", args.photo.display()))?;
-    let picture = crate::intake::decode(&bytes).with_context(|| format!("decoding {}", args.photo.display()))?;
-    let mut engine = load_engine(&super::args::EngineArgs { models: None, threads: None, no_xnnpack: false })?;
+    let bytes =
+        std::fs::read(&args.photo).with_context(|| format!("reading {}", args.photo.display()))?;
+    let picture = crate::intake::decode(&bytes)
+        .with_context(|| format!("decoding {}", args.photo.display()))?;
+    let mut engine =
+        load_engine(&super::args::EngineArgs { models: None, threads: None, no_xnnpack: false })?;
     let faces = find_faces(&mut engine.detector, &picture.pixels, Role::Selfie)?;
-    let face = faces.first().with_context(|| format!("no face found in {}", args.photo.display()))?;
+    let face =
+        faces.first().with_context(|| format!("no face found in {}", args.photo.display()))?;
     let card = print_card(&portrait_crop(&picture.pixels, &face.bbox), args.seed);
     std::fs::write(&args.out, card).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("card: wrote {}", args.out.display());

@@ -51,8 +51,9 @@ struct Row {
 /// # Errors
 /// An unreadable CSV, a missing picture file, or a model failure.
 pub fn run(args: EvalArgs) -> Result<()> {
-    let doc_type = DocumentType::parse(&args.doc_type)
-        .with_context(|| format!("--type {:?} is not one of UIDAI, DL, PAN, VOTER, PASSPORT, GOV", args.doc_type))?;
+    let doc_type = DocumentType::parse(&args.doc_type).with_context(|| {
+        format!("--type {:?} is not one of UIDAI, DL, PAN, VOTER, PASSPORT, GOV", args.doc_type)
+    })?;
     let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
     if !(1.0..=100.0).contains(&threshold) {
         bail!("--threshold {threshold} is outside 1-100");
@@ -96,7 +97,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
 
     let mut scored: Vec<(PathBuf, PathBuf, Scored)> = Vec::new();
     for row in rows.iter().filter(|r| r.same || !args.all_impostors) {
-        scored.push((row.a.clone(), row.b.clone(), Scored { percent: score(&row.a, &row.b), genuine: row.same }));
+        scored.push((
+            row.a.clone(),
+            row.b.clone(),
+            Scored { percent: score(&row.a, &row.b), genuine: row.same },
+        ));
     }
     if args.all_impostors {
         // Sorted, so that which picture plays the selfie is the same on every run.
@@ -105,7 +110,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
         for (i, a) in paths.iter().enumerate() {
             for b in &paths[i + 1..] {
                 if identities[*a] != identities[*b] {
-                    scored.push(((*a).clone(), (*b).clone(), Scored { percent: score(a, b), genuine: false }));
+                    scored.push((
+                        (*a).clone(),
+                        (*b).clone(),
+                        Scored { percent: score(a, b), genuine: false },
+                    ));
                 }
             }
         }
@@ -115,7 +124,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         write_scores(out, &scored).with_context(|| format!("writing {}", out.display()))?;
     }
     if let Some(dir) = &args.report {
-        crate::report::write(dir, &pairs, threshold).with_context(|| format!("writing the report to {}", dir.display()))?;
+        crate::report::write(dir, &pairs, threshold)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
         eprintln!("eval: wrote {}/roc.svg and {}/scores.svg", dir.display(), dir.display());
     }
     let at = rates_at(&pairs, threshold);
@@ -133,7 +143,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         tar_at_far_1e_3: tar_at_far(&pairs, 1e-3),
         eer: eer(&pairs),
         impostor_source: if args.all_impostors { "all-cross-identity" } else { "csv" },
-        table: [50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 95.0].iter().map(|&t| rates_at(&pairs, t)).collect(),
+        table: [50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 95.0]
+            .iter()
+            .map(|&t| rates_at(&pairs, t))
+            .collect(),
     };
     print_json(&report);
     Ok(())
@@ -167,10 +180,14 @@ fn embed(engine: &mut Engine, path: &Path, role: Role) -> Result<Result<Embeddin
 
 fn read_pairs(csv_path: &Path) -> Result<Vec<Row>> {
     let base = csv_path.parent().unwrap_or(Path::new("."));
-    let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("opening {}", csv_path.display()))?;
+    let mut reader = csv::Reader::from_path(csv_path)
+        .with_context(|| format!("opening {}", csv_path.display()))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).with_context(|| format!("{} has no column {name:?}", csv_path.display()))
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .with_context(|| format!("{} has no column {name:?}", csv_path.display()))
     };
     let (ia, ib, is) = (column("a")?, column("b")?, column("same")?);
     let mut rows = Vec::new();
@@ -180,7 +197,9 @@ fn read_pairs(csv_path: &Path) -> Result<Vec<Row>> {
         let same = match field(is).as_str() {
             "1" | "true" | "True" => true,
             "0" | "false" | "False" => false,
-            other => bail!("{} row {}: same = {other:?}, expected 1 or 0", csv_path.display(), n + 2),
+            other => {
+                bail!("{} row {}: same = {other:?}, expected 1 or 0", csv_path.display(), n + 2)
+            }
         };
         rows.push(Row { a: base.join(field(ia)), b: base.join(field(ib)), same });
     }
@@ -229,7 +248,13 @@ fn write_scores(out: &Path, scored: &[(PathBuf, PathBuf, Scored)]) -> Result<()>
         let percent = s.percent.map(|p| format!("{p:.4}")).unwrap_or_default();
         let cosine = s.percent.map(|p| format!("{:.5}", cosine_for(p))).unwrap_or_default();
         let same = if s.genuine { "1" } else { "0" };
-        w.write_record([&a.display().to_string(), &b.display().to_string(), same, &percent, &cosine])?;
+        w.write_record([
+            &a.display().to_string(),
+            &b.display().to_string(),
+            same,
+            &percent,
+            &cosine,
+        ])?;
     }
     w.flush()?;
     Ok(())

@@ -45,9 +45,19 @@ fn read_input(field: &str, path: Option<&PathBuf>) -> Result<Vec<u8>, ErrorBody>
         "targetFront" => "--front",
         _ => "--back",
     };
-    let path: &Path = path.ok_or_else(|| ErrorBody::new(ErrorCode::Malformed, format!("{flag} is required")))?;
-    let unreadable = |e: std::io::Error| ErrorBody::new(ErrorCode::Malformed, format!("{field}: cannot read {}: {e}", path.display()));
+    let path: &Path =
+        path.ok_or_else(|| ErrorBody::new(ErrorCode::Malformed, format!("{flag} is required")))?;
+    let unreadable = |e: std::io::Error| {
+        ErrorBody::new(
+            ErrorCode::Malformed,
+            format!("{field}: cannot read {}: {e}", path.display()),
+        )
+    };
     let mut bytes = Vec::new();
-    std::fs::File::open(path).map_err(unreadable)?.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    std::fs::File::open(path)
+        .map_err(unreadable)?
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     Ok(bytes)
 }

@@ -60,7 +60,8 @@ fn parse_failure(argv: &[OsString], e: clap::Error) -> i32 {
     if argv.get(1).is_some_and(|a| a == "match") {
         let details = e.kind().to_string();
         let rendered = e.render().to_string();
-        let first_line = rendered.lines().next().unwrap_or(&details).trim_start_matches("error: ").to_string();
+        let first_line =
+            rendered.lines().next().unwrap_or(&details).trim_start_matches("error: ").to_string();
         print_json(&ErrorBody::new(ErrorCode::Malformed, first_line));
     }
     eprint!("{e}");
@@ -76,7 +77,9 @@ fn print_json<T: serde::Serialize>(value: &T) {
 }
 
 /// Loads the models named by the engine arguments.
-fn load_engine(args: &args::EngineArgs) -> Result<crate::inference::Engine, crate::inference::InferenceError> {
+fn load_engine(
+    args: &args::EngineArgs,
+) -> Result<crate::inference::Engine, crate::inference::InferenceError> {
     let mut options = crate::inference::RuntimeOptions::default();
     if let Some(threads) = args.threads {
         options.threads = threads.max(1);

@@ -64,7 +64,11 @@ pub fn input_size_for(role: Role) -> InputSize {
 ///
 /// # Errors
 /// When the model cannot be run.
-pub fn find_faces(detector: &mut dyn Detector, image: &RgbImage, role: Role) -> Result<Vec<Face>, InferenceError> {
+pub fn find_faces(
+    detector: &mut dyn Detector,
+    image: &RgbImage,
+    role: Role,
+) -> Result<Vec<Face>, InferenceError> {
     let size = input_size_for(role);
     let mut faces = detector.detect(image, size)?;
     if faces.is_empty() {
@@ -81,7 +85,11 @@ pub fn find_faces(detector: &mut dyn Detector, image: &RgbImage, role: Role) -> 
 
 /// The image centred in a grey border `border` pixels wide.
 fn pad(image: &RgbImage, border: u32) -> RgbImage {
-    let mut out = RgbImage::from_pixel(image.width() + 2 * border, image.height() + 2 * border, Rgb([127, 127, 127]));
+    let mut out = RgbImage::from_pixel(
+        image.width() + 2 * border,
+        image.height() + 2 * border,
+        Rgb([127, 127, 127]),
+    );
     image::imageops::replace(&mut out, image, i64::from(border), i64::from(border));
     out
 }
@@ -119,7 +127,13 @@ mod tests {
             Ok(vec![Face {
                 bbox: FaceBox { x: c - 160.0, y: c - 160.0, w: 320.0, h: 320.0 },
                 score: 0.9,
-                landmarks: [[c - 40.0, c - 20.0], [c + 40.0, c - 20.0], [c, c], [c - 30.0, c + 40.0], [c + 30.0, c + 40.0]],
+                landmarks: [
+                    [c - 40.0, c - 20.0],
+                    [c + 40.0, c - 20.0],
+                    [c, c],
+                    [c - 30.0, c + 40.0],
+                    [c + 30.0, c + 40.0],
+                ],
             }])
         }
     }
@@ -140,6 +154,9 @@ mod tests {
     #[test]
     fn roles_choose_input_sizes() {
         assert_eq!(input_size_for(Role::Selfie), InputSize::S320);
-        assert_eq!(input_size_for(Role::Document(crate::domain::DocumentType::Pan)), InputSize::S640);
+        assert_eq!(
+            input_size_for(Role::Document(crate::domain::DocumentType::Pan)),
+            InputSize::S640
+        );
     }
 }

@@ -56,7 +56,12 @@ pub fn decode(levels: &[StrideOutputs<'_>], side: u32, scale: f32, min_score: f3
     for level in levels {
         let cols = (side / level.stride) as usize;
         let s = level.stride as f32;
-        let n = level.cls.len().min(level.obj.len()).min(level.bbox.len() / 4).min(level.kps.len() / 10);
+        let n = level
+            .cls
+            .len()
+            .min(level.obj.len())
+            .min(level.bbox.len() / 4)
+            .min(level.kps.len() / 10);
         for i in 0..n {
             let score = (level.cls[i].clamp(0.0, 1.0) * level.obj[i].clamp(0.0, 1.0)).sqrt();
             if score < min_score {
@@ -74,7 +79,12 @@ pub fn decode(levels: &[StrideOutputs<'_>], side: u32, scale: f32, min_score: f3
                 *p = [(col + k[2 * j]) * s / scale, (row + k[2 * j + 1]) * s / scale];
             }
             faces.push(Face {
-                bbox: FaceBox { x: (cx - w / 2.0) / scale, y: (cy - h / 2.0) / scale, w: w / scale, h: h / scale },
+                bbox: FaceBox {
+                    x: (cx - w / 2.0) / scale,
+                    y: (cy - h / 2.0) / scale,
+                    w: w / scale,
+                    h: h / scale,
+                },
                 score,
                 landmarks,
             });
@@ -117,7 +127,9 @@ mod tests {
         assert!((f.score - 0.9).abs() < 1e-6);
         // centre (1.5*32, 1.25*32) = (48, 40); size 32 x 64; then /0.5.
         let expect = FaceBox { x: (48.0 - 16.0) * 2.0, y: (40.0 - 32.0) * 2.0, w: 64.0, h: 128.0 };
-        for (got, want) in [(f.bbox.x, expect.x), (f.bbox.y, expect.y), (f.bbox.w, expect.w), (f.bbox.h, expect.h)] {
+        for (got, want) in
+            [(f.bbox.x, expect.x), (f.bbox.y, expect.y), (f.bbox.w, expect.w), (f.bbox.h, expect.h)]
+        {
             assert!((got - want).abs() < 1e-3, "{:?} vs {:?}", f.bbox, expect);
         }
         assert_eq!(f.landmarks[0], [64.0, 64.0]);
@@ -127,7 +139,13 @@ mod tests {
 
     #[test]
     fn decode_drops_low_scores() {
-        let level = StrideOutputs { stride: 32, cls: &[0.6], obj: &[1.0], bbox: &[0.0; 4], kps: &[0.0; 10] };
+        let level = StrideOutputs {
+            stride: 32,
+            cls: &[0.6],
+            obj: &[1.0],
+            bbox: &[0.0; 4],
+            kps: &[0.0; 10],
+        };
         assert!(decode(&[level], 32, 1.0, 0.8).is_empty());
     }
 }

@@ -70,6 +70,9 @@ impl Engine {
     /// # Errors
     /// A missing/altered model file or a runtime failure, naming the file.
     pub fn load(dir: &Path, options: RuntimeOptions) -> Result<Engine, InferenceError> {
-        Ok(Engine { detector: TfliteDetector::load(dir, options)?, embedder: TfliteEmbedder::load(dir, options)? })
+        Ok(Engine {
+            detector: TfliteDetector::load(dir, options)?,
+            embedder: TfliteEmbedder::load(dir, options)?,
+        })
     }
 }

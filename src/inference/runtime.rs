@@ -41,16 +41,23 @@ unsafe impl Send for LoadedModel {}
 
 impl LoadedModel {
     /// Reads `file` from `dir` (sha256 checked) and builds an interpreter with tensors allocated.
-    pub(super) fn load(dir: &Path, file: ModelFile, options: RuntimeOptions) -> Result<LoadedModel, InferenceError> {
+    pub(super) fn load(
+        dir: &Path,
+        file: ModelFile,
+        options: RuntimeOptions,
+    ) -> Result<LoadedModel, InferenceError> {
         let runtime = |detail: String| InferenceError::Runtime { model: file.name, detail };
         let bytes = models::read_verified(dir, file)?.into_boxed_slice();
         // SAFETY: `bytes` and `model` are boxed, so their addresses do not change when
         // LoadedModel moves, and the field order above drops every borrower first.
         let bytes_ref: &'static [u8] = unsafe { &*(bytes.as_ref() as *const [u8]) };
         let model = Box::new(Model::from_bytes(bytes_ref).map_err(|e| runtime(e.to_string()))?);
-        let model_ref: &'static Model<'static> = unsafe { &*(model.as_ref() as *const Model<'static>) };
-        let opts = Options { thread_count: options.threads as i32, is_xnnpack_enabled: options.xnnpack };
-        let interpreter = Interpreter::new(model_ref, Some(opts)).map_err(|e| runtime(e.to_string()))?;
+        let model_ref: &'static Model<'static> =
+            unsafe { &*(model.as_ref() as *const Model<'static>) };
+        let opts =
+            Options { thread_count: options.threads as i32, is_xnnpack_enabled: options.xnnpack };
+        let interpreter =
+            Interpreter::new(model_ref, Some(opts)).map_err(|e| runtime(e.to_string()))?;
         interpreter.allocate_tensors().map_err(|e| runtime(e.to_string()))?;
         Ok(LoadedModel { interpreter, _model: model, _bytes: bytes, file })
     }

@@ -26,7 +26,10 @@ impl TfliteEmbedder {
         let side = ALIGNED_SIDE as usize;
         let shape = model.input_shape()?;
         if shape != [1, side, side, 3] {
-            return Err(InferenceError::UnexpectedLayout { model: SFACE.name, detail: format!("input {shape:?}") });
+            return Err(InferenceError::UnexpectedLayout {
+                model: SFACE.name,
+                detail: format!("input {shape:?}"),
+            });
         }
         Ok(TfliteEmbedder { model })
     }
@@ -39,7 +42,10 @@ impl Embedder for TfliteEmbedder {
         self.model.run(&input)?;
         let (shape, data) = self.model.output(0)?;
         if shape != [1, 128] {
-            return Err(InferenceError::UnexpectedLayout { model: SFACE.name, detail: format!("output {shape:?}") });
+            return Err(InferenceError::UnexpectedLayout {
+                model: SFACE.name,
+                detail: format!("output {shape:?}"),
+            });
         }
         Ok(normalize(data))
     }

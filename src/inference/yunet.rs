@@ -39,14 +39,24 @@ impl TfliteDetector {
     }
 
     /// Runs the model on a prepared input and returns faces before NMS.
-    fn raw_faces(model: &LoadedModel, input: &[f32], side: u32, scale: f32) -> Result<Vec<Face>, InferenceError> {
+    fn raw_faces(
+        model: &LoadedModel,
+        input: &[f32],
+        side: u32,
+        scale: f32,
+    ) -> Result<Vec<Face>, InferenceError> {
         model.run(input)?;
-        let outputs = (0..model.output_count()).map(|i| model.output(i)).collect::<Result<Vec<_>, _>>()?;
+        let outputs =
+            (0..model.output_count()).map(|i| model.output(i)).collect::<Result<Vec<_>, _>>()?;
         let mut levels = Vec::with_capacity(3);
         for stride in [8u32, 16, 32] {
             let cells = ((side / stride) * (side / stride)) as usize;
             let with = |last: usize| -> Vec<&[f32]> {
-                outputs.iter().filter(|(shape, _)| shape[..] == [1, cells, last]).map(|(_, d)| d.as_slice()).collect()
+                outputs
+                    .iter()
+                    .filter(|(shape, _)| shape[..] == [1, cells, last])
+                    .map(|(_, d)| d.as_slice())
+                    .collect()
             };
             let (scores, bbox, kps) = (with(1), with(4), with(10));
             if scores.len() != 2 || bbox.len() != 1 || kps.len() != 1 {

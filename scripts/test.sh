@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Everything a change must pass: formatting, clippy, unit and integration tests
+# (the integration tests read ../shared beside the project). One profile (release)
+# so the demo, the tests and CI share one build.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh"
+cd "$root"
+cargo fmt --check
+cargo clippy --release --locked --all-targets -- -D warnings
+cargo test --release --locked
