@@ -166,3 +166,96 @@ fn back_side_can_carry_the_match() {
     assert!(r.valid && r.target_back_valid && r.target_front_valid);
     assert!(r.target_front_match.is_none() && r.target_back_match.is_some());
 }
+
+/// A real photo scaled by `factor`, pasted at (x, y) on a grey canvas.
+fn compose(
+    canvas: (u32, u32),
+    parts: &[(&std::path::Path, f32, i64, i64)],
+) -> facematch::domain::Picture {
+    let mut out = image::RgbImage::from_pixel(canvas.0, canvas.1, image::Rgb([128, 128, 128]));
+    for (path, factor, x, y) in parts {
+        let p = picture(path).pixels;
+        let (w, h) = ((p.width() as f32 * factor) as u32, (p.height() as f32 * factor) as u32);
+        let small = image::imageops::resize(&p, w, h, image::imageops::FilterType::Triangle);
+        image::imageops::replace(&mut out, &small, *x, *y);
+    }
+    facematch::domain::Picture { pixels: out, format: facematch::domain::PictureFormat::Png }
+}
+
+#[test]
+fn with_several_faces_the_largest_is_the_subject() {
+    let mut e = engine();
+    let e = &mut *e;
+    // Sundar Pichai large on the right, Jeff Bezos small on the left: a bystander in the selfie.
+    let (big, small) = (face("sundar_pichai", 1), face("jeff_bezos", 1));
+    let big_w = picture(&big).width() as f32;
+    let scene =
+        compose((1400, 900), &[(&small, 300.0 / big_w, 20, 300), (&big, 700.0 / big_w, 650, 50)]);
+    let a = analyse(&mut e.detector, &mut e.embedder, &scene, Role::Selfie).unwrap();
+    assert!(a.faces.len() >= 2, "expected two faces, got {:?}", a.faces);
+    let subject = a.subject().unwrap();
+    assert!(
+        subject.bbox.x > 650.0,
+        "subject should be the large face on the right: {:?}",
+        subject.bbox
+    );
+    let params = MatchParams {
+        doc_type: DocumentType::Gov,
+        threshold: facematch::calibration::DEFAULT_THRESHOLD,
+    };
+    let (same, other) = (picture(&face("sundar_pichai", 2)), picture(&face("jeff_bezos", 2)));
+    let v = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &scene, front: &same, back: None },
+        params,
+    )
+    .unwrap();
+    assert!(v.matched, "{:?}", v.best_score());
+    let v = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &scene, front: &other, back: None },
+        params,
+    )
+    .unwrap();
+    assert!(!v.matched, "the bystander must not be matched: {:?}", v.best_score());
+}
+
+#[test]
+fn low_quality_pictures_are_refused_with_a_reason() {
+    use facematch::quality::QualityIssue;
+    let mut e = engine();
+    let e = &mut *e;
+    let original = picture(&face("barack_obama", 1));
+    let mut issue = |p: &facematch::domain::Picture, role| {
+        let a = analyse(&mut e.detector, &mut e.embedder, p, role).unwrap();
+        assert!(a.subject().is_some() || a.issue.is_none());
+        (a.subject().is_some(), a.issue)
+    };
+
+    let mut dark = original.clone();
+    dark.pixels.pixels_mut().for_each(|p| p.0 = p.0.map(|c| c / 10));
+    let got = issue(&dark, Role::Selfie);
+    assert!(matches!(got, (true, Some(QualityIssue::TooDark { .. }))), "{got:?}");
+
+    // Washed out: refused, either as too bright or, if the detector gives up, as no face.
+    let mut bright = original.clone();
+    bright.pixels.pixels_mut().for_each(|p| p.0 = p.0.map(|c| 236u8.saturating_add(c / 13)));
+    let got = issue(&bright, Role::Selfie);
+    assert!(matches!(got, (false, None) | (true, Some(QualityIssue::TooBright { .. }))), "{got:?}");
+
+    let blurred = facematch::domain::Picture {
+        pixels: image::imageops::blur(&original.pixels, 12.0),
+        ..original.clone()
+    };
+    let got = issue(&blurred, Role::Selfie);
+    assert!(matches!(got, (true, Some(QualityIssue::TooBlurry { .. }))), "{got:?}");
+
+    // A face about 50 px wide: too small for a selfie, fine on a passport page.
+    let w = original.width() as f32;
+    let tiny = compose((400, 400), &[(&face("barack_obama", 1), 180.0 / w, 100, 100)]);
+    let got = issue(&tiny, Role::Selfie);
+    assert!(matches!(got, (true, Some(QualityIssue::TooSmall { .. }))), "{got:?}");
+    assert_eq!(issue(&tiny, Role::Document(DocumentType::Passport)), (true, None));
+}
