@@ -5,7 +5,9 @@ Run through `models/convert.sh`, which makes the Python environment. Steps:
 2. fold the int8 block-quantised weights (DequantizeLinear + Reshape chains on
    initializers) into plain fp32 initializers: an exact rewrite;
 3. YuNet: fix the input to 1x3xSxS (S = 320 and 640), drop stale value_info;
-4. onnx2tf to NHWC TFLite: YuNet fp32, SFace fp16 weights;
+4. onnx2tf to NHWC TFLite: YuNet fp32; SFace to a SavedModel, then TensorFlow's
+   converter with dynamic-range int8 weights (Optimize.DEFAULT): 9.9 MB instead of
+   19 MB (fp16) or 38 MB (fp32), faster under XNNPACK, and ~35 MB less resident memory;
 5. parity: run each .tflite and the original ONNX (OpenCV's dnn) on the same input
    and print the largest difference, so a broken conversion is seen at once.
 """
@@ -149,6 +151,24 @@ def parity(onnx_path, tflite_path, size):
     return worst
 
 
+def dynamic_range_int8(saved_model: pathlib.Path) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def embedding_cosine(onnx_path, tflite_path) -> float:
+    """Cosine between the two runtimes' embeddings of the same smooth 112x112 input."""
+    rng = np.random.default_rng(11)
+    coarse = rng.uniform(0, 255, (1, 14, 14, 3)).astype(np.float32)
+    nhwc = coarse.repeat(8, axis=1).repeat(8, axis=2)
+    ref = onnx_run(onnx_path, nhwc.transpose(0, 3, 1, 2).copy())[0].ravel()
+    got = next(iter(tflite_run(tflite_path, nhwc).values())).ravel()
+    return float(np.dot(ref, got) / (np.linalg.norm(ref) * np.linalg.norm(got)))
+
+
 def main() -> None:
     root = pathlib.Path(__file__).resolve().parent
     work = pathlib.Path(sys.argv[1]).resolve()
@@ -185,11 +205,12 @@ def main() -> None:
     onnx.save(sface, path)
     out = work / "sface_tf"
     onnx2tf(path, out)
-    dst = root / "sface_2021dec_fp16.tflite"
-    shutil.copy(next(out.glob("*_float16.tflite")), dst)
+    dst = root / "sface_2021dec_dynint8.tflite"
+    dst.write_bytes(dynamic_range_int8(out))
     report["outputs"][dst.name] = {
         "sha256": sha256(dst),
         "max_abs_diff_vs_onnx": parity(src / "face_recognition_sface_2021dec_int8bq.onnx", dst, 112),
+        "cosine_vs_onnx": embedding_cosine(src / "face_recognition_sface_2021dec_int8bq.onnx", dst),
     }
     print(json.dumps(report, indent=2))
 

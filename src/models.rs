@@ -29,10 +29,10 @@ pub const YUNET_640: ModelFile = ModelFile {
     name: "yunet_2023mar_640x640_fp32.tflite",
     sha256: "12b1cdc00ffeb60c4d8f99bc96ea46c44802420dc27f60cec7240fcc69b6cfc1",
 };
-/// SFace 2021dec, fp16 weights (128-d embeddings).
+/// SFace 2021dec with dynamic-range int8 weights (128-d embeddings).
 pub const SFACE: ModelFile = ModelFile {
-    name: "sface_2021dec_fp16.tflite",
-    sha256: "3c35208f2591f0a7490212624ca5c8613d1b3ae0c8fa79b432e6a31167d20aeb",
+    name: "sface_2021dec_dynint8.tflite",
+    sha256: "67ad7332f343ee0c14b616da03e6bf777d0e711a05d998719b9f60783fb5945b",
 };
 
 /// All models the engine needs.

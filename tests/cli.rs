@@ -269,7 +269,13 @@ fn altered_or_missing_models_are_named() {
     assert_eq!(out.status.code(), Some(2));
     let v = json(&out);
     assert_eq!(v["code"], 5001);
-    assert!(v["details"].as_str().unwrap().contains("sface_2021dec_fp16.tflite is altered"), "{v}");
+    assert!(
+        v["details"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{} is altered", facematch::models::SFACE.name)),
+        "{v}"
+    );
     std::fs::remove_file(&sface).unwrap();
     let v = json(&facematch(&args));
     assert!(v["details"].as_str().unwrap().contains("cannot be read"), "{v}");
