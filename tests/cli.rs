@@ -167,31 +167,18 @@ fn malformed_requests_get_4001_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let a = face("kit_harington", 1);
     let a = path(&a);
-    error(
-        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "0"],
-        4001,
-        "outside 1-100",
-    );
-    error(
-        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "101"],
-        4001,
-        "outside 1-100",
-    );
-    error(
-        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "abc"],
-        4001,
-        "not a number",
-    );
-    error(
-        &["match", "--src", a, "--front", a, "--type", "GOV", "--threshold", "-5"],
-        4001,
-        "outside 1-100",
-    );
-    error(
-        &["match", "--src", a, "--front", a, "--type", "AADHAAR", "--threshold", "80"],
-        4001,
-        "not one of",
-    );
+    for (doc_type, threshold, fragment) in [
+        ("GOV", "0", "outside 1-100"),
+        ("GOV", "101", "outside 1-100"),
+        ("GOV", "-5", "outside 1-100"),
+        ("GOV", "abc", "not a number"),
+        ("AADHAAR", "80", "not one of"),
+        ("gov", "80", "not one of"),
+    ] {
+        let args =
+            ["match", "--src", a, "--front", a, "--type", doc_type, "--threshold", threshold];
+        error(&args, 4001, fragment);
+    }
     error(&["match", "--src", a, "--front", a, "--threshold", "80"], 4001, "type is required");
     error(
         &["match", "--src", a, "--type", "GOV", "--threshold", "80"],
