@@ -25,5 +25,6 @@ pub mod matching;
 pub mod models;
 pub mod quality;
 pub mod report;
+pub mod store;
 pub mod synthetic_card;
 pub mod verify;

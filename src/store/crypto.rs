@@ -1,0 +1,125 @@
+//! The device key and authenticated encryption of biometric data at rest
+//! (ChaCha20-Poly1305, RustCrypto). Sealed bytes are `nonce (12) || ciphertext+tag`,
+//! bound to a context string so one record's ciphertext cannot be passed off as another's.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+
+use super::StoreError;
+
+/// The 256-bit key that seals this device's biometric data.
+pub struct DeviceKey(Key);
+
+impl DeviceKey {
+    /// Reads the key file, or creates it (mode 0600, 32 random bytes) when absent.
+    ///
+    /// # Errors
+    /// [`StoreError::Key`] when the file cannot be read or written, has the wrong
+    /// length, or is readable by group/others.
+    pub fn load_or_create(path: &Path) -> Result<DeviceKey, StoreError> {
+        let fail = |reason: String| StoreError::Key { path: path.to_path_buf(), reason };
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    return Err(fail(format!("mode {mode:o} lets others read it; run: chmod 600 {}", path.display())));
+                }
+                let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+                if bytes.len() != 32 {
+                    return Err(fail(format!("{} bytes, expected 32", bytes.len())));
+                }
+                Ok(DeviceKey(*Key::from_slice(&bytes)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut bytes = [0u8; 32];
+                getrandom::fill(&mut bytes).map_err(|e| fail(format!("no randomness: {e}")))?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|e| fail(format!("cannot create: {e}")))?;
+                file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(|e| fail(e.to_string()))?;
+                Ok(DeviceKey(*Key::from_slice(&bytes)))
+            }
+            Err(e) => Err(fail(e.to_string())),
+        }
+    }
+
+    /// Encrypts `plain`, bound to `context`.
+    pub fn seal(&self, plain: &[u8], context: &str) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).expect("the operating system's random source is available");
+        let cipher = ChaCha20Poly1305::new(&self.0);
+        let sealed = cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
+            .expect("ChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// Decrypts what [`DeviceKey::seal`] made with the same `context`.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] for a wrong key, context, or altered bytes.
+    pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, StoreError> {
+        let fail = || StoreError::Crypto { what: context.to_string() };
+        if sealed.len() < 12 + 16 {
+            return Err(fail());
+        }
+        let cipher = ChaCha20Poly1305::new(&self.0);
+        cipher.decrypt(Nonce::from_slice(&sealed[..12]), Payload { msg: &sealed[12..], aad: context.as_bytes() }).map_err(|_| fail())
+    }
+}
+
+/// `n` random characters from 0-9, A-Z, a-z.
+pub(crate) fn random_base62(n: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    // Ids need uniqueness, not uniformity: the slight modulo bias (256 % 62) is harmless.
+    bytes.iter().map(|b| ALPHABET[usize::from(*b) % 62] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.key");
+        let key = DeviceKey::load_or_create(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let sealed = key.seal(b"face bytes", "media:MX1");
+        assert!(!sealed.windows(10).any(|w| w == b"face bytes"));
+        let again = DeviceKey::load_or_create(&path).unwrap();
+        assert_eq!(again.open(&sealed, "media:MX1").unwrap(), b"face bytes");
+        // Wrong context, altered bytes, or another key: refused.
+        assert!(again.open(&sealed, "media:MX2").is_err());
+        let mut altered = sealed.clone();
+        altered[20] ^= 1;
+        assert!(again.open(&altered, "media:MX1").is_err());
+        let other = DeviceKey::load_or_create(&dir.path().join("other.key")).unwrap();
+        assert!(other.open(&sealed, "media:MX1").is_err());
+    }
+
+    #[test]
+    fn readable_key_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.key");
+        DeviceKey::load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        match DeviceKey::load_or_create(&path) {
+            Err(StoreError::Key { reason, .. }) => assert!(reason.contains("chmod 600"), "{reason}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a world-readable key was accepted"),
+        }
+    }
+}

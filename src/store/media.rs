@@ -1,0 +1,121 @@
+//! Uploaded pictures: metadata in the clear, bytes sealed under the device key.
+
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use super::crypto::random_base62;
+use super::{now_ms, Store, StoreError, TokenId};
+
+/// A media id in the contract's style: `MX` and 18 letters/digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MediaId(pub String);
+
+/// A stored picture's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaRecord {
+    /// Id.
+    pub id: MediaId,
+    /// Name the client gave the file.
+    pub original_name: String,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// sha256 of the plain bytes, hex.
+    pub sha256: String,
+    /// Whether the bytes were purged by retention.
+    pub purged: bool,
+}
+
+fn context(id: &MediaId) -> String {
+    format!("facematch media v1 {}", id.0)
+}
+
+impl Store {
+    /// Stores a picture (sealed) and returns its new id.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn insert_media(
+        &self,
+        owner: Option<TokenId>,
+        original_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<MediaId, StoreError> {
+        let id = MediaId(format!("MX{}", random_base62(18)));
+        let sha = crate::models::hex(&Sha256::digest(bytes));
+        let sealed = self.key.seal(bytes, &context(&id));
+        self.conn.execute(
+            "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id.0, owner.map(|t| t.0), original_name, content_type, bytes.len() as i64, sha, sealed, now_ms()],
+        )?;
+        Ok(id)
+    }
+
+    /// The plain bytes of a picture owned by `owner` (media are scoped per token:
+    /// another token's id is reported as not found, so ids cannot be probed).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown, foreign or purged id;
+    /// [`StoreError::Crypto`] when the bytes do not decrypt.
+    pub fn media_bytes(&self, id: &str, owner: Option<TokenId>) -> Result<Vec<u8>, StoreError> {
+        let row: Option<(Option<i64>, Option<Vec<u8>>)> = self
+            .conn
+            .query_row("SELECT owner_token, sealed FROM media WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let not_found = || StoreError::NotFound(format!("media {id}"));
+        let (row_owner, sealed) = row.ok_or_else(not_found)?;
+        if row_owner != owner.map(|t| t.0) {
+            return Err(not_found());
+        }
+        let sealed = sealed.ok_or_else(|| StoreError::NotFound(format!("media {id} (purged by retention)")))?;
+        self.key.open(&sealed, &context(&MediaId(id.to_string())))
+    }
+
+    /// Metadata of a picture.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] or an SQLite error.
+    pub fn media_record(&self, id: &str) -> Result<MediaRecord, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, original_name, content_type, size, sha256, sealed IS NULL FROM media WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(MediaRecord {
+                        id: MediaId(r.get(0)?),
+                        original_name: r.get(1)?,
+                        content_type: r.get(2)?,
+                        size: r.get(3)?,
+                        sha256: r.get(4)?,
+                        purged: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("media {id}")))
+    }
+
+    /// Retention: deletes picture bytes and embeddings older than `days` days; the
+    /// verification records, their hashes and the media metadata stay. Returns
+    /// how many pictures were purged.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn purge_older_than(&self, days: u32) -> Result<usize, StoreError> {
+        let cutoff = now_ms() - i64::from(days) * 86_400_000;
+        let tx = self.conn.unchecked_transaction()?;
+        let purged = tx.execute(
+            "UPDATE media SET sealed = NULL, purged_at = ?1 WHERE sealed IS NOT NULL AND created_at < ?2",
+            params![now_ms(), cutoff],
+        )?;
+        tx.execute(
+            "UPDATE verifications SET embeddings_sealed = NULL WHERE embeddings_sealed IS NOT NULL AND created_at < ?1",
+            params![cutoff],
+        )?;
+        tx.commit()?;
+        Ok(purged)
+    }
+}

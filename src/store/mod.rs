@@ -1,0 +1,115 @@
+//! The device's record: one SQLite file holding media (encrypted), the
+//! verification log (hash-chained), the sync outbox and API tokens.
+//!
+//! Owns the schema and its migrations, the device key and every SQL statement.
+//! It knows nothing of HTTP or the screen. Biometric data (picture bytes and
+//! embeddings) is sealed with ChaCha20-Poly1305 under a per-device key kept in a
+//! 0600 file beside the database. Main types: [`Store`], [`StoreError`],
+//! [`NewVerification`], [`VerificationRecord`].
+
+mod crypto;
+mod media;
+mod schema;
+mod tokens;
+mod verifications;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+pub use crypto::DeviceKey;
+pub use media::{MediaId, MediaRecord};
+pub use tokens::TokenId;
+pub use verifications::{ChainReport, NewVerification, VerificationRecord};
+
+/// Why a store operation failed. Callers branch on the kind (e.g. a newer schema
+/// must stop the program; an unknown media id is the client's mistake).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The database was written by a newer facematch; it is left untouched.
+    #[error("database {path} has schema version {found}, newer than this facematch supports ({supported}); it was not changed")]
+    NewerSchema {
+        /// The database file.
+        path: PathBuf,
+        /// Its `PRAGMA user_version`.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// The device key file could not be read or created, or is unsafe.
+    #[error("device key {path}: {reason}")]
+    Key {
+        /// Key file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Sealed data did not decrypt: wrong key or altered bytes.
+    #[error("sealed data for {what} cannot be opened (wrong device key or altered data)")]
+    Crypto {
+        /// Which record.
+        what: String,
+    },
+    /// No such record (or not visible to this caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A name that must be unique is taken.
+    #[error("{0} already exists")]
+    Exists(String),
+}
+
+/// An open store: the SQLite connection and the device key.
+pub struct Store {
+    conn: Connection,
+    key: DeviceKey,
+    device_id: String,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` with the device key at
+    /// `key_path` (default: `<path>.key`), applying pending migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::NewerSchema`] for a database from a newer version (left
+    /// unchanged), [`StoreError::Key`] for an unreadable or world-readable key,
+    /// or an SQLite error.
+    pub fn open(path: &Path, key_path: Option<&Path>) -> Result<Store, StoreError> {
+        let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| default_key_path(path));
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        schema::migrate(&conn, path)?;
+        let key = DeviceKey::load_or_create(&key_path)?;
+        let device_id = schema::device_id(&conn)?;
+        Ok(Store { conn, key, device_id })
+    }
+
+    /// This device's id (random, made when the database was created).
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// `PRAGMA integrity_check`'s answer (`"ok"` when healthy).
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// `<db>.key` beside the database.
+pub fn default_key_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}

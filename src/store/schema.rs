@@ -1,0 +1,124 @@
+//! Schema migrations, tracked in `PRAGMA user_version`.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreError;
+
+/// Migrations in order; `MIGRATIONS[i]` takes the schema from version i to i+1.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER
+);
+CREATE TABLE media (
+    id            TEXT PRIMARY KEY,
+    owner_token   INTEGER REFERENCES tokens(id),
+    original_name TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    sealed        BLOB,
+    created_at    INTEGER NOT NULL,
+    purged_at     INTEGER
+);
+CREATE TABLE verifications (
+    id                INTEGER PRIMARY KEY,
+    created_at        INTEGER NOT NULL,
+    device_id         TEXT NOT NULL,
+    token_id          INTEGER REFERENCES tokens(id),
+    src_media         TEXT REFERENCES media(id),
+    front_media       TEXT REFERENCES media(id),
+    back_media        TEXT REFERENCES media(id),
+    doc_type          TEXT NOT NULL,
+    threshold         REAL NOT NULL,
+    status            TEXT NOT NULL,
+    matched           INTEGER NOT NULL,
+    front_percent     REAL,
+    back_percent      REAL,
+    request_json      TEXT NOT NULL,
+    response_json     TEXT NOT NULL,
+    models_json       TEXT NOT NULL,
+    timings_json      TEXT NOT NULL,
+    embeddings_sealed BLOB,
+    prev_hash         TEXT NOT NULL,
+    row_hash          TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    verification_id INTEGER PRIMARY KEY REFERENCES verifications(id),
+    state           TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX media_created ON media(created_at);
+"];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Turns on WAL and foreign keys, refuses newer databases, and applies pending migrations atomically.
+pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found, supported: VERSION });
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The device id stored in `meta`, made on first use.
+pub(super) fn device_id(conn: &Connection) -> Result<String, StoreError> {
+    let existing: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = format!("DEV{}", super::crypto::random_base62(12));
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?1)", params![id])?;
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).unwrap();
+        migrate(&conn, &path).unwrap();
+        migrate(&conn, &path).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, VERSION);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1);
+
+        conn.pragma_update(None, "user_version", VERSION + 1).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        match migrate(&conn, &path) {
+            Err(StoreError::NewerSchema { found, supported, .. }) => assert_eq!((found, supported), (VERSION + 1, VERSION)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before, "a newer database is never altered");
+    }
+}

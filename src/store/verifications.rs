@@ -1,0 +1,381 @@
+//! The verification log: one row per decision, hash-chained so that an edited,
+//! removed or reordered row is detected, with its sync outbox entry written in
+//! the same transaction.
+
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::media::MediaId;
+use super::{now_ms, Store, StoreError, TokenId};
+
+/// The chain's starting hash.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A decision to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewVerification {
+    /// The API token that asked (None: the device's own CLI or kiosk).
+    pub token: Option<TokenId>,
+    /// Selfie media.
+    pub src_media: Option<MediaId>,
+    /// Document front media.
+    pub front_media: Option<MediaId>,
+    /// Document back media.
+    pub back_media: Option<MediaId>,
+    /// `UIDAI`, `DL`, ...
+    pub doc_type: String,
+    /// Threshold in percent.
+    pub threshold: f64,
+    /// The contract's status.
+    pub status: String,
+    /// The verdict.
+    pub matched: bool,
+    /// Front match percent (kept even below the threshold).
+    pub front_percent: Option<f64>,
+    /// Back match percent.
+    pub back_percent: Option<f64>,
+    /// The request as received.
+    pub request_json: String,
+    /// The full response sent.
+    pub response_json: String,
+    /// sha256 of every model used, as JSON.
+    pub models_json: String,
+    /// Stage timings in ms, as JSON.
+    pub timings_json: String,
+    /// The embeddings compared (sealed before storage).
+    pub embeddings: Vec<Vec<f32>>,
+}
+
+/// A logged decision as listed by `facematch log`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VerificationRecord {
+    /// Row id (chain position).
+    pub id: i64,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    /// Device that decided.
+    pub device_id: String,
+    /// Document type.
+    pub doc_type: String,
+    /// Threshold.
+    pub threshold: f64,
+    /// Contract status.
+    pub status: String,
+    /// Verdict.
+    pub matched: bool,
+    /// Front percent.
+    pub front_percent: Option<f64>,
+    /// Back percent.
+    pub back_percent: Option<f64>,
+    /// Sync state from the outbox (`pending` until sync exists).
+    pub sync_state: Option<String>,
+    /// The response JSON.
+    pub response_json: String,
+}
+
+/// Result of recomputing the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Rows checked.
+    pub rows: usize,
+    /// The first row whose stored hashes do not match its content or its predecessor.
+    pub first_broken: Option<i64>,
+}
+
+/// The hashed content of a row, in a fixed order.
+struct Hashed {
+    id: i64,
+    created_at: i64,
+    device_id: String,
+    token_id: Option<i64>,
+    media: [Option<String>; 3],
+    doc_type: String,
+    threshold: f64,
+    status: String,
+    matched: bool,
+    percents: [Option<f64>; 2],
+    request_json: String,
+    response_json: String,
+    models_json: String,
+    timings_json: String,
+}
+
+impl Hashed {
+    fn hash(&self, prev: &str) -> String {
+        let content = json!([
+            self.id,
+            self.created_at,
+            self.device_id,
+            self.token_id,
+            self.media,
+            self.doc_type,
+            self.threshold,
+            self.status,
+            self.matched,
+            self.percents,
+            self.request_json,
+            self.response_json,
+            self.models_json,
+            self.timings_json
+        ]);
+        let mut h = Sha256::new();
+        h.update(prev.as_bytes());
+        h.update(b"\n");
+        h.update(content.to_string().as_bytes());
+        crate::models::hex(&h.finalize())
+    }
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<(Hashed, String, String)> {
+        Ok((
+            Hashed {
+                id: r.get("id")?,
+                created_at: r.get("created_at")?,
+                device_id: r.get("device_id")?,
+                token_id: r.get("token_id")?,
+                media: [r.get("src_media")?, r.get("front_media")?, r.get("back_media")?],
+                doc_type: r.get("doc_type")?,
+                threshold: r.get("threshold")?,
+                status: r.get("status")?,
+                matched: r.get("matched")?,
+                percents: [r.get("front_percent")?, r.get("back_percent")?],
+                request_json: r.get("request_json")?,
+                response_json: r.get("response_json")?,
+                models_json: r.get("models_json")?,
+                timings_json: r.get("timings_json")?,
+            },
+            r.get("prev_hash")?,
+            r.get("row_hash")?,
+        ))
+    }
+}
+
+impl Store {
+    /// Appends a verification to the chain and enqueues it for sync, in one transaction.
+    /// Returns its id.
+    ///
+    /// # Errors
+    /// An SQLite error (nothing is written then).
+    pub fn record_verification(&mut self, v: &NewVerification) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let last: Option<(i64, String)> = tx
+            .query_row("SELECT id, row_hash FROM verifications ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (id, prev) = last.map_or((1, GENESIS.to_string()), |(id, hash)| (id + 1, hash));
+        let hashed = Hashed {
+            id,
+            created_at: now_ms(),
+            device_id: self.device_id.clone(),
+            token_id: v.token.map(|t| t.0),
+            media: [&v.src_media, &v.front_media, &v.back_media].map(|m| m.as_ref().map(|m| m.0.clone())),
+            doc_type: v.doc_type.clone(),
+            threshold: v.threshold,
+            status: v.status.clone(),
+            matched: v.matched,
+            percents: [v.front_percent, v.back_percent],
+            request_json: v.request_json.clone(),
+            response_json: v.response_json.clone(),
+            models_json: v.models_json.clone(),
+            timings_json: v.timings_json.clone(),
+        };
+        let row_hash = hashed.hash(&prev);
+        let embeddings = (!v.embeddings.is_empty()).then(|| {
+            let plain = serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
+            self.key.seal(&plain, &format!("facematch embeddings v1 {row_hash}"))
+        });
+        let [src, front, back] = hashed.media.clone();
+        tx.execute(
+            "INSERT INTO verifications (id, created_at, device_id, token_id, src_media, front_media, back_media,
+                doc_type, threshold, status, matched, front_percent, back_percent, request_json, response_json,
+                models_json, timings_json, embeddings_sealed, prev_hash, row_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            params![
+                id,
+                hashed.created_at,
+                hashed.device_id,
+                hashed.token_id,
+                src,
+                front,
+                back,
+                hashed.doc_type,
+                hashed.threshold,
+                hashed.status,
+                hashed.matched,
+                v.front_percent,
+                v.back_percent,
+                hashed.request_json,
+                hashed.response_json,
+                hashed.models_json,
+                hashed.timings_json,
+                embeddings,
+                prev,
+                row_hash
+            ],
+        )?;
+        tx.execute("INSERT INTO outbox (verification_id, updated_at) VALUES (?1, ?2)", params![id, hashed.created_at])?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The newest `limit` verifications, newest first.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn list_verifications(&self, limit: usize) -> Result<Vec<VerificationRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT v.id, v.created_at, v.device_id, v.doc_type, v.threshold, v.status, v.matched,
+                    v.front_percent, v.back_percent, o.state, v.response_json
+             FROM verifications v LEFT JOIN outbox o ON o.verification_id = v.id
+             ORDER BY v.id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(VerificationRecord {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                device_id: r.get(2)?,
+                doc_type: r.get(3)?,
+                threshold: r.get(4)?,
+                status: r.get(5)?,
+                matched: r.get(6)?,
+                front_percent: r.get(7)?,
+                back_percent: r.get(8)?,
+                sync_state: r.get(9)?,
+                response_json: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The embeddings recorded with a verification (None once retention purged them).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Crypto`] or an SQLite error.
+    pub fn verification_embeddings(&self, id: i64) -> Result<Option<Vec<Vec<f32>>>, StoreError> {
+        let row: Option<(Option<Vec<u8>>, String)> = self
+            .conn
+            .query_row("SELECT embeddings_sealed, row_hash FROM verifications WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (sealed, hash) = row.ok_or_else(|| StoreError::NotFound(format!("verification {id}")))?;
+        let Some(sealed) = sealed else { return Ok(None) };
+        let plain = self.key.open(&sealed, &format!("facematch embeddings v1 {hash}"))?;
+        serde_json::from_slice(&plain).map(Some).map_err(|_| StoreError::Crypto { what: format!("verification {id}") })
+    }
+
+    /// Recomputes the hash chain from the first row and names the first broken row.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT * FROM verifications ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut expected_prev = GENESIS.to_string();
+        let mut count = 0;
+        while let Some(row) = rows.next()? {
+            let (hashed, prev, stored) = Hashed::from_row(row)?;
+            count += 1;
+            if prev != expected_prev || hashed.hash(&prev) != stored {
+                return Ok(ChainReport { rows: count, first_broken: Some(hashed.id) });
+            }
+            expected_prev = stored;
+        }
+        Ok(ChainReport { rows: count, first_broken: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn sample(n: u8) -> NewVerification {
+        NewVerification {
+            doc_type: "GOV".into(),
+            threshold: 85.0,
+            status: "FACE_MATCHED".into(),
+            matched: true,
+            front_percent: Some(90.0 + f64::from(n)),
+            request_json: format!("{{\"n\":{n}}}"),
+            response_json: "{}".into(),
+            models_json: "{}".into(),
+            timings_json: "{}".into(),
+            embeddings: vec![vec![0.5, -0.25], vec![1.0, 0.0]],
+            ..NewVerification::default()
+        }
+    }
+
+    fn open(dir: &Path) -> Store {
+        Store::open(&dir.join("log.db"), None).unwrap()
+    }
+
+    #[test]
+    fn chain_verifies_and_names_the_first_tampered_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(dir.path());
+        for n in 0..5 {
+            assert_eq!(store.record_verification(&sample(n)).unwrap(), i64::from(n) + 1);
+        }
+        assert_eq!(store.verify_chain().unwrap(), ChainReport { rows: 5, first_broken: None });
+        assert_eq!(store.verification_embeddings(2).unwrap(), Some(vec![vec![0.5, -0.25], vec![1.0, 0.0]]));
+        let listed = store.list_verifications(3).unwrap();
+        assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![5, 4, 3]);
+        assert_eq!(listed[0].sync_state.as_deref(), Some("pending"));
+
+        store.conn.execute("UPDATE verifications SET front_percent = 99.9 WHERE id = 3", []).unwrap();
+        assert_eq!(store.verify_chain().unwrap().first_broken, Some(3));
+        store.conn.execute("UPDATE verifications SET front_percent = 92.0 WHERE id = 3", []).unwrap();
+        assert_eq!(store.verify_chain().unwrap().first_broken, None);
+        // Deleting a row breaks the link of the next one.
+        store.conn.execute("DELETE FROM outbox WHERE verification_id = 2", []).unwrap();
+        store.conn.execute("DELETE FROM verifications WHERE id = 2", []).unwrap();
+        assert_eq!(store.verify_chain().unwrap().first_broken, Some(3));
+    }
+
+    #[test]
+    fn media_are_sealed_scoped_and_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let alice = store.add_token("alice").unwrap();
+        let bob = store.add_token("bob").unwrap();
+        assert!(matches!(store.add_token("alice"), Err(StoreError::Exists(_))));
+        let (a, b) = (store.authenticate(&alice).unwrap().unwrap(), store.authenticate(&bob).unwrap().unwrap());
+        assert_eq!(store.authenticate("fm_wrong").unwrap(), None);
+
+        let id = store.insert_media(Some(a), "me.jpg", "image/jpeg", b"\xff\xd8\xffpicture").unwrap();
+        assert!(id.0.starts_with("MX") && id.0.len() == 20, "{id:?}");
+        assert_eq!(store.media_bytes(&id.0, Some(a)).unwrap(), b"\xff\xd8\xffpicture");
+        assert!(matches!(store.media_bytes(&id.0, Some(b)), Err(StoreError::NotFound(_))));
+        assert!(matches!(store.media_bytes("MXnope", Some(a)), Err(StoreError::NotFound(_))));
+        let raw: Vec<u8> = store.conn.query_row("SELECT sealed FROM media", [], |r| r.get(0)).unwrap();
+        assert!(!raw.windows(7).any(|w| w == b"picture"), "bytes are encrypted at rest");
+
+        store.revoke_token("alice").unwrap();
+        assert_eq!(store.authenticate(&alice).unwrap(), None);
+
+        assert_eq!(store.purge_older_than(1).unwrap(), 0);
+        store.conn.execute("UPDATE media SET created_at = created_at - 2 * 86400000", []).unwrap();
+        assert_eq!(store.purge_older_than(1).unwrap(), 1);
+        assert!(store.media_record(&id.0).unwrap().purged);
+        assert!(matches!(store.media_bytes(&id.0, Some(a)), Err(StoreError::NotFound(_))));
+    }
+
+    #[test]
+    fn retention_keeps_records_and_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(dir.path());
+        let media = store.insert_media(None, "a.png", "image/png", b"png bytes").unwrap();
+        let mut v = sample(1);
+        v.src_media = Some(media.clone());
+        store.record_verification(&v).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        // Zero days: everything recorded before now is purged.
+        assert_eq!(store.purge_older_than(0).unwrap(), 1);
+        assert_eq!(store.verification_embeddings(1).unwrap(), None);
+        assert!(store.media_record(&media.0).unwrap().purged);
+        assert_eq!(store.list_verifications(10).unwrap().len(), 1);
+        assert_eq!(store.verify_chain().unwrap(), ChainReport { rows: 1, first_broken: None });
+    }
+}
