@@ -192,6 +192,17 @@ pub enum MatchAnswer {
     InvalidFile(InvalidFileResponse),
 }
 
+/// The media upload's answer: `{"_id": "MX…", "originalName": "selfie.jpg"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaUploaded {
+    /// The new media id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The file name the client sent.
+    #[serde(rename = "originalName")]
+    pub original_name: String,
+}
+
 /// The contract's error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -233,6 +244,24 @@ impl ErrorCode {
             ErrorCode::ApiDailyLimit => 4294,
             ErrorCode::Internal => 5001,
         }
+    }
+
+    /// The code for a numeric value, if it is one of the contract's.
+    pub fn from_code(code: u32) -> Option<ErrorCode> {
+        [
+            ErrorCode::Malformed,
+            ErrorCode::OverLimit,
+            ErrorCode::IncompatibleFileType,
+            ErrorCode::InvalidAuthorization,
+            ErrorCode::Unauthorized,
+            ErrorCode::AccountRateLimit,
+            ErrorCode::ApiRateLimit,
+            ErrorCode::AccountDailyLimit,
+            ErrorCode::ApiDailyLimit,
+            ErrorCode::Internal,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
     }
 
     /// The HTTP status that goes with the code.
@@ -366,5 +395,7 @@ mod tests {
         check(ErrorCode::ApiRateLimit, 4292, 429);
         check(ErrorCode::ApiDailyLimit, 4294, 429);
         check(ErrorCode::Internal, 5001, 500);
+        assert_eq!(ErrorCode::from_code(4292), Some(ErrorCode::ApiRateLimit));
+        assert_eq!(ErrorCode::from_code(4000), None);
     }
 }

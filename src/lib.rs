@@ -12,6 +12,7 @@
 //! embedder traits, so the core is testable without them.
 
 pub mod alignment;
+pub mod api;
 pub mod calibration;
 pub mod cli;
 pub mod contract;
@@ -24,6 +25,7 @@ pub mod intake;
 pub mod matching;
 pub mod models;
 pub mod quality;
+pub mod record;
 pub mod report;
 pub mod store;
 pub mod synthetic_card;

@@ -34,6 +34,114 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print a face photo onto a synthetic ID card (for tests and evaluation).
     Card(CardArgs),
+    /// Serve the Face Match API (media upload + facex/match) from this device.
+    ///
+    /// Example: facematch serve --db /var/lib/facematch/log.db --listen 127.0.0.1:8080
+    Serve(ServeArgs),
+    /// Make or revoke API tokens (`Authorization: Basic {token}`).
+    Token(TokenArgs),
+    /// List recorded verifications, or check the log's hash chain (`log verify`).
+    Log(LogArgs),
+    /// Delete picture bytes and embeddings older than N days (records and hashes stay).
+    Purge(PurgeArgs),
+}
+
+/// Where the store is.
+#[derive(Debug, clap::Args, Clone)]
+pub struct StoreArgs {
+    /// The SQLite database (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// The device key sealing pictures and embeddings (default: <db>.key; created 0600 if missing).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on (port 0: any free port; the bound address is printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Requests per minute per token, all APIs (0: unlimited) → 4291.
+    #[arg(long, value_name = "N", default_value_t = 600)]
+    pub token_rate: u32,
+    /// Requests per minute per token and API (0: unlimited) → 4292.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub api_rate: u32,
+    /// Requests per day per token (0: unlimited) → 4293.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub token_daily: u32,
+    /// Requests per day per token and API (0: unlimited) → 4294.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub api_daily: u32,
+    /// Purge pictures older than this many days, hourly (0: keep).
+    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    pub retention_days: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make a token; it is printed once (only its hash is stored).
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// A name for the client (unique).
+        name: String,
+    },
+    /// Revoke the token with this name.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The client's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LogArgs {
+    #[command(subcommand)]
+    pub action: Option<LogAction>,
+    /// The SQLite database.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The device key (default: <db>.key).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// How many of the newest records.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogAction {
+    /// Recompute the hash chain; exit 1 and name the first broken row if it does not hold.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Age in days beyond which pictures are purged.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than_days: u32,
 }
 
 /// Shared model/runtime settings.
@@ -67,6 +175,12 @@ pub struct MatchArgs {
     /// Match threshold in percent, 1-100 (README "Choosing a threshold").
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub threshold: Option<String>,
+    /// Record the pictures (encrypted) and the decision in this SQLite log.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The device key for --db (default: <db>.key).
+    #[arg(long, value_name = "FILE", requires = "db")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

@@ -1,13 +1,19 @@
-//! `facematch match`: one verification from files, answered in the contract's JSON.
+//! `facematch match`: one verification from files, answered in the contract's JSON,
+//! and recorded in the store with `--db`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::time::Instant;
+
 use super::args::MatchArgs;
 use super::{load_engine, print_json};
-use crate::contract::{ErrorBody, ErrorCode};
-use crate::intake::MAX_FILE_BYTES;
-use crate::verify::{answer, MatchParams, RequestBytes};
+use crate::contract::{ErrorBody, ErrorCode, MatchAnswer, MatchRequest};
+use crate::domain::PictureFormat;
+use crate::intake::{sniff, MAX_FILE_BYTES};
+use crate::record::{new_verification, RequestMedia};
+use crate::store::{MediaId, Store, StoreError};
+use crate::verify::{answer, MatchParams, RequestBytes, Verification};
 
 /// Runs the subcommand; returns the exit code (0 processed, 2 error).
 pub fn run(args: MatchArgs) -> i32 {
@@ -24,18 +30,72 @@ pub fn run(args: MatchArgs) -> i32 {
 }
 
 fn respond(args: &MatchArgs) -> Result<crate::contract::MatchAnswer, ErrorBody> {
+    let started = Instant::now();
     let threshold = args.threshold.clone().map(serde_json::Value::String);
     let params = MatchParams::parse(args.doc_type.as_deref(), threshold.as_ref())?;
     let src = read_input("src", args.src.as_ref())?;
     let front = read_input("targetFront", args.front.as_ref())?;
     let back = args.back.as_ref().map(|p| read_input("targetBack", Some(p))).transpose()?;
-    let mut engine = load_engine(&args.engine).map_err(|e| {
+    let internal = |e: String| {
         eprintln!("facematch: {e}");
-        ErrorBody::new(ErrorCode::Internal, e.to_string())
-    })?;
+        ErrorBody::new(ErrorCode::Internal, e)
+    };
+    let mut store = args
+        .db
+        .as_ref()
+        .map(|db| {
+            Store::open(db, args.key.as_deref())
+                .map_err(|e| internal(format!("opening the store {}: {e}", db.display())))
+        })
+        .transpose()?;
+    let mut engine = load_engine(&args.engine).map_err(|e| internal(e.to_string()))?;
     let bytes = RequestBytes { src: &src, front: &front, back: back.as_deref() };
-    let (answer, _) = answer(&mut engine.detector, &mut engine.embedder, bytes, params)?;
+    let (answer, verification) = answer(&mut engine.detector, &mut engine.embedder, bytes, params)?;
+    if let Some(store) = store.as_mut() {
+        let id = record(store, args, params, &answer, verification.as_ref(), bytes, started)
+            .map_err(|e| internal(format!("recording the verification: {e}")))?;
+        eprintln!("facematch: recorded as verification {id}");
+    }
     Ok(answer)
+}
+
+/// Stores the pictures (sealed) and the decision, as the HTTP API does for uploads.
+fn record(
+    store: &mut Store,
+    args: &MatchArgs,
+    params: MatchParams,
+    answer: &MatchAnswer,
+    verification: Option<&Verification>,
+    bytes: RequestBytes<'_>,
+    started: Instant,
+) -> Result<i64, StoreError> {
+    let save = |path: Option<&PathBuf>, data: &[u8]| -> Result<MediaId, StoreError> {
+        let name = path
+            .and_then(|p| p.file_name())
+            .map_or("picture".into(), |n| n.to_string_lossy().to_string());
+        let content_type = match sniff(data) {
+            Some(PictureFormat::Png) => "image/png",
+            Some(PictureFormat::Jpeg) => "image/jpeg",
+            None => "application/octet-stream",
+        };
+        store.insert_media(None, &name, content_type, data)
+    };
+    let media = RequestMedia {
+        src: Some(save(args.src.as_ref(), bytes.src)?),
+        front: Some(save(args.front.as_ref(), bytes.front)?),
+        back: bytes.back.map(|b| save(args.back.as_ref(), b)).transpose()?,
+    };
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let request = MatchRequest {
+        src: path(&args.src),
+        target_front: path(&args.front),
+        target_back: path(&args.back),
+        doc_type: args.doc_type.clone(),
+        threshold: args.threshold.clone().map(serde_json::Value::String),
+    };
+    let entry =
+        new_verification(None, &request, params, answer, verification, media, started.elapsed());
+    store.record_verification(&entry)
 }
 
 /// Reads at most one byte more than the contract allows, so a huge file is refused without reading it all.

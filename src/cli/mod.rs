@@ -10,7 +10,9 @@ mod args;
 mod bench_cmd;
 mod card_cmd;
 mod eval_cmd;
+mod log_cmd;
 mod match_cmd;
+mod serve_cmd;
 
 use std::ffi::OsString;
 
@@ -35,6 +37,10 @@ where
         Command::Eval(e) => eval_cmd::run(e),
         Command::Bench(b) => bench_cmd::run(b),
         Command::Card(c) => card_cmd::run(c),
+        Command::Serve(s) => serve_cmd::run(s),
+        Command::Token(t) => log_cmd::token(t),
+        Command::Log(l) => return log_cmd::log(l),
+        Command::Purge(p) => log_cmd::purge(p),
     };
     match result {
         Ok(()) => 0,
@@ -74,6 +80,13 @@ fn print_json<T: serde::Serialize>(value: &T) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("facematch: cannot encode the answer: {e}"),
     }
+}
+
+/// Opens the store named by the arguments.
+fn open_store(args: &args::StoreArgs) -> anyhow::Result<crate::store::Store> {
+    use anyhow::Context;
+    crate::store::Store::open(&args.db, args.key.as_deref())
+        .with_context(|| format!("opening the store {}", args.db.display()))
 }
 
 /// Loads the models named by the engine arguments.

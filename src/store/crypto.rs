@@ -26,7 +26,10 @@ impl DeviceKey {
             Ok(meta) => {
                 let mode = meta.permissions().mode() & 0o777;
                 if mode & 0o077 != 0 {
-                    return Err(fail(format!("mode {mode:o} lets others read it; run: chmod 600 {}", path.display())));
+                    return Err(fail(format!(
+                        "mode {mode:o} lets others read it; run: chmod 600 {}",
+                        path.display()
+                    )));
                 }
                 let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
                 if bytes.len() != 32 {
@@ -43,7 +46,9 @@ impl DeviceKey {
                     .mode(0o600)
                     .open(path)
                     .map_err(|e| fail(format!("cannot create: {e}")))?;
-                file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(|e| fail(e.to_string()))?;
+                file.write_all(&bytes)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| fail(e.to_string()))?;
                 Ok(DeviceKey(*Key::from_slice(&bytes)))
             }
             Err(e) => Err(fail(e.to_string())),
@@ -73,7 +78,12 @@ impl DeviceKey {
             return Err(fail());
         }
         let cipher = ChaCha20Poly1305::new(&self.0);
-        cipher.decrypt(Nonce::from_slice(&sealed[..12]), Payload { msg: &sealed[12..], aad: context.as_bytes() }).map_err(|_| fail())
+        cipher
+            .decrypt(
+                Nonce::from_slice(&sealed[..12]),
+                Payload { msg: &sealed[12..], aad: context.as_bytes() },
+            )
+            .map_err(|_| fail())
     }
 }
 
@@ -117,7 +127,9 @@ mod tests {
         DeviceKey::load_or_create(&path).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         match DeviceKey::load_or_create(&path) {
-            Err(StoreError::Key { reason, .. }) => assert!(reason.contains("chmod 600"), "{reason}"),
+            Err(StoreError::Key { reason, .. }) => {
+                assert!(reason.contains("chmod 600"), "{reason}")
+            }
             Err(other) => panic!("{other:?}"),
             Ok(_) => panic!("a world-readable key was accepted"),
         }

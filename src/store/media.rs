@@ -63,14 +63,17 @@ impl Store {
     pub fn media_bytes(&self, id: &str, owner: Option<TokenId>) -> Result<Vec<u8>, StoreError> {
         let row: Option<(Option<i64>, Option<Vec<u8>>)> = self
             .conn
-            .query_row("SELECT owner_token, sealed FROM media WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT owner_token, sealed FROM media WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         let not_found = || StoreError::NotFound(format!("media {id}"));
         let (row_owner, sealed) = row.ok_or_else(not_found)?;
         if row_owner != owner.map(|t| t.0) {
             return Err(not_found());
         }
-        let sealed = sealed.ok_or_else(|| StoreError::NotFound(format!("media {id} (purged by retention)")))?;
+        let sealed = sealed
+            .ok_or_else(|| StoreError::NotFound(format!("media {id} (purged by retention)")))?;
         self.key.open(&sealed, &context(&MediaId(id.to_string())))
     }
 

@@ -69,7 +69,11 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
-        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found, supported: VERSION });
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported: VERSION,
+        });
     }
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
@@ -85,8 +89,9 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
 
 /// The device id stored in `meta`, made on first use.
 pub(super) fn device_id(conn: &Connection) -> Result<String, StoreError> {
-    let existing: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
+    let existing: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0))
+        .optional()?;
     if let Some(id) = existing {
         return Ok(id);
     }
@@ -116,7 +121,9 @@ mod tests {
         conn.pragma_update(None, "user_version", VERSION + 1).unwrap();
         let before = std::fs::read(&path).unwrap();
         match migrate(&conn, &path) {
-            Err(StoreError::NewerSchema { found, supported, .. }) => assert_eq!((found, supported), (VERSION + 1, VERSION)),
+            Err(StoreError::NewerSchema { found, supported, .. }) => {
+                assert_eq!((found, supported), (VERSION + 1, VERSION))
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(std::fs::read(&path).unwrap(), before, "a newer database is never altered");

@@ -169,7 +169,8 @@ impl Store {
             created_at: now_ms(),
             device_id: self.device_id.clone(),
             token_id: v.token.map(|t| t.0),
-            media: [&v.src_media, &v.front_media, &v.back_media].map(|m| m.as_ref().map(|m| m.0.clone())),
+            media: [&v.src_media, &v.front_media, &v.back_media]
+                .map(|m| m.as_ref().map(|m| m.0.clone())),
             doc_type: v.doc_type.clone(),
             threshold: v.threshold,
             status: v.status.clone(),
@@ -182,7 +183,8 @@ impl Store {
         };
         let row_hash = hashed.hash(&prev);
         let embeddings = (!v.embeddings.is_empty()).then(|| {
-            let plain = serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
+            let plain =
+                serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
             self.key.seal(&plain, &format!("facematch embeddings v1 {row_hash}"))
         });
         let [src, front, back] = hashed.media.clone();
@@ -214,7 +216,10 @@ impl Store {
                 row_hash
             ],
         )?;
-        tx.execute("INSERT INTO outbox (verification_id, updated_at) VALUES (?1, ?2)", params![id, hashed.created_at])?;
+        tx.execute(
+            "INSERT INTO outbox (verification_id, updated_at) VALUES (?1, ?2)",
+            params![id, hashed.created_at],
+        )?;
         tx.commit()?;
         Ok(id)
     }
@@ -255,14 +260,19 @@ impl Store {
     pub fn verification_embeddings(&self, id: i64) -> Result<Option<Vec<Vec<f32>>>, StoreError> {
         let row: Option<(Option<Vec<u8>>, String)> = self
             .conn
-            .query_row("SELECT embeddings_sealed, row_hash FROM verifications WHERE id = ?1", params![id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT embeddings_sealed, row_hash FROM verifications WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
-        let (sealed, hash) = row.ok_or_else(|| StoreError::NotFound(format!("verification {id}")))?;
+        let (sealed, hash) =
+            row.ok_or_else(|| StoreError::NotFound(format!("verification {id}")))?;
         let Some(sealed) = sealed else { return Ok(None) };
         let plain = self.key.open(&sealed, &format!("facematch embeddings v1 {hash}"))?;
-        serde_json::from_slice(&plain).map(Some).map_err(|_| StoreError::Crypto { what: format!("verification {id}") })
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|_| StoreError::Crypto { what: format!("verification {id}") })
     }
 
     /// Recomputes the hash chain from the first row and names the first broken row.
@@ -319,14 +329,23 @@ mod tests {
             assert_eq!(store.record_verification(&sample(n)).unwrap(), i64::from(n) + 1);
         }
         assert_eq!(store.verify_chain().unwrap(), ChainReport { rows: 5, first_broken: None });
-        assert_eq!(store.verification_embeddings(2).unwrap(), Some(vec![vec![0.5, -0.25], vec![1.0, 0.0]]));
+        assert_eq!(
+            store.verification_embeddings(2).unwrap(),
+            Some(vec![vec![0.5, -0.25], vec![1.0, 0.0]])
+        );
         let listed = store.list_verifications(3).unwrap();
         assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![5, 4, 3]);
         assert_eq!(listed[0].sync_state.as_deref(), Some("pending"));
 
-        store.conn.execute("UPDATE verifications SET front_percent = 99.9 WHERE id = 3", []).unwrap();
+        store
+            .conn
+            .execute("UPDATE verifications SET front_percent = 99.9 WHERE id = 3", [])
+            .unwrap();
         assert_eq!(store.verify_chain().unwrap().first_broken, Some(3));
-        store.conn.execute("UPDATE verifications SET front_percent = 92.0 WHERE id = 3", []).unwrap();
+        store
+            .conn
+            .execute("UPDATE verifications SET front_percent = 92.0 WHERE id = 3", [])
+            .unwrap();
         assert_eq!(store.verify_chain().unwrap().first_broken, None);
         // Deleting a row breaks the link of the next one.
         store.conn.execute("DELETE FROM outbox WHERE verification_id = 2", []).unwrap();
@@ -341,15 +360,20 @@ mod tests {
         let alice = store.add_token("alice").unwrap();
         let bob = store.add_token("bob").unwrap();
         assert!(matches!(store.add_token("alice"), Err(StoreError::Exists(_))));
-        let (a, b) = (store.authenticate(&alice).unwrap().unwrap(), store.authenticate(&bob).unwrap().unwrap());
+        let (a, b) = (
+            store.authenticate(&alice).unwrap().unwrap(),
+            store.authenticate(&bob).unwrap().unwrap(),
+        );
         assert_eq!(store.authenticate("fm_wrong").unwrap(), None);
 
-        let id = store.insert_media(Some(a), "me.jpg", "image/jpeg", b"\xff\xd8\xffpicture").unwrap();
+        let id =
+            store.insert_media(Some(a), "me.jpg", "image/jpeg", b"\xff\xd8\xffpicture").unwrap();
         assert!(id.0.starts_with("MX") && id.0.len() == 20, "{id:?}");
         assert_eq!(store.media_bytes(&id.0, Some(a)).unwrap(), b"\xff\xd8\xffpicture");
         assert!(matches!(store.media_bytes(&id.0, Some(b)), Err(StoreError::NotFound(_))));
         assert!(matches!(store.media_bytes("MXnope", Some(a)), Err(StoreError::NotFound(_))));
-        let raw: Vec<u8> = store.conn.query_row("SELECT sealed FROM media", [], |r| r.get(0)).unwrap();
+        let raw: Vec<u8> =
+            store.conn.query_row("SELECT sealed FROM media", [], |r| r.get(0)).unwrap();
         assert!(!raw.windows(7).any(|w| w == b"picture"), "bytes are encrypted at rest");
 
         store.revoke_token("alice").unwrap();

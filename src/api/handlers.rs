@@ -1,0 +1,223 @@
+//! The endpoint handlers: authenticate, limit, validate, then hand work to the
+//! store (blocking pool) and the inference thread.
+
+use std::any::Any;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::limits::Api;
+use super::worker::Job;
+use super::{ApiError, AppState, REQUEST_TIMEOUT};
+use crate::contract::{ErrorBody, ErrorCode, MatchRequest, MediaUploaded};
+use crate::domain::PictureFormat;
+use crate::intake::{sniff, MAX_FILE_BYTES};
+use crate::record::{new_verification, RequestMedia};
+use crate::store::{MediaId, Store, StoreError, TokenId};
+use crate::verify::MatchParams;
+
+/// Runs `f` on the store from tokio's blocking pool.
+async fn with_store<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+}
+
+/// The caller's token from `Authorization: Basic {authToken}`, counted against its limits.
+async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<TokenId, ApiError> {
+    let unauthorized =
+        |details: &str| ApiError { code: ErrorCode::InvalidAuthorization, details: details.into() };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("the Authorization header is missing"))?
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not text"))?;
+    let (scheme, token) =
+        value.trim().split_once(' ').ok_or_else(|| unauthorized("expected: Basic {authToken}"))?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(unauthorized("expected: Basic {authToken}"));
+    }
+    let token = token.trim().to_string();
+    let found = with_store(state, move |s| Ok(s.authenticate(&token)?)).await?;
+    let id = found.ok_or_else(|| unauthorized("unknown or revoked token"))?;
+    state
+        .limiter
+        .check(id, api)
+        .map_err(|code| ApiError { code, details: code.message().into() })?;
+    Ok(id)
+}
+
+/// `POST /api/v1/public/media/image/multipart`
+pub async fn upload_media(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<MediaUploaded>, ApiError> {
+    let token = authorize(&state, &headers, Api::Media).await?;
+    let mut multipart = multipart
+        .map_err(|e| ApiError::malformed(format!("expected a multipart/form-data body: {e}")))?;
+    let read = async {
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            if field.name() == Some("file") {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let bytes = field.bytes().await.map_err(multipart_error)?;
+                return Ok((name, bytes));
+            }
+        }
+        Err(ApiError::malformed("the multipart field `file` is missing"))
+    };
+    let (name, bytes) =
+        tokio::time::timeout(REQUEST_TIMEOUT, read).await.map_err(|_| timeout())??;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(over_size(bytes.len()));
+    }
+    let content_type = match sniff(&bytes) {
+        Some(PictureFormat::Jpeg) => "image/jpeg",
+        Some(PictureFormat::Png) => "image/png",
+        None => {
+            return Err(ApiError {
+                code: ErrorCode::IncompatibleFileType,
+                details: "only JPEG and PNG images are accepted".into(),
+            })
+        }
+    };
+    let stored_name = name.clone();
+    let id = with_store(&state, move |s| {
+        Ok(s.insert_media(Some(token), &stored_name, content_type, &bytes)?)
+    })
+    .await?;
+    Ok(Json(MediaUploaded { id: id.0, original_name: name }))
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        over_size(MAX_FILE_BYTES + 1)
+    } else {
+        ApiError::malformed(format!("malformed multipart body: {}", e.body_text()))
+    }
+}
+
+fn over_size(bytes: usize) -> ApiError {
+    ApiError {
+        code: ErrorCode::OverLimit,
+        details: format!("file is {bytes} bytes or more; the maximum is {MAX_FILE_BYTES} (10 MB)"),
+    }
+}
+
+fn timeout() -> ApiError {
+    ApiError::internal(format!("request took longer than {} s", REQUEST_TIMEOUT.as_secs()))
+}
+
+/// `POST /api/{version}/public/facex/match`
+pub async fn facex_match(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if version != "v2" {
+        return Err(ApiError::malformed(format!("API version {version} is not served; use v2")));
+    }
+    let token = authorize(&state, &headers, Api::Match).await?;
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.trim().to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::malformed("Content-Type must be application/json"));
+    }
+    let body =
+        body.map_err(|e| ApiError::malformed(format!("cannot read the body: {}", e.body_text())))?;
+    let request: MatchRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::malformed(format!("malformed JSON: {e}")))?;
+    let params = MatchParams::parse(request.doc_type.as_deref(), request.threshold.as_ref())?;
+    let required = |v: &Option<String>, field: &str| {
+        v.clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::malformed(format!("{field} is required")))
+    };
+    let ids = RequestIds {
+        src: required(&request.src, "src")?,
+        front: required(&request.target_front, "targetFront")?,
+        back: request.target_back.clone().filter(|s| !s.is_empty()),
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, decide(state, token, request, params, ids))
+        .await
+        .map_err(|_| timeout())?
+}
+
+struct RequestIds {
+    src: String,
+    front: String,
+    back: Option<String>,
+}
+
+async fn decide(
+    state: AppState,
+    token: TokenId,
+    request: MatchRequest,
+    params: MatchParams,
+    ids: RequestIds,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let (src_id, front_id, back_id) = (ids.src.clone(), ids.front.clone(), ids.back.clone());
+    let (src, front, back) = with_store(&state, move |s| {
+        let load = |field: &str, id: &str| {
+            s.media_bytes(id, Some(token)).map_err(|e| match e {
+                StoreError::NotFound(what) => ApiError::malformed(format!("{field}: {what}")),
+                other => ApiError::from(other),
+            })
+        };
+        let src = load("src", &src_id)?;
+        let front = load("targetFront", &front_id)?;
+        let back = back_id.as_deref().map(|id| load("targetBack", id)).transpose()?;
+        Ok((src, front, back))
+    })
+    .await?;
+    let (answer, verification) =
+        state.worker.run(Job { src, front, back, params }).await.map_err(ApiError::from)?;
+    let media = RequestMedia {
+        src: Some(MediaId(ids.src)),
+        front: Some(MediaId(ids.front)),
+        back: ids.back.map(MediaId),
+    };
+    let entry = new_verification(
+        Some(token),
+        &request,
+        params,
+        &answer,
+        verification.as_ref(),
+        media,
+        started.elapsed(),
+    );
+    // A decision that is not in the log is not given out.
+    let id = with_store(&state, move |s| Ok(s.record_verification(&entry)?)).await?;
+    Ok(([("x-facematch-verification", id.to_string())], Json(answer)).into_response())
+}
+
+/// Unknown paths and methods, in the contract's error shape.
+pub async fn not_found(method: Method, uri: Uri) -> Response {
+    let body =
+        ErrorBody::new(ErrorCode::Malformed, format!("no such endpoint: {method} {}", uri.path()));
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+/// A panicking handler becomes a 5001; the panic is logged, not sent.
+pub fn panic_to_5001(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned());
+    ApiError::internal(format!("handler panicked: {}", what.unwrap_or_default())).into_response()
+}

@@ -1,0 +1,99 @@
+//! The Face Match API served by the device itself, so an existing integration
+//! can point at the kiosk instead of the cloud. Endpoints:
+//!
+//! - `POST /api/v1/public/media/image/multipart` — field `file` (JPEG/PNG, ≤ 10 MB)
+//!   → `{"_id": "MX…", "originalName": "…"}`; 4001, 4005 (size), 4007 (type).
+//! - `POST /api/v2/public/facex/match` — the contract's JSON body with media ids
+//!   → the contract's response, recorded in the store (its row id is in the
+//!   `X-Facematch-Verification` header).
+//!
+//! Every call needs `Authorization: Basic {authToken}` (tokens from
+//! `facematch token add`; 401/4016 otherwise). Media are scoped per token: a
+//! token cannot use, or learn of, another token's uploads (4001 "not found").
+//! Limits: per-token and per-API rates (4291/4292, daily 4293/4294), body sizes,
+//! timeouts (5001). Errors always have the contract's shape; 5xx details go to
+//! stderr only. Inference runs on one dedicated thread ([`worker`]); SQLite
+//! calls run on tokio's blocking pool. This module never touches the screen or camera.
+
+mod error;
+mod handlers;
+pub mod limits;
+pub mod worker;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use axum::Router;
+
+pub use error::ApiError;
+use limits::{Limits, RateLimiter};
+use worker::InferenceWorker;
+
+use crate::store::Store;
+
+/// Largest upload body: the contract's 10 MB picture plus multipart overhead.
+pub const UPLOAD_BODY_LIMIT: usize = crate::intake::MAX_FILE_BYTES + 64 * 1024;
+/// Largest match request body (a few media ids).
+pub const MATCH_BODY_LIMIT: usize = 16 * 1024;
+/// How long one request may take before it is answered 5001.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The device's store (rusqlite is synchronous: used from the blocking pool).
+    pub store: Arc<Mutex<Store>>,
+    /// The inference thread.
+    pub worker: InferenceWorker,
+    /// Rate limits.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// State over an open store and a started worker.
+    pub fn new(store: Store, worker: InferenceWorker, limits: Limits) -> AppState {
+        AppState {
+            store: Arc::new(Mutex::new(store)),
+            worker,
+            limiter: Arc::new(RateLimiter::new(limits)),
+        }
+    }
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/public/media/image/multipart",
+            post(handlers::upload_media).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/api/{version}/public/facex/match",
+            post(handlers::facex_match).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
+        )
+        .fallback(handlers::not_found)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_to_5001))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until ctrl-c or SIGTERM. Prints the bound address on stderr.
+///
+/// # Errors
+/// When the socket fails.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
+    eprintln!("facematch serve: listening on http://{addr}");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+    eprintln!("facematch serve: shutting down");
+}

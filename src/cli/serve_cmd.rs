@@ -1,0 +1,60 @@
+//! `facematch serve`: the Face Match API on this device.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::args::ServeArgs;
+use super::{load_engine, open_store};
+use crate::api::limits::Limits;
+use crate::api::worker::InferenceWorker;
+use crate::api::{serve, AppState};
+
+/// Waiting match jobs beyond which clients get 4292 (the device is busy).
+const QUEUE: usize = 64;
+
+/// Runs the server until ctrl-c / SIGTERM.
+///
+/// # Errors
+/// The store or models cannot be opened, or the address cannot be bound.
+pub fn run(args: ServeArgs) -> Result<()> {
+    let store = open_store(&args.store)?;
+    let engine = load_engine(&args.engine).context("loading the face models")?;
+    let limit = |n: u32| (n > 0).then_some(n);
+    let limits = Limits {
+        token_per_minute: limit(args.token_rate),
+        api_per_minute: limit(args.api_rate),
+        token_per_day: limit(args.token_daily),
+        api_per_day: limit(args.api_daily),
+    };
+    let state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        if args.retention_days > 0 {
+            let store = state.store.clone();
+            let days = args.retention_days;
+            tokio::spawn(async move {
+                loop {
+                    let store = store.clone();
+                    let purged = tokio::task::spawn_blocking(move || {
+                        store.lock().unwrap_or_else(|p| p.into_inner()).purge_older_than(days)
+                    })
+                    .await;
+                    match purged {
+                        Ok(Ok(n)) if n > 0 => {
+                            eprintln!("facematch serve: retention purged {n} picture(s)")
+                        }
+                        Ok(Err(e)) => eprintln!("facematch serve: retention failed: {e}"),
+                        _ => {}
+                    }
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
+            });
+        }
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        serve(listener, state).await.context("serving")
+    })
+}
