@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::util::{face, facematch, json};
+use crate::util::{face, facematch, json, png_declaring};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -337,23 +337,4 @@ fn help_explains_the_commands() {
     }
     let out = facematch(&["match", "--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--threshold"));
-}
-
-/// A PNG whose header declares `width`x`height` with a valid CRC, carrying almost no pixel data.
-fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    image::RgbImage::new(200, 200)
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .unwrap();
-    bytes[16..20].copy_from_slice(&width.to_be_bytes());
-    bytes[20..24].copy_from_slice(&height.to_be_bytes());
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in &bytes[12..29] {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    bytes[29..33].copy_from_slice(&(!crc).to_be_bytes());
-    bytes
 }

@@ -1,7 +1,10 @@
 //! Integration tests: the real TensorFlow Lite runtime and models on real
 //! pictures from `../shared`, and the real `facematch` binary.
 
+mod api;
 mod cards;
 mod cli;
+mod durability;
 mod pipeline;
+mod server;
 mod util;

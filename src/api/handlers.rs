@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -63,12 +63,22 @@ async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<To
 /// `POST /api/v1/public/media/image/multipart`
 pub async fn upload_media(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
+    request: Request,
 ) -> Result<Json<MediaUploaded>, ApiError> {
-    let token = authorize(&state, &headers, Api::Media).await?;
-    let mut multipart = multipart
-        .map_err(|e| ApiError::malformed(format!("expected a multipart/form-data body: {e}")))?;
+    let token = match authorize(&state, request.headers(), Api::Media).await {
+        Ok(token) => token,
+        Err(e) => {
+            // Read what the client is sending (at most the body limit) before answering,
+            // so that it sees the answer rather than a connection reset mid-upload.
+            let drain = axum::body::to_bytes(request.into_body(), super::UPLOAD_BODY_LIMIT);
+            let _ = tokio::time::timeout(REQUEST_TIMEOUT, drain).await;
+            return Err(e);
+        }
+    };
+    let mut multipart =
+        Multipart::from_request(request, &state).await.map_err(|e: MultipartRejection| {
+            ApiError::malformed(format!("expected a multipart/form-data body: {e}"))
+        })?;
     let read = async {
         while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
             if field.name() == Some("file") {
@@ -175,7 +185,7 @@ async fn decide(
     let (src, front, back) = with_store(&state, move |s| {
         let load = |field: &str, id: &str| {
             s.media_bytes(id, Some(token)).map_err(|e| match e {
-                StoreError::NotFound(what) => ApiError::malformed(format!("{field}: {what}")),
+                StoreError::NotFound(_) => ApiError::malformed(format!("{field}: {e}")),
                 other => ApiError::from(other),
             })
         };

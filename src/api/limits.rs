@@ -47,12 +47,16 @@ enum Window {
     Day,
 }
 
+/// What a count is kept for: a token, an API of it (`None`: all APIs), a window length.
+type CountKey = (TokenId, Option<Api>, Window);
+/// The window's number (minutes or days since the epoch) and the requests counted in it.
+type Count = (u64, u32);
+
 /// Counts requests and says which limit a new one would break.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     limits: Limits,
-    // (token, api or all, window) -> (window number, count)
-    counts: Mutex<HashMap<(TokenId, Option<Api>, Window), (u64, u32)>>,
+    counts: Mutex<HashMap<CountKey, Count>>,
 }
 
 impl RateLimiter {

@@ -57,9 +57,9 @@ fn list(store: &StoreArgs, json: bool, limit: usize) -> Result<()> {
     let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.1}"));
     for r in &records {
         println!(
-            "{:>6}  {:<13}  {:<8}  {:>5.1}  {:<18}  {:>6}  {:>6}  {:<8}",
+            "{:>6}  {:<20}  {:<8}  {:>5.1}  {:<18}  {:>6}  {:>6}  {:<8}",
             r.id,
-            r.created_at,
+            utc(r.created_at),
             r.doc_type,
             r.threshold,
             r.status,
@@ -70,6 +70,28 @@ fn list(store: &StoreArgs, json: bool, limit: usize) -> Result<()> {
     }
     eprintln!("{} record(s) shown", records.len());
     Ok(())
+}
+
+/// `2026-11-25T23:59:01Z` for milliseconds since the epoch (proleptic Gregorian, UTC).
+fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn verify(store: &StoreArgs) -> Result<i32> {
@@ -97,4 +119,16 @@ pub fn purge(args: PurgeArgs) -> Result<()> {
     let n = open_store(&args.store)?.purge_older_than(args.older_than_days)?;
     println!("purged {n} picture(s)");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_795_651_444_347), "2026-11-26T00:04:04Z");
+    }
 }
