@@ -7,4 +7,5 @@ mod cli;
 mod durability;
 mod pipeline;
 mod server;
+mod store_cli;
 mod util;
