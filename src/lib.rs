@@ -28,5 +28,6 @@ pub mod quality;
 pub mod record;
 pub mod report;
 pub mod store;
+pub mod sync;
 pub mod synthetic_card;
 pub mod verify;

@@ -64,5 +64,6 @@ pub fn new_verification(
         models_json: serde_json::Value::Object(models).to_string(),
         timings_json: serde_json::json!({ "total_ms": elapsed.as_secs_f64() * 1e3 }).to_string(),
         embeddings,
+        idempotency_key: None,
     }
 }

@@ -65,7 +65,8 @@ pub async fn upload_media(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Json<MediaUploaded>, ApiError> {
-    let token = match authorize(&state, request.headers(), Api::Media).await {
+    let headers = request.headers().clone();
+    let token = match authorize(&state, &headers, Api::Media).await {
         Ok(token) => token,
         Err(e) => {
             // Read what the client is sending (at most the body limit) before answering,
@@ -105,8 +106,9 @@ pub async fn upload_media(
         }
     };
     let stored_name = name.clone();
+    let key = idempotency_key(&headers)?;
     let id = with_store(&state, move |s| {
-        Ok(s.insert_media(Some(token), &stored_name, content_type, &bytes)?)
+        Ok(s.insert_media_once(Some(token), key.as_deref(), &stored_name, content_type, &bytes)?)
     })
     .await?;
     Ok(Json(MediaUploaded { id: id.0, original_name: name }))
@@ -162,9 +164,35 @@ pub async fn facex_match(
         front: required(&request.target_front, "targetFront")?,
         back: request.target_back.clone().filter(|s| !s.is_empty()),
     };
-    tokio::time::timeout(REQUEST_TIMEOUT, decide(state, token, request, params, ids))
+    let key = idempotency_key(&headers)?;
+    if let Some(key) = key.clone() {
+        let found = with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &key)?)).await?;
+        if let Some((id, json)) = found {
+            return Ok(replay(id, json));
+        }
+    }
+    tokio::time::timeout(REQUEST_TIMEOUT, decide(state, token, request, params, ids, key))
         .await
         .map_err(|_| timeout())?
+}
+
+/// The optional `Idempotency-Key` header (1-200 characters).
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().map_err(|_| ApiError::malformed("Idempotency-Key must be text"))?.trim();
+    if key.is_empty() || key.len() > 200 {
+        return Err(ApiError::malformed("Idempotency-Key must be 1-200 characters"));
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// The stored answer to a request already made with the same idempotency key.
+fn replay(id: i64, json: String) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "application/json".to_string()),
+        (header::HeaderName::from_static("x-facematch-verification"), id.to_string()),
+    ];
+    (headers, json).into_response()
 }
 
 struct RequestIds {
@@ -179,6 +207,7 @@ async fn decide(
     request: MatchRequest,
     params: MatchParams,
     ids: RequestIds,
+    key: Option<String>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let (src_id, front_id, back_id) = (ids.src.clone(), ids.front.clone(), ids.back.clone());
@@ -202,18 +231,24 @@ async fn decide(
         front: Some(MediaId(ids.front)),
         back: ids.back.map(MediaId),
     };
-    let entry = new_verification(
-        Some(token),
-        &request,
-        params,
-        &answer,
-        verification.as_ref(),
-        media,
-        started.elapsed(),
-    );
+    let mut entry =
+        new_verification(Some(token), &request, params, &answer, verification.as_ref(), media, started.elapsed());
+    entry.idempotency_key = key.clone();
     // A decision that is not in the log is not given out.
-    let id = with_store(&state, move |s| Ok(s.record_verification(&entry)?)).await?;
-    Ok(([("x-facematch-verification", id.to_string())], Json(answer)).into_response())
+    let recorded = with_store(&state, move |s| match s.record_verification(&entry) {
+        Ok(id) => Ok(Ok(id)),
+        // The same request, sent again while this one ran, was logged first: answer as it was answered.
+        Err(StoreError::Exists(_)) => s
+            .verification_by_key(Some(token), key.as_deref().unwrap_or_default())?
+            .map(Err)
+            .ok_or_else(|| ApiError::internal("idempotency key vanished")),
+        Err(e) => Err(e.into()),
+    })
+    .await?;
+    match recorded {
+        Ok(id) => Ok(([("x-facematch-verification", id.to_string())], Json(answer)).into_response()),
+        Err((id, json)) => Ok(replay(id, json)),
+    }
 }
 
 /// Unknown paths and methods, in the contract's error shape.

@@ -16,6 +16,7 @@
 //! calls run on tokio's blocking pool. This module never touches the screen or camera.
 
 mod error;
+mod faults;
 mod handlers;
 pub mod limits;
 pub mod worker;
@@ -29,6 +30,7 @@ use axum::routing::post;
 use axum::Router;
 
 pub use error::ApiError;
+pub use faults::Faults;
 use limits::{Limits, RateLimiter};
 use worker::InferenceWorker;
 
@@ -50,6 +52,8 @@ pub struct AppState {
     pub worker: InferenceWorker,
     /// Rate limits.
     pub limiter: Arc<RateLimiter>,
+    /// Testing only: failures to answer before serving normally.
+    pub faults: Option<Faults>,
 }
 
 impl AppState {
@@ -59,13 +63,15 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             worker,
             limiter: Arc::new(RateLimiter::new(limits)),
+            faults: None,
         }
     }
 }
 
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let faults = state.faults.clone();
+    let routes = Router::new()
         .route(
             "/api/v1/public/media/image/multipart",
             post(handlers::upload_media).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
@@ -74,9 +80,12 @@ pub fn router(state: AppState) -> Router {
             "/api/{version}/public/facex/match",
             post(handlers::facex_match).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
         )
-        .fallback(handlers::not_found)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_to_5001))
-        .with_state(state)
+        .fallback(handlers::not_found);
+    let routes = match faults {
+        Some(faults) => routes.layer(axum::middleware::from_fn_with_state(faults, faults::inject)),
+        None => routes,
+    };
+    routes.layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_to_5001)).with_state(state)
 }
 
 /// Serves the API on `listener` until ctrl-c or SIGTERM. Prints the bound address on stderr.

@@ -44,6 +44,49 @@ pub enum Command {
     Log(LogArgs),
     /// Delete picture bytes and embeddings older than N days (records and hashes stay).
     Purge(PurgeArgs),
+    /// Push recorded verifications to the remote Face Match API and record its verdicts.
+    ///
+    /// Example: facematch sync --db log.db --config /etc/facematch/sync.toml --watch
+    /// The token can come from --token, FACEMATCH_REMOTE_TOKEN or the config file
+    /// (`remote = "https://..."`, `token = "..."`); it is never printed.
+    /// Exit 0: queue empty; 3: the remote stayed unreachable (items still pending); 2: error or refused token.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Base URL of the remote service (e.g. https://api.example.com).
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    /// API token for the remote (prefer FACEMATCH_REMOTE_TOKEN or --config: command lines are visible to other users).
+    #[arg(long, value_name = "TOKEN", env = "FACEMATCH_REMOTE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A TOML file with `remote`, `token` and optionally `purge_after_sync = true`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Sync what is pending, then exit (the default).
+    #[arg(long, conflicts_with = "watch")]
+    pub once: bool,
+    /// Keep syncing as records arrive and the network comes and goes.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between queue checks in --watch.
+    #[arg(long, value_name = "S", default_value_t = 2)]
+    pub poll_secs: u64,
+    /// Attempts per remote call before giving up on the remote for this run.
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub max_attempts: u32,
+    /// First retry delay in ms (doubles each attempt, with jitter).
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub base_delay_ms: u64,
+    /// Longest retry delay in ms (also caps Retry-After).
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    pub max_delay_ms: u64,
+    /// Delete the pictures of synced records right after they are synced.
+    #[arg(long)]
+    pub purge_after_sync: bool,
 }
 
 /// Where the store is.
@@ -79,6 +122,9 @@ pub struct ServeArgs {
     /// Purge pictures older than this many days, hourly (0: keep).
     #[arg(long, value_name = "DAYS", default_value_t = 0)]
     pub retention_days: u32,
+    /// Testing only: answer the first API calls with these failures, e.g. "429x3,500x2".
+    #[arg(long, value_name = "SPEC", hide = true)]
+    pub inject_faults: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

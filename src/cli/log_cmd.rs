@@ -42,8 +42,9 @@ pub fn log(args: LogArgs) -> i32 {
     })
 }
 
-fn list(store: &StoreArgs, json: bool, limit: usize) -> Result<()> {
-    let records = open_store(store)?.list_verifications(limit)?;
+fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
+    let store = open_store(args)?;
+    let records = store.list_verifications(limit)?;
     if json {
         for r in &records {
             println!("{}", serde_json::to_string(r)?);
@@ -68,7 +69,18 @@ fn list(store: &StoreArgs, json: bool, limit: usize) -> Result<()> {
             r.sync_state.as_deref().unwrap_or("-")
         );
     }
-    eprintln!("{} record(s) shown", records.len());
+    let c = store.sync_counts()?;
+    println!(
+        "{} shown; sync: pending {}, synced {}, parked {}, disagreement {}",
+        records.len(),
+        c.pending,
+        c.synced,
+        c.parked,
+        c.disagreement
+    );
+    for r in records.iter().filter(|r| r.sync_state.as_deref() == Some("parked")) {
+        println!("parked {}: {}", r.id, r.sync_note.as_deref().unwrap_or("?"));
+    }
     Ok(())
 }
 

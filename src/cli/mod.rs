@@ -13,6 +13,7 @@ mod eval_cmd;
 mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
+mod sync_cmd;
 
 use std::ffi::OsString;
 
@@ -41,6 +42,7 @@ where
         Command::Token(t) => log_cmd::token(t),
         Command::Log(l) => return log_cmd::log(l),
         Command::Purge(p) => log_cmd::purge(p),
+        Command::Sync(s) => return sync_cmd::run(s),
     };
     match result {
         Ok(()) => 0,

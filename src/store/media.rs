@@ -43,15 +43,82 @@ impl Store {
         content_type: &str,
         bytes: &[u8],
     ) -> Result<MediaId, StoreError> {
+        self.insert_media_once(owner, None, original_name, content_type, bytes)
+    }
+
+    /// [`Store::insert_media`] with an idempotency key: a second upload with the
+    /// same key from the same owner returns the first one's id and stores nothing.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn insert_media_once(
+        &self,
+        owner: Option<TokenId>,
+        idempotency_key: Option<&str>,
+        original_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<MediaId, StoreError> {
+        let owner = owner.map(|t| t.0);
+        let existing = |conn: &rusqlite::Connection| -> Result<Option<MediaId>, StoreError> {
+            let Some(key) = idempotency_key else { return Ok(None) };
+            Ok(conn
+                .query_row(
+                    "SELECT id FROM media WHERE owner_token IS ?1 AND idempotency_key = ?2",
+                    params![owner, key],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .map(MediaId))
+        };
+        if let Some(id) = existing(&self.conn)? {
+            return Ok(id);
+        }
         let id = MediaId(format!("MX{}", random_base62(18)));
         let sha = crate::models::hex(&Sha256::digest(bytes));
         let sealed = self.key.seal(bytes, &context(&id));
-        self.conn.execute(
-            "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id.0, owner.map(|t| t.0), original_name, content_type, bytes.len() as i64, sha, sealed, now_ms()],
-        )?;
-        Ok(id)
+        let inserted = self.conn.execute(
+            "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at, idempotency_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![id.0, owner, original_name, content_type, bytes.len() as i64, sha, sealed, now_ms(), idempotency_key],
+        );
+        match inserted {
+            Ok(_) => Ok(id),
+            // A concurrent upload with the same key won the race: answer with its id.
+            Err(e) if is_unique_violation(&e) => existing(&self.conn)?.ok_or(StoreError::Sql(e)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The plain bytes and name of any picture of this device (for sync; no owner check).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown or purged id, [`StoreError::Crypto`].
+    pub fn media_for_sync(&self, id: &MediaId) -> Result<(String, Vec<u8>), StoreError> {
+        let row: Option<(String, Option<Vec<u8>>)> = self
+            .conn
+            .query_row("SELECT original_name, sealed FROM media WHERE id = ?1", params![id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (name, sealed) = row.ok_or_else(|| StoreError::NotFound(format!("media {}", id.0)))?;
+        let sealed = sealed.ok_or_else(|| StoreError::NotFound(format!("media {} (purged by retention)", id.0)))?;
+        Ok((name, self.key.open(&sealed, &context(id))?))
+    }
+
+    /// The remote service's id for a picture, once uploaded.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn media_remote_id(&self, id: &MediaId) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT remote_id FROM media WHERE id = ?1", params![id.0], |r| r.get(0)).optional()?.flatten())
+    }
+
+    /// Records the remote service's id for a picture, so it is never uploaded again.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn set_media_remote_id(&self, id: &MediaId, remote: &str) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE media SET remote_id = ?1 WHERE id = ?2", params![remote, id.0])?;
+        Ok(())
     }
 
     /// The plain bytes of a picture owned by `owner` (media are scoped per token:
@@ -121,4 +188,9 @@ impl Store {
         tx.commit()?;
         Ok(purged)
     }
+}
+
+/// True for a UNIQUE constraint failure.
+pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }

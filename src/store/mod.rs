@@ -9,6 +9,7 @@
 
 mod crypto;
 mod media;
+mod outbox;
 mod schema;
 mod tokens;
 mod verifications;
@@ -20,6 +21,7 @@ use rusqlite::Connection;
 
 pub use crypto::DeviceKey;
 pub use media::{MediaId, MediaRecord};
+pub use outbox::{OutboxItem, SyncCounts};
 pub use tokens::TokenId;
 pub use verifications::{ChainReport, NewVerification, VerificationRecord};
 

@@ -60,6 +60,20 @@ CREATE TABLE outbox (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX media_created ON media(created_at);
+", r"
+-- v2: sync. Remote media ids (upload once), the remote verdict beside the local
+-- one, and idempotency keys so that a retried call is answered, not repeated.
+ALTER TABLE media ADD COLUMN remote_id TEXT;
+ALTER TABLE media ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX media_idempotency ON media(owner_token, idempotency_key) WHERE idempotency_key IS NOT NULL;
+ALTER TABLE verifications ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX verifications_idempotency ON verifications(token_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN remote_status TEXT;
+ALTER TABLE outbox ADD COLUMN remote_valid INTEGER;
+ALTER TABLE outbox ADD COLUMN remote_response_json TEXT;
+ALTER TABLE outbox ADD COLUMN disagreement INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN synced_at INTEGER;
+CREATE INDEX outbox_state ON outbox(state, verification_id);
 "];
 
 /// The schema version this build writes.
@@ -128,5 +142,25 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(std::fs::read(&path).unwrap(), before, "a newer database is never altered");
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_with_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO media (id, original_name, content_type, size, sha256, created_at) VALUES ('MX1', 'a', 'image/png', 1, 'x', 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&conn, &path).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, VERSION);
+        let (name, remote): (String, Option<String>) =
+            conn.query_row("SELECT original_name, remote_id FROM media WHERE id = 'MX1'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((name.as_str(), remote), ("a", None));
     }
 }

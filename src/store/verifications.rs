@@ -45,6 +45,8 @@ pub struct NewVerification {
     pub timings_json: String,
     /// The embeddings compared (sealed before storage).
     pub embeddings: Vec<Vec<f32>>,
+    /// The client's `Idempotency-Key`, unique per token: a retried request is answered from the log.
+    pub idempotency_key: Option<String>,
 }
 
 /// A logged decision as listed by `facematch log`.
@@ -68,8 +70,12 @@ pub struct VerificationRecord {
     pub front_percent: Option<f64>,
     /// Back percent.
     pub back_percent: Option<f64>,
-    /// Sync state from the outbox (`pending` until sync exists).
+    /// Sync state: `pending`, `synced`, `parked` or `disagreement` (synced, verdicts differ).
     pub sync_state: Option<String>,
+    /// Why it was parked, or the last sync failure.
+    pub sync_note: Option<String>,
+    /// The remote's status once synced.
+    pub remote_status: Option<String>,
     /// The response JSON.
     pub response_json: String,
 }
@@ -191,8 +197,8 @@ impl Store {
         tx.execute(
             "INSERT INTO verifications (id, created_at, device_id, token_id, src_media, front_media, back_media,
                 doc_type, threshold, status, matched, front_percent, back_percent, request_json, response_json,
-                models_json, timings_json, embeddings_sealed, prev_hash, row_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                models_json, timings_json, embeddings_sealed, prev_hash, row_hash, idempotency_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             params![
                 id,
                 hashed.created_at,
@@ -213,15 +219,38 @@ impl Store {
                 hashed.timings_json,
                 embeddings,
                 prev,
-                row_hash
+                row_hash,
+                v.idempotency_key
             ],
-        )?;
+        )
+        .map_err(|e| {
+            if super::media::is_unique_violation(&e) {
+                StoreError::Exists(format!("verification with idempotency key {:?}", v.idempotency_key))
+            } else {
+                e.into()
+            }
+        })?;
         tx.execute(
             "INSERT INTO outbox (verification_id, updated_at) VALUES (?1, ?2)",
             params![id, hashed.created_at],
         )?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// The id and stored response of the verification `token` made with `key`, if any.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn verification_by_key(&self, token: Option<TokenId>, key: &str) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, response_json FROM verifications WHERE token_id IS ?1 AND idempotency_key = ?2",
+                params![token.map(|t| t.0), key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
     }
 
     /// The newest `limit` verifications, newest first.
@@ -231,7 +260,9 @@ impl Store {
     pub fn list_verifications(&self, limit: usize) -> Result<Vec<VerificationRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT v.id, v.created_at, v.device_id, v.doc_type, v.threshold, v.status, v.matched,
-                    v.front_percent, v.back_percent, o.state, v.response_json
+                    v.front_percent, v.back_percent,
+                    CASE WHEN o.disagreement THEN 'disagreement' ELSE o.state END, v.response_json,
+                    o.last_error, o.remote_status
              FROM verifications v LEFT JOIN outbox o ON o.verification_id = v.id
              ORDER BY v.id DESC LIMIT ?1",
         )?;
@@ -248,6 +279,8 @@ impl Store {
                 back_percent: r.get(8)?,
                 sync_state: r.get(9)?,
                 response_json: r.get(10)?,
+                sync_note: r.get(11)?,
+                remote_status: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -1,0 +1,150 @@
+//! The sync outbox: which verifications still have to reach the remote service,
+//! and what it answered. States: `pending` → `synced` (with the remote verdict,
+//! and a disagreement flag when it differs from ours) or `parked` (a permanent
+//! refusal, with the reason; it no longer blocks the queue).
+
+use rusqlite::params;
+
+use super::media::MediaId;
+use super::{now_ms, Store, StoreError};
+
+/// A verification waiting to be synced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    /// The local verification id.
+    pub verification_id: i64,
+    /// Document type sent with the request.
+    pub doc_type: String,
+    /// Threshold sent with the request.
+    pub threshold: f64,
+    /// Our verdict.
+    pub matched: bool,
+    /// Selfie, front and back media (back optional).
+    pub media: [Option<MediaId>; 3],
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// How many outbox entries are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncCounts {
+    /// Not yet synced.
+    pub pending: i64,
+    /// Synced, remote verdict recorded.
+    pub synced: i64,
+    /// Refused for good, with a reason.
+    pub parked: i64,
+    /// Synced, but the remote verdict differs from ours: flagged for review.
+    pub disagreement: i64,
+}
+
+impl Store {
+    /// The oldest `limit` pending items.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT v.id, v.doc_type, v.threshold, v.matched, v.src_media, v.front_media, v.back_media, o.attempts
+             FROM outbox o JOIN verifications v ON v.id = o.verification_id
+             WHERE o.state = 'pending' ORDER BY o.verification_id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            let media = |i: usize| -> rusqlite::Result<Option<MediaId>> { Ok(r.get::<_, Option<String>>(i)?.map(MediaId)) };
+            Ok(OutboxItem {
+                verification_id: r.get(0)?,
+                doc_type: r.get(1)?,
+                threshold: r.get(2)?,
+                matched: r.get(3)?,
+                media: [media(4)?, media(5)?, media(6)?],
+                attempts: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records the remote verdict and marks the item synced, flagging a disagreement with ours.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn mark_synced(&self, verification_id: i64, remote_status: &str, remote_valid: bool, remote_response_json: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'synced', remote_status = ?2, remote_valid = ?3, remote_response_json = ?4,
+                    disagreement = (?3 != (SELECT matched FROM verifications WHERE id = ?1)),
+                    synced_at = ?5, updated_at = ?5, last_error = NULL
+             WHERE verification_id = ?1 AND state = 'pending'",
+            params![verification_id, remote_status, remote_valid, remote_response_json, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Parks an item that the remote refused for good, with the reason.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn mark_parked(&self, verification_id: i64, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'parked', last_error = ?2, updated_at = ?3, attempts = attempts + 1
+             WHERE verification_id = ?1 AND state = 'pending'",
+            params![verification_id, reason, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Counts a failed attempt (the item stays pending).
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn note_sync_failure(&self, verification_id: i64, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, updated_at = ?3 WHERE verification_id = ?1",
+            params![verification_id, reason, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Counts per state.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn sync_counts(&self) -> Result<SyncCounts, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = 'pending'),
+                    count(*) FILTER (WHERE state = 'synced'),
+                    count(*) FILTER (WHERE state = 'parked'),
+                    count(*) FILTER (WHERE disagreement)
+             FROM outbox",
+            [],
+            |r| Ok(SyncCounts { pending: r.get(0)?, synced: r.get(1)?, parked: r.get(2)?, disagreement: r.get(3)? }),
+        )?)
+    }
+
+    /// The reason an item was parked or last failed.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn sync_error(&self, verification_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT last_error FROM outbox WHERE verification_id = ?1", params![verification_id], |r| r.get(0))?)
+    }
+
+    /// Retention after sync: deletes the picture bytes of media used only by synced
+    /// verifications. Returns how many pictures were purged.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn purge_synced(&self) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE media SET sealed = NULL, purged_at = ?1
+             WHERE sealed IS NOT NULL
+               AND id IN (SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
+                                         SELECT front_media, id FROM verifications UNION ALL
+                                         SELECT back_media, id FROM verifications) u
+                          JOIN outbox o ON o.verification_id = u.id WHERE o.state = 'synced')
+               AND id NOT IN (SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
+                                             SELECT front_media, id FROM verifications UNION ALL
+                                             SELECT back_media, id FROM verifications) u
+                              JOIN outbox o ON o.verification_id = u.id WHERE o.state != 'synced' AND m IS NOT NULL)",
+            params![now_ms()],
+        )?)
+    }
+}
