@@ -20,9 +20,14 @@ pub struct Server {
 impl Server {
     /// Starts `facematch serve --db DIR/log.db --listen 127.0.0.1:0 EXTRA...` and waits until it listens.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// [`Server::start`] on a given address (to restart a server where clients expect it).
+    pub fn start_on(dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let db = dir.join("log.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_facematch"))
-            .args(["serve", "--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["serve", "--db", db.to_str().unwrap(), "--listen", listen])
             .args(extra)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())

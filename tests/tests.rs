@@ -8,4 +8,5 @@ mod durability;
 mod pipeline;
 mod server;
 mod store_cli;
+mod sync;
 mod util;

@@ -24,7 +24,8 @@ impl Faults {
     pub fn parse(spec: &str) -> Result<Faults, String> {
         let mut queue = VecDeque::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (status, count) = part.split_once('x').ok_or_else(|| format!("{part:?}: expected STATUSxCOUNT"))?;
+            let (status, count) =
+                part.split_once('x').ok_or_else(|| format!("{part:?}: expected STATUSxCOUNT"))?;
             let status: u16 = status.parse().map_err(|_| format!("{part:?}: bad status"))?;
             let count: usize = count.parse().map_err(|_| format!("{part:?}: bad count"))?;
             if status != 429 && !(500..600).contains(&status) {
@@ -41,7 +42,8 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     let fault = faults.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
     match fault {
         Some(429) => {
-            let mut r = ApiError { code: ErrorCode::ApiRateLimit, details: "injected".into() }.into_response();
+            let mut r = ApiError { code: ErrorCode::ApiRateLimit, details: "injected".into() }
+                .into_response();
             r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
             r
         }

@@ -166,7 +166,8 @@ pub async fn facex_match(
     };
     let key = idempotency_key(&headers)?;
     if let Some(key) = key.clone() {
-        let found = with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &key)?)).await?;
+        let found =
+            with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &key)?)).await?;
         if let Some((id, json)) = found {
             return Ok(replay(id, json));
         }
@@ -179,7 +180,8 @@ pub async fn facex_match(
 /// The optional `Idempotency-Key` header (1-200 characters).
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().map_err(|_| ApiError::malformed("Idempotency-Key must be text"))?.trim();
+    let key =
+        value.to_str().map_err(|_| ApiError::malformed("Idempotency-Key must be text"))?.trim();
     if key.is_empty() || key.len() > 200 {
         return Err(ApiError::malformed("Idempotency-Key must be 1-200 characters"));
     }
@@ -231,8 +233,15 @@ async fn decide(
         front: Some(MediaId(ids.front)),
         back: ids.back.map(MediaId),
     };
-    let mut entry =
-        new_verification(Some(token), &request, params, &answer, verification.as_ref(), media, started.elapsed());
+    let mut entry = new_verification(
+        Some(token),
+        &request,
+        params,
+        &answer,
+        verification.as_ref(),
+        media,
+        started.elapsed(),
+    );
     entry.idempotency_key = key.clone();
     // A decision that is not in the log is not given out.
     let recorded = with_store(&state, move |s| match s.record_verification(&entry) {
@@ -246,7 +255,9 @@ async fn decide(
     })
     .await?;
     match recorded {
-        Ok(id) => Ok(([("x-facematch-verification", id.to_string())], Json(answer)).into_response()),
+        Ok(id) => {
+            Ok(([("x-facematch-verification", id.to_string())], Json(answer)).into_response())
+        }
         Err((id, json)) => Ok(replay(id, json)),
     }
 }

@@ -85,7 +85,9 @@ pub fn router(state: AppState) -> Router {
         Some(faults) => routes.layer(axum::middleware::from_fn_with_state(faults, faults::inject)),
         None => routes,
     };
-    routes.layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_to_5001)).with_state(state)
+    routes
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(handlers::panic_to_5001))
+        .with_state(state)
 }
 
 /// Serves the API on `listener` until ctrl-c or SIGTERM. Prints the bound address on stderr.

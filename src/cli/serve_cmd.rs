@@ -29,7 +29,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let mut state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits);
     if let Some(spec) = &args.inject_faults {
-        state.faults = Some(Faults::parse(spec).map_err(|e| anyhow::anyhow!("--inject-faults {e}"))?);
+        state.faults =
+            Some(Faults::parse(spec).map_err(|e| anyhow::anyhow!("--inject-faults {e}"))?);
         eprintln!("facematch serve: TESTING: injecting faults {spec}");
     }
     let runtime =

@@ -33,13 +33,18 @@ pub fn run(args: SyncArgs) -> i32 {
 }
 
 fn read_config(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 fn sync(args: &SyncArgs) -> Result<i32> {
     let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
-    let remote_url = args.remote.clone().or(file.remote).context("no remote: give --remote URL or `remote` in --config")?;
+    let remote_url = args
+        .remote
+        .clone()
+        .or(file.remote)
+        .context("no remote: give --remote URL or `remote` in --config")?;
     let token = args
         .token
         .clone()
@@ -47,7 +52,8 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         .context("no token: give FACEMATCH_REMOTE_TOKEN, --token or `token` in --config")?;
     let purge = args.purge_after_sync || file.purge_after_sync.unwrap_or(false);
     let store = open_store(&args.store)?;
-    let remote = HttpRemote::new(&remote_url, &token, Duration::from_secs(60)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let remote = HttpRemote::new(&remote_url, &token, Duration::from_secs(60))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let policy = Policy {
         max_attempts: args.max_attempts.max(1),
         base_delay: Duration::from_millis(args.base_delay_ms),

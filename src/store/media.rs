@@ -97,10 +97,15 @@ impl Store {
     pub fn media_for_sync(&self, id: &MediaId) -> Result<(String, Vec<u8>), StoreError> {
         let row: Option<(String, Option<Vec<u8>>)> = self
             .conn
-            .query_row("SELECT original_name, sealed FROM media WHERE id = ?1", params![id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT original_name, sealed FROM media WHERE id = ?1",
+                params![id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let (name, sealed) = row.ok_or_else(|| StoreError::NotFound(format!("media {}", id.0)))?;
-        let sealed = sealed.ok_or_else(|| StoreError::NotFound(format!("media {} (purged by retention)", id.0)))?;
+        let sealed = sealed
+            .ok_or_else(|| StoreError::NotFound(format!("media {} (purged by retention)", id.0)))?;
         Ok((name, self.key.open(&sealed, &context(id))?))
     }
 
@@ -109,7 +114,11 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn media_remote_id(&self, id: &MediaId) -> Result<Option<String>, StoreError> {
-        Ok(self.conn.query_row("SELECT remote_id FROM media WHERE id = ?1", params![id.0], |r| r.get(0)).optional()?.flatten())
+        Ok(self
+            .conn
+            .query_row("SELECT remote_id FROM media WHERE id = ?1", params![id.0], |r| r.get(0))
+            .optional()?
+            .flatten())
     }
 
     /// Records the remote service's id for a picture, so it is never uploaded again.
@@ -117,7 +126,8 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn set_media_remote_id(&self, id: &MediaId, remote: &str) -> Result<(), StoreError> {
-        self.conn.execute("UPDATE media SET remote_id = ?1 WHERE id = ?2", params![remote, id.0])?;
+        self.conn
+            .execute("UPDATE media SET remote_id = ?1 WHERE id = ?2", params![remote, id.0])?;
         Ok(())
     }
 

@@ -50,7 +50,9 @@ impl Store {
              WHERE o.state = 'pending' ORDER BY o.verification_id LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![limit as i64], |r| {
-            let media = |i: usize| -> rusqlite::Result<Option<MediaId>> { Ok(r.get::<_, Option<String>>(i)?.map(MediaId)) };
+            let media = |i: usize| -> rusqlite::Result<Option<MediaId>> {
+                Ok(r.get::<_, Option<String>>(i)?.map(MediaId))
+            };
             Ok(OutboxItem {
                 verification_id: r.get(0)?,
                 doc_type: r.get(1)?,
@@ -67,7 +69,13 @@ impl Store {
     ///
     /// # Errors
     /// An SQLite error.
-    pub fn mark_synced(&self, verification_id: i64, remote_status: &str, remote_valid: bool, remote_response_json: &str) -> Result<(), StoreError> {
+    pub fn mark_synced(
+        &self,
+        verification_id: i64,
+        remote_status: &str,
+        remote_valid: bool,
+        remote_response_json: &str,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE outbox SET state = 'synced', remote_status = ?2, remote_valid = ?3, remote_response_json = ?4,
                     disagreement = (?3 != (SELECT matched FROM verifications WHERE id = ?1)),
@@ -115,7 +123,14 @@ impl Store {
                     count(*) FILTER (WHERE disagreement)
              FROM outbox",
             [],
-            |r| Ok(SyncCounts { pending: r.get(0)?, synced: r.get(1)?, parked: r.get(2)?, disagreement: r.get(3)? }),
+            |r| {
+                Ok(SyncCounts {
+                    pending: r.get(0)?,
+                    synced: r.get(1)?,
+                    parked: r.get(2)?,
+                    disagreement: r.get(3)?,
+                })
+            },
         )?)
     }
 
@@ -124,7 +139,11 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn sync_error(&self, verification_id: i64) -> Result<Option<String>, StoreError> {
-        Ok(self.conn.query_row("SELECT last_error FROM outbox WHERE verification_id = ?1", params![verification_id], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT last_error FROM outbox WHERE verification_id = ?1",
+            params![verification_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// Retention after sync: deletes the picture bytes of media used only by synced

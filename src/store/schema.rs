@@ -7,7 +7,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version i to i+1.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -60,7 +61,8 @@ CREATE TABLE outbox (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX media_created ON media(created_at);
-", r"
+",
+    r"
 -- v2: sync. Remote media ids (upload once), the remote verdict beside the local
 -- one, and idempotency keys so that a retried call is answered, not repeated.
 ALTER TABLE media ADD COLUMN remote_id TEXT;
@@ -74,7 +76,8 @@ ALTER TABLE outbox ADD COLUMN remote_response_json TEXT;
 ALTER TABLE outbox ADD COLUMN disagreement INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN synced_at INTEGER;
 CREATE INDEX outbox_state ON outbox(state, verification_id);
-"];
+",
+];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -159,8 +162,11 @@ mod tests {
         migrate(&conn, &path).unwrap();
         let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, VERSION);
-        let (name, remote): (String, Option<String>) =
-            conn.query_row("SELECT original_name, remote_id FROM media WHERE id = 'MX1'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        let (name, remote): (String, Option<String>) = conn
+            .query_row("SELECT original_name, remote_id FROM media WHERE id = 'MX1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
         assert_eq!((name.as_str(), remote), ("a", None));
     }
 }

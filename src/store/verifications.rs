@@ -242,7 +242,11 @@ impl Store {
     ///
     /// # Errors
     /// An SQLite error.
-    pub fn verification_by_key(&self, token: Option<TokenId>, key: &str) -> Result<Option<(i64, String)>, StoreError> {
+    pub fn verification_by_key(
+        &self,
+        token: Option<TokenId>,
+        key: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
         Ok(self
             .conn
             .query_row(

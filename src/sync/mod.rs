@@ -35,7 +35,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { max_attempts: 6, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(60) }
+        Policy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        }
     }
 }
 
@@ -77,12 +81,20 @@ pub enum SyncError {
 ///
 /// # Errors
 /// [`SyncError::Unauthorized`] on 401/403, or a store error.
-pub fn sync_once(store: &Store, remote: &dyn Remote, policy: Policy) -> Result<SyncReport, SyncError> {
+pub fn sync_once(
+    store: &Store,
+    remote: &dyn Remote,
+    policy: Policy,
+) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
     let mut report = SyncReport::default();
     let mut last_seen = 0;
     'queue: loop {
-        let batch: Vec<OutboxItem> = store.pending_outbox(64)?.into_iter().filter(|i| i.verification_id > last_seen).collect();
+        let batch: Vec<OutboxItem> = store
+            .pending_outbox(64)?
+            .into_iter()
+            .filter(|i| i.verification_id > last_seen)
+            .collect();
         if batch.is_empty() {
             break;
         }
@@ -94,10 +106,15 @@ pub fn sync_once(store: &Store, remote: &dyn Remote, policy: Policy) -> Result<S
                     store.mark_parked(item.verification_id, &reason)?;
                     report.parked += 1;
                 }
-                Err(RemoteError::Unauthorized { reason }) => return Err(SyncError::Unauthorized(reason)),
+                Err(RemoteError::Unauthorized { reason }) => {
+                    return Err(SyncError::Unauthorized(reason))
+                }
                 Err(RemoteError::Transient { reason, .. }) => {
                     store.note_sync_failure(item.verification_id, &reason)?;
-                    report.stopped = Some(format!("remote unavailable after {} attempts: {reason}", policy.max_attempts));
+                    report.stopped = Some(format!(
+                        "remote unavailable after {} attempts: {reason}",
+                        policy.max_attempts
+                    ));
                     break 'queue;
                 }
             }
@@ -109,10 +126,20 @@ pub fn sync_once(store: &Store, remote: &dyn Remote, policy: Policy) -> Result<S
 }
 
 /// Uploads what is missing, asks for the match, records the answer.
-fn sync_item(store: &Store, remote: &dyn Remote, policy: Policy, item: &OutboxItem, report: &mut SyncReport) -> Result<(), RemoteError> {
+fn sync_item(
+    store: &Store,
+    remote: &dyn Remote,
+    policy: Policy,
+    item: &OutboxItem,
+    report: &mut SyncReport,
+) -> Result<(), RemoteError> {
     let local = |e: StoreError| match e {
-        StoreError::NotFound(what) => RemoteError::Permanent { reason: format!("{what}: cannot be synced") },
-        other => RemoteError::Transient { reason: format!("local store: {other}"), retry_after: None },
+        StoreError::NotFound(what) => {
+            RemoteError::Permanent { reason: format!("{what}: cannot be synced") }
+        }
+        other => {
+            RemoteError::Transient { reason: format!("local store: {other}"), retry_after: None }
+        }
     };
     let device = store.device_id().to_string();
     let mut remote_ids: [Option<String>; 3] = [None, None, None];
@@ -132,7 +159,9 @@ fn sync_item(store: &Store, remote: &dyn Remote, policy: Policy, item: &OutboxIt
     }
     let [src, front, back] = remote_ids;
     let (Some(src), Some(front)) = (src, front) else {
-        return Err(RemoteError::Permanent { reason: "the record has no selfie or no document front to send".into() });
+        return Err(RemoteError::Permanent {
+            reason: "the record has no selfie or no document front to send".into(),
+        });
     };
     let mut body = serde_json::json!({"src": src, "targetFront": front, "type": item.doc_type, "threshold": item.threshold});
     if let Some(back) = back {
@@ -141,7 +170,9 @@ fn sync_item(store: &Store, remote: &dyn Remote, policy: Policy, item: &OutboxIt
     let key = format!("{device}-verification-{}", item.verification_id);
     let answer = with_retries(policy, report, || remote.facex_match(&body, &key))?;
     let (Some(valid), Some(status)) = (answer["valid"].as_bool(), answer["status"].as_str()) else {
-        return Err(RemoteError::Permanent { reason: format!("the remote's answer has no verdict: {answer}") });
+        return Err(RemoteError::Permanent {
+            reason: format!("the remote's answer has no verdict: {answer}"),
+        });
     };
     store.mark_synced(item.verification_id, status, valid, &answer.to_string()).map_err(local)?;
     report.synced += 1;
@@ -150,12 +181,18 @@ fn sync_item(store: &Store, remote: &dyn Remote, policy: Policy, item: &OutboxIt
 }
 
 /// Calls `f` until it succeeds, fails for good, or `policy.max_attempts` transient failures.
-fn with_retries<T>(policy: Policy, report: &mut SyncReport, mut f: impl FnMut() -> Result<T, RemoteError>) -> Result<T, RemoteError> {
+fn with_retries<T>(
+    policy: Policy,
+    report: &mut SyncReport,
+    mut f: impl FnMut() -> Result<T, RemoteError>,
+) -> Result<T, RemoteError> {
     let mut attempt = 0;
     loop {
         report.requests += 1;
         match f() {
-            Err(RemoteError::Transient { reason, retry_after }) if attempt + 1 < policy.max_attempts => {
+            Err(RemoteError::Transient { reason, retry_after })
+                if attempt + 1 < policy.max_attempts =>
+            {
                 let delay = backoff(policy, attempt, retry_after);
                 eprintln!("sync: {reason}; retrying in {:.1} s", delay.as_secs_f64());
                 std::thread::sleep(delay);
@@ -184,11 +221,19 @@ mod tests {
 
     #[test]
     fn backoff_grows_jitters_and_honours_retry_after() {
-        let p = Policy { max_attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(2) };
+        let p = Policy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+        };
         for attempt in 0..8 {
             let exp = Duration::from_millis(100 * (1 << attempt)).min(Duration::from_secs(2));
             let d = backoff(p, attempt, None);
-            assert!(d >= exp / 2 && d <= exp, "attempt {attempt}: {d:?} outside [{:?}, {exp:?}]", exp / 2);
+            assert!(
+                d >= exp / 2 && d <= exp,
+                "attempt {attempt}: {d:?} outside [{:?}, {exp:?}]",
+                exp / 2
+            );
         }
         assert_eq!(backoff(p, 0, Some(Duration::from_secs(1))), Duration::from_secs(1));
         assert_eq!(backoff(p, 0, Some(Duration::from_secs(30))), Duration::from_secs(2), "capped");
@@ -201,7 +246,11 @@ mod tests {
         fn upload(&self, _: &str, _: &[u8], key: &str) -> Result<String, RemoteError> {
             Ok(format!("R{key}"))
         }
-        fn facex_match(&self, _: &serde_json::Value, _: &str) -> Result<serde_json::Value, RemoteError> {
+        fn facex_match(
+            &self,
+            _: &serde_json::Value,
+            _: &str,
+        ) -> Result<serde_json::Value, RemoteError> {
             self.0.borrow_mut().remove(0)
         }
     }
@@ -231,9 +280,15 @@ mod tests {
         ]));
         let p = Policy { max_attempts: 1, ..Policy::default() };
         let report = sync_once(&store, &remote, p).unwrap();
-        assert_eq!((report.synced, report.parked, report.disagreements, report.uploads), (2, 1, 1, 6));
+        assert_eq!(
+            (report.synced, report.parked, report.disagreements, report.uploads),
+            (2, 1, 1, 6)
+        );
         let counts = store.sync_counts().unwrap();
-        assert_eq!((counts.pending, counts.synced, counts.parked, counts.disagreement), (0, 2, 1, 1));
+        assert_eq!(
+            (counts.pending, counts.synced, counts.parked, counts.disagreement),
+            (0, 2, 1, 1)
+        );
         assert_eq!(store.sync_error(2).unwrap().as_deref(), Some("HTTP 400 code 4007"));
         assert_eq!(store.media_remote_id(&crate::store::MediaId("x".into())).unwrap(), None);
     }

@@ -39,13 +39,22 @@ pub trait Remote {
     ///
     /// # Errors
     /// A [`RemoteError`] classifying the failure.
-    fn upload(&self, name: &str, bytes: &[u8], idempotency_key: &str) -> Result<String, RemoteError>;
+    fn upload(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        idempotency_key: &str,
+    ) -> Result<String, RemoteError>;
 
     /// Runs `facex/match` with `body`; returns the remote's response JSON.
     ///
     /// # Errors
     /// A [`RemoteError`] classifying the failure.
-    fn facex_match(&self, body: &serde_json::Value, idempotency_key: &str) -> Result<serde_json::Value, RemoteError>;
+    fn facex_match(
+        &self,
+        body: &serde_json::Value,
+        idempotency_key: &str,
+    ) -> Result<serde_json::Value, RemoteError>;
 }
 
 /// The remote service over HTTP.
@@ -66,7 +75,11 @@ impl HttpRemote {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .build()
             .map_err(|e| RemoteError::Permanent { reason: format!("HTTP client: {e}") })?;
-        Ok(HttpRemote { base: base.trim_end_matches('/').to_string(), token: token.to_string(), client })
+        Ok(HttpRemote {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            client,
+        })
     }
 
     fn auth(&self) -> String {
@@ -75,8 +88,14 @@ impl HttpRemote {
 }
 
 impl Remote for HttpRemote {
-    fn upload(&self, name: &str, bytes: &[u8], idempotency_key: &str) -> Result<String, RemoteError> {
-        let form = multipart::Form::new().part("file", multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
+    fn upload(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        idempotency_key: &str,
+    ) -> Result<String, RemoteError> {
+        let form = multipart::Form::new()
+            .part("file", multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
         let response = self
             .client
             .post(format!("{}/api/v1/public/media/image/multipart", self.base))
@@ -92,7 +111,11 @@ impl Remote for HttpRemote {
         })
     }
 
-    fn facex_match(&self, body: &serde_json::Value, idempotency_key: &str) -> Result<serde_json::Value, RemoteError> {
+    fn facex_match(
+        &self,
+        body: &serde_json::Value,
+        idempotency_key: &str,
+    ) -> Result<serde_json::Value, RemoteError> {
         let response = self
             .client
             .post(format!("{}/api/v2/public/facex/match", self.base))
@@ -130,15 +153,29 @@ fn classify(response: Response) -> Result<serde_json::Value, RemoteError> {
     let explain = || match &json {
         Some(j) if j.get("code").is_some() => {
             let details = j["details"].as_str().map(|d| format!(" ({d})")).unwrap_or_default();
-            format!("HTTP {} code {}: {}{details}", status.as_u16(), j["code"], j["message"].as_str().unwrap_or(""))
+            format!(
+                "HTTP {} code {}: {}{details}",
+                status.as_u16(),
+                j["code"],
+                j["message"].as_str().unwrap_or("")
+            )
         }
         _ => format!("HTTP {}", status.as_u16()),
     };
     match status {
-        s if s.is_success() => json.ok_or_else(|| RemoteError::Transient { reason: "answer is not JSON".into(), retry_after: None }),
-        StatusCode::TOO_MANY_REQUESTS => Err(RemoteError::Transient { reason: explain(), retry_after }),
-        s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => Err(RemoteError::Transient { reason: explain(), retry_after }),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(RemoteError::Unauthorized { reason: explain() }),
+        s if s.is_success() => json.ok_or_else(|| RemoteError::Transient {
+            reason: "answer is not JSON".into(),
+            retry_after: None,
+        }),
+        StatusCode::TOO_MANY_REQUESTS => {
+            Err(RemoteError::Transient { reason: explain(), retry_after })
+        }
+        s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
+            Err(RemoteError::Transient { reason: explain(), retry_after })
+        }
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            Err(RemoteError::Unauthorized { reason: explain() })
+        }
         _ => Err(RemoteError::Permanent { reason: explain() }),
     }
 }
