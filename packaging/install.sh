@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs this facematch bundle on a Raspberry Pi-class device (run as root from the unpacked folder).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+if ! "$here/facematch" --version >/dev/null; then
+  echo "install: facematch cannot run on this machine (see the line above); nothing was installed" >&2
+  exit 1
+fi
+id facematch >/dev/null 2>&1 || useradd --system --home-dir /var/lib/facematch --shell /usr/sbin/nologin facematch
+install -d -m 0755 /opt/facematch /opt/facematch/bin /opt/facematch/models
+install -m 0755 "$here/facematch" /opt/facematch/facematch
+install -m 0755 "$here/bin/facematch" "$here/bin/libtensorflowlite_c.so" /opt/facematch/bin/
+install -m 0644 "$here"/models/*.tflite /opt/facematch/models/
+install -d -m 0700 -o facematch -g facematch /var/lib/facematch
+install -d -m 0755 /etc/facematch
+[ -f /etc/facematch/facematch.env ] || install -m 0644 "$here/etc/facematch.env" /etc/facematch/facematch.env
+[ -f /etc/facematch/sync.toml ] || install -m 0600 -o facematch -g facematch "$here/etc/sync.toml.example" /etc/facematch/sync.toml.example
+install -m 0644 "$here"/systemd/*.service /etc/systemd/system/
+ln -sf /opt/facematch/facematch /usr/local/bin/facematch
+systemctl daemon-reload
+systemctl enable --now facematch-serve.service
+echo "install: facematch installed in /opt/facematch; API on $(grep ^FACEMATCH_LISTEN /etc/facematch/facematch.env | cut -d= -f2)"
+echo "install: make a client token with: sudo -u facematch facematch token add --db /var/lib/facematch/log.db NAME"
+echo "install: to sync, write /etc/facematch/sync.toml (see sync.toml.example) and: systemctl enable --now facematch-sync"

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the installable bundle for a Raspberry Pi-class device:
+#   dist/facematch-<version>-aarch64.tar.gz  (launcher, binary with $ORIGIN rpath, the TFLite
+#                                             library, models, default config, systemd units, install.sh)
+#   dist/facematch_<version>_arm64.deb       (the same tree under /opt/facematch, by dpkg-deb)
+# Usage: scripts/bundle.sh   (after scripts/cross-setup.sh; builds the aarch64 release binary)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/cross-setup.sh"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+target=aarch64-unknown-linux-gnu
+cargo build --release --locked --target $target
+name="facematch-$version-aarch64"
+stage="$root/dist/$name"
+rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/models" "$stage/etc" "$stage/systemd"
+aarch64-linux-gnu-strip -o "$stage/bin/facematch" "target/$target/release/facematch"
+cp .tflite/aarch64/libtensorflowlite_c.so "$stage/bin/"
+cp models/*.tflite models/README.md models/SHA256SUMS "$stage/models/"
+cp packaging/facematch packaging/install.sh "$stage/"
+cp packaging/etc/* "$stage/etc/"
+cp packaging/systemd/*.service "$stage/systemd/"
+cp README.md "$stage/"
+tar -C "$root/dist" -czf "$root/dist/$name.tar.gz" "$name"
+
+# The same tree as a Debian package (dpkg-deb is Debian's own tool).
+deb="$root/dist/deb"
+rm -rf "$deb" && mkdir -p "$deb/DEBIAN" "$deb/opt" "$deb/lib/systemd/system" "$deb/etc/facematch"
+cp -r "$stage" "$deb/opt/facematch"
+rm "$deb/opt/facematch/install.sh" && mv "$deb/opt/facematch/systemd"/*.service "$deb/lib/systemd/system/" && rmdir "$deb/opt/facematch/systemd"
+cp packaging/etc/facematch.env "$deb/etc/facematch/"
+cat > "$deb/DEBIAN/control" <<CONTROL
+Package: facematch
+Version: $version
+Architecture: arm64
+Maintainer: facematch <facematch@localhost>
+Depends: libc6 (>= 2.27)
+Section: misc
+Priority: optional
+Description: Offline face verification (selfie vs ID document) with the Face Match API
+ Runs on ARMv8.2 CPUs (Cortex-A76/A55, e.g. Raspberry Pi 5).
+CONTROL
+echo "/etc/facematch/facematch.env" > "$deb/DEBIAN/conffiles"
+cat > "$deb/DEBIAN/postinst" <<'POSTINST'
+#!/bin/sh
+set -e
+/opt/facematch/facematch --version >/dev/null || { echo "facematch: unsupported CPU, service not enabled" >&2; exit 0; }
+id facematch >/dev/null 2>&1 || useradd --system --home-dir /var/lib/facematch --shell /usr/sbin/nologin facematch
+install -d -m 0700 -o facematch -g facematch /var/lib/facematch
+ln -sf /opt/facematch/facematch /usr/local/bin/facematch
+systemctl daemon-reload >/dev/null 2>&1 || true
+systemctl enable --now facematch-serve.service >/dev/null 2>&1 || true
+POSTINST
+chmod 0755 "$deb/DEBIAN/postinst"
+dpkg-deb --root-owner-group --build "$deb" "$root/dist/facematch_${version}_arm64.deb" >/dev/null
+rm -rf "$deb"
+ls -l "$root/dist/$name.tar.gz" "$root/dist/facematch_${version}_arm64.deb" "$stage/bin/facematch"
