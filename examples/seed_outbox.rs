@@ -17,7 +17,8 @@ fn main() {
     let mut store = Store::open(std::path::Path::new(&args[0]), None).expect("open the store");
     for _ in 0..n {
         let src = store.insert_media(None, "selfie.jpg", "image/jpeg", &selfie).expect("insert");
-        let front = store.insert_media(None, "document.jpg", "image/jpeg", &document).expect("insert");
+        let front =
+            store.insert_media(None, "document.jpg", "image/jpeg", &document).expect("insert");
         let v = NewVerification {
             src_media: Some(src),
             front_media: Some(front),
