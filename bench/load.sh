@@ -7,12 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 src=$(realpath "$1"); front=$(realpath "$2"); seconds=${3:-10}
 work=$(mktemp -d)
 bin="$root/target/release/facematch"
-"$bin" serve --db "$work/log.db" --listen 127.0.0.1:0 --token-rate 0 --api-rate 0 2> "$work/serve.err" &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do grep -q "listening on" "$work/serve.err" && break; sleep 0.2; done
-base=$(grep -o 'http://[0-9.:]*' "$work/serve.err" | head -1)
-token=$("$bin" token add --db "$work/log.db" load 2>/dev/null)
+source "$root/bench/lib.sh"
+start_server "$work/log.db"
 id() { curl -s -H "Authorization: Basic $token" -F "file=@$1" "$base/api/v1/public/media/image/multipart" | python3 -c 'import json,sys; print(json.load(sys.stdin)["_id"])'; }
 a=$(id "$src"); b=$(id "$front")
 cargo build -q --release --example api_load --manifest-path "$root/Cargo.toml"

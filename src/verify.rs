@@ -10,7 +10,7 @@ use crate::alignment::align;
 use crate::contract::{
     BoxReport, ErrorBody, ErrorCode, InvalidFileResponse, MatchAnswer, MatchResponse, MatchStatus,
 };
-use crate::detection::{find_faces, Detector};
+use crate::detection::{find_oriented_faces, Detector};
 use crate::domain::{DocumentType, Embedding, Face, Picture, Role};
 use crate::embedding::Embedder;
 use crate::inference::InferenceError;
@@ -121,21 +121,20 @@ pub fn analyse(
     picture: &Picture,
     role: Role,
 ) -> Result<FaceAnalysis, InferenceError> {
-    let faces = find_faces(detector, &picture.pixels, role)?;
-    let mut analysis = FaceAnalysis {
-        width: picture.width(),
-        height: picture.height(),
-        faces,
-        issue: None,
-        embedding: None,
-    };
-    if let Some(subject) = analysis.subject().copied() {
-        let aligned = align(&picture.pixels, &subject.landmarks);
-        analysis.issue = assess(&subject, &aligned, role);
+    let (faces, orientation) = find_oriented_faces(detector, &picture.pixels, role)?;
+    let (width, height) = (picture.width(), picture.height());
+    let mut analysis =
+        FaceAnalysis { width, height, faces: Vec::new(), issue: None, embedding: None };
+    if let Some(subject) = faces.first() {
+        // Align and judge the face upright, in the turned view it was found in.
+        let aligned = align(&orientation.apply(&picture.pixels), &subject.landmarks);
+        analysis.issue = assess(subject, &aligned, role);
         if analysis.issue.is_none() {
             analysis.embedding = Some(embedder.embed(&aligned)?);
         }
     }
+    analysis.faces =
+        faces.iter().map(|f| orientation.to_original(f, width as f32, height as f32)).collect();
     Ok(analysis)
 }
 

@@ -14,6 +14,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// `match --src SRC --front FRONT --type DOC --threshold T`.
+fn match_args<'a>(src: &'a str, front: &'a str, doc: &'a str, threshold: &'a str) -> [&'a str; 9] {
+    ["match", "--src", src, "--front", front, "--type", doc, "--threshold", threshold]
+}
+
 /// Runs `match` and expects a processed answer (exit 0).
 fn processed(args: &[&str]) -> serde_json::Value {
     let out = facematch(args);
@@ -40,17 +45,7 @@ fn error(args: &[&str], code: u64, fragment: &str) {
 #[test]
 fn match_prints_the_contract_response() {
     let (a, b) = (face("barack_obama", 1), face("barack_obama", 2));
-    let v = processed(&[
-        "match",
-        "--src",
-        path(&a),
-        "--front",
-        path(&b),
-        "--type",
-        "GOV",
-        "--threshold",
-        "85",
-    ]);
+    let v = processed(&match_args(path(&a), path(&b), "GOV", "85"));
     assert_eq!(v["valid"], true);
     assert_eq!(v["status"], "FACE_MATCHED");
     assert!(v["message"].is_null());
@@ -59,17 +54,7 @@ fn match_prints_the_contract_response() {
     assert!(v["targetBackHeight"].is_null() && v["targetBackValid"] == false);
 
     let c = face("jeff_bezos", 1);
-    let v = processed(&[
-        "match",
-        "--src",
-        path(&a),
-        "--front",
-        path(&c),
-        "--type",
-        "PAN",
-        "--threshold",
-        "85",
-    ]);
+    let v = processed(&match_args(path(&a), path(&c), "PAN", "85"));
     assert_eq!(
         (v["valid"].as_bool(), v["status"].as_str()),
         (Some(false), Some("FACE_NOT_MATCHED"))
@@ -89,32 +74,12 @@ fn no_face_is_a_processed_not_matched_answer() {
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let blank = write(dir.path(), "blank.png", &png);
     let a = face("kit_harington", 1);
-    let v = processed(&[
-        "match",
-        "--src",
-        path(&a),
-        "--front",
-        &blank,
-        "--type",
-        "DL",
-        "--threshold",
-        "50",
-    ]);
+    let v = processed(&match_args(path(&a), &blank, "DL", "50"));
     assert_eq!(v["status"], "FACE_NOT_MATCHED");
     assert_eq!(v["srcValid"], true);
     assert_eq!(v["targetFrontValid"], false);
     assert_eq!(v["message"], "Target front image: no face detected");
-    let v = processed(&[
-        "match",
-        "--src",
-        &blank,
-        "--front",
-        path(&a),
-        "--type",
-        "DL",
-        "--threshold",
-        "50",
-    ]);
+    let v = processed(&match_args(&blank, path(&a), "DL", "50"));
     assert_eq!(v["message"], "Source image: no face detected");
     assert_eq!(v["srcValid"], false);
 }
@@ -128,17 +93,7 @@ fn unsupported_and_broken_files_are_invalid_file_format() {
         "photo.jpg",
         b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00,",
     );
-    let v = processed(&[
-        "match",
-        "--src",
-        &gif,
-        "--front",
-        path(&a),
-        "--type",
-        "GOV",
-        "--threshold",
-        "80",
-    ]);
+    let v = processed(&match_args(&gif, path(&a), "GOV", "80"));
     assert_eq!(
         v,
         serde_json::json!({"valid": false, "srcValid": false, "status": "INVALID_FILE_FORMAT",
@@ -146,17 +101,7 @@ fn unsupported_and_broken_files_are_invalid_file_format() {
     );
     let full = std::fs::read(&a).unwrap();
     let truncated = write(dir.path(), "cut.jpg", &full[..full.len() / 3]);
-    let v = processed(&[
-        "match",
-        "--src",
-        path(&a),
-        "--front",
-        &truncated,
-        "--type",
-        "GOV",
-        "--threshold",
-        "80",
-    ]);
+    let v = processed(&match_args(path(&a), &truncated, "GOV", "80"));
     assert_eq!(v["status"], "INVALID_FILE_FORMAT");
     assert_eq!(v["targetFrontValid"], false);
     assert!(v["message"].as_str().unwrap().contains("targetFront"), "{v}");

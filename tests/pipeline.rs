@@ -108,8 +108,9 @@ fn faces_are_found_on_specimen_documents() {
         }
     }
     eprintln!("documents: face found in {found}/{}; missed {missed:?}", docs.len());
-    // 17 specimens; the rotated, heavily annotated Latvian page is allowed to miss.
-    assert!(found >= 15, "found faces in only {found}/{}: missed {missed:?}", docs.len());
+    // 17 specimens: the Latvian page is turned a quarter turn (found by the turned retry); the
+    // greyscale Hungarian photo scores 0.50 even in OpenCV's own YuNet, under the 0.8 floor.
+    assert!(found >= 16, "found faces in only {found}/{}: missed {missed:?}", docs.len());
 }
 
 #[test]
@@ -258,4 +259,54 @@ fn low_quality_pictures_are_refused_with_a_reason() {
     let got = issue(&tiny, Role::Selfie);
     assert!(matches!(got, (true, Some(QualityIssue::TooSmall { .. }))), "{got:?}");
     assert_eq!(issue(&tiny, Role::Document(DocumentType::Passport)), (true, None));
+}
+
+#[test]
+fn a_card_scanned_sideways_is_matched_and_boxed_in_page_coordinates() {
+    let mut e = engine();
+    let e = &mut *e;
+    let photo = picture(&face("barack_obama", 2));
+    let subject =
+        facematch::detection::find_faces(&mut e.detector, &photo.pixels, Role::Selfie).unwrap()[0];
+    let card = facematch::synthetic_card::print_card(
+        &facematch::synthetic_card::portrait_crop(&photo.pixels, &subject.bbox),
+        9,
+    );
+    let card = intake::decode(&card).unwrap();
+    let sideways = facematch::domain::Picture {
+        pixels: image::imageops::rotate90(&card.pixels),
+        ..card.clone()
+    };
+    let params = MatchParams {
+        doc_type: DocumentType::Dl,
+        threshold: facematch::calibration::DEFAULT_THRESHOLD,
+    };
+    let selfie = picture(&face("barack_obama", 1));
+    let upright = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &selfie, front: &card, back: None },
+        params,
+    )
+    .unwrap();
+    let turned = verify(
+        &mut e.detector,
+        &mut e.embedder,
+        Pictures { src: &selfie, front: &sideways, back: None },
+        params,
+    )
+    .unwrap();
+    assert!(
+        upright.matched && turned.matched,
+        "{:?} / {:?}",
+        upright.best_score(),
+        turned.best_score()
+    );
+    // The photo sits on the card's left; on the page turned clockwise it is at the top.
+    let (u, t) = (upright.front.box_report().unwrap(), turned.front.box_report().unwrap());
+    assert!(u.left < 0.4 && t.top < 0.4, "{u:?} / {t:?}");
+    assert!(
+        (u.width - t.height).abs() < 0.05 && (u.height - t.width).abs() < 0.05,
+        "{u:?} / {t:?}"
+    );
 }

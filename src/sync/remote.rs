@@ -82,8 +82,12 @@ impl HttpRemote {
         })
     }
 
-    fn auth(&self) -> String {
-        format!("Basic {}", self.token)
+    /// A POST to `path` with the token and the idempotency key.
+    fn post(&self, path: &str, idempotency_key: &str) -> reqwest::blocking::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Basic {}", self.token))
+            .header("Idempotency-Key", idempotency_key)
     }
 }
 
@@ -97,10 +101,7 @@ impl Remote for HttpRemote {
         let form = multipart::Form::new()
             .part("file", multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
         let response = self
-            .client
-            .post(format!("{}/api/v1/public/media/image/multipart", self.base))
-            .header("Authorization", self.auth())
-            .header("Idempotency-Key", idempotency_key)
+            .post("/api/v1/public/media/image/multipart", idempotency_key)
             .multipart(form)
             .send()
             .map_err(transport)?;
@@ -117,10 +118,7 @@ impl Remote for HttpRemote {
         idempotency_key: &str,
     ) -> Result<serde_json::Value, RemoteError> {
         let response = self
-            .client
-            .post(format!("{}/api/v2/public/facex/match", self.base))
-            .header("Authorization", self.auth())
-            .header("Idempotency-Key", idempotency_key)
+            .post("/api/v2/public/facex/match", idempotency_key)
             .json(body)
             .send()
             .map_err(transport)?;
