@@ -119,9 +119,13 @@ pub struct ServeArgs {
     /// Requests per day per token and API (0: unlimited) → 4294.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub api_daily: u32,
-    /// Purge pictures older than this many days, hourly (0: keep).
+    /// Purge pictures older than this many days, hourly (0: keep); pictures of records
+    /// waiting for sync are kept unless --retention-include-unsynced.
     #[arg(long, value_name = "DAYS", default_value_t = 0)]
     pub retention_days: u32,
+    /// Let retention purge pictures of records not yet synced (a device that never syncs).
+    #[arg(long)]
+    pub retention_include_unsynced: bool,
     /// Testing only: answer the first API calls with these failures, e.g. "429x3,500x2".
     #[arg(long, value_name = "SPEC", hide = true)]
     pub inject_faults: Option<String>,
@@ -188,6 +192,9 @@ pub struct PurgeArgs {
     /// Age in days beyond which pictures are purged.
     #[arg(long, value_name = "DAYS")]
     pub older_than_days: u32,
+    /// Also purge pictures of records not yet synced (a device that never syncs).
+    #[arg(long)]
+    pub include_unsynced: bool,
 }
 
 /// Shared model/runtime settings.

@@ -128,7 +128,8 @@ pub fn purge(args: PurgeArgs) -> Result<()> {
     if args.older_than_days == 0 && std::env::var_os("FACEMATCH_ALLOW_PURGE_ALL").is_none() {
         bail!("--older-than-days 0 would purge every picture; set FACEMATCH_ALLOW_PURGE_ALL=1 to mean it");
     }
-    let n = open_store(&args.store)?.purge_older_than(args.older_than_days)?;
+    let n =
+        open_store(&args.store)?.purge_older_than(args.older_than_days, args.include_unsynced)?;
     println!("purged {n} picture(s)");
     Ok(())
 }

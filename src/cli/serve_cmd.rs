@@ -38,12 +38,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
     runtime.block_on(async {
         if args.retention_days > 0 {
             let store = state.store.clone();
-            let days = args.retention_days;
+            let (days, include_unsynced) = (args.retention_days, args.retention_include_unsynced);
             tokio::spawn(async move {
                 loop {
                     let store = store.clone();
                     let purged = tokio::task::spawn_blocking(move || {
-                        store.lock().unwrap_or_else(|p| p.into_inner()).purge_older_than(days)
+                        store
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .purge_older_than(days, include_unsynced)
                     })
                     .await;
                     match purged {

@@ -179,21 +179,31 @@ impl Store {
     }
 
     /// Retention: deletes picture bytes and embeddings older than `days` days; the
-    /// verification records, their hashes and the media metadata stay. Returns
-    /// how many pictures were purged.
+    /// verification records, their hashes and the media metadata stay. Unless
+    /// `include_unsynced`, pictures of records still waiting for sync are kept (the
+    /// remote needs them). Returns how many pictures were purged.
     ///
     /// # Errors
     /// An SQLite error.
-    pub fn purge_older_than(&self, days: u32) -> Result<usize, StoreError> {
+    pub fn purge_older_than(&self, days: u32, include_unsynced: bool) -> Result<usize, StoreError> {
         let cutoff = now_ms() - i64::from(days) * 86_400_000;
         let tx = self.conn.unchecked_transaction()?;
         let purged = tx.execute(
-            "UPDATE media SET sealed = NULL, purged_at = ?1 WHERE sealed IS NOT NULL AND created_at < ?2",
-            params![now_ms(), cutoff],
+            "UPDATE media SET sealed = NULL, purged_at = ?1
+             WHERE sealed IS NOT NULL AND created_at < ?2
+               AND (?3 OR id NOT IN (
+                   SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
+                                  SELECT front_media, id FROM verifications UNION ALL
+                                  SELECT back_media, id FROM verifications) u
+                   JOIN outbox o ON o.verification_id = u.id
+                   WHERE o.state = 'pending' AND m IS NOT NULL))",
+            params![now_ms(), cutoff, include_unsynced],
         )?;
         tx.execute(
-            "UPDATE verifications SET embeddings_sealed = NULL WHERE embeddings_sealed IS NOT NULL AND created_at < ?1",
-            params![cutoff],
+            "UPDATE verifications SET embeddings_sealed = NULL
+             WHERE embeddings_sealed IS NOT NULL AND created_at < ?1
+               AND (?2 OR id NOT IN (SELECT verification_id FROM outbox WHERE state = 'pending'))",
+            params![cutoff, include_unsynced],
         )?;
         tx.commit()?;
         Ok(purged)

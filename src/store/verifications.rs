@@ -416,9 +416,9 @@ mod tests {
         store.revoke_token("alice").unwrap();
         assert_eq!(store.authenticate(&alice).unwrap(), None);
 
-        assert_eq!(store.purge_older_than(1).unwrap(), 0);
+        assert_eq!(store.purge_older_than(1, false).unwrap(), 0);
         store.conn.execute("UPDATE media SET created_at = created_at - 2 * 86400000", []).unwrap();
-        assert_eq!(store.purge_older_than(1).unwrap(), 1);
+        assert_eq!(store.purge_older_than(1, false).unwrap(), 1);
         assert!(store.media_record(&id.0).unwrap().purged);
         assert!(matches!(store.media_bytes(&id.0, Some(a)), Err(StoreError::NotFound(_))));
     }
@@ -432,8 +432,11 @@ mod tests {
         v.src_media = Some(media.clone());
         store.record_verification(&v).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(5));
-        // Zero days: everything recorded before now is purged.
-        assert_eq!(store.purge_older_than(0).unwrap(), 1);
+        // Zero days: everything recorded before now is old enough, but the record waits
+        // for sync, so its picture is kept unless unsynced pictures are included.
+        assert_eq!(store.purge_older_than(0, false).unwrap(), 0);
+        assert!(!store.media_record(&media.0).unwrap().purged);
+        assert_eq!(store.purge_older_than(0, true).unwrap(), 1);
         assert_eq!(store.verification_embeddings(1).unwrap(), None);
         assert!(store.media_record(&media.0).unwrap().purged);
         assert_eq!(store.list_verifications(10).unwrap().len(), 1);
