@@ -6,6 +6,7 @@ mod cards;
 mod cli;
 mod durability;
 mod pipeline;
+mod robustness;
 mod server;
 mod store_cli;
 mod sync;
