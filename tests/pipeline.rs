@@ -10,6 +10,17 @@ fn picture(path: &std::path::Path) -> facematch::domain::Picture {
     intake::decode(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// The whole pipeline on decoded pictures.
+fn run(
+    e: &mut facematch::inference::Engine,
+    src: &facematch::domain::Picture,
+    front: &facematch::domain::Picture,
+    back: Option<&facematch::domain::Picture>,
+    params: MatchParams,
+) -> facematch::verify::Verification {
+    verify(&mut e.detector, &mut e.embedder, Pictures { src, front, back }, params).unwrap()
+}
+
 fn check(a: (&str, u32), b: (&str, u32), should_match: bool) {
     let mut e = engine();
     let e = &mut *e;
@@ -18,13 +29,7 @@ fn check(a: (&str, u32), b: (&str, u32), should_match: bool) {
         doc_type: DocumentType::Gov,
         threshold: facematch::calibration::DEFAULT_THRESHOLD,
     };
-    let v = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &src, front: &front, back: None },
-        params,
-    )
-    .unwrap();
+    let v = run(e, &src, &front, None, params);
     let r = v.response();
     assert_eq!(v.matched, should_match, "{a:?} vs {b:?}: {:?}", v.best_score());
     assert!(r.src_valid && r.target_front_valid);
@@ -125,21 +130,9 @@ fn document_faces_of_one_holder_match_and_others_do_not() {
     };
     let (a, b, other) =
         (doc("01_100_pass-uto.jpg"), doc("05_passport-td3.jpg"), doc("14_100_pass-fin.png"));
-    let same = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &a, front: &b, back: None },
-        params,
-    )
-    .unwrap();
+    let same = run(e, &a, &b, None, params);
     assert!(same.matched, "{:?}", same.best_score());
-    let diff = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &a, front: &other, back: None },
-        params,
-    )
-    .unwrap();
+    let diff = run(e, &a, &other, None, params);
     assert!(!diff.matched, "{:?}", diff.best_score());
 }
 
@@ -156,13 +149,7 @@ fn back_side_can_carry_the_match() {
         doc_type: DocumentType::Dl,
         threshold: facematch::calibration::DEFAULT_THRESHOLD,
     };
-    let v = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &src, front: &wrong, back: Some(&right) },
-        params,
-    )
-    .unwrap();
+    let v = run(e, &src, &wrong, Some(&right), params);
     let r = v.response();
     assert!(r.valid && r.target_back_valid && r.target_front_valid);
     assert!(r.target_front_match.is_none() && r.target_back_match.is_some());
@@ -205,21 +192,9 @@ fn with_several_faces_the_largest_is_the_subject() {
         threshold: facematch::calibration::DEFAULT_THRESHOLD,
     };
     let (same, other) = (picture(&face("sundar_pichai", 2)), picture(&face("jeff_bezos", 2)));
-    let v = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &scene, front: &same, back: None },
-        params,
-    )
-    .unwrap();
+    let v = run(e, &scene, &same, None, params);
     assert!(v.matched, "{:?}", v.best_score());
-    let v = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &scene, front: &other, back: None },
-        params,
-    )
-    .unwrap();
+    let v = run(e, &scene, &other, None, params);
     assert!(!v.matched, "the bystander must not be matched: {:?}", v.best_score());
 }
 
@@ -282,20 +257,8 @@ fn a_card_scanned_sideways_is_matched_and_boxed_in_page_coordinates() {
         threshold: facematch::calibration::DEFAULT_THRESHOLD,
     };
     let selfie = picture(&face("barack_obama", 1));
-    let upright = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &selfie, front: &card, back: None },
-        params,
-    )
-    .unwrap();
-    let turned = verify(
-        &mut e.detector,
-        &mut e.embedder,
-        Pictures { src: &selfie, front: &sideways, back: None },
-        params,
-    )
-    .unwrap();
+    let upright = run(e, &selfie, &card, None, params);
+    let turned = run(e, &selfie, &sideways, None, params);
     assert!(
         upright.matched && turned.matched,
         "{:?} / {:?}",
