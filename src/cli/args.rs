@@ -19,7 +19,7 @@ pub struct Args {
 pub enum Command {
     /// Match a selfie against a document: prints the contract's response JSON.
     ///
-    /// Example: facematch match --src selfie.jpg --front card.jpg --type GOV --threshold 80
+    /// Example: facematch match --src selfie.jpg --front card.jpg --type GOV --threshold 85
     ///
     /// Exit 0 when the request was processed (matched or not: read "status");
     /// exit 2 with the contract's error JSON ({"code":4001,...}) when it was malformed.
@@ -225,7 +225,7 @@ pub struct MatchArgs {
     /// Document type: UIDAI, DL, PAN, VOTER, PASSPORT or GOV.
     #[arg(long = "type", value_name = "TYPE")]
     pub doc_type: Option<String>,
-    /// Match threshold in percent, 1-100 (README "Choosing a threshold").
+    /// Match threshold in percent, 1-100; 85 is the calibrated default (FAR about 0.03 %, README "Choosing a threshold").
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub threshold: Option<String>,
     /// Record the pictures (encrypted) and the decision in this SQLite log.
