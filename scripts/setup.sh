@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything facematch needs to build and run, idempotently:
-#   - Debian packages: libclang-dev (bindgen, for tflitec), python3-pip (to fetch the wheel)
+#   - Debian packages: libclang-dev (bindgen, for tflitec), fonts-dejavu-core (kiosk text),
+#     python3-pip (to fetch the wheel)
 #   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
 #     (sha256 of the wheel and of the extracted library are checked)
 #   - TensorFlow Lite's C headers from the crates.io crate edgefirst-tflite-sys 0.10.3
@@ -27,6 +28,8 @@ say() { echo "setup: $*" >&2; }
 
 need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+# The kiosk's text (Slint's software renderer) needs at least one system font.
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"

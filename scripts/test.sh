@@ -7,5 +7,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 cargo fmt --check
-cargo clippy --release --locked --all-targets -- -D warnings
-cargo test --release --locked
+# One feature set for everything on x86_64: the kiosk's Slint UI included (its tests render headless).
+cargo clippy --release --locked --all-targets --features kiosk -- -D warnings
+cargo test --release --locked --features kiosk

@@ -14,6 +14,7 @@
 pub mod alignment;
 pub mod api;
 pub mod calibration;
+pub mod camera;
 pub mod cli;
 pub mod contract;
 pub mod detection;
@@ -22,6 +23,7 @@ pub mod embedding;
 pub mod eval;
 pub mod inference;
 pub mod intake;
+pub mod kiosk;
 pub mod matching;
 pub mod models;
 pub mod quality;
@@ -30,4 +32,6 @@ pub mod report;
 pub mod store;
 pub mod sync;
 pub mod synthetic_card;
+#[cfg(feature = "kiosk")]
+pub mod ui;
 pub mod verify;

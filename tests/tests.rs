@@ -5,6 +5,8 @@ mod api;
 mod cards;
 mod cli;
 mod durability;
+#[cfg(feature = "kiosk")]
+mod kiosk;
 mod pipeline;
 mod robustness;
 mod server;

@@ -51,6 +51,39 @@ pub enum Command {
     /// (`remote = "https://..."`, `token = "..."`); it is never printed.
     /// Exit 0: queue empty; 3: the remote stayed unreachable (items still pending); 2: error or refused token.
     Sync(SyncArgs),
+    /// The kiosk: consent, live selfie with guidance, document scan, verdict on screen.
+    ///
+    /// Example: facematch kiosk --camera dir:assets/kiosk/camera --document-source dir:assets/kiosk/scanner
+    #[cfg(feature = "kiosk")]
+    Kiosk(KioskArgs),
+}
+
+#[cfg(feature = "kiosk")]
+#[derive(Debug, clap::Args)]
+pub struct KioskArgs {
+    /// The selfie camera: dir:FOLDER plays a folder of pictures as the camera.
+    #[arg(long, value_name = "SPEC", default_value = "dir:assets/kiosk/camera")]
+    pub camera: String,
+    /// Where documents come from: `camera`, or dir:FOLDER (the newest picture a scanner wrote).
+    #[arg(long, value_name = "SPEC", default_value = "dir:assets/kiosk/scanner")]
+    pub document_source: String,
+    /// Record verifications in this SQLite log.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The device key for --db (default: <db>.key).
+    #[arg(long, value_name = "FILE", requires = "db")]
+    pub key: Option<PathBuf>,
+    /// Match threshold in percent.
+    #[arg(long, value_name = "N", default_value_t = crate::calibration::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Document type preselected on the type screen.
+    #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
+    pub doc_type: String,
+    /// Seconds without a touch before the session is dropped and the welcome screen returns.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    pub idle_timeout: u64,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, clap::Args)]

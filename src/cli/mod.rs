@@ -43,6 +43,8 @@ where
         Command::Log(l) => return log_cmd::log(l),
         Command::Purge(p) => log_cmd::purge(p),
         Command::Sync(s) => return sync_cmd::run(s),
+        #[cfg(feature = "kiosk")]
+        Command::Kiosk(k) => kiosk(k),
     };
     match result {
         Ok(()) => 0,
@@ -82,6 +84,34 @@ fn print_json<T: serde::Serialize>(value: &T) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("facematch: cannot encode the answer: {e}"),
     }
+}
+
+/// `facematch kiosk`: the kiosk window until it is closed.
+#[cfg(feature = "kiosk")]
+fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let doc_type = crate::domain::DocumentType::parse(&args.doc_type)
+        .context("--type must be UIDAI, DL, PAN, VOTER, PASSPORT or GOV")?;
+    if !(1.0..=100.0).contains(&args.threshold) {
+        anyhow::bail!("--threshold {} is outside 1-100", args.threshold);
+    }
+    let mut runtime = crate::inference::RuntimeOptions::default();
+    if let Some(threads) = args.engine.threads {
+        runtime.threads = threads.max(1);
+    }
+    runtime.xnnpack = !args.engine.no_xnnpack;
+    let config = crate::ui::WorkerConfig {
+        camera: args.camera,
+        document_source: args.document_source,
+        models: crate::models::locate_dir(args.engine.models.as_deref()),
+        runtime,
+        db: args.db,
+        key: args.key,
+        threshold: args.threshold,
+        frame_interval: std::time::Duration::from_millis(30),
+    };
+    crate::ui::run(config, doc_type, std::time::Duration::from_secs(args.idle_timeout))
+        .context("running the kiosk window")
 }
 
 /// Opens the store named by the arguments.

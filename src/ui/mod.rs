@@ -1,0 +1,286 @@
+//! The kiosk's screen: the Slint UI from `ui/app.slint`, the adapter between it
+//! and the session state machine ([`crate::kiosk::flow`]), and the worker thread
+//! that owns the camera sources, the models and the store. The only module that
+//! imports slint.
+//!
+//! Threads: the UI thread runs Slint and the [`Flow`]; the worker grabs frames
+//! from the active source, detects faces, computes guidance and runs the
+//! verification. Messages go both ways over channels; the UI drains its channel
+//! in [`Controller::pump`] (a 30 ms timer in the running kiosk, called directly by
+//! headless tests). The worker handles one frame at a time, so stale frames are
+//! never queued.
+
+mod worker;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
+
+pub use worker::{spawn_worker, FromWorker, ResultView, ToWorker, WorkerConfig};
+
+use crate::domain::{DocumentType, FaceBox};
+use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
+
+slint::include_modules!();
+
+/// The kiosk window, built but not yet shown (tests render it headless).
+///
+/// # Errors
+/// When Slint has no usable platform.
+pub fn init() -> Result<AppWindow, slint::PlatformError> {
+    AppWindow::new()
+}
+
+/// Connects the window to a session and a worker.
+pub struct Controller {
+    window: slint::Weak<AppWindow>,
+    flow: RefCell<Flow>,
+    to_worker: Sender<ToWorker>,
+    from_worker: Receiver<FromWorker>,
+    last_frame: RefCell<Option<Arc<RgbImage>>>,
+    last_touch: RefCell<Instant>,
+    idle_timeout: Duration,
+    /// Previews shown so far (the frame-rate figure).
+    pub previews: RefCell<u64>,
+}
+
+impl Controller {
+    /// Wires the window's callbacks to a fresh session.
+    pub fn new(
+        window: &AppWindow,
+        to_worker: Sender<ToWorker>,
+        from_worker: Receiver<FromWorker>,
+        doc_type: DocumentType,
+        idle_timeout: Duration,
+    ) -> Rc<Controller> {
+        let c = Rc::new(Controller {
+            window: window.as_weak(),
+            flow: RefCell::new(Flow::new(doc_type)),
+            to_worker,
+            from_worker,
+            last_frame: RefCell::new(None),
+            last_touch: RefCell::new(Instant::now()),
+            idle_timeout,
+            previews: RefCell::new(0),
+        });
+        let k = window.global::<Kiosk>();
+        let on = |c: &Rc<Controller>, f: fn(&Controller)| {
+            let c = Rc::downgrade(c);
+            move || {
+                if let Some(c) = c.upgrade() {
+                    f(&c);
+                }
+            }
+        };
+        k.on_start(on(&c, |c| c.apply(Event::Start)));
+        k.on_skip_back(on(&c, |c| c.apply(Event::SkipBack)));
+        k.on_back(on(&c, |c| c.apply(Event::Back)));
+        k.on_cancel(on(&c, |c| c.apply(Event::Cancel)));
+        k.on_done(on(&c, |c| c.apply(Event::Back)));
+        k.on_capture(on(&c, |c| c.capture()));
+        let weak = Rc::downgrade(&c);
+        k.on_consent(move |given| {
+            if let Some(c) = weak.upgrade() {
+                c.apply(Event::Consent(given));
+            }
+        });
+        let weak = Rc::downgrade(&c);
+        k.on_choose_type(move |name| {
+            if let (Some(c), Some(t)) = (weak.upgrade(), DocumentType::parse(&name)) {
+                c.apply(Event::ChooseType(t));
+            }
+        });
+        let weak = Rc::downgrade(&c);
+        k.on_retake(move |which| {
+            if let Some(c) = weak.upgrade() {
+                c.apply(Event::Retake(if which == "selfie" { Shot::Selfie } else { Shot::Front }));
+            }
+        });
+        c.show_screen();
+        c
+    }
+
+    /// The current screen.
+    pub fn screen(&self) -> Screen {
+        self.flow.borrow().screen()
+    }
+
+    /// Applies a session event: updates the screen, tells the worker what to watch or verify.
+    pub fn apply(&self, event: Event) {
+        *self.last_touch.borrow_mut() = Instant::now();
+        let effect = self.flow.borrow_mut().handle(event);
+        if let Some(Effect::Verify { doc_type, selfie, front, back }) = effect {
+            let _ = self.to_worker.send(ToWorker::Verify { doc_type, selfie, front, back });
+        }
+        self.show_screen();
+    }
+
+    /// Takes the last preview frame as the current screen's picture.
+    pub fn capture(&self) {
+        let frame = self.last_frame.borrow_mut().take();
+        if let Some(frame) = frame {
+            self.apply(Event::Captured(Arc::unwrap_or_clone(frame)));
+        }
+    }
+
+    fn show_screen(&self) {
+        let Some(window) = self.window.upgrade() else { return };
+        let k = window.global::<Kiosk>();
+        let screen = self.screen();
+        k.set_screen(match screen {
+            Screen::Welcome => ScreenKind::Welcome,
+            Screen::Consent => ScreenKind::Consent,
+            Screen::DocumentType => ScreenKind::DocType,
+            Screen::Selfie => ScreenKind::Selfie,
+            Screen::DocumentFront => ScreenKind::DocFront,
+            Screen::DocumentBack => ScreenKind::DocBack,
+            Screen::Processing => ScreenKind::Processing,
+            Screen::Result => ScreenKind::Result,
+        });
+        k.set_doc_type_name(document_name(self.flow.borrow().doc_type()).into());
+        let watch = match screen {
+            Screen::Selfie => Some(Shot::Selfie),
+            Screen::DocumentFront => Some(Shot::Front),
+            Screen::DocumentBack => Some(Shot::Back),
+            _ => None,
+        };
+        if watch.is_some() {
+            // A new capture screen starts from an empty preview, never the last screen's frame.
+            self.last_frame.borrow_mut().take();
+            k.set_preview(slint::Image::default());
+            k.set_preview_face(FaceMark::default());
+            k.set_guidance("".into());
+            k.set_camera_message("".into());
+        }
+        let _ = self.to_worker.send(ToWorker::Watch(watch));
+    }
+
+    /// Handles everything the worker sent, and the idle timeout. Returns how many messages were handled.
+    pub fn pump(&self) -> usize {
+        let mut handled = 0;
+        while let Ok(message) = self.from_worker.try_recv() {
+            handled += 1;
+            self.handle(message);
+        }
+        let idle = self.last_touch.borrow().elapsed() > self.idle_timeout;
+        if idle && !matches!(self.screen(), Screen::Welcome | Screen::Processing) {
+            self.apply(Event::Timeout);
+        }
+        handled
+    }
+
+    fn handle(&self, message: FromWorker) {
+        let Some(window) = self.window.upgrade() else { return };
+        let k = window.global::<Kiosk>();
+        match message {
+            FromWorker::Preview { shot, preview, full, face, guidance, take } => {
+                if Some(shot) != self.watching() {
+                    return; // a frame for a screen already left
+                }
+                *self.previews.borrow_mut() += 1;
+                k.set_preview(to_image(&preview));
+                k.set_preview_face(mark(face, full.width(), full.height()));
+                k.set_guidance(guidance.into());
+                k.set_camera_message("".into());
+                *self.last_frame.borrow_mut() = Some(full);
+                if take {
+                    self.capture();
+                }
+            }
+            FromWorker::CameraProblem { shot, message } => {
+                if Some(shot) == self.watching() {
+                    k.set_camera_message(message.into());
+                }
+            }
+            FromWorker::Verified(view) => {
+                k.set_selfie(to_image(&view.selfie));
+                k.set_selfie_face(mark(
+                    view.selfie_face,
+                    view.selfie.width(),
+                    view.selfie.height(),
+                ));
+                k.set_document(to_image(&view.document));
+                k.set_document_face(mark(
+                    view.document_face,
+                    view.document.width(),
+                    view.document.height(),
+                ));
+                k.set_matched(view.matched);
+                k.set_verdict(view.verdict.into());
+                k.set_percent(view.percent.into());
+                k.set_threshold_text(view.threshold_text.into());
+                k.set_reason(view.reason.into());
+                k.set_can_retake_selfie(view.retake_selfie);
+                k.set_can_retake_document(view.retake_document);
+                self.apply(Event::Verified);
+            }
+        }
+    }
+
+    fn watching(&self) -> Option<Shot> {
+        match self.screen() {
+            Screen::Selfie => Some(Shot::Selfie),
+            Screen::DocumentFront => Some(Shot::Front),
+            Screen::DocumentBack => Some(Shot::Back),
+            _ => None,
+        }
+    }
+}
+
+/// Words for the document type on screen.
+fn document_name(t: DocumentType) -> &'static str {
+    match t {
+        DocumentType::Uidai => "Aadhaar card",
+        DocumentType::Dl => "driving licence",
+        DocumentType::Pan => "PAN card",
+        DocumentType::Voter => "voter card",
+        DocumentType::Passport => "passport",
+        DocumentType::Gov => "ID document",
+    }
+}
+
+fn to_image(picture: &RgbImage) -> slint::Image {
+    let buffer = SharedPixelBuffer::<Rgb8Pixel>::clone_from_slice(
+        picture.as_raw(),
+        picture.width(),
+        picture.height(),
+    );
+    slint::Image::from_rgb8(buffer)
+}
+
+fn mark(face: Option<FaceBox>, width: u32, height: u32) -> FaceMark {
+    let Some(b) = face else { return FaceMark::default() };
+    let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+    FaceMark { x: b.x / w, y: b.y / h, w: b.w / w, h: b.h / h, shown: true }
+}
+
+/// Runs the kiosk window until it is closed.
+///
+/// # Errors
+/// When the window cannot be created or the event loop fails.
+pub fn run(
+    config: WorkerConfig,
+    doc_type: DocumentType,
+    idle_timeout: Duration,
+) -> Result<(), slint::PlatformError> {
+    let window = init()?;
+    let (to_worker, from_worker, worker) = spawn_worker(config);
+    let controller =
+        Controller::new(&window, to_worker.clone(), from_worker, doc_type, idle_timeout);
+    let timer = slint::Timer::default();
+    let pump = Rc::downgrade(&controller);
+    timer.start(slint::TimerMode::Repeated, Duration::from_millis(30), move || {
+        if let Some(c) = pump.upgrade() {
+            c.pump();
+        }
+    });
+    let result = window.run();
+    let _ = to_worker.send(ToWorker::Quit);
+    let _ = worker.join();
+    result
+}

@@ -1,0 +1,199 @@
+//! The kiosk headless (Slint's testing backend, software renderer): a whole
+//! session from welcome to verdict with folder cameras and real photos from
+//! `../shared`, the verdict read back from the screen's properties, a declined
+//! session that stores nothing, and a snapshot of every screen written to
+//! `target/kiosk-screens/` and checked not to be blank.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use facematch::detection::find_faces;
+use facematch::domain::{DocumentType, Role};
+use facematch::inference::RuntimeOptions;
+use facematch::kiosk::flow::Screen;
+use facematch::store::Store;
+use facematch::synthetic_card::{portrait_crop, print_card};
+use facematch::ui::{init, spawn_worker, AppWindow, Controller, Kiosk, ToWorker, WorkerConfig};
+use slint::ComponentHandle;
+
+use crate::util::{engine, face};
+
+/// Saves the window as a PNG and checks that it shows something.
+fn snapshot(window: &AppWindow, name: &str) {
+    let shot = window.window().take_snapshot().expect("the software renderer draws the window");
+    let image =
+        image::RgbaImage::from_raw(shot.width(), shot.height(), shot.as_bytes().to_vec()).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kiosk-screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    image.save(dir.join(format!("{name}.png"))).unwrap();
+    let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 8, "screen {name} looks blank ({} colours)", colours.len());
+}
+
+/// Pumps the controller until `done` holds, failing after `limit`.
+fn wait_for(
+    controller: &Controller,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Controller) -> bool,
+) {
+    let started = Instant::now();
+    while !done(controller) {
+        controller.pump();
+        assert!(
+            started.elapsed() < limit,
+            "timed out waiting for {what} (screen {:?})",
+            controller.screen()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_session_from_welcome_to_verdict_with_folder_cameras() {
+    // The testing backend with a real software rasterizer, so that snapshots show the pixels.
+    let options = i_slint_backend_testing::TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    };
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(options)))
+        .expect("no other Slint platform in this process");
+    let dir = tempfile::tempdir().unwrap();
+    let (camera, scanner) = (dir.path().join("camera"), dir.path().join("scanner"));
+    std::fs::create_dir_all(&camera).unwrap();
+    std::fs::create_dir_all(&scanner).unwrap();
+    std::fs::copy(face("barack_obama", 1), camera.join("me.jpg")).unwrap();
+    {
+        // The scanner holds an ID card printed with another photo of the same person.
+        let photo =
+            facematch::intake::decode(&std::fs::read(face("barack_obama", 2)).unwrap()).unwrap();
+        let mut e = engine();
+        let subject = find_faces(&mut e.detector, &photo.pixels, Role::Selfie).unwrap()[0];
+        std::fs::write(
+            scanner.join("card.jpg"),
+            print_card(&portrait_crop(&photo.pixels, &subject.bbox), 3),
+        )
+        .unwrap();
+    }
+    let db = dir.path().join("kiosk.db");
+    let config = WorkerConfig {
+        camera: format!("dir:{}", camera.display()),
+        document_source: format!("dir:{}", scanner.display()),
+        models: facematch::models::locate_dir(None),
+        runtime: RuntimeOptions::default(),
+        db: Some(db.clone()),
+        key: None,
+        threshold: 85.0,
+        frame_interval: Duration::from_millis(1),
+    };
+    let (to_worker, from_worker, worker) = spawn_worker(config);
+    let window = init().unwrap();
+    window.window().set_size(slint::PhysicalSize::new(1024, 768));
+    window.show().unwrap();
+    let controller = Controller::new(
+        &window,
+        to_worker.clone(),
+        from_worker,
+        DocumentType::Gov,
+        Duration::from_secs(600),
+    );
+    let k = window.global::<Kiosk>();
+
+    snapshot(&window, "1-welcome");
+    k.invoke_start();
+    assert_eq!(controller.screen(), Screen::Consent);
+    snapshot(&window, "2-consent");
+    k.invoke_consent(true);
+    snapshot(&window, "3-document-type");
+    k.invoke_choose_type("PASSPORT".into());
+    assert_eq!(controller.screen(), Screen::Selfie);
+
+    // The live preview arrives with a face box and guidance; a steady, large face is taken by itself.
+    wait_for(&controller, Duration::from_secs(30), "the first selfie preview", |c| {
+        *c.previews.borrow() > 0
+    });
+    assert!(k.get_preview_face().shown && !k.get_guidance().is_empty());
+    snapshot(&window, "4-selfie");
+    wait_for(&controller, Duration::from_secs(30), "the automatic selfie", |c| {
+        c.screen() == Screen::DocumentFront
+    });
+
+    // The document preview, at a measured frame rate; taken with the button.
+    let before = *controller.previews.borrow();
+    let started = Instant::now();
+    wait_for(&controller, Duration::from_secs(30), "document previews", |c| {
+        *c.previews.borrow() >= before + 10
+    });
+    let fps = 10.0 / started.elapsed().as_secs_f64();
+    eprintln!(
+        "kiosk: document preview {fps:.1} frames/s (file scanner, 640 detector, this machine)"
+    );
+    assert!(k.get_preview_face().shown, "the face on the card is boxed");
+    snapshot(&window, "5-document-front");
+    k.invoke_capture();
+    assert_eq!(controller.screen(), Screen::DocumentBack);
+    wait_for(&controller, Duration::from_secs(30), "a back-side preview", |c| {
+        *c.previews.borrow() > before + 10
+    });
+    snapshot(&window, "6-document-back");
+    k.invoke_skip_back();
+    assert_eq!(controller.screen(), Screen::Processing);
+    snapshot(&window, "7-processing");
+    wait_for(&controller, Duration::from_secs(60), "the verdict", |c| c.screen() == Screen::Result);
+    assert!(k.get_matched(), "verdict: {} {}", k.get_verdict(), k.get_reason());
+    assert_eq!(k.get_verdict(), "Identity confirmed: it's a match");
+    assert!(k.get_percent().starts_with("Match 9"), "{}", k.get_percent());
+    assert!(k.get_selfie_face().shown && k.get_document_face().shown);
+    snapshot(&window, "8-result");
+    k.invoke_done();
+    assert_eq!(controller.screen(), Screen::Welcome);
+
+    // A declined session stores nothing; so does a cancelled one.
+    k.invoke_start();
+    k.invoke_consent(false);
+    assert_eq!(controller.screen(), Screen::Welcome);
+    k.invoke_start();
+    k.invoke_consent(true);
+    k.invoke_choose_type("PAN".into());
+    assert_eq!(controller.screen(), Screen::Selfie);
+    k.invoke_cancel();
+    assert_eq!(controller.screen(), Screen::Welcome);
+
+    to_worker.send(ToWorker::Quit).unwrap();
+    worker.join().unwrap();
+    let store = Store::open(&db, None).unwrap();
+    let log = store.list_verifications(10).unwrap();
+    assert_eq!(log.len(), 1, "only the finished session is recorded");
+    assert_eq!((log[0].doc_type.as_str(), log[0].status.as_str()), ("PASSPORT", "FACE_MATCHED"));
+}
+
+#[test]
+fn a_missing_camera_is_a_message_on_screen() {
+    // The flow and worker without a window: the worker reports the problem instead of crashing.
+    let config = WorkerConfig {
+        camera: "/dev/video9".into(),
+        document_source: "dir:/no/such/scanner".into(),
+        models: facematch::models::locate_dir(None),
+        runtime: RuntimeOptions::default(),
+        db: None,
+        key: None,
+        threshold: 85.0,
+        frame_interval: Duration::from_millis(1),
+    };
+    let (to_worker, from_worker, worker) = spawn_worker(config);
+    let mut messages = Vec::new();
+    for shot in [facematch::kiosk::flow::Shot::Selfie, facematch::kiosk::flow::Shot::Front] {
+        to_worker.send(ToWorker::Watch(Some(shot))).unwrap();
+        match from_worker.recv_timeout(Duration::from_secs(30)).unwrap() {
+            facematch::ui::FromWorker::CameraProblem { message, .. } => messages.push(message),
+            other => panic!("{other:?}"),
+        }
+    }
+    to_worker.send(ToWorker::Quit).unwrap();
+    worker.join().unwrap();
+    assert!(messages[0].contains("dir:FOLDER"), "{messages:?}");
+    assert!(messages[1].contains("/no/such/scanner"), "{messages:?}");
+}
