@@ -13,8 +13,10 @@ use facematch::inference::RuntimeOptions;
 use facematch::kiosk::flow::Screen;
 use facematch::store::Store;
 use facematch::synthetic_card::{portrait_crop, print_card};
-use facematch::ui::{init, spawn_worker, AppWindow, Controller, Kiosk, ToWorker, WorkerConfig};
-use slint::ComponentHandle;
+use facematch::ui::{
+    init, spawn_worker, AppWindow, Controller, Kiosk, Settings, ToWorker, WorkerConfig,
+};
+use slint::{ComponentHandle, Model};
 
 use crate::util::{engine, face};
 
@@ -93,13 +95,14 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let window = init().unwrap();
     window.window().set_size(slint::PhysicalSize::new(1024, 768));
     window.show().unwrap();
-    let controller = Controller::new(
-        &window,
-        to_worker.clone(),
-        from_worker,
-        DocumentType::Gov,
-        Duration::from_secs(600),
-    );
+    let settings = Settings {
+        doc_type: DocumentType::Gov,
+        idle_timeout: Duration::from_secs(600),
+        operator_pin: Some(facematch::kiosk::pin::hash_pin("2468")),
+        threshold: 85.0,
+        camera: "dir:camera".into(),
+    };
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let k = window.global::<Kiosk>();
 
     snapshot(&window, "1-welcome");
@@ -160,6 +163,40 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     k.invoke_choose_type("PAN".into());
     assert_eq!(controller.screen(), Screen::Selfie);
     k.invoke_cancel();
+    assert_eq!(controller.screen(), Screen::Welcome);
+
+    // Staff: a wrong PIN is refused, the right one opens the operator screen with the log.
+    k.invoke_staff();
+    assert_eq!(controller.screen(), Screen::OperatorPin);
+    for d in ["1", "1", "1", "1"] {
+        k.invoke_pin_digit(d.into());
+    }
+    k.invoke_pin_ok();
+    assert_eq!(controller.screen(), Screen::OperatorPin);
+    assert!(k.get_pin_message().contains("Wrong PIN"), "{}", k.get_pin_message());
+    for d in ["2", "4", "6", "8"] {
+        k.invoke_pin_digit(d.into());
+    }
+    snapshot(&window, "9-operator-pin");
+    k.invoke_pin_ok();
+    assert_eq!(controller.screen(), Screen::Operator);
+    wait_for(&controller, Duration::from_secs(10), "the recent log", |_| {
+        k.get_recent().row_count() > 0
+    });
+    let first = k.get_recent().row_data(0).unwrap();
+    assert!(
+        first.contains("PASSPORT") && first.contains("FACE_MATCHED") && first.contains("pending"),
+        "{first}"
+    );
+    assert!(k.get_sync_summary().contains("1 pending"), "{}", k.get_sync_summary());
+    k.invoke_threshold_step(1);
+    assert_eq!(k.get_threshold_value(), 86);
+    // The last session chose PAN, which stays preselected; the next in the list is VOTER.
+    assert_eq!(k.get_default_type_name(), "PAN");
+    k.invoke_next_default_type();
+    assert_eq!(k.get_default_type_name(), "VOTER");
+    snapshot(&window, "10-operator");
+    k.invoke_back();
     assert_eq!(controller.screen(), Screen::Welcome);
 
     to_worker.send(ToWorker::Quit).unwrap();

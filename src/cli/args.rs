@@ -56,6 +56,9 @@ pub enum Command {
     /// Example: facematch kiosk --camera dir:assets/kiosk/camera --document-source dir:assets/kiosk/scanner
     #[cfg(feature = "kiosk")]
     Kiosk(KioskArgs),
+    /// Read a staff PIN from standard input and print the kiosk config line that stores its salted hash.
+    #[cfg(feature = "kiosk")]
+    OperatorPin,
 }
 
 #[cfg(feature = "kiosk")]
@@ -82,6 +85,9 @@ pub struct KioskArgs {
     /// Seconds without a touch before the session is dropped and the welcome screen returns.
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub idle_timeout: u64,
+    /// A TOML file with `operator_pin = "sha256:..."` (from `facematch operator-pin`) for the staff screen.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

@@ -45,6 +45,8 @@ where
         Command::Sync(s) => return sync_cmd::run(s),
         #[cfg(feature = "kiosk")]
         Command::Kiosk(k) => kiosk(k),
+        #[cfg(feature = "kiosk")]
+        Command::OperatorPin => operator_pin(),
     };
     match result {
         Ok(()) => 0,
@@ -110,8 +112,40 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         threshold: args.threshold,
         frame_interval: std::time::Duration::from_millis(30),
     };
-    crate::ui::run(config, doc_type, std::time::Duration::from_secs(args.idle_timeout))
-        .context("running the kiosk window")
+    #[derive(serde::Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct KioskFile {
+        operator_pin: Option<String>,
+    }
+    let file: KioskFile = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => KioskFile::default(),
+    };
+    let settings = crate::ui::Settings {
+        doc_type,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        operator_pin: file.operator_pin,
+        threshold: args.threshold,
+        camera: config.camera.clone(),
+    };
+    crate::ui::run(config, settings).context("running the kiosk window")
+}
+
+/// `facematch operator-pin`: a PIN on standard input → the config line with its salted hash.
+#[cfg(feature = "kiosk")]
+fn operator_pin() -> anyhow::Result<()> {
+    let mut pin = String::new();
+    std::io::stdin().read_line(&mut pin)?;
+    let pin = pin.trim();
+    if pin.len() < 4 || pin.len() > 8 || !pin.chars().all(|c| c.is_ascii_digit()) {
+        anyhow::bail!("the PIN must be 4 to 8 digits");
+    }
+    println!("operator_pin = \"{}\"", crate::kiosk::pin::hash_pin(pin));
+    Ok(())
 }
 
 /// Opens the store named by the arguments.

@@ -28,6 +28,10 @@ pub enum Screen {
     Processing,
     /// The verdict.
     Result,
+    /// Staff PIN entry.
+    OperatorPin,
+    /// Staff settings and the recent log.
+    Operator,
 }
 
 /// Which picture a retake is for.
@@ -64,6 +68,10 @@ pub enum Event {
     Cancel,
     /// Nobody touched the screen for the idle time.
     Timeout,
+    /// "Staff" on the welcome screen.
+    OperatorRequested,
+    /// The PIN was checked (by the caller, against the stored hash) and is right.
+    PinAccepted,
 }
 
 /// What the kiosk loop must do after an event.
@@ -108,6 +116,11 @@ impl Flow {
         self.doc_type
     }
 
+    /// Sets the document type preselected for the next sessions (operator setting).
+    pub fn set_default_doc_type(&mut self, doc_type: DocumentType) {
+        self.doc_type = doc_type;
+    }
+
     /// Whether any picture is held (none after a cancel, decline or timeout).
     pub fn holds_pictures(&self) -> bool {
         self.selfie.is_some() || self.front.is_some() || self.back.is_some()
@@ -133,6 +146,9 @@ impl Flow {
             (Processing, Event::Verified) => self.screen = Result,
             (Processing, _) => {}
             (Welcome, Event::Start) => self.screen = Consent,
+            (Welcome, Event::OperatorRequested) => self.screen = OperatorPin,
+            (OperatorPin, Event::PinAccepted) => self.screen = Operator,
+            (OperatorPin | Operator, Event::Back) => self.reset(),
             (_, Event::Cancel) | (_, Event::Timeout) | (Consent, Event::Consent(false)) => {
                 self.reset()
             }
@@ -285,6 +301,21 @@ mod tests {
         assert!(
             matches!(&effects[1], Effect::Verify { selfie, front, .. } if *selfie == picture(9) && *front == picture(2))
         );
+    }
+
+    #[test]
+    fn the_operator_screen_needs_an_accepted_pin() {
+        let (flow, _) = run(vec![Event::OperatorRequested]);
+        assert_eq!(flow.screen(), Screen::OperatorPin);
+        let (flow, _) = run(vec![Event::OperatorRequested, Event::PinAccepted]);
+        assert_eq!(flow.screen(), Screen::Operator);
+        // Not from inside a customer's session, and never without the PIN.
+        let (flow, _) = run(vec![Event::Start, Event::OperatorRequested, Event::PinAccepted]);
+        assert_eq!(flow.screen(), Screen::Consent);
+        let (flow, _) = run(vec![Event::OperatorRequested, Event::PinAccepted, Event::Back]);
+        assert_eq!(flow.screen(), Screen::Welcome);
+        let (flow, _) = run(vec![Event::OperatorRequested, Event::Timeout]);
+        assert_eq!(flow.screen(), Screen::Welcome);
     }
 
     #[test]

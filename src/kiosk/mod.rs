@@ -4,3 +4,4 @@
 
 pub mod flow;
 pub mod guidance;
+pub mod pin;

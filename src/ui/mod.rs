@@ -12,7 +12,7 @@
 
 mod worker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub use worker::{spawn_worker, FromWorker, ResultView, ToWorker, WorkerConfig};
 
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
+use crate::kiosk::pin::{PinGate, PinRefusal};
 
 slint::include_modules!();
 
@@ -36,10 +37,28 @@ pub fn init() -> Result<AppWindow, slint::PlatformError> {
     AppWindow::new()
 }
 
+/// The kiosk's settings as the screen needs them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Document type preselected for new sessions.
+    pub doc_type: DocumentType,
+    /// Seconds without a touch before a session is dropped.
+    pub idle_timeout: Duration,
+    /// The operator PIN's stored hash (None: no operator screen).
+    pub operator_pin: Option<String>,
+    /// Match threshold in percent.
+    pub threshold: f64,
+    /// The camera spec, shown on the operator screen.
+    pub camera: String,
+}
+
 /// Connects the window to a session and a worker.
 pub struct Controller {
     window: slint::Weak<AppWindow>,
     flow: RefCell<Flow>,
+    pin: RefCell<String>,
+    gate: RefCell<PinGate>,
+    threshold: Cell<f64>,
     to_worker: Sender<ToWorker>,
     from_worker: Receiver<FromWorker>,
     last_frame: RefCell<Option<Arc<RgbImage>>>,
@@ -55,12 +74,15 @@ impl Controller {
         window: &AppWindow,
         to_worker: Sender<ToWorker>,
         from_worker: Receiver<FromWorker>,
-        doc_type: DocumentType,
-        idle_timeout: Duration,
+        settings: Settings,
     ) -> Rc<Controller> {
+        let idle_timeout = settings.idle_timeout;
         let c = Rc::new(Controller {
             window: window.as_weak(),
-            flow: RefCell::new(Flow::new(doc_type)),
+            flow: RefCell::new(Flow::new(settings.doc_type)),
+            pin: RefCell::new(String::new()),
+            gate: RefCell::new(PinGate::new(settings.operator_pin)),
+            threshold: Cell::new(settings.threshold),
             to_worker,
             from_worker,
             last_frame: RefCell::new(None),
@@ -83,6 +105,27 @@ impl Controller {
         k.on_cancel(on(&c, |c| c.apply(Event::Cancel)));
         k.on_done(on(&c, |c| c.apply(Event::Back)));
         k.on_capture(on(&c, |c| c.capture()));
+        k.on_staff(on(&c, |c| c.apply(Event::OperatorRequested)));
+        k.on_pin_clear(on(&c, |c| c.set_pin(String::new(), "")));
+        k.on_pin_ok(on(&c, |c| c.check_pin()));
+        k.on_next_default_type(on(&c, |c| c.next_default_type()));
+        k.set_camera_name(settings.camera.into());
+        let weak = Rc::downgrade(&c);
+        k.on_pin_digit(move |digit| {
+            if let Some(c) = weak.upgrade() {
+                let mut pin = c.pin.borrow().clone();
+                if pin.len() < 8 {
+                    pin.push_str(&digit);
+                }
+                c.set_pin(pin, "");
+            }
+        });
+        let weak = Rc::downgrade(&c);
+        k.on_threshold_step(move |step| {
+            if let Some(c) = weak.upgrade() {
+                c.set_threshold(c.threshold.get() + f64::from(step));
+            }
+        });
         let weak = Rc::downgrade(&c);
         k.on_consent(move |given| {
             if let Some(c) = weak.upgrade() {
@@ -128,6 +171,57 @@ impl Controller {
         }
     }
 
+    fn set_pin(&self, pin: String, message: &str) {
+        *self.last_touch.borrow_mut() = Instant::now();
+        if let Some(window) = self.window.upgrade() {
+            let k = window.global::<Kiosk>();
+            k.set_pin_dots("●".repeat(pin.chars().count()).into());
+            k.set_pin_message(message.into());
+        }
+        *self.pin.borrow_mut() = pin;
+    }
+
+    /// Checks the typed PIN against the stored hash (never in the markup).
+    fn check_pin(&self) {
+        let pin = std::mem::take(&mut *self.pin.borrow_mut());
+        match self.gate.borrow_mut().check_at(&pin, Instant::now()) {
+            Ok(()) => {
+                self.set_pin(String::new(), "");
+                self.apply(Event::PinAccepted);
+            }
+            Err(PinRefusal::Wrong(left)) => {
+                self.set_pin(String::new(), &format!("Wrong PIN ({left} tries left)"))
+            }
+            Err(PinRefusal::Locked(wait)) => self.set_pin(
+                String::new(),
+                &format!("Too many wrong PINs: wait {} s", wait.as_secs().max(1)),
+            ),
+            Err(PinRefusal::NotConfigured) => {
+                self.set_pin(String::new(), "No staff PIN is set up on this kiosk")
+            }
+        }
+    }
+
+    /// Operator setting: the threshold for the next verifications.
+    fn set_threshold(&self, value: f64) {
+        let value = value.clamp(1.0, 100.0);
+        self.threshold.set(value);
+        let _ = self.to_worker.send(ToWorker::SetThreshold(value));
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_threshold_value(value.round() as i32);
+        }
+    }
+
+    /// Operator setting: the next document type in the list becomes the preselected one.
+    fn next_default_type(&self) {
+        let current = self.flow.borrow().doc_type();
+        let i = DocumentType::ALL.iter().position(|t| *t == current).unwrap_or(0);
+        self.flow
+            .borrow_mut()
+            .set_default_doc_type(DocumentType::ALL[(i + 1) % DocumentType::ALL.len()]);
+        self.show_screen();
+    }
+
     fn show_screen(&self) {
         let Some(window) = self.window.upgrade() else { return };
         let k = window.global::<Kiosk>();
@@ -141,7 +235,19 @@ impl Controller {
             Screen::DocumentBack => ScreenKind::DocBack,
             Screen::Processing => ScreenKind::Processing,
             Screen::Result => ScreenKind::Result,
+            Screen::OperatorPin => ScreenKind::OperatorPin,
+            Screen::Operator => ScreenKind::Operator,
         });
+        k.set_default_type_name(self.flow.borrow().doc_type().as_str().into());
+        k.set_threshold_value(self.threshold.get().round() as i32);
+        if screen == Screen::Operator {
+            let _ = self.to_worker.send(ToWorker::Recent);
+        }
+        if screen != Screen::OperatorPin {
+            self.pin.borrow_mut().clear();
+            k.set_pin_dots("".into());
+            k.set_pin_message("".into());
+        }
         k.set_doc_type_name(document_name(self.flow.borrow().doc_type()).into());
         let watch = match screen {
             Screen::Selfie => Some(Shot::Selfie),
@@ -196,6 +302,11 @@ impl Controller {
                 if Some(shot) == self.watching() {
                     k.set_camera_message(message.into());
                 }
+            }
+            FromWorker::Recent { rows, summary } => {
+                let rows: Vec<slint::SharedString> = rows.into_iter().map(Into::into).collect();
+                k.set_recent(slint::ModelRc::new(slint::VecModel::from(rows)));
+                k.set_sync_summary(summary.into());
             }
             FromWorker::Verified(view) => {
                 k.set_selfie(to_image(&view.selfie));
@@ -263,15 +374,10 @@ fn mark(face: Option<FaceBox>, width: u32, height: u32) -> FaceMark {
 ///
 /// # Errors
 /// When the window cannot be created or the event loop fails.
-pub fn run(
-    config: WorkerConfig,
-    doc_type: DocumentType,
-    idle_timeout: Duration,
-) -> Result<(), slint::PlatformError> {
+pub fn run(config: WorkerConfig, settings: Settings) -> Result<(), slint::PlatformError> {
     let window = init()?;
     let (to_worker, from_worker, worker) = spawn_worker(config);
-    let controller =
-        Controller::new(&window, to_worker.clone(), from_worker, doc_type, idle_timeout);
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let timer = slint::Timer::default();
     let pump = Rc::downgrade(&controller);
     timer.start(slint::TimerMode::Repeated, Duration::from_millis(30), move || {

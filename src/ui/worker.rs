@@ -58,6 +58,10 @@ pub enum ToWorker {
         /// Back.
         back: Option<RgbImage>,
     },
+    /// Operator setting: the threshold for the next verifications.
+    SetThreshold(f64),
+    /// Send the recent log for the operator screen.
+    Recent,
     /// Stop the thread.
     Quit,
 }
@@ -116,6 +120,13 @@ pub enum FromWorker {
     },
     /// The verification finished and was recorded.
     Verified(Box<ResultView>),
+    /// The last 20 verifications and the sync counts, for the operator screen.
+    Recent {
+        /// One line per verification, newest first.
+        rows: Vec<String>,
+        /// Sync counts in one line.
+        summary: String,
+    },
 }
 
 /// Starts the worker; returns its inbox, its outbox and its handle.
@@ -158,6 +169,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
     };
     let mut sources: [Result<Box<dyn FrameSource>, camera::CameraError>; 2] =
         [selfie_source, document_source];
+    let mut threshold = config.threshold;
     let mut watching: Option<Shot> = None;
     let mut previous: Option<FaceBox> = None;
     let mut auto = AutoCapture::default();
@@ -172,6 +184,15 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 auto = AutoCapture::default();
                 continue;
             }
+            Ok(ToWorker::SetThreshold(value)) => {
+                threshold = value;
+                continue;
+            }
+            Ok(ToWorker::Recent) => {
+                let (rows, summary) = recent(store.as_ref());
+                let _ = outbox.send(FromWorker::Recent { rows, summary });
+                continue;
+            }
             Ok(ToWorker::Verify { doc_type, selfie, front, back }) => {
                 let Some(engine) = engine.as_mut() else {
                     problem(Shot::Selfie, "The face models could not be loaded: call staff".into());
@@ -180,7 +201,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 let view = verify_and_record(
                     engine,
                     store.as_mut(),
-                    config.threshold,
+                    threshold,
                     doc_type,
                     selfie,
                     front,
@@ -237,6 +258,40 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             take,
         });
     }
+}
+
+/// The operator screen's log lines and sync summary.
+fn recent(store: Option<&Store>) -> (Vec<String>, String) {
+    let Some(store) = store else {
+        return (
+            vec!["No log: start the kiosk with --db FILE to record verifications".into()],
+            String::new(),
+        );
+    };
+    let rows = match store.list_verifications(20) {
+        Ok(records) => records
+            .iter()
+            .map(|r| {
+                let pct = r.front_percent.map_or("-".to_string(), |p| format!("{p:.1}"));
+                format!(
+                    "#{:<5} {:<9} {:<17} {:>6} %  {}",
+                    r.id,
+                    r.doc_type,
+                    r.status,
+                    pct,
+                    r.sync_state.as_deref().unwrap_or("-")
+                )
+            })
+            .collect(),
+        Err(e) => vec![format!("The log cannot be read: {e}")],
+    };
+    let summary = store.sync_counts().map_or(String::new(), |c| {
+        format!(
+            "Sync: {} pending, {} synced, {} parked, {} disagreements",
+            c.pending, c.synced, c.parked, c.disagreement
+        )
+    });
+    (rows, summary)
 }
 
 fn downscale(frame: &RgbImage, max_side: u32) -> RgbImage {
