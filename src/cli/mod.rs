@@ -97,11 +97,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     if !(1.0..=100.0).contains(&args.threshold) {
         anyhow::bail!("--threshold {} is outside 1-100", args.threshold);
     }
-    let mut runtime = crate::inference::RuntimeOptions::default();
-    if let Some(threads) = args.engine.threads {
-        runtime.threads = threads.max(1);
-    }
-    runtime.xnnpack = !args.engine.no_xnnpack;
+    let runtime = runtime_options(&args.engine);
     let config = crate::ui::WorkerConfig {
         camera: args.camera,
         document_source: args.document_source,
@@ -155,15 +151,20 @@ fn open_store(args: &args::StoreArgs) -> anyhow::Result<crate::store::Store> {
         .with_context(|| format!("opening the store {}", args.db.display()))
 }
 
-/// Loads the models named by the engine arguments.
-fn load_engine(
-    args: &args::EngineArgs,
-) -> Result<crate::inference::Engine, crate::inference::InferenceError> {
+/// The runtime options the engine arguments ask for.
+fn runtime_options(args: &args::EngineArgs) -> crate::inference::RuntimeOptions {
     let mut options = crate::inference::RuntimeOptions::default();
     if let Some(threads) = args.threads {
         options.threads = threads.max(1);
     }
     options.xnnpack = !args.no_xnnpack;
+    options
+}
+
+/// Loads the models named by the engine arguments.
+fn load_engine(
+    args: &args::EngineArgs,
+) -> Result<crate::inference::Engine, crate::inference::InferenceError> {
     let dir = crate::models::locate_dir(args.models.as_deref());
-    crate::inference::Engine::load(&dir, options)
+    crate::inference::Engine::load(&dir, runtime_options(args))
 }

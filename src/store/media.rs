@@ -189,14 +189,11 @@ impl Store {
         let cutoff = now_ms() - i64::from(days) * 86_400_000;
         let tx = self.conn.unchecked_transaction()?;
         let purged = tx.execute(
-            "UPDATE media SET sealed = NULL, purged_at = ?1
-             WHERE sealed IS NOT NULL AND created_at < ?2
-               AND (?3 OR id NOT IN (
-                   SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
-                                  SELECT front_media, id FROM verifications UNION ALL
-                                  SELECT back_media, id FROM verifications) u
-                   JOIN outbox o ON o.verification_id = u.id
-                   WHERE o.state = 'pending' AND m IS NOT NULL))",
+            &format!(
+                "UPDATE media SET sealed = NULL, purged_at = ?1
+                 WHERE sealed IS NOT NULL AND created_at < ?2 AND (?3 OR id NOT IN ({}))",
+                super::media_of_verifications_where("o.state = 'pending'")
+            ),
             params![now_ms(), cutoff, include_unsynced],
         )?;
         tx.execute(

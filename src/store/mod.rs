@@ -111,6 +111,18 @@ pub fn default_key_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// SQL selecting the media ids (selfie, front, back) of the verifications whose
+/// outbox entry satisfies `outbox_condition` (on alias `o`), for the retention rules.
+pub(crate) fn media_of_verifications_where(outbox_condition: &str) -> String {
+    format!(
+        "SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
+                       SELECT front_media, id FROM verifications UNION ALL
+                       SELECT back_media, id FROM verifications) u
+         JOIN outbox o ON o.verification_id = u.id
+         WHERE ({outbox_condition}) AND m IS NOT NULL"
+    )
+}
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)

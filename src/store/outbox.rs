@@ -153,16 +153,12 @@ impl Store {
     /// An SQLite error.
     pub fn purge_synced(&self) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
-            "UPDATE media SET sealed = NULL, purged_at = ?1
-             WHERE sealed IS NOT NULL
-               AND id IN (SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
-                                         SELECT front_media, id FROM verifications UNION ALL
-                                         SELECT back_media, id FROM verifications) u
-                          JOIN outbox o ON o.verification_id = u.id WHERE o.state = 'synced')
-               AND id NOT IN (SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
-                                             SELECT front_media, id FROM verifications UNION ALL
-                                             SELECT back_media, id FROM verifications) u
-                              JOIN outbox o ON o.verification_id = u.id WHERE o.state != 'synced' AND m IS NOT NULL)",
+            &format!(
+                "UPDATE media SET sealed = NULL, purged_at = ?1
+                 WHERE sealed IS NOT NULL AND id IN ({}) AND id NOT IN ({})",
+                super::media_of_verifications_where("o.state = 'synced'"),
+                super::media_of_verifications_where("o.state != 'synced'")
+            ),
             params![now_ms()],
         )?)
     }
