@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything facematch needs to build and run, idempotently:
-#   - Debian packages: libclang-dev (bindgen, for tflitec), fonts-dejavu-core (kiosk text),
-#     python3-pip (to fetch the wheel)
+#   - Debian packages: libclang-dev (bindgen, for tflitec and nokhwa's V4L2 bindings),
+#     fonts-dejavu-core (kiosk text), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
+#     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheel)
 #   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
 #     (sha256 of the wheel and of the extracted library are checked)
 #   - TensorFlow Lite's C headers from the crates.io crate edgefirst-tflite-sys 0.10.3
@@ -30,6 +31,9 @@ need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
 # The kiosk's text (Slint's software renderer) needs at least one system font.
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
+for pkg in pkg-config libudev-dev libinput-dev libxkbcommon-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"

@@ -8,5 +8,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cargo fmt --check
 # One feature set for everything on x86_64: the kiosk's Slint UI included (its tests render headless).
-cargo clippy --release --locked --all-targets --features kiosk -- -D warnings
-cargo test --release --locked --features kiosk
+cargo clippy --release --locked --all-targets --features kiosk-kms -- -D warnings
+cargo test --release --locked --features kiosk-kms

@@ -95,14 +95,16 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let window = init().unwrap();
     window.window().set_size(slint::PhysicalSize::new(1024, 768));
     window.show().unwrap();
+    let saved = dir.path().join("kiosk-settings.toml");
     let settings = Settings {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
         operator_pin: Some(facematch::kiosk::pin::hash_pin("2468")),
         threshold: 85.0,
-        camera: "dir:camera".into(),
+        camera: format!("dir:{}", camera.display()),
+        settings_file: Some(saved.clone()),
     };
-    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings.clone());
     let k = window.global::<Kiosk>();
 
     snapshot(&window, "1-welcome");
@@ -195,9 +197,40 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     assert_eq!(k.get_default_type_name(), "PAN");
     k.invoke_next_default_type();
     assert_eq!(k.get_default_type_name(), "VOTER");
+    // The camera choices are the configured folder and this machine's cameras (none in CI).
+    k.invoke_next_camera();
+    assert!(k.get_operator_message().is_empty(), "{}", k.get_operator_message());
     snapshot(&window, "10-operator");
     k.invoke_back();
     assert_eq!(controller.screen(), Screen::Welcome);
+
+    // The operator's choices are on disk, and a restarted kiosk starts with them.
+    let choices = facematch::kiosk::settings::load(&saved).unwrap();
+    assert_eq!(choices.threshold, Some(86.0));
+    assert_eq!(choices.document_type(), Some(DocumentType::Voter));
+    assert_eq!(choices.camera.as_deref(), Some(k.get_camera_name().as_str()));
+    let restarted = Settings {
+        doc_type: choices.document_type().unwrap(),
+        threshold: choices.threshold.unwrap(),
+        ..settings.clone()
+    };
+    let window2 = init().unwrap();
+    let (idle_to_worker, _idle_inbox) = std::sync::mpsc::channel();
+    let (_idle_outbox, idle_from_worker) = std::sync::mpsc::channel();
+    let _again = Controller::new(&window2, idle_to_worker, idle_from_worker, restarted);
+    let k2 = window2.global::<Kiosk>();
+    assert_eq!((k2.get_threshold_value(), k2.get_default_type_name().as_str()), (86, "VOTER"));
+
+    // A choice that cannot be saved says so on the operator screen; the old file stays.
+    let unwritable = Settings { settings_file: Some(db.join("s.toml")), ..settings };
+    let window3 = init().unwrap();
+    let (to3, _inbox3) = std::sync::mpsc::channel();
+    let (_outbox3, from3) = std::sync::mpsc::channel();
+    let _third = Controller::new(&window3, to3, from3, unwritable);
+    let k3 = window3.global::<Kiosk>();
+    k3.invoke_threshold_step(-1);
+    assert!(k3.get_operator_message().contains("Not saved"), "{}", k3.get_operator_message());
+    assert_eq!(facematch::kiosk::settings::load(&saved).unwrap(), choices);
 
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
@@ -231,6 +264,6 @@ fn a_missing_camera_is_a_message_on_screen() {
     }
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
-    assert!(messages[0].contains("dir:FOLDER"), "{messages:?}");
+    assert!(messages[0].contains("/dev/video9 is not available"), "{messages:?}");
     assert!(messages[1].contains("/no/such/scanner"), "{messages:?}");
 }

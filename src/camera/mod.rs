@@ -1,13 +1,19 @@
-//! Where the kiosk's pictures come from: the [`FrameSource`] trait, and
-//! [`StillFrames`], a folder of images played as a camera (`dir:FOLDER`) so the
-//! kiosk, its tests and CI run without a camera. The newest-image mode serves a
-//! flatbed scanner that writes into a folder.
+//! Where the kiosk's pictures come from: the [`FrameSource`] trait, a folder of
+//! pictures played as a camera ([`StillFrames`], `dir:FOLDER`) and, with the
+//! `kiosk` feature, native cameras through nokhwa (`/dev/videoN`, `N`, `auto`).
 //!
-//! Does capture and nothing else: no detection, no UI.
+//! Does capture and nothing else: no detection, no UI. A camera that is missing
+//! or unplugged is a [`CameraError`] the kiosk shows, never a crash.
+
+mod folder;
+#[cfg(feature = "kiosk")]
+mod native;
 
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
+
+pub use folder::{Play, StillFrames};
 
 /// Why no frame could be had. Shown on screen as a clear message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,13 +32,24 @@ pub enum CameraError {
         /// Why.
         reason: String,
     },
-    /// A camera spec this build cannot open.
+    /// A native camera cannot be opened or stopped giving frames (absent, unplugged, busy,
+    /// no permission). The kiosk keeps retrying, so plugging it back in recovers.
+    #[error("camera {device} is not available: {reason}")]
+    Unavailable {
+        /// The device, as the operator named it.
+        device: String,
+        /// Why, as the driver said it.
+        reason: String,
+    },
+    /// A camera spec that names no camera, or one this build cannot open.
     #[error("{0}")]
     Unsupported(String),
 }
 
 /// A source of frames: a camera, or a folder standing in for one.
-pub trait FrameSource: Send {
+///
+/// Not `Send`: native cameras belong to the thread that opened them (the kiosk's worker).
+pub trait FrameSource {
     /// The next frame, upright RGB.
     ///
     /// # Errors
@@ -40,116 +57,121 @@ pub trait FrameSource: Send {
     fn next_frame(&mut self) -> Result<RgbImage, CameraError>;
 }
 
-/// Which picture of a folder a [`StillFrames`] gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Play {
-    /// Every picture in name order, round and round (a recorded "camera").
-    Loop,
-    /// Always the newest picture (a scanner writing into the folder).
-    Newest,
+/// A camera as the command line and the operator name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraSpec {
+    /// `dir:FOLDER`: a folder of pictures.
+    Folder(PathBuf),
+    /// `/dev/videoN` or `N`: a native camera by its index.
+    Device(u32),
+    /// `auto`: the first native camera found.
+    Auto,
 }
 
-/// A folder of JPEG/PNG pictures played as a camera.
-#[derive(Debug)]
-pub struct StillFrames {
-    dir: PathBuf,
-    play: Play,
-    next: usize,
-}
-
-impl StillFrames {
-    /// Plays `dir` in the given mode. The folder is read on every frame, so pictures
-    /// added later (a scanner) are seen.
-    pub fn new(dir: &Path, play: Play) -> StillFrames {
-        StillFrames { dir: dir.to_path_buf(), play, next: 0 }
-    }
-
-    fn pictures(&self) -> Result<Vec<(PathBuf, std::time::SystemTime)>, CameraError> {
-        let entries =
-            std::fs::read_dir(&self.dir).map_err(|_| CameraError::Missing(self.dir.clone()))?;
-        let mut pictures: Vec<(PathBuf, std::time::SystemTime)> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                    matches!(x.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png")
-                })
-            })
-            .map(|p| {
-                let modified = std::fs::metadata(&p)
-                    .and_then(|m| m.modified())
-                    .unwrap_or(std::time::UNIX_EPOCH);
-                (p, modified)
-            })
-            .collect();
-        pictures.sort();
-        Ok(pictures)
-    }
-}
-
-impl FrameSource for StillFrames {
-    fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
-        let pictures = self.pictures()?;
-        let path = match self.play {
-            Play::Loop => pictures.get(self.next % pictures.len().max(1)).map(|p| p.0.clone()),
-            Play::Newest => pictures.iter().max_by_key(|p| p.1).map(|p| p.0.clone()),
+impl CameraSpec {
+    /// Reads a spec: `dir:FOLDER`, `/dev/videoN`, `N` or `auto`.
+    ///
+    /// # Errors
+    /// [`CameraError::Unsupported`] naming the accepted forms.
+    pub fn parse(spec: &str) -> Result<CameraSpec, CameraError> {
+        if let Some(dir) = spec.strip_prefix("dir:") {
+            return Ok(CameraSpec::Folder(PathBuf::from(dir)));
         }
-        .ok_or_else(|| CameraError::Empty(self.dir.clone()))?;
-        self.next = self.next.wrapping_add(1);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| CameraError::Unreadable { path: path.clone(), reason: e.to_string() })?;
-        let picture = crate::intake::decode(&bytes)
-            .map_err(|e| CameraError::Unreadable { path, reason: e.to_string() })?;
-        Ok(picture.pixels)
+        if spec == "auto" {
+            return Ok(CameraSpec::Auto);
+        }
+        let index = spec.strip_prefix("/dev/video").unwrap_or(spec);
+        match index.parse::<u32>() {
+            Ok(n) if !index.starts_with('+') => Ok(CameraSpec::Device(n)),
+            _ => Err(CameraError::Unsupported(format!(
+                "camera {spec:?} is not a camera: use /dev/videoN, N, auto or dir:FOLDER"
+            ))),
+        }
     }
 }
 
-/// Opens a camera spec: `dir:FOLDER` plays a folder. Native cameras (nokhwa) are
-/// not part of this build yet; asking for one is a clear error, not a crash.
+/// Opens a camera spec (see [`CameraSpec::parse`]); `play` says how a folder is played.
+/// A native camera that is absent now is not an error here: its frames are, until it
+/// appears.
 ///
 /// # Errors
-/// [`CameraError::Unsupported`] for any other spec.
+/// [`CameraError::Unsupported`] for a spec that names no camera, or a native camera in a
+/// build without the `kiosk` feature.
 pub fn open(spec: &str, play: Play) -> Result<Box<dyn FrameSource>, CameraError> {
-    match spec.strip_prefix("dir:") {
-        Some(dir) => Ok(Box::new(StillFrames::new(Path::new(dir), play))),
-        None => Err(CameraError::Unsupported(format!(
-            "camera {spec:?}: this build plays picture folders only (use --camera dir:FOLDER); native cameras are not built in yet"
+    match CameraSpec::parse(spec)? {
+        CameraSpec::Folder(dir) => Ok(Box::new(StillFrames::new(Path::new(&dir), play))),
+        #[cfg(feature = "kiosk")]
+        native => Ok(Box::new(native::NativeCamera::new(native))),
+        #[cfg(not(feature = "kiosk"))]
+        _ => Err(CameraError::Unsupported(format!(
+            "camera {spec:?}: this build plays picture folders only (native cameras come with the kiosk feature)"
         ))),
     }
+}
+
+/// The cameras an operator can choose from: `configured` first, then every native
+/// camera this device has (`/dev/videoN`), without repeats.
+pub fn choices(configured: &str) -> Vec<String> {
+    #[cfg(feature = "kiosk")]
+    let devices = native::devices();
+    #[cfg(not(feature = "kiosk"))]
+    let devices = Vec::new();
+    choices_among(configured, &devices)
+}
+
+fn choices_among(configured: &str, devices: &[u32]) -> Vec<String> {
+    let configured_spec = CameraSpec::parse(configured).ok();
+    let others = devices
+        .iter()
+        .filter(|n| configured_spec != Some(CameraSpec::Device(**n)))
+        .map(|n| format!("/dev/video{n}"));
+    std::iter::once(configured.to_string()).chain(others).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn write_png(path: &Path, shade: u8) {
-        RgbImage::from_pixel(200, 200, image::Rgb([shade, shade, shade])).save(path).unwrap();
+    #[test]
+    fn specs_name_folders_devices_or_auto_and_nothing_else() {
+        assert_eq!(CameraSpec::parse("dir:/tmp/cam"), Ok(CameraSpec::Folder("/tmp/cam".into())));
+        assert_eq!(CameraSpec::parse("/dev/video2"), Ok(CameraSpec::Device(2)));
+        assert_eq!(CameraSpec::parse("0"), Ok(CameraSpec::Device(0)));
+        assert_eq!(CameraSpec::parse("auto"), Ok(CameraSpec::Auto));
+        for bad in ["", "/dev/video", "/dev/videoX", "+1", "-1", "webcam", "/dev/sda"] {
+            let err = CameraSpec::parse(bad).unwrap_err();
+            assert!(err.to_string().contains("dir:FOLDER"), "{bad:?}: {err}");
+        }
     }
 
     #[test]
-    fn a_folder_plays_in_order_and_newest_follows_the_scanner() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut looped = StillFrames::new(dir.path(), Play::Loop);
-        assert_eq!(looped.next_frame(), Err(CameraError::Empty(dir.path().to_path_buf())));
-        write_png(&dir.path().join("a.png"), 10);
-        write_png(&dir.path().join("b.png"), 20);
-        std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
-        let shades: Vec<u8> =
-            (0..3).map(|_| looped.next_frame().unwrap().get_pixel(0, 0)[0]).collect();
-        assert_eq!(shades, vec![10, 20, 10]);
-
-        let mut newest = StillFrames::new(dir.path(), Play::Newest);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        write_png(&dir.path().join("0-scan.png"), 30);
-        assert_eq!(newest.next_frame().unwrap().get_pixel(0, 0)[0], 30);
-    }
-
-    #[test]
-    fn missing_folders_and_native_cameras_are_clear_errors() {
-        let mut gone = StillFrames::new(Path::new("/no/such/folder"), Play::Loop);
-        assert_eq!(gone.next_frame(), Err(CameraError::Missing(PathBuf::from("/no/such/folder"))));
-        let err = open("/dev/video0", Play::Loop).err().unwrap();
-        assert!(err.to_string().contains("dir:FOLDER"), "{err}");
+    fn an_absent_native_camera_opens_and_then_says_why_it_gives_no_frame() {
+        let err = open("webcam", Play::Loop).err().unwrap();
+        assert!(matches!(err, CameraError::Unsupported(_)), "{err}");
         assert!(open("dir:/tmp", Play::Loop).is_ok());
+        #[cfg(feature = "kiosk")]
+        {
+            // No /dev/video63 on a build machine: a clear error per frame, never a panic.
+            let mut camera = open("/dev/video63", Play::Loop).unwrap();
+            match camera.next_frame() {
+                Err(CameraError::Unavailable { device, reason }) => {
+                    assert_eq!(device, "/dev/video63");
+                    assert!(!reason.is_empty());
+                }
+                other => panic!("expected Unavailable, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_configured_camera_is_the_first_choice_and_not_repeated() {
+        assert_eq!(choices_among("dir:/tmp/cam", &[]), ["dir:/tmp/cam"]);
+        assert_eq!(
+            choices_among("dir:/tmp/cam", &[0, 2]),
+            ["dir:/tmp/cam", "/dev/video0", "/dev/video2"]
+        );
+        assert_eq!(choices_among("0", &[0, 2]), ["0", "/dev/video2"]);
+        assert_eq!(choices_among("/dev/video2", &[0, 2]), ["/dev/video2", "/dev/video0"]);
+        assert_eq!(choices("dir:/tmp/cam")[0], "dir:/tmp/cam");
     }
 }

@@ -64,7 +64,8 @@ pub enum Command {
 #[cfg(feature = "kiosk")]
 #[derive(Debug, clap::Args)]
 pub struct KioskArgs {
-    /// The selfie camera: dir:FOLDER plays a folder of pictures as the camera.
+    /// The selfie camera: /dev/videoN, N, auto (the first camera found), or dir:FOLDER to play a
+    /// folder of pictures as the camera.
     #[arg(long, value_name = "SPEC", default_value = "dir:assets/kiosk/camera")]
     pub camera: String,
     /// Where documents come from: `camera`, or dir:FOLDER (the newest picture a scanner wrote).
@@ -88,8 +89,31 @@ pub struct KioskArgs {
     /// A TOML file with `operator_pin = "sha256:..."` (from `facematch operator-pin`) for the staff screen.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Where the operator screen saves its choices (threshold, default type, camera); saved choices
+    /// take precedence over --threshold, --type and --camera. Without it they last until the kiosk stops.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Where to draw: `window` (X11/Wayland desktop), `kms` (straight on the screen, no desktop:
+    /// a Pi; needs the kiosk-kms build) or `auto` (a desktop if there is one, else the screen).
+    #[arg(long, value_enum, default_value_t = DisplayArg::Auto)]
+    pub display: DisplayArg,
+    /// Fill the screen (with `--display window`; `kms` always does).
+    #[arg(long)]
+    pub fullscreen: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// `--display` values.
+#[cfg(feature = "kiosk")]
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DisplayArg {
+    /// A desktop window if there is a desktop, else straight on the screen.
+    Auto,
+    /// A window on an X11 or Wayland desktop.
+    Window,
+    /// Straight on the screen through DRM/KMS, touch through libinput.
+    Kms,
 }
 
 #[derive(Debug, clap::Args)]

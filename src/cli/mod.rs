@@ -92,22 +92,27 @@ fn print_json<T: serde::Serialize>(value: &T) {
 #[cfg(feature = "kiosk")]
 fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     use anyhow::Context;
-    let doc_type = crate::domain::DocumentType::parse(&args.doc_type)
+    let mut doc_type = crate::domain::DocumentType::parse(&args.doc_type)
         .context("--type must be UIDAI, DL, PAN, VOTER, PASSPORT or GOV")?;
     if !(1.0..=100.0).contains(&args.threshold) {
         anyhow::bail!("--threshold {} is outside 1-100", args.threshold);
     }
-    let runtime = runtime_options(&args.engine);
-    let config = crate::ui::WorkerConfig {
-        camera: args.camera,
-        document_source: args.document_source,
-        models: crate::models::locate_dir(args.engine.models.as_deref()),
-        runtime,
-        db: args.db,
-        key: args.key,
-        threshold: args.threshold,
-        frame_interval: std::time::Duration::from_millis(30),
-    };
+    crate::camera::CameraSpec::parse(&args.camera).context("--camera")?;
+    if args.document_source != "camera" {
+        crate::camera::CameraSpec::parse(&args.document_source).context("--document-source")?;
+    }
+    let (mut threshold, mut camera) = (args.threshold, args.camera);
+    if let Some(path) = &args.settings {
+        // A kiosk must come up: damaged saved choices are reported and the command line's used.
+        match crate::kiosk::settings::load(path) {
+            Ok(saved) => {
+                threshold = saved.threshold.unwrap_or(threshold);
+                doc_type = saved.document_type().unwrap_or(doc_type);
+                camera = saved.camera.unwrap_or(camera);
+            }
+            Err(e) => eprintln!("kiosk: the operator's saved choices are ignored: {e}"),
+        }
+    }
     #[derive(serde::Deserialize, Default)]
     #[serde(deny_unknown_fields)]
     struct KioskFile {
@@ -121,14 +126,31 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         }
         None => KioskFile::default(),
     };
+    let config = crate::ui::WorkerConfig {
+        camera: camera.clone(),
+        document_source: args.document_source,
+        models: crate::models::locate_dir(args.engine.models.as_deref()),
+        runtime: runtime_options(&args.engine),
+        db: args.db,
+        key: args.key,
+        threshold,
+        frame_interval: std::time::Duration::from_millis(30),
+    };
     let settings = crate::ui::Settings {
         doc_type,
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         operator_pin: file.operator_pin,
-        threshold: args.threshold,
-        camera: config.camera.clone(),
+        threshold,
+        camera,
+        settings_file: args.settings,
     };
-    crate::ui::run(config, settings).context("running the kiosk window")
+    let display = match args.display {
+        args::DisplayArg::Auto => crate::ui::Display::Auto,
+        args::DisplayArg::Window => crate::ui::Display::Window,
+        args::DisplayArg::Kms => crate::ui::Display::Kms,
+    };
+    crate::ui::run(config, settings, display, args.fullscreen)
+        .context("the kiosk cannot start its display")
 }
 
 /// `facematch operator-pin`: a PIN on standard input → the config line with its salted hash.

@@ -13,6 +13,7 @@
 mod worker;
 
 use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use worker::{spawn_worker, FromWorker, ResultView, ToWorker, WorkerConfig};
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
 use crate::kiosk::pin::{PinGate, PinRefusal};
+use crate::kiosk::settings::{self, OperatorChoices};
 
 slint::include_modules!();
 
@@ -48,8 +50,10 @@ pub struct Settings {
     pub operator_pin: Option<String>,
     /// Match threshold in percent.
     pub threshold: f64,
-    /// The camera spec, shown on the operator screen.
+    /// The camera spec, shown and changed on the operator screen.
     pub camera: String,
+    /// Where the operator's choices are saved (None: they last until the kiosk stops).
+    pub settings_file: Option<PathBuf>,
 }
 
 /// Connects the window to a session and a worker.
@@ -59,6 +63,9 @@ pub struct Controller {
     pin: RefCell<String>,
     gate: RefCell<PinGate>,
     threshold: Cell<f64>,
+    camera: RefCell<String>,
+    cameras: RefCell<Vec<String>>,
+    settings_file: Option<PathBuf>,
     to_worker: Sender<ToWorker>,
     from_worker: Receiver<FromWorker>,
     last_frame: RefCell<Option<Arc<RgbImage>>>,
@@ -83,6 +90,9 @@ impl Controller {
             pin: RefCell::new(String::new()),
             gate: RefCell::new(PinGate::new(settings.operator_pin)),
             threshold: Cell::new(settings.threshold),
+            camera: RefCell::new(settings.camera.clone()),
+            cameras: RefCell::new(vec![settings.camera.clone()]),
+            settings_file: settings.settings_file,
             to_worker,
             from_worker,
             last_frame: RefCell::new(None),
@@ -109,6 +119,7 @@ impl Controller {
         k.on_pin_clear(on(&c, |c| c.set_pin(String::new(), "")));
         k.on_pin_ok(on(&c, |c| c.check_pin()));
         k.on_next_default_type(on(&c, |c| c.next_default_type()));
+        k.on_next_camera(on(&c, |c| c.next_camera()));
         k.set_camera_name(settings.camera.into());
         let weak = Rc::downgrade(&c);
         k.on_pin_digit(move |digit| {
@@ -210,6 +221,7 @@ impl Controller {
         if let Some(window) = self.window.upgrade() {
             window.global::<Kiosk>().set_threshold_value(value.round() as i32);
         }
+        self.remember();
     }
 
     /// Operator setting: the next document type in the list becomes the preselected one.
@@ -219,7 +231,45 @@ impl Controller {
         self.flow
             .borrow_mut()
             .set_default_doc_type(DocumentType::ALL[(i + 1) % DocumentType::ALL.len()]);
+        self.remember();
         self.show_screen();
+    }
+
+    /// Operator setting: the next camera of those found (the configured one, then each
+    /// native camera).
+    fn next_camera(&self) {
+        let next = {
+            let cameras = self.cameras.borrow();
+            let current = self.camera.borrow();
+            let i = cameras.iter().position(|c| *c == *current).unwrap_or(0);
+            cameras[(i + 1) % cameras.len().max(1)].clone()
+        };
+        let _ = self.to_worker.send(ToWorker::SetCamera(next.clone()));
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_camera_name(next.as_str().into());
+        }
+        *self.camera.borrow_mut() = next;
+        self.remember();
+    }
+
+    /// Saves the operator's choices, and says on the operator screen if that failed.
+    fn remember(&self) {
+        let Some(path) = &self.settings_file else { return };
+        let choices = OperatorChoices {
+            threshold: Some(self.threshold.get()),
+            doc_type: Some(self.flow.borrow().doc_type().as_str().into()),
+            camera: Some(self.camera.borrow().clone()),
+        };
+        let message = match settings::save(path, &choices) {
+            Ok(()) => String::new(),
+            Err(e) => {
+                eprintln!("kiosk: the operator's choices were not saved: {e}");
+                format!("Not saved, this lasts until a restart: {e}")
+            }
+        };
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_operator_message(message.into());
+        }
     }
 
     fn show_screen(&self) {
@@ -303,7 +353,12 @@ impl Controller {
                     k.set_camera_message(message.into());
                 }
             }
-            FromWorker::Recent { rows, summary } => {
+            FromWorker::Recent { rows, summary, cameras } => {
+                // The worker lists choices for the camera it has now; keep ours first.
+                let current = self.camera.borrow().clone();
+                let mut choices = vec![current.clone()];
+                choices.extend(cameras.into_iter().filter(|c| *c != current));
+                *self.cameras.borrow_mut() = choices;
                 let rows: Vec<slint::SharedString> = rows.into_iter().map(Into::into).collect();
                 k.set_recent(slint::ModelRc::new(slint::VecModel::from(rows)));
                 k.set_sync_summary(summary.into());
@@ -370,12 +425,52 @@ fn mark(face: Option<FaceBox>, width: u32, height: u32) -> FaceMark {
     FaceMark { x: b.x / w, y: b.y / h, w: b.w / w, h: b.h / h, shown: true }
 }
 
-/// Runs the kiosk window until it is closed.
+/// Where the kiosk draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// A desktop window if there is a desktop, else straight on the screen (with `kiosk-kms`).
+    Auto,
+    /// A window on an X11 or Wayland desktop (winit, software renderer).
+    Window,
+    /// Straight on the screen through DRM/KMS with libinput touch, no desktop (a Pi).
+    Kms,
+}
+
+/// Makes Slint draw where `display` says; must run before the window is created.
+fn select(display: Display) -> Result<(), slint::PlatformError> {
+    let (backend, renderer) = match display {
+        Display::Auto => return Ok(()),
+        Display::Window => ("winit", "software"),
+        Display::Kms if cfg!(feature = "kiosk-kms") => ("linuxkms", "software"),
+        Display::Kms => {
+            return Err(slint::PlatformError::Other(
+                "this build cannot draw without a desktop: build it with --features kiosk-kms"
+                    .into(),
+            ))
+        }
+    };
+    slint::BackendSelector::new()
+        .backend_name(backend.into())
+        .renderer_name(renderer.into())
+        .select()
+}
+
+/// Runs the kiosk until its window is closed (or, on a bare screen, until it is stopped).
 ///
 /// # Errors
-/// When the window cannot be created or the event loop fails.
-pub fn run(config: WorkerConfig, settings: Settings) -> Result<(), slint::PlatformError> {
+/// When the display cannot be opened (no desktop, no DRM device or no permission for
+/// it) or the event loop fails.
+pub fn run(
+    config: WorkerConfig,
+    settings: Settings,
+    display: Display,
+    fullscreen: bool,
+) -> Result<(), slint::PlatformError> {
+    select(display)?;
     let window = init()?;
+    if fullscreen {
+        window.window().set_fullscreen(true);
+    }
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let timer = slint::Timer::default();

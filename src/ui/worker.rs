@@ -24,7 +24,7 @@ use crate::verify::{verify, FaceAnalysis, MatchParams, Pictures, Verification};
 /// What the worker needs to start.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// The selfie camera: `dir:FOLDER`.
+    /// The selfie camera: `/dev/videoN`, `N`, `auto` or `dir:FOLDER`.
     pub camera: String,
     /// The document source: `camera` (the same camera) or `dir:FOLDER` (newest picture, a scanner).
     pub document_source: String,
@@ -60,7 +60,9 @@ pub enum ToWorker {
     },
     /// Operator setting: the threshold for the next verifications.
     SetThreshold(f64),
-    /// Send the recent log for the operator screen.
+    /// Operator setting: the selfie camera (and the document camera when documents come from it).
+    SetCamera(String),
+    /// Send the recent log, the sync counts and the camera choices for the operator screen.
     Recent,
     /// Stop the thread.
     Quit,
@@ -120,12 +122,14 @@ pub enum FromWorker {
     },
     /// The verification finished and was recorded.
     Verified(Box<ResultView>),
-    /// The last 20 verifications and the sync counts, for the operator screen.
+    /// The last 20 verifications, the sync counts and the cameras, for the operator screen.
     Recent {
         /// One line per verification, newest first.
         rows: Vec<String>,
         /// Sync counts in one line.
         summary: String,
+        /// The cameras to choose from, the current one first.
+        cameras: Vec<String>,
     },
 }
 
@@ -161,14 +165,8 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 None
             }
         });
-    let selfie_source = camera::open(&config.camera, Play::Loop);
-    let document_source = if config.document_source == "camera" {
-        camera::open(&config.camera, Play::Loop)
-    } else {
-        camera::open(&config.document_source, Play::Newest)
-    };
-    let mut sources: [Result<Box<dyn FrameSource>, camera::CameraError>; 2] =
-        [selfie_source, document_source];
+    let mut current_camera = config.camera.clone();
+    let mut sources = open_sources(&current_camera, &config.document_source);
     let mut threshold = config.threshold;
     let mut watching: Option<Shot> = None;
     let mut previous: Option<FaceBox> = None;
@@ -188,9 +186,17 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 threshold = value;
                 continue;
             }
+            Ok(ToWorker::SetCamera(spec)) => {
+                current_camera = spec;
+                sources = open_sources(&current_camera, &config.document_source);
+                previous = None;
+                auto = AutoCapture::default();
+                continue;
+            }
             Ok(ToWorker::Recent) => {
                 let (rows, summary) = recent(store.as_ref());
-                let _ = outbox.send(FromWorker::Recent { rows, summary });
+                let cameras = camera::choices(&current_camera);
+                let _ = outbox.send(FromWorker::Recent { rows, summary, cameras });
                 continue;
             }
             Ok(ToWorker::Verify { doc_type, selfie, front, back }) => {
@@ -217,7 +223,11 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             problem(shot, "The face models could not be loaded: call staff".into());
             continue;
         };
-        let source = match &mut sources[usize::from(shot != Shot::Selfie)] {
+        let source = match (shot, &mut sources) {
+            (Shot::Selfie, (camera, _)) | (_, (camera, None)) => camera,
+            (_, (_, Some(scanner))) => scanner,
+        };
+        let source = match source {
             Ok(source) => source,
             Err(e) => {
                 problem(shot, format!("Camera unavailable: {e}"));
@@ -258,6 +268,16 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             take,
         });
     }
+}
+
+type Source = Result<Box<dyn FrameSource>, camera::CameraError>;
+
+/// The camera, and the scanner's folder when documents do not come from the camera
+/// (one device is opened once: the document screens then share the selfie camera).
+fn open_sources(camera: &str, document_source: &str) -> (Source, Option<Source>) {
+    let scanner =
+        (document_source != "camera").then(|| camera::open(document_source, Play::Newest));
+    (camera::open(camera, Play::Loop), scanner)
 }
 
 /// The operator screen's log lines and sync summary.

@@ -1,0 +1,188 @@
+//! Native cameras (USB/CSI, V4L2 on Linux) through nokhwa.
+//!
+//! A camera that is absent, busy or unplugged gives [`CameraError::Unavailable`]
+//! frames and is reopened at most once a second, so plugging it back in
+//! recovers the kiosk without a restart. MJPEG frames are decoded by the same
+//! intake as uploaded pictures (truncated frames are refused, not shown grey).
+
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use nokhwa::pixel_format::RgbFormat;
+use nokhwa::utils::{
+    ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
+};
+use nokhwa::{Buffer, Camera};
+
+use super::{CameraError, CameraSpec, FrameSource};
+
+/// How long an unavailable camera is left alone before it is tried again.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// The preferred picture height: enough for a document photo, light enough for a Pi's CPU.
+const WANTED_HEIGHT: u32 = 720;
+
+/// A native camera, opened on first use and reopened after it fails.
+pub struct NativeCamera {
+    spec: CameraSpec,
+    camera: Option<Camera>,
+    retry_at: Option<Instant>,
+    last_reason: String,
+}
+
+impl NativeCamera {
+    /// A camera for `spec` (a device index or `auto`); nothing is opened yet.
+    pub fn new(spec: CameraSpec) -> NativeCamera {
+        NativeCamera { spec, camera: None, retry_at: None, last_reason: String::new() }
+    }
+
+    fn device_name(&self) -> String {
+        match self.spec {
+            CameraSpec::Device(n) => format!("/dev/video{n}"),
+            _ => "auto".into(),
+        }
+    }
+
+    fn unavailable(&self, reason: String) -> CameraError {
+        CameraError::Unavailable { device: self.device_name(), reason }
+    }
+
+    fn connect(&self) -> Result<Camera, String> {
+        let index = match self.spec {
+            CameraSpec::Device(n) => n,
+            _ => *devices().first().ok_or("no camera is connected")?,
+        };
+        let any = RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate);
+        let mut camera = Camera::new(CameraIndex::Index(index), any).map_err(|e| e.to_string())?;
+        if let Some(best) = camera.compatible_camera_formats().ok().and_then(|f| choose_format(&f))
+        {
+            if best != camera.camera_format() {
+                let exact = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Exact(best));
+                camera.set_camera_requset(exact).map_err(|e| e.to_string())?;
+            }
+        }
+        camera.open_stream().map_err(|e| e.to_string())?;
+        Ok(camera)
+    }
+}
+
+impl FrameSource for NativeCamera {
+    fn next_frame(&mut self) -> Result<RgbImage, CameraError> {
+        if self.camera.is_none() {
+            if self.retry_at.is_some_and(|at| Instant::now() < at) {
+                return Err(self.unavailable(self.last_reason.clone()));
+            }
+            match self.connect() {
+                Ok(camera) => self.camera = Some(camera),
+                Err(reason) => {
+                    self.retry_at = Some(Instant::now() + RETRY_EVERY);
+                    self.last_reason = reason.clone();
+                    return Err(self.unavailable(reason));
+                }
+            }
+        }
+        let Some(camera) = self.camera.as_mut() else {
+            return Err(self.unavailable(self.last_reason.clone()));
+        };
+        match camera.frame() {
+            Ok(buffer) => decode(&buffer).map_err(|reason| self.unavailable(reason)),
+            Err(e) => {
+                // Unplugged or failing: drop it and reopen later.
+                self.camera = None;
+                self.retry_at = Some(Instant::now() + RETRY_EVERY);
+                self.last_reason = e.to_string();
+                Err(self.unavailable(e.to_string()))
+            }
+        }
+    }
+}
+
+/// One frame to RGB: MJPEG through our intake, raw formats through nokhwa's converters.
+fn decode(buffer: &Buffer) -> Result<RgbImage, String> {
+    match buffer.source_frame_format() {
+        FrameFormat::MJPEG => crate::intake::decode(buffer.buffer())
+            .map(|picture| picture.pixels)
+            .map_err(|e| format!("a frame could not be decoded: {e}")),
+        _ => buffer
+            .decode_image::<RgbFormat>()
+            .map_err(|e| format!("a frame could not be decoded: {e}")),
+    }
+}
+
+/// The indexes of the native cameras this device has (empty when none, or when they
+/// cannot be listed).
+pub fn devices() -> Vec<u32> {
+    let Ok(cameras) = nokhwa::query(ApiBackend::Auto) else { return Vec::new() };
+    let mut indexes: Vec<u32> = cameras
+        .iter()
+        .filter_map(|info| match info.index() {
+            CameraIndex::Index(n) => Some(*n),
+            CameraIndex::String(s) => s.parse().ok(),
+        })
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    indexes
+}
+
+/// The format to stream in: at least 15 frames/s if the camera can; the smallest
+/// resolution at least 720 lines high (else the largest); MJPEG before raw formats at
+/// the same size (USB bandwidth); then the frame rate nearest 30.
+fn choose_format(formats: &[CameraFormat]) -> Option<CameraFormat> {
+    formats.iter().copied().min_by_key(|f| {
+        let too_slow = f.frame_rate() < 15;
+        let height = f.height();
+        let size_rank = if height >= WANTED_HEIGHT { (0, height) } else { (1, u32::MAX - height) };
+        let raw = f.format() != FrameFormat::MJPEG;
+        (too_slow, size_rank, raw, f.frame_rate().abs_diff(30))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(w: u32, h: u32, kind: FrameFormat, fps: u32) -> CameraFormat {
+        CameraFormat::new_from(w, h, kind, fps)
+    }
+
+    #[test]
+    fn a_usb_webcam_streams_720p_mjpeg_at_30() {
+        let offered = [
+            format(640, 480, FrameFormat::YUYV, 30),
+            format(1280, 720, FrameFormat::YUYV, 10),
+            format(1280, 720, FrameFormat::MJPEG, 30),
+            format(1280, 720, FrameFormat::MJPEG, 60),
+            format(1920, 1080, FrameFormat::MJPEG, 30),
+        ];
+        assert_eq!(choose_format(&offered), Some(format(1280, 720, FrameFormat::MJPEG, 30)));
+    }
+
+    #[test]
+    fn a_small_or_slow_camera_still_gives_its_best() {
+        let small =
+            [format(320, 240, FrameFormat::YUYV, 30), format(640, 480, FrameFormat::YUYV, 30)];
+        assert_eq!(choose_format(&small), Some(format(640, 480, FrameFormat::YUYV, 30)));
+        let slow =
+            [format(1920, 1080, FrameFormat::YUYV, 5), format(640, 480, FrameFormat::NV12, 15)];
+        assert_eq!(choose_format(&slow), Some(format(640, 480, FrameFormat::NV12, 15)));
+        assert_eq!(choose_format(&[]), None);
+    }
+
+    /// Needs a real camera: `FACEMATCH_HW_TESTS=1 cargo test --release --features kiosk-kms -- camera`.
+    #[test]
+    fn a_connected_camera_gives_frames_when_hardware_tests_are_on() {
+        if std::env::var_os("FACEMATCH_HW_TESTS").is_none() {
+            return;
+        }
+        let mut camera = NativeCamera::new(CameraSpec::Auto);
+        let frame =
+            (0..10).find_map(|_| camera.next_frame().ok()).expect("a frame from the camera");
+        assert!(
+            frame.width() >= 320 && frame.height() >= 240,
+            "{}x{}",
+            frame.width(),
+            frame.height()
+        );
+    }
+}
