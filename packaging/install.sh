@@ -1,7 +1,15 @@
 #!/bin/sh
 # Installs this facematch bundle on a Raspberry Pi-class device (run as root from the unpacked folder).
+#   ./install.sh           the Face Match API service (facematch-serve)
+#   ./install.sh --kiosk   the same, plus the kiosk on this device's screen (facematch-kiosk)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+kiosk=no
+case "${1:-}" in
+  --kiosk) kiosk=yes ;;
+  "") ;;
+  *) echo "usage: $0 [--kiosk]" >&2; exit 2 ;;
+esac
 if ! "$here/facematch" --version >/dev/null; then
   echo "install: facematch cannot run on this machine (see the line above); nothing was installed" >&2
   exit 1
@@ -14,11 +22,17 @@ install -m 0644 "$here"/models/*.tflite /opt/facematch/models/
 install -d -m 0700 -o facematch -g facematch /var/lib/facematch
 install -d -m 0755 /etc/facematch
 [ -f /etc/facematch/facematch.env ] || install -m 0644 "$here/etc/facematch.env" /etc/facematch/facematch.env
+[ -f /etc/facematch/kiosk.toml ] || install -m 0644 "$here/etc/kiosk.toml" /etc/facematch/kiosk.toml
 [ -f /etc/facematch/sync.toml ] || install -m 0600 -o facematch -g facematch "$here/etc/sync.toml.example" /etc/facematch/sync.toml.example
 install -m 0644 "$here"/systemd/*.service /etc/systemd/system/
 ln -sf /opt/facematch/facematch /usr/local/bin/facematch
 systemctl daemon-reload
 systemctl enable --now facematch-serve.service
 echo "install: facematch installed in /opt/facematch; API on $(grep ^FACEMATCH_LISTEN /etc/facematch/facematch.env | cut -d= -f2)"
+if [ "$kiosk" = yes ]; then
+  systemctl enable --now facematch-kiosk.service
+  echo "install: the kiosk runs on this screen (facematch-kiosk); camera and document source: /etc/facematch/facematch.env"
+  echo "install: set a staff PIN with: echo NNNN | facematch operator-pin | sudo tee -a /etc/facematch/kiosk.toml"
+fi
 echo "install: make a client token with: sudo -u facematch facematch token add --db /var/lib/facematch/log.db NAME"
 echo "install: to sync, write /etc/facematch/sync.toml (see sync.toml.example) and: systemctl enable --now facematch-sync"

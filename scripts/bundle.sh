@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the installable bundle for a Raspberry Pi-class device:
 #   dist/facematch-<version>-aarch64.tar.gz  (launcher, binary with $ORIGIN rpath, the TFLite
-#                                             library, models, default config, systemd units, install.sh)
+#                                             library, models, default config, systemd units for the
+#                                             API, sync and the kiosk, install.sh)
 #   dist/facematch_<version>_arm64.deb       (the same tree under /opt/facematch, by dpkg-deb)
 # Usage: scripts/bundle.sh   (after scripts/cross-setup.sh; builds the aarch64 release binary)
 set -euo pipefail
@@ -10,7 +11,8 @@ cd "$root"
 "$root/scripts/cross-setup.sh"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 target=aarch64-unknown-linux-gnu
-cargo build --release --locked --target $target
+# The same feature set as the tests: the kiosk included, drawing without a desktop (linuxkms).
+cargo build --release --locked --target $target --features kiosk-kms
 name="facematch-$version-aarch64"
 stage="$root/dist/$name"
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/models" "$stage/etc" "$stage/systemd"
@@ -34,13 +36,15 @@ Package: facematch
 Version: $version
 Architecture: arm64
 Maintainer: facematch <facematch@localhost>
-Depends: libc6 (>= 2.27)
+Depends: libc6 (>= 2.34), libinput10, libxkbcommon0, libudev1, libfontconfig1, fonts-dejavu-core
 Section: misc
 Priority: optional
 Description: Offline face verification (selfie vs ID document) with the Face Match API
- Runs on ARMv8.2 CPUs (Cortex-A76/A55, e.g. Raspberry Pi 5).
+ Runs on ARMv8.2 CPUs (Cortex-A76/A55, e.g. Raspberry Pi 5). The API starts at once;
+ the kiosk on the device's screen with: systemctl enable --now facematch-kiosk
 CONTROL
-echo "/etc/facematch/facematch.env" > "$deb/DEBIAN/conffiles"
+cp packaging/etc/kiosk.toml "$deb/etc/facematch/"
+printf '%s\n' /etc/facematch/facematch.env /etc/facematch/kiosk.toml > "$deb/DEBIAN/conffiles"
 cat > "$deb/DEBIAN/postinst" <<'POSTINST'
 #!/bin/sh
 set -e

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything facematch needs to build and run, idempotently:
 #   - Debian packages: libclang-dev (bindgen, for tflitec and nokhwa's V4L2 bindings),
-#     fonts-dejavu-core (kiosk text), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
+#     fonts-dejavu-core and libfontconfig-dev (kiosk text), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
 #     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheel)
 #   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
 #     (sha256 of the wheel and of the extracted library are checked)
@@ -28,11 +28,14 @@ declare -A LIB_SHA=(
 say() { echo "setup: $*" >&2; }
 
 need_apt=()
-dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+# Qualified by architecture: with arm64 multiarch packages beside (scripts/cross-setup.sh), a bare
+# name can be ambiguous to dpkg.
+arch_native=$(dpkg --print-architecture)
+dpkg -s "libclang-dev:$arch_native" >/dev/null 2>&1 || need_apt+=(libclang-dev)
 # The kiosk's text (Slint's software renderer) needs at least one system font.
-dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
-for pkg in pkg-config libudev-dev libinput-dev libxkbcommon-dev; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+dpkg -s "fonts-dejavu-core:all" >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
+for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev; do
+  dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then

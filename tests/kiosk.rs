@@ -267,3 +267,60 @@ fn a_missing_camera_is_a_message_on_screen() {
     assert!(messages[0].contains("/dev/video9 is not available"), "{messages:?}");
     assert!(messages[1].contains("/no/such/scanner"), "{messages:?}");
 }
+
+#[test]
+fn the_kiosk_command_refuses_bad_settings_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = |args: &[&str]| {
+        let out = crate::util::facematch(args);
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = stderr(&["kiosk", "--camera", "webcam"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--camera") && err.contains("/dev/videoN"), "{err}");
+    let (code, err) = stderr(&["kiosk", "--threshold", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("outside 1-100"), "{err}");
+
+    if Path::new("/dev/dri").exists() {
+        return; // a machine with a screen would really start the kiosk
+    }
+    // No screen to draw on: damaged saved choices are reported, then the display's failure, exit 2.
+    let saved = dir.path().join("kiosk-settings.toml");
+    std::fs::write(&saved, "threshold = 400").unwrap();
+    let (code, err) = stderr(&[
+        "kiosk",
+        "--display",
+        "kms",
+        "--settings",
+        saved.to_str().unwrap(),
+        "--camera",
+        "dir:assets/kiosk/camera",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("saved choices are ignored") && err.contains("outside 1-100"), "{err}");
+    assert!(err.contains("the kiosk cannot start its display"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap(),
+        "threshold = 400",
+        "left for staff to see"
+    );
+}
+
+#[test]
+fn cameras_lists_this_devices_cameras_or_says_there_is_none() {
+    let out = crate::util::facematch(&["cameras"]);
+    let has_camera = std::fs::read_dir("/dev")
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_str().is_some_and(|n| n.starts_with("video")));
+    if has_camera {
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.lines().all(|l| l.starts_with("/dev/video")), "{stdout}");
+    } else {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no camera found"));
+    }
+}

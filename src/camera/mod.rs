@@ -55,6 +55,10 @@ pub trait FrameSource {
     /// # Errors
     /// A [`CameraError`] saying why there is no frame (unplugged, empty folder, ...).
     fn next_frame(&mut self) -> Result<RgbImage, CameraError>;
+
+    /// No frame is wanted for a while (no capture screen is open): a camera stops
+    /// streaming, so its light goes off between customers. The next frame resumes.
+    fn pause(&mut self) {}
 }
 
 /// A camera as the command line and the operator name it.
@@ -117,6 +121,18 @@ pub fn choices(configured: &str) -> Vec<String> {
     #[cfg(not(feature = "kiosk"))]
     let devices = Vec::new();
     choices_among(configured, &devices)
+}
+
+/// One line per native camera, as `--camera` takes it and with the driver's name;
+/// empty when there is none (or in a build without the `kiosk` feature).
+pub fn describe_devices() -> Vec<String> {
+    #[cfg(feature = "kiosk")]
+    return native::devices_named()
+        .into_iter()
+        .map(|(index, name)| format!("/dev/video{index}  {name}"))
+        .collect();
+    #[cfg(not(feature = "kiosk"))]
+    Vec::new()
 }
 
 fn choices_among(configured: &str, devices: &[u32]) -> Vec<String> {

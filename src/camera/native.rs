@@ -87,13 +87,18 @@ impl FrameSource for NativeCamera {
         match camera.frame() {
             Ok(buffer) => decode(&buffer).map_err(|reason| self.unavailable(reason)),
             Err(e) => {
-                // Unplugged or failing: drop it and reopen later.
+                // Unplugged or failing: close it and reopen later.
                 self.camera = None;
                 self.retry_at = Some(Instant::now() + RETRY_EVERY);
                 self.last_reason = e.to_string();
                 Err(self.unavailable(e.to_string()))
             }
         }
+    }
+
+    fn pause(&mut self) {
+        self.camera = None;
+        self.retry_at = None;
     }
 }
 
@@ -109,20 +114,28 @@ fn decode(buffer: &Buffer) -> Result<RgbImage, String> {
     }
 }
 
-/// The indexes of the native cameras this device has (empty when none, or when they
-/// cannot be listed).
-pub fn devices() -> Vec<u32> {
+/// The native cameras this device has, by index, with the name the driver gives
+/// (empty when none, or when they cannot be listed).
+pub fn devices_named() -> Vec<(u32, String)> {
     let Ok(cameras) = nokhwa::query(ApiBackend::Auto) else { return Vec::new() };
-    let mut indexes: Vec<u32> = cameras
+    let mut found: Vec<(u32, String)> = cameras
         .iter()
-        .filter_map(|info| match info.index() {
-            CameraIndex::Index(n) => Some(*n),
-            CameraIndex::String(s) => s.parse().ok(),
+        .filter_map(|info| {
+            let index = match info.index() {
+                CameraIndex::Index(n) => Some(*n),
+                CameraIndex::String(s) => s.parse().ok(),
+            }?;
+            Some((index, format!("{} ({})", info.human_name(), info.description())))
         })
         .collect();
-    indexes.sort_unstable();
-    indexes.dedup();
-    indexes
+    found.sort();
+    found.dedup_by_key(|(index, _)| *index);
+    found
+}
+
+/// The indexes of the native cameras this device has.
+pub fn devices() -> Vec<u32> {
+    devices_named().into_iter().map(|(index, _)| index).collect()
 }
 
 /// The format to stream in: at least 15 frames/s if the camera can; the smallest

@@ -59,6 +59,9 @@ pub enum Command {
     /// Read a staff PIN from standard input and print the kiosk config line that stores its salted hash.
     #[cfg(feature = "kiosk")]
     OperatorPin,
+    /// List the cameras this device has, as `kiosk --camera` takes them. Exit 1 when there is none.
+    #[cfg(feature = "kiosk")]
+    Cameras,
 }
 
 #[cfg(feature = "kiosk")]

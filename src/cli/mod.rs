@@ -47,6 +47,8 @@ where
         Command::Kiosk(k) => kiosk(k),
         #[cfg(feature = "kiosk")]
         Command::OperatorPin => operator_pin(),
+        #[cfg(feature = "kiosk")]
+        Command::Cameras => return cameras(),
     };
     match result {
         Ok(()) => 0,
@@ -151,6 +153,22 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     };
     crate::ui::run(config, settings, display, args.fullscreen)
         .context("the kiosk cannot start its display")
+}
+
+/// `facematch cameras`: the native cameras, one a line; exit 1 (and a line on stderr) when there is none.
+#[cfg(feature = "kiosk")]
+fn cameras() -> i32 {
+    let found = crate::camera::describe_devices();
+    if found.is_empty() {
+        eprintln!(
+            "facematch: no camera found (is it plugged in, and is this user in the video group?)"
+        );
+        return 1;
+    }
+    for line in found {
+        println!("{line}");
+    }
+    0
 }
 
 /// `facematch operator-pin`: a PIN on standard input → the config line with its salted hash.

@@ -177,6 +177,11 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         match inbox.recv_timeout(wait) {
             Ok(ToWorker::Quit) | Err(RecvTimeoutError::Disconnected) => return,
             Ok(ToWorker::Watch(shot)) => {
+                if shot.is_none() {
+                    if let Ok(camera) = &mut sources.0 {
+                        camera.pause();
+                    }
+                }
                 watching = shot;
                 previous = None;
                 auto = AutoCapture::default();

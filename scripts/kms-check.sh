@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The kiosk as it runs on a Pi, drawn for real: boots Debian's arm64 kernel under
+# qemu-system-aarch64 (-cpu cortex-a76, virtio GPU, no desktop), starts the aarch64 bundle's
+# `facematch kiosk --display kms` from a tiny busybox initramfs, and takes a screenshot of
+# the emulated screen through QEMU's monitor until the welcome screen is there.
+# Before the kiosk, the guest runs one `facematch match` (the bundled astronaut selfie vs her
+# card) with the real kernel's /proc/cpuinfo, compared with the x86_64 build here.
+# Writes target/kiosk-screens/kms-aarch64-welcome.png; fails if the screen stays blank, the
+# kiosk exits, or the match differs (status, or more than 0.5 points) within the time limit.
+#
+# Everything comes from Debian's archive (qemu-system-arm, cpio; linux-image-*-arm64 and
+# busybox-static for arm64, downloaded, not installed) and the bundle from scripts/bundle.sh.
+# Usage: scripts/kms-check.sh   (after scripts/bundle.sh)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+say() { echo "kms-check: $*" >&2; }
+limit=${FACEMATCH_KMS_LIMIT:-900}
+
+bundle=$(ls -d dist/facematch-*-aarch64 2>/dev/null | head -1)
+[ -n "$bundle" ] || { say "no bundle: run scripts/bundle.sh first"; exit 1; }
+if ! command -v qemu-system-aarch64 >/dev/null || ! command -v cpio >/dev/null; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends qemu-system-arm cpio >/dev/null
+fi
+
+cache="$root/target/kms-check"
+mkdir -p "$cache/debs"
+kernel_pkg=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\):arm64$/\1/p; s/.*Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1)
+[ -n "$kernel_pkg" ] || { say "no arm64 kernel package in apt's lists (is arm64 added? scripts/cross-setup.sh)"; exit 1; }
+(cd "$cache/debs" && for p in "$kernel_pkg:arm64" busybox-static:arm64; do
+  ls "${p%%:*}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1
+done)
+for deb in "$cache"/debs/*.deb; do say "using $(basename "$deb") sha256 $(sha256sum "$deb" | cut -c1-16)…"; done
+
+rm -rf "$cache/kernel" "$cache/root" && mkdir -p "$cache/kernel" "$cache/root"
+dpkg-deb -x "$cache"/debs/"$kernel_pkg"_*.deb "$cache/kernel"
+release=$(ls "$cache/kernel/lib/modules")
+rootfs="$cache/root"
+mkdir -p "$rootfs"/{bin,dev,proc,sys,tmp,run,modules,opt,samples,etc}
+dpkg-deb --fsys-tarfile "$cache"/debs/busybox-static_*.deb | tar -x -C "$cache" ./bin/busybox
+mv "$cache/bin/busybox" "$rootfs/bin/busybox" && rmdir "$cache/bin"
+
+# The virtio GPU driver and the modules it needs, in load order (read from each module's .modinfo).
+python3 - "$cache/kernel/lib/modules/$release/kernel" "$rootfs/modules" virtio_pci virtio_gpu <<'PY'
+import os, re, shutil, sys
+tree, out, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+paths = {}
+for d, _, files in os.walk(tree):
+    for f in files:
+        if f.endswith(".ko"):
+            paths[f[:-3].replace("-", "_")] = os.path.join(d, f)
+order = []
+def add(name):
+    name = name.replace("-", "_")
+    if name in order or not name:
+        return
+    data = open(paths[name], "rb").read()
+    m = re.search(rb"depends=([^\x00]*)\x00", data)
+    for dep in (m.group(1).decode().split(",") if m else []):
+        add(dep)
+    order.append(name)
+for w in wanted:
+    add(w)
+with open(os.path.join(out, "order"), "w") as f:
+    for i, name in enumerate(order):
+        shutil.copy(paths[name], os.path.join(out, f"{i:02d}-{name}.ko"))
+        f.write(f"{i:02d}-{name}.ko\n")
+PY
+
+# The bundle, the arm64 libraries it links (Debian multiarch), fonts, keyboard data, sample pictures.
+cp -r "$bundle" "$rootfs/opt/facematch"
+cp -L assets/kiosk/camera/* "$rootfs/samples/"
+mkdir -p "$rootfs/cards" && cp -L assets/kiosk/scanner/* "$rootfs/cards/"
+x86_match=$("$root/scripts/build.sh" >/dev/null && "$root/target/release/facematch" match --type GOV --threshold 1 \
+  --src assets/kiosk/camera/selfie_astronaut.png --front assets/kiosk/scanner/card_astronaut.jpg | tr -d '\n')
+libs=$(LD_LIBRARY_PATH="$rootfs/opt/facematch/bin" qemu-aarch64 /lib/ld-linux-aarch64.so.1 --list "$rootfs/opt/facematch/bin/facematch" \
+  | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' | grep -v "$rootfs")
+for lib in $libs /lib/ld-linux-aarch64.so.1; do
+  mkdir -p "$rootfs$(dirname "$lib")" && cp -L "$lib" "$rootfs$lib"
+done
+mkdir -p "$rootfs/usr/share/fonts/truetype" "$rootfs/usr/share/X11"
+cp -r /usr/share/fonts/truetype/dejavu "$rootfs/usr/share/fonts/truetype/"
+cp -rL /etc/fonts "$rootfs/etc/"
+[ -d /usr/share/X11/xkb ] && cp -r /usr/share/X11/xkb "$rootfs/usr/share/X11/"
+
+cat > "$rootfs/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
+for m in $(cat /modules/order); do insmod /modules/$m; done
+sleep 1
+echo "kms-check-guest: display devices: $(ls /dev/dri 2>&1)"
+echo "kms-check-guest: cpu: $(grep -m1 Features /proc/cpuinfo)"
+cd /tmp
+echo "kms-check-guest: match $(/opt/facematch/facematch match --type GOV --threshold 1 --src /samples/selfie_astronaut.png --front /cards/card_astronaut.jpg 2>/dev/null | tr -d '\n')"
+/opt/facematch/facematch kiosk --display kms --camera dir:/samples --idle-timeout 600 --threads 2 >/tmp/kiosk.log 2>&1 &
+kiosk=$!
+echo "kms-check-guest: kiosk started"
+while kill -0 $kiosk 2>/dev/null; do sleep 5; done
+wait $kiosk
+echo "kms-check-guest: kiosk exited with $?"
+cat /tmp/kiosk.log
+poweroff -f
+INIT
+chmod 0755 "$rootfs/init"
+(cd "$rootfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$cache/initrd.gz"
+say "initramfs $(du -h "$cache/initrd.gz" | cut -f1), kernel $release"
+
+run="$cache/run" && rm -rf "$run" && mkdir -p "$run"
+qemu-system-aarch64 -M virt -cpu cortex-a76 -smp 2 -m 2048 \
+  -kernel "$cache/kernel/boot/vmlinuz-$release" -initrd "$cache/initrd.gz" \
+  -append "console=ttyAMA0 rdinit=/init quiet" \
+  -device virtio-gpu-pci,xres=1024,yres=768,romfile= -display none \
+  -serial file:"$run/serial.log" -monitor unix:"$run/monitor.sock",server,nowait \
+  -nic none -no-reboot &
+qemu=$!
+trap 'kill $qemu 2>/dev/null || true' EXIT
+started=$(date +%s)
+shot="$root/target/kiosk-screens/kms-aarch64-welcome.png"
+mkdir -p "$(dirname "$shot")"
+while :; do
+  sleep 10
+  elapsed=$(( $(date +%s) - started ))
+  if ! kill -0 $qemu 2>/dev/null || grep -q "kiosk exited" "$run/serial.log"; then
+    say "the emulated device stopped before the kiosk drew its screen:"; tr -d '\r' <"$run/serial.log" | tail -20; exit 1
+  fi
+  [ "$elapsed" -lt "$limit" ] || { say "no kiosk screen after $limit s:"; tr -d '\r' <"$run/serial.log" | tail -20; exit 1; }
+  grep -q "kiosk started" "$run/serial.log" || continue
+  if python3 - "$run" "$shot" <<'PY'
+import os, socket, struct, sys, time, zlib
+run, shot = sys.argv[1], sys.argv[2]
+ppm = os.path.join(run, "screen.ppm")
+s = socket.socket(socket.AF_UNIX); s.connect(os.path.join(run, "monitor.sock"))
+s.sendall(f"screendump {ppm}\n".encode()); time.sleep(2); s.close()
+data = open(ppm, "rb").read()
+parts = data.split(b"\n", 3)
+w, h = map(int, parts[1].split()); pixels = parts[3]
+colours = len(set(pixels[i:i + 3] for i in range(0, len(pixels), 3 * 7)))
+if colours < 16:
+    sys.exit(1)
+rows = b"".join(b"\x00" + pixels[y * w * 3:(y + 1) * w * 3] for y in range(h))
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b"")
+open(shot, "wb").write(png)
+print(f"{w}x{h}, {colours} colours")
+PY
+  then
+    say "the kiosk drew its welcome screen through DRM/KMS on an emulated Cortex-A76 after $elapsed s: $shot"
+    tr -d '\r' <"$run/serial.log" | grep "kms-check-guest" | cut -c1-300 >&2
+    arm_match=$(tr -d '\r' <"$run/serial.log" | sed -n 's/^kms-check-guest: match //p')
+    python3 - "$x86_match" "$arm_match" <<'PY'
+import json, sys
+x86, arm = (json.loads(a) for a in sys.argv[1:3])
+diff = abs(x86["targetFrontMatch"] - arm["targetFrontMatch"])
+print(f"kms-check: match on the emulated Pi {arm['targetFrontMatch']:.3f} ({arm['status']}), here {x86['targetFrontMatch']:.3f} ({x86['status']}), difference {diff:.3f}", file=sys.stderr)
+sys.exit(0 if x86["status"] == arm["status"] and diff <= 0.5 else 1)
+PY
+    exit 0
+  fi
+done
