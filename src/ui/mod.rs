@@ -235,8 +235,8 @@ impl Controller {
         self.show_screen();
     }
 
-    /// Operator setting: the next camera of those found (the configured one, then each
-    /// native camera).
+    /// Operator setting: the next camera of those seen (the one configured at start, then
+    /// each native camera found).
     fn next_camera(&self) {
         let next = {
             let cameras = self.cameras.borrow();
@@ -354,11 +354,14 @@ impl Controller {
                 }
             }
             FromWorker::Recent { rows, summary, cameras } => {
-                // The worker lists choices for the camera it has now; keep ours first.
-                let current = self.camera.borrow().clone();
-                let mut choices = vec![current.clone()];
-                choices.extend(cameras.into_iter().filter(|c| *c != current));
-                *self.cameras.borrow_mut() = choices;
+                // Every camera seen stays a choice, the one configured at start included.
+                let mut choices = self.cameras.borrow_mut();
+                for camera in cameras {
+                    if !choices.contains(&camera) {
+                        choices.push(camera);
+                    }
+                }
+                drop(choices);
                 let rows: Vec<slint::SharedString> = rows.into_iter().map(Into::into).collect();
                 k.set_recent(slint::ModelRc::new(slint::VecModel::from(rows)));
                 k.set_sync_summary(summary.into());
