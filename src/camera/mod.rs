@@ -116,21 +116,21 @@ pub fn open(spec: &str, play: Play) -> Result<Box<dyn FrameSource>, CameraError>
 /// The cameras an operator can choose from: `configured` first, then every native
 /// camera this device has (`/dev/videoN`), without repeats.
 pub fn choices(configured: &str) -> Vec<String> {
-    #[cfg(feature = "kiosk")]
-    let devices = native::devices();
-    #[cfg(not(feature = "kiosk"))]
-    let devices = Vec::new();
+    let devices: Vec<u32> = native_devices().into_iter().map(|(index, _)| index).collect();
     choices_among(configured, &devices)
 }
 
 /// One line per native camera, as `--camera` takes it and with the driver's name;
-/// empty when there is none (or in a build without the `kiosk` feature).
+/// empty when there is none.
 pub fn describe_devices() -> Vec<String> {
+    native_devices().into_iter().map(|(index, name)| format!("/dev/video{index}  {name}")).collect()
+}
+
+/// The native cameras this device has, by index with the driver's name (none in a build
+/// without the `kiosk` feature).
+fn native_devices() -> Vec<(u32, String)> {
     #[cfg(feature = "kiosk")]
-    return native::devices_named()
-        .into_iter()
-        .map(|(index, name)| format!("/dev/video{index}  {name}"))
-        .collect();
+    return native::devices_named();
     #[cfg(not(feature = "kiosk"))]
     Vec::new()
 }

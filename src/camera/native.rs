@@ -50,7 +50,7 @@ impl NativeCamera {
     fn connect(&self) -> Result<Camera, String> {
         let index = match self.spec {
             CameraSpec::Device(n) => n,
-            _ => *devices().first().ok_or("no camera is connected")?,
+            _ => devices_named().first().ok_or("no camera is connected")?.0,
         };
         let any = RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate);
         let mut camera = Camera::new(CameraIndex::Index(index), any).map_err(|e| e.to_string())?;
@@ -131,11 +131,6 @@ pub fn devices_named() -> Vec<(u32, String)> {
     found.sort();
     found.dedup_by_key(|(index, _)| *index);
     found
-}
-
-/// The indexes of the native cameras this device has.
-pub fn devices() -> Vec<u32> {
-    devices_named().into_iter().map(|(index, _)| index).collect()
 }
 
 /// The format to stream in: at least 15 frames/s if the camera can; the smallest
