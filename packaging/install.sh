@@ -22,6 +22,10 @@ install -m 0644 "$here"/models/*.tflite /opt/facematch/models/
 install -d -m 0700 -o facematch -g facematch /var/lib/facematch
 install -d -m 0755 /etc/facematch
 [ -f /etc/facematch/facematch.env ] || install -m 0644 "$here/etc/facematch.env" /etc/facematch/facematch.env
+# Settings added since an earlier install are appended, the operator's own values kept.
+for key in $(sed -n 's/^\(FACEMATCH_[A-Z_]*\)=.*/\1/p' "$here/etc/facematch.env"); do
+  grep -q "^$key=" /etc/facematch/facematch.env || grep "^$key=" "$here/etc/facematch.env" >>/etc/facematch/facematch.env
+done
 [ -f /etc/facematch/kiosk.toml ] || install -m 0644 "$here/etc/kiosk.toml" /etc/facematch/kiosk.toml
 [ -f /etc/facematch/sync.toml ] || install -m 0600 -o facematch -g facematch "$here/etc/sync.toml.example" /etc/facematch/sync.toml.example
 install -m 0644 "$here"/systemd/*.service /etc/systemd/system/
