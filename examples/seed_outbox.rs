@@ -24,7 +24,7 @@ fn main() {
             front_media: Some(front),
             doc_type: "GOV".into(),
             threshold: 85.0,
-            status: "FACE_MATCHED".into(),
+            status: facematch::contract::MatchStatus::FaceMatched,
             matched: true,
             request_json: "{}".into(),
             response_json: "{}".into(),

@@ -7,6 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 cargo fmt --check
-# One feature set for everything on x86_64: the kiosk's Slint UI included (its tests render headless).
-cargo clippy --release --locked --all-targets --features kiosk-kms -- -D warnings
-cargo test --release --locked --features kiosk-kms
+# One feature set for everything on x86_64: the kiosk's Slint UI included (its tests render headless),
+# and test-faults (`serve --inject-faults`, which the sync tests drive; never in a bundle).
+cargo clippy --release --locked --all-targets --features kiosk-kms,test-faults -- -D warnings
+cargo test --release --locked --features kiosk-kms,test-faults

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v2/public/facex/match` body as it arrives; fields are checked by
-/// [`crate::verify::MatchParams::from_request`] so that every problem gets a 4001 with details.
+/// [`crate::answer::params`] so that every problem gets a 4001 with details.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct MatchRequest {
@@ -23,15 +23,45 @@ pub struct MatchRequest {
 }
 
 /// The outcome names of the contract's `status` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The default is the conservative one, not matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MatchStatus {
     /// A face in a document side reached the threshold.
     FaceMatched,
     /// Processed, but no side reached the threshold (or a picture had no usable face).
+    #[default]
     FaceNotMatched,
     /// A picture is not a JPEG or PNG, or cannot be decoded.
     InvalidFileFormat,
+}
+
+impl MatchStatus {
+    /// The contract's spelling (`FACE_MATCHED`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStatus::FaceMatched => "FACE_MATCHED",
+            MatchStatus::FaceNotMatched => "FACE_NOT_MATCHED",
+            MatchStatus::InvalidFileFormat => "INVALID_FILE_FORMAT",
+        }
+    }
+
+    /// The status for the contract's spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<MatchStatus> {
+        [MatchStatus::FaceMatched, MatchStatus::FaceNotMatched, MatchStatus::InvalidFileFormat]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// The verdict part of any remote match answer: what the sync records beside ours.
+/// A status outside the contract's three fails to parse, so it is never taken as a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct MatchVerdict {
+    /// True when matched.
+    pub valid: bool,
+    /// The outcome.
+    pub status: MatchStatus,
 }
 
 /// A face box and its confidence as the contract reports it: ratios of the
@@ -246,24 +276,6 @@ impl ErrorCode {
         }
     }
 
-    /// The code for a numeric value, if it is one of the contract's.
-    pub fn from_code(code: u32) -> Option<ErrorCode> {
-        [
-            ErrorCode::Malformed,
-            ErrorCode::OverLimit,
-            ErrorCode::IncompatibleFileType,
-            ErrorCode::InvalidAuthorization,
-            ErrorCode::Unauthorized,
-            ErrorCode::AccountRateLimit,
-            ErrorCode::ApiRateLimit,
-            ErrorCode::AccountDailyLimit,
-            ErrorCode::ApiDailyLimit,
-            ErrorCode::Internal,
-        ]
-        .into_iter()
-        .find(|c| c.code() == code)
-    }
-
     /// The HTTP status that goes with the code.
     pub fn http_status(self) -> u16 {
         match self.code() / 10 {
@@ -383,6 +395,20 @@ mod tests {
     }
 
     #[test]
+    fn statuses_keep_the_contracts_spelling() {
+        for s in
+            [MatchStatus::FaceMatched, MatchStatus::FaceNotMatched, MatchStatus::InvalidFileFormat]
+        {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(MatchStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(MatchStatus::parse("MAYBE"), None);
+        let verdict: Result<MatchVerdict, _> =
+            serde_json::from_str(r#"{"valid": true, "status": "MAYBE"}"#);
+        assert!(verdict.is_err(), "an unknown status is not a verdict");
+    }
+
+    #[test]
     fn error_codes_map_to_http_statuses() {
         let check = |code: ErrorCode, n: u32, status: u16| {
             assert_eq!((code.code(), code.http_status()), (n, status), "{code:?}");
@@ -395,7 +421,5 @@ mod tests {
         check(ErrorCode::ApiRateLimit, 4292, 429);
         check(ErrorCode::ApiDailyLimit, 4294, 429);
         check(ErrorCode::Internal, 5001, 500);
-        assert_eq!(ErrorCode::from_code(4292), Some(ErrorCode::ApiRateLimit));
-        assert_eq!(ErrorCode::from_code(4000), None);
     }
 }

@@ -136,9 +136,43 @@ impl DocumentType {
             DocumentType::Gov => "GOV",
         }
     }
+}
 
-    /// Parses the contract's spelling; `None` for anything else (case matters, as in the contract).
-    pub fn parse(s: &str) -> Option<DocumentType> {
-        DocumentType::ALL.into_iter().find(|t| t.as_str() == s)
+/// A `type` that is not one of the contract's six spellings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("type {0:?} is not one of UIDAI, DL, PAN, VOTER, PASSPORT, GOV")]
+pub struct UnknownDocumentType(pub String);
+
+impl std::str::FromStr for DocumentType {
+    type Err = UnknownDocumentType;
+
+    /// The contract's spelling only: case matters, as in the contract.
+    fn from_str(s: &str) -> Result<DocumentType, UnknownDocumentType> {
+        DocumentType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| UnknownDocumentType(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for DocumentType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_types_parse_in_the_contracts_spelling_only() {
+        for t in DocumentType::ALL {
+            assert_eq!(t.as_str().parse::<DocumentType>(), Ok(t));
+        }
+        for bad in ["gov", "AADHAAR", "", " PAN"] {
+            let e = bad.parse::<DocumentType>().unwrap_err();
+            assert!(e.to_string().contains("is not one of UIDAI, DL, PAN"), "{e}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 use image::RgbImage;
 
 use crate::domain::Embedding;
-use crate::inference::InferenceError;
+use crate::model_error::ModelError;
 
 /// Turns an aligned 112×112 face crop into an embedding. Implemented by
 /// [`crate::inference::TfliteEmbedder`].
@@ -12,7 +12,7 @@ pub trait Embedder {
     ///
     /// # Errors
     /// When the model cannot be run.
-    fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, InferenceError>;
+    fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError>;
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).

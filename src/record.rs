@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::contract::{MatchAnswer, MatchRequest, MatchStatus};
-use crate::models;
+use crate::inference::models;
 use crate::store::{MediaId, NewVerification, TokenId};
 use crate::verify::{MatchParams, Verification};
 
@@ -33,10 +33,6 @@ pub fn new_verification(
         MatchAnswer::Processed(r) => (r.status, r.valid),
         MatchAnswer::InvalidFile(_) => (MatchStatus::InvalidFileFormat, false),
     };
-    let status = serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     let models: serde_json::Map<String, serde_json::Value> =
         models::ALL.iter().map(|m| (m.name.to_string(), m.sha256.into())).collect();
     let embeddings = verification
@@ -54,7 +50,7 @@ pub fn new_verification(
         front_media: media.front,
         back_media: media.back,
         doc_type: params.doc_type.as_str().to_string(),
-        threshold: params.threshold,
+        threshold: params.threshold.percent(),
         status,
         matched,
         front_percent: verification.and_then(|v| v.front_score).map(|s| s.percent),

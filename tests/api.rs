@@ -51,7 +51,7 @@ fn upload_then_match_is_answered_and_recorded() {
     assert_eq!(log.len(), 3);
     assert_eq!(log[2].id, id.unwrap());
     assert_eq!(log[1].id, id2.unwrap());
-    assert_eq!(log[1].status, "FACE_NOT_MATCHED");
+    assert_eq!(log[1].status.as_str(), "FACE_NOT_MATCHED");
     assert!(log[1].front_percent.unwrap() < 85.0, "scores below the threshold are kept in the log");
     assert_eq!(store.verify_chain().unwrap().first_broken, None);
     assert_eq!(store.verification_embeddings(log[2].id).unwrap().map(|e| e.len()), Some(2));

@@ -175,10 +175,10 @@ fn malformed_requests_get_4001_and_exit_2() {
 fn altered_or_missing_models_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    for m in facematch::models::ALL {
+    for m in facematch::inference::models::ALL {
         std::fs::copy(shipped.join(m.name), dir.path().join(m.name)).unwrap();
     }
-    let sface = dir.path().join(facematch::models::SFACE.name);
+    let sface = dir.path().join(facematch::inference::models::SFACE.name);
     let mut bytes = std::fs::read(&sface).unwrap();
     bytes[1000] ^= 1;
     std::fs::write(&sface, bytes).unwrap();
@@ -205,7 +205,7 @@ fn altered_or_missing_models_are_named() {
         v["details"]
             .as_str()
             .unwrap()
-            .contains(&format!("{} is altered", facematch::models::SFACE.name)),
+            .contains(&format!("{} is altered", facematch::inference::models::SFACE.name)),
         "{v}"
     );
     std::fs::remove_file(&sface).unwrap();

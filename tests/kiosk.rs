@@ -11,10 +11,11 @@ use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
 use facematch::inference::RuntimeOptions;
 use facematch::kiosk::flow::Screen;
+use facematch::matching::Threshold;
 use facematch::store::Store;
 use facematch::synthetic_card::{portrait_crop, print_card};
 use facematch::ui::{
-    init, spawn_worker, AppWindow, Controller, Kiosk, Settings, ToWorker, WorkerConfig,
+    init, spawn_worker, AppWindow, Controller, DocChoice, Kiosk, Settings, ToWorker, WorkerConfig,
 };
 use slint::{ComponentHandle, Model};
 
@@ -84,11 +85,11 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let config = WorkerConfig {
         camera: format!("dir:{}", camera.display()),
         document_source: format!("dir:{}", scanner.display()),
-        models: facematch::models::locate_dir(None),
+        models: facematch::inference::models::locate_dir(None),
         runtime: RuntimeOptions::default(),
         db: Some(db.clone()),
         key: None,
-        threshold: 85.0,
+        threshold: Threshold::DEFAULT,
         frame_interval: Duration::from_millis(1),
     };
     let (to_worker, from_worker, worker) = spawn_worker(config);
@@ -100,7 +101,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
         operator_pin: Some(facematch::kiosk::pin::hash_pin("2468")),
-        threshold: 85.0,
+        threshold: Threshold::DEFAULT,
         camera: format!("dir:{}", camera.display()),
         settings_file: Some(saved.clone()),
     };
@@ -113,7 +114,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     snapshot(&window, "2-consent");
     k.invoke_consent(true);
     snapshot(&window, "3-document-type");
-    k.invoke_choose_type("PASSPORT".into());
+    k.invoke_choose_type(DocChoice::Passport);
     assert_eq!(controller.screen(), Screen::Selfie);
 
     // The live preview arrives with a face box and guidance; a steady, large face is taken by itself.
@@ -162,7 +163,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     assert_eq!(controller.screen(), Screen::Welcome);
     k.invoke_start();
     k.invoke_consent(true);
-    k.invoke_choose_type("PAN".into());
+    k.invoke_choose_type(DocChoice::Pan);
     assert_eq!(controller.screen(), Screen::Selfie);
     k.invoke_cancel();
     assert_eq!(controller.screen(), Screen::Welcome);
@@ -170,14 +171,14 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     // Staff: a wrong PIN is refused, the right one opens the operator screen with the log.
     k.invoke_staff();
     assert_eq!(controller.screen(), Screen::OperatorPin);
-    for d in ["1", "1", "1", "1"] {
-        k.invoke_pin_digit(d.into());
+    for d in [1, 1, 1, 1] {
+        k.invoke_pin_digit(d);
     }
     k.invoke_pin_ok();
     assert_eq!(controller.screen(), Screen::OperatorPin);
     assert!(k.get_pin_message().contains("Wrong PIN"), "{}", k.get_pin_message());
-    for d in ["2", "4", "6", "8"] {
-        k.invoke_pin_digit(d.into());
+    for d in [2, 4, 6, 8] {
+        k.invoke_pin_digit(d);
     }
     snapshot(&window, "9-operator-pin");
     k.invoke_pin_ok();
@@ -211,7 +212,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     assert_eq!(choices.camera.as_deref(), Some(k.get_camera_name().as_str()));
     let restarted = Settings {
         doc_type: choices.document_type().unwrap(),
-        threshold: choices.threshold.unwrap(),
+        threshold: choices.threshold().unwrap(),
         ..settings.clone()
     };
     let window2 = init().unwrap();
@@ -246,11 +247,11 @@ fn a_missing_camera_is_a_message_on_screen() {
     let config = WorkerConfig {
         camera: "/dev/video9".into(),
         document_source: "dir:/no/such/scanner".into(),
-        models: facematch::models::locate_dir(None),
+        models: facematch::inference::models::locate_dir(None),
         runtime: RuntimeOptions::default(),
         db: None,
         key: None,
-        threshold: 85.0,
+        threshold: Threshold::DEFAULT,
         frame_interval: Duration::from_millis(1),
     };
     let (to_worker, from_worker, worker) = spawn_worker(config);
@@ -291,21 +292,19 @@ fn the_kiosk_command_refuses_bad_settings_clearly() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("outside 1-100"), "{err}");
 
-    if Path::new("/dev/dri").exists() {
-        return; // a machine with a screen would really start the kiosk
-    }
-    // No screen to draw on: damaged saved choices are reported, then the display's failure, exit 2.
+    // No screen to draw on (a DRM device that does not exist, even on a machine with a screen):
+    // damaged saved choices are reported, then the display's failure, exit 2.
     let saved = dir.path().join("kiosk-settings.toml");
     std::fs::write(&saved, "threshold = 400").unwrap();
-    let (code, err) = stderr(&[
-        "kiosk",
-        "--display",
-        "kms",
-        "--settings",
-        saved.to_str().unwrap(),
-        "--camera",
-        "dir:assets/kiosk/camera",
-    ]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["kiosk", "--display", "kms", "--settings", saved.to_str().unwrap()])
+        .args(["--camera", "dir:assets/kiosk/camera"])
+        // Where /dev/dri has a card, Slint's KMS backend is sent to an output no card has.
+        .env("SLINT_DRM_OUTPUT", "facematch-test-no-such-output")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let (code, err) = (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned());
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("saved choices are ignored") && err.contains("outside 1-100"), "{err}");
     assert!(err.contains("the kiosk cannot start its display"), "{err}");

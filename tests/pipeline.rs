@@ -1,7 +1,9 @@
 //! The pipeline with the real models on real photos.
 
+use facematch::answer::{box_report, response};
 use facematch::domain::{DocumentType, Role};
 use facematch::intake;
+use facematch::matching::Threshold;
 use facematch::verify::{analyse, verify, MatchParams, Pictures};
 
 use crate::util::{engine, face, shared};
@@ -25,12 +27,9 @@ fn check(a: (&str, u32), b: (&str, u32), should_match: bool) {
     let mut e = engine();
     let e = &mut *e;
     let (src, front) = (picture(&face(a.0, a.1)), picture(&face(b.0, b.1)));
-    let params = MatchParams {
-        doc_type: DocumentType::Gov,
-        threshold: facematch::calibration::DEFAULT_THRESHOLD,
-    };
+    let params = MatchParams { doc_type: DocumentType::Gov, threshold: Threshold::DEFAULT };
     let v = run(e, &src, &front, None, params);
-    let r = v.response();
+    let r = response(&v);
     assert_eq!(v.matched, should_match, "{a:?} vs {b:?}: {:?}", v.best_score());
     assert!(r.src_valid && r.target_front_valid);
     assert_eq!(r.target_front_match.is_some(), should_match);
@@ -104,7 +103,7 @@ fn faces_are_found_on_specimen_documents() {
                 .unwrap();
         if let Some(subject) = a.subject() {
             // The holder photo sits in a document's left or right part, never the whole page.
-            let r = a.box_report().unwrap();
+            let r = box_report(&a).unwrap();
             assert!(r.width < 0.5 && r.height < 0.8, "{}: {r:?}", path.display());
             assert!(subject.score >= 0.8);
             found += 1;
@@ -124,10 +123,7 @@ fn document_faces_of_one_holder_match_and_others_do_not() {
     let mut e = engine();
     let e = &mut *e;
     let doc = |name: &str| picture(&shared().join("documents").join(name));
-    let params = MatchParams {
-        doc_type: DocumentType::Passport,
-        threshold: facematch::calibration::DEFAULT_THRESHOLD,
-    };
+    let params = MatchParams { doc_type: DocumentType::Passport, threshold: Threshold::DEFAULT };
     let (a, b, other) =
         (doc("01_100_pass-uto.jpg"), doc("05_passport-td3.jpg"), doc("14_100_pass-fin.png"));
     let same = run(e, &a, &b, None, params);
@@ -145,12 +141,9 @@ fn back_side_can_carry_the_match() {
         picture(&face("jeff_bezos", 1)),
         picture(&face("elon_musk", 2)),
     );
-    let params = MatchParams {
-        doc_type: DocumentType::Dl,
-        threshold: facematch::calibration::DEFAULT_THRESHOLD,
-    };
+    let params = MatchParams { doc_type: DocumentType::Dl, threshold: Threshold::DEFAULT };
     let v = run(e, &src, &wrong, Some(&right), params);
-    let r = v.response();
+    let r = response(&v);
     assert!(r.valid && r.target_back_valid && r.target_front_valid);
     assert!(r.target_front_match.is_none() && r.target_back_match.is_some());
 }
@@ -187,10 +180,7 @@ fn with_several_faces_the_largest_is_the_subject() {
         "subject should be the large face on the right: {:?}",
         subject.bbox
     );
-    let params = MatchParams {
-        doc_type: DocumentType::Gov,
-        threshold: facematch::calibration::DEFAULT_THRESHOLD,
-    };
+    let params = MatchParams { doc_type: DocumentType::Gov, threshold: Threshold::DEFAULT };
     let (same, other) = (picture(&face("sundar_pichai", 2)), picture(&face("jeff_bezos", 2)));
     let v = run(e, &scene, &same, None, params);
     assert!(v.matched, "{:?}", v.best_score());
@@ -252,10 +242,7 @@ fn a_card_scanned_sideways_is_matched_and_boxed_in_page_coordinates() {
         pixels: image::imageops::rotate90(&card.pixels),
         ..card.clone()
     };
-    let params = MatchParams {
-        doc_type: DocumentType::Dl,
-        threshold: facematch::calibration::DEFAULT_THRESHOLD,
-    };
+    let params = MatchParams { doc_type: DocumentType::Dl, threshold: Threshold::DEFAULT };
     let selfie = picture(&face("barack_obama", 1));
     let upright = run(e, &selfie, &card, None, params);
     let turned = run(e, &selfie, &sideways, None, params);
@@ -266,7 +253,7 @@ fn a_card_scanned_sideways_is_matched_and_boxed_in_page_coordinates() {
         turned.best_score()
     );
     // The photo sits on the card's left; on the page turned clockwise it is at the top.
-    let (u, t) = (upright.front.box_report().unwrap(), turned.front.box_report().unwrap());
+    let (u, t) = (box_report(&upright.front).unwrap(), box_report(&turned.front).unwrap());
     assert!(u.left < 0.4 && t.top < 0.4, "{u:?} / {t:?}");
     assert!(
         (u.width - t.height).abs() < 0.05 && (u.height - t.width).abs() < 0.05,

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use facematch::store::{MediaId, NewVerification, Store};
+use facematch::contract::MatchStatus;
+use facematch::store::{MediaId, NewVerification, Store, SyncState};
 
 use crate::server::Server;
 use crate::util::face;
@@ -76,7 +77,7 @@ fn record(store: &mut Store, src: &MediaId, front: &MediaId, matched: bool) {
         front_media: Some(front.clone()),
         doc_type: "GOV".into(),
         threshold: 85.0,
-        status: if matched { "FACE_MATCHED" } else { "FACE_NOT_MATCHED" }.into(),
+        status: if matched { MatchStatus::FaceMatched } else { MatchStatus::FaceNotMatched },
         matched,
         request_json: "{}".into(),
         response_json: "{}".into(),
@@ -129,7 +130,7 @@ fn happy_path_uploads_once_records_both_verdicts_and_flags_disagreement() {
     let log = device.store().list_verifications(10).unwrap();
     let flagged: Vec<i64> = log
         .iter()
-        .filter(|r| r.sync_state.as_deref() == Some("disagreement"))
+        .filter(|r| r.sync_state == Some(SyncState::Disagreement))
         .map(|r| r.id)
         .collect();
     assert_eq!(flagged, vec![4]);
@@ -149,6 +150,7 @@ fn happy_path_uploads_once_records_both_verdicts_and_flags_disagreement() {
 }
 
 #[test]
+#[cfg(feature = "test-faults")] // `serve --inject-faults` exists only in test builds
 fn rate_limited_and_failing_remote_is_retried_until_it_answers() {
     let device =
         Device::seed(&[(photo("sundar_pichai", 2), true), (photo("jeff_bezos", 1), false)]);
@@ -340,6 +342,6 @@ fn watch_syncs_new_records_as_they_arrive_and_purges_synced_pictures() {
     assert_eq!(log.len(), 2);
     assert!(log
         .iter()
-        .all(|r| r.remote_status.is_some() && r.sync_state.as_deref() == Some("synced")));
+        .all(|r| r.remote_status.is_some() && r.sync_state == Some(SyncState::Synced)));
     assert_eq!(store.verify_chain().unwrap().first_broken, None);
 }

@@ -2,13 +2,16 @@
 //! pictures from `../shared`, and the real `facematch` binary.
 
 mod api;
+mod architecture;
 mod cards;
 mod cli;
 mod durability;
 #[cfg(feature = "kiosk")]
 mod kiosk;
 mod pipeline;
+mod recording;
 mod robustness;
+mod router;
 mod server;
 mod store_cli;
 mod sync;

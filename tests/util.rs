@@ -29,7 +29,7 @@ pub fn engine() -> MutexGuard<'static, Engine> {
     static ENGINE: OnceLock<Mutex<Engine>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let dir = facematch::models::locate_dir(None);
+            let dir = facematch::inference::models::locate_dir(None);
             Mutex::new(Engine::load(&dir, RuntimeOptions::default()).expect("shipped models load"))
         })
         .lock()

@@ -1,11 +1,12 @@
 //! `ApiError`: every failure of an HTTP call, answered in the contract's error
-//! shape. 4xx answers are not logged; 5xx are logged with detail on stderr while
-//! the client gets only a generic body (never a stack trace).
+//! shape. 4xx answers are not logged; 5xx are logged with detail while the
+//! client gets only a generic body (never a stack trace).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::answer::AnswerError;
 use crate::contract::{ErrorBody, ErrorCode};
 use crate::store::StoreError;
 
@@ -30,10 +31,9 @@ impl ApiError {
     }
 }
 
-impl From<ErrorBody> for ApiError {
-    fn from(body: ErrorBody) -> ApiError {
-        let code = ErrorCode::from_code(body.code).unwrap_or(ErrorCode::Internal);
-        ApiError { code, details: body.details.unwrap_or_default() }
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> ApiError {
+        ApiError { code: e.code(), details: e.to_string() }
     }
 }
 
@@ -48,12 +48,7 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = if status.is_server_error() {
-            eprintln!(
-                "facematch serve: {} ({}): {}",
-                self.code.code(),
-                self.code.message(),
-                self.details
-            );
+            log::error!("serve: {} ({}): {}", self.code.code(), self.code.message(), self.details);
             ErrorBody { code: self.code.code(), message: self.code.message().into(), details: None }
         } else {
             ErrorBody::new(self.code, self.details)

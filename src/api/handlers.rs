@@ -15,6 +15,7 @@ use axum::Json;
 use super::limits::Api;
 use super::worker::Job;
 use super::{ApiError, AppState, REQUEST_TIMEOUT};
+use crate::answer;
 use crate::contract::{ErrorBody, ErrorCode, MatchRequest, MediaUploaded};
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
@@ -153,7 +154,7 @@ pub async fn facex_match(
         body.map_err(|e| ApiError::malformed(format!("cannot read the body: {}", e.body_text())))?;
     let request: MatchRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::malformed(format!("malformed JSON: {e}")))?;
-    let params = MatchParams::parse(request.doc_type.as_deref(), request.threshold.as_ref())?;
+    let params = answer::params(&request)?;
     let required = |v: &Option<String>, field: &str| {
         v.clone()
             .filter(|s| !s.is_empty())
@@ -226,8 +227,7 @@ async fn decide(
         Ok((src, front, back))
     })
     .await?;
-    let (answer, verification) =
-        state.worker.run(Job { src, front, back, params }).await.map_err(ApiError::from)?;
+    let (answer, verification) = state.worker.run(Job { src, front, back, params }).await?;
     let media = RequestMedia {
         src: Some(MediaId(ids.src)),
         front: Some(MediaId(ids.front)),

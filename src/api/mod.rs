@@ -12,10 +12,11 @@
 //! token cannot use, or learn of, another token's uploads (4001 "not found").
 //! Limits: per-token and per-API rates (4291/4292, daily 4293/4294), body sizes,
 //! timeouts (5001). Errors always have the contract's shape; 5xx details go to
-//! stderr only. Inference runs on one dedicated thread ([`worker`]); SQLite
+//! the log only. Inference runs on one dedicated thread ([`worker`]); SQLite
 //! calls run on tokio's blocking pool. This module never touches the screen or camera.
 
 mod error;
+#[cfg(feature = "test-faults")]
 mod faults;
 mod handlers;
 pub mod limits;
@@ -30,6 +31,7 @@ use axum::routing::post;
 use axum::Router;
 
 pub use error::ApiError;
+#[cfg(feature = "test-faults")]
 pub use faults::Faults;
 use limits::{Limits, RateLimiter};
 use worker::InferenceWorker;
@@ -52,7 +54,8 @@ pub struct AppState {
     pub worker: InferenceWorker,
     /// Rate limits.
     pub limiter: Arc<RateLimiter>,
-    /// Testing only: failures to answer before serving normally.
+    /// Testing only (feature `test-faults`): failures to answer before serving normally.
+    #[cfg(feature = "test-faults")]
     pub faults: Option<Faults>,
 }
 
@@ -63,6 +66,7 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             worker,
             limiter: Arc::new(RateLimiter::new(limits)),
+            #[cfg(feature = "test-faults")]
             faults: None,
         }
     }
@@ -70,7 +74,6 @@ impl AppState {
 
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
-    let faults = state.faults.clone();
     let routes = Router::new()
         .route(
             "/api/v1/public/media/image/multipart",
@@ -81,7 +84,8 @@ pub fn router(state: AppState) -> Router {
             post(handlers::facex_match).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
         )
         .fallback(handlers::not_found);
-    let routes = match faults {
+    #[cfg(feature = "test-faults")]
+    let routes = match state.faults.clone() {
         Some(faults) => routes.layer(axum::middleware::from_fn_with_state(faults, faults::inject)),
         None => routes,
     };
@@ -96,7 +100,7 @@ pub fn router(state: AppState) -> Router {
 /// When the socket fails.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    eprintln!("facematch serve: listening on http://{addr}");
+    log::info!("serve: listening on http://{addr}");
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
 }
 
@@ -106,5 +110,5 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
     }
-    eprintln!("facematch serve: shutting down");
+    log::info!("serve: shutting down");
 }

@@ -6,9 +6,11 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 
 use tokio::sync::oneshot;
 
-use crate::contract::{ErrorBody, ErrorCode, MatchAnswer};
+use super::ApiError;
+use crate::answer::{answer, RequestBytes};
+use crate::contract::{ErrorCode, MatchAnswer};
 use crate::inference::Engine;
-use crate::verify::{answer, MatchParams, RequestBytes, Verification};
+use crate::verify::{MatchParams, Verification};
 
 /// The pictures and parameters of one match.
 pub struct Job {
@@ -23,7 +25,7 @@ pub struct Job {
 }
 
 /// What the worker answers.
-pub type JobResult = Result<(MatchAnswer, Option<Verification>), ErrorBody>;
+pub type JobResult = Result<(MatchAnswer, Option<Verification>), ApiError>;
 
 /// A handle to the inference thread.
 #[derive(Clone)]
@@ -45,7 +47,8 @@ impl InferenceWorker {
                         back: job.back.as_deref(),
                     };
                     let result =
-                        answer(&mut engine.detector, &mut engine.embedder, bytes, job.params);
+                        answer(&mut engine.detector, &mut engine.embedder, bytes, job.params)
+                            .map_err(ApiError::from);
                     // The client may have gone away; nothing to do then.
                     let _ = reply.send(result);
                 }
@@ -63,17 +66,15 @@ impl InferenceWorker {
         match self.jobs.try_send((job, tx)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                return Err(ErrorBody::new(
-                    ErrorCode::ApiRateLimit,
-                    "the device is busy: too many matches waiting",
-                ))
+                return Err(ApiError {
+                    code: ErrorCode::ApiRateLimit,
+                    details: "the device is busy: too many matches waiting".into(),
+                })
             }
             Err(TrySendError::Disconnected(_)) => {
-                return Err(ErrorBody::new(ErrorCode::Internal, "the inference thread stopped"))
+                return Err(ApiError::internal("the inference thread stopped"))
             }
         }
-        rx.await.unwrap_or_else(|_| {
-            Err(ErrorBody::new(ErrorCode::Internal, "the inference thread stopped"))
-        })
+        rx.await.unwrap_or_else(|_| Err(ApiError::internal("the inference thread stopped")))
     }
 }

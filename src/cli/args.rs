@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand};
+
+use crate::domain::DocumentType;
+use crate::matching::Threshold;
 
 /// Offline face verification: does the face on an ID document belong to the person in the selfie?
 ///
@@ -80,12 +84,12 @@ pub struct KioskArgs {
     /// The device key for --db (default: <db>.key).
     #[arg(long, value_name = "FILE", requires = "db")]
     pub key: Option<PathBuf>,
-    /// Match threshold in percent.
-    #[arg(long, value_name = "N", default_value_t = crate::calibration::DEFAULT_THRESHOLD)]
-    pub threshold: f64,
+    /// Match threshold in percent, 1-100.
+    #[arg(long, value_name = "N", default_value_t = Threshold::DEFAULT)]
+    pub threshold: Threshold,
     /// Document type preselected on the type screen.
     #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
-    pub doc_type: String,
+    pub doc_type: DocumentType,
     /// Seconds without a touch before the session is dropped and the welcome screen returns.
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub idle_timeout: u64,
@@ -192,7 +196,8 @@ pub struct ServeArgs {
     /// Let retention purge pictures of records not yet synced (a device that never syncs).
     #[arg(long)]
     pub retention_include_unsynced: bool,
-    /// Testing only: answer the first API calls with these failures, e.g. "429x3,500x2".
+    /// Testing only (feature test-faults): answer the first API calls with these failures, e.g. "429x3,500x2".
+    #[cfg(feature = "test-faults")]
     #[arg(long, value_name = "SPEC", hide = true)]
     pub inject_faults: Option<String>,
     #[command(flatten)]
@@ -309,12 +314,12 @@ pub struct EvalArgs {
     /// CSV with header a,b,same (paths relative to the CSV's folder; other columns ignored).
     #[arg(long, value_name = "CSV")]
     pub pairs: PathBuf,
-    /// Threshold in percent for accuracy/TAR/FAR (default: the calibrated default).
-    #[arg(long, value_name = "N")]
-    pub threshold: Option<f64>,
+    /// Threshold in percent for accuracy/TAR/FAR, 1-100.
+    #[arg(long, value_name = "N", default_value_t = Threshold::DEFAULT)]
+    pub threshold: Threshold,
     /// Document type used for the `b` pictures.
     #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
-    pub doc_type: String,
+    pub doc_type: DocumentType,
     /// Also score every pair of pictures of different people (identities from
     /// the CSV's genuine pairs and folders) for the FAR figures.
     #[arg(long)]
@@ -339,7 +344,7 @@ pub struct BenchArgs {
     pub front: PathBuf,
     /// Document type.
     #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
-    pub doc_type: String,
+    pub doc_type: DocumentType,
     /// Timed repetitions per stage.
     #[arg(long, default_value_t = 30)]
     pub runs: usize,
@@ -358,4 +363,15 @@ pub struct CardArgs {
     /// Seed for layout, colours and noise.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `--type` takes the contract's six spellings, case as in the contract, and lists them in `--help`.
+impl clap::ValueEnum for DocumentType {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DocumentType::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
+    }
 }

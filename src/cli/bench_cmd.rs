@@ -9,10 +9,12 @@ use serde::Serialize;
 use super::args::BenchArgs;
 use super::{load_engine, print_json};
 use crate::alignment::align;
+use crate::answer::{answer, RequestBytes};
 use crate::detection::{find_faces, input_size_for, Detector};
-use crate::domain::{DocumentType, Role};
+use crate::domain::Role;
 use crate::embedding::Embedder;
-use crate::verify::{answer, MatchParams, RequestBytes};
+use crate::matching::Threshold;
+use crate::verify::MatchParams;
 
 #[derive(Debug, Serialize)]
 struct BenchReport {
@@ -38,8 +40,7 @@ struct BenchReport {
 /// # Errors
 /// Unreadable pictures, no face in them, or a model failure.
 pub fn run(args: BenchArgs) -> Result<()> {
-    let doc_type = DocumentType::parse(&args.doc_type)
-        .context("--type must be UIDAI, DL, PAN, VOTER, PASSPORT or GOV")?;
+    let doc_type = args.doc_type;
     let src =
         std::fs::read(&args.src).with_context(|| format!("reading {}", args.src.display()))?;
     let front =
@@ -90,12 +91,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         Ok(())
     })?;
     let embed_ms = time(&mut || engine.embedder.embed(&aligned).map(drop).context("embed"))?;
-    let params = MatchParams { doc_type, threshold: crate::calibration::DEFAULT_THRESHOLD };
+    let params = MatchParams { doc_type, threshold: Threshold::DEFAULT };
     let end_to_end_ms = time(&mut || {
         let bytes = RequestBytes { src: &src, front: &front, back: None };
         answer(&mut engine.detector, &mut engine.embedder, bytes, params)
             .map(drop)
-            .map_err(|e| anyhow::anyhow!("match failed: {}", e.details.unwrap_or(e.message)))
+            .map_err(|e| anyhow::anyhow!("match failed: {e}"))
     })?;
     let options = crate::inference::RuntimeOptions::default();
     print_json(&BenchReport {

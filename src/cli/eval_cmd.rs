@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::args::EvalArgs;
 use super::{load_engine, print_json};
-use crate::calibration::{cosine_for, DEFAULT_THRESHOLD};
-use crate::domain::{DocumentType, Embedding, Role};
+use crate::calibration::cosine_for;
+use crate::domain::{Embedding, Role};
 use crate::eval::{eer, rates_at, tar_at_far, Rates, Scored};
 use crate::inference::Engine;
 use crate::matching::compare;
@@ -51,13 +51,8 @@ struct Row {
 /// # Errors
 /// An unreadable CSV, a missing picture file, or a model failure.
 pub fn run(args: EvalArgs) -> Result<()> {
-    let doc_type = DocumentType::parse(&args.doc_type).with_context(|| {
-        format!("--type {:?} is not one of UIDAI, DL, PAN, VOTER, PASSPORT, GOV", args.doc_type)
-    })?;
-    let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
-    if !(1.0..=100.0).contains(&threshold) {
-        bail!("--threshold {threshold} is outside 1-100");
-    }
+    let doc_type = args.doc_type;
+    let threshold = args.threshold.percent();
     let rows = read_pairs(&args.pairs)?;
     let mut engine = load_engine(&args.engine).context("loading the face models")?;
     let document = Role::Document(doc_type);

@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
+use crate::store::SyncState;
 
 /// `token add|revoke`.
 ///
@@ -63,10 +64,10 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
             utc(r.created_at),
             r.doc_type,
             r.threshold,
-            r.status,
+            r.status.as_str(),
             pct(r.front_percent),
             pct(r.back_percent),
-            r.sync_state.as_deref().unwrap_or("-")
+            r.sync_state.map_or("-", SyncState::as_str)
         );
     }
     let c = store.sync_counts()?;
@@ -78,32 +79,16 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
         c.parked,
         c.disagreement
     );
-    for r in records.iter().filter(|r| r.sync_state.as_deref() == Some("parked")) {
+    for r in records.iter().filter(|r| r.sync_state == Some(SyncState::Parked)) {
         println!("parked {}: {}", r.id, r.sync_note.as_deref().unwrap_or("?"));
     }
     Ok(())
 }
 
-/// `2026-11-25T23:59:01Z` for milliseconds since the epoch (proleptic Gregorian, UTC).
+/// `2026-11-25T23:59:01Z` for milliseconds since the epoch (UTC, whole seconds).
 fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 fn verify(store: &StoreArgs) -> Result<i32> {

@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use super::args::MatchArgs;
 use super::{load_engine, print_json};
-use crate::contract::{ErrorBody, ErrorCode, MatchAnswer, MatchRequest};
+use crate::answer::{self, answer, AnswerError, RequestBytes};
+use crate::contract::{MatchAnswer, MatchRequest};
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
-use crate::verify::{answer, MatchParams, RequestBytes, Verification};
+use crate::verify::{MatchParams, Verification};
 
 /// Runs the subcommand; returns the exit code (0 processed, 2 error).
 pub fn run(args: MatchArgs) -> i32 {
@@ -22,39 +23,69 @@ pub fn run(args: MatchArgs) -> i32 {
             print_json(&answer);
             0
         }
-        Err(body) => {
-            print_json(&body);
+        Err(Failure::Answer(e)) => {
+            print_json(&e.body());
+            2
+        }
+        Err(Failure::Device(e)) => {
+            log::error!("{e:#}");
+            print_json(&crate::contract::ErrorBody::new(
+                crate::contract::ErrorCode::Internal,
+                e.to_string(),
+            ));
             2
         }
     }
 }
 
-fn respond(args: &MatchArgs) -> Result<crate::contract::MatchAnswer, ErrorBody> {
+/// Why `match` gave no answer: the request (the contract's codes), or this device (5001).
+enum Failure {
+    /// The request, as the API would refuse it.
+    Answer(AnswerError),
+    /// The store or the models of this device.
+    Device(anyhow::Error),
+}
+
+impl From<AnswerError> for Failure {
+    fn from(e: AnswerError) -> Failure {
+        Failure::Answer(e)
+    }
+}
+
+/// The request as the contract has it: file paths stand where the API has media ids.
+fn request(args: &MatchArgs) -> MatchRequest {
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    MatchRequest {
+        src: path(&args.src),
+        target_front: path(&args.front),
+        target_back: path(&args.back),
+        doc_type: args.doc_type.clone(),
+        threshold: args.threshold.clone().map(serde_json::Value::String),
+    }
+}
+
+fn respond(args: &MatchArgs) -> Result<MatchAnswer, Failure> {
     let started = Instant::now();
-    let threshold = args.threshold.clone().map(serde_json::Value::String);
-    let params = MatchParams::parse(args.doc_type.as_deref(), threshold.as_ref())?;
+    let params = answer::params(&request(args))?;
     let src = read_input("src", args.src.as_ref())?;
     let front = read_input("targetFront", args.front.as_ref())?;
     let back = args.back.as_ref().map(|p| read_input("targetBack", Some(p))).transpose()?;
-    let internal = |e: String| {
-        eprintln!("facematch: {e}");
-        ErrorBody::new(ErrorCode::Internal, e)
-    };
+    let device = |e: String| Failure::Device(anyhow::anyhow!(e));
     let mut store = args
         .db
         .as_ref()
         .map(|db| {
             Store::open(db, args.key.as_deref())
-                .map_err(|e| internal(format!("opening the store {}: {e}", db.display())))
+                .map_err(|e| device(format!("opening the store {}: {e}", db.display())))
         })
         .transpose()?;
-    let mut engine = load_engine(&args.engine).map_err(|e| internal(e.to_string()))?;
+    let mut engine = load_engine(&args.engine).map_err(|e| device(e.to_string()))?;
     let bytes = RequestBytes { src: &src, front: &front, back: back.as_deref() };
     let (answer, verification) = answer(&mut engine.detector, &mut engine.embedder, bytes, params)?;
     if let Some(store) = store.as_mut() {
         let id = record(store, args, params, &answer, verification.as_ref(), bytes, started)
-            .map_err(|e| internal(format!("recording the verification: {e}")))?;
-        eprintln!("facematch: recorded as verification {id}");
+            .map_err(|e| device(format!("recording the verification: {e}")))?;
+        log::info!("recorded as verification {id}");
     }
     Ok(answer)
 }
@@ -85,33 +116,28 @@ fn record(
         front: Some(save(args.front.as_ref(), bytes.front)?),
         back: bytes.back.map(|b| save(args.back.as_ref(), b)).transpose()?,
     };
-    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let request = MatchRequest {
-        src: path(&args.src),
-        target_front: path(&args.front),
-        target_back: path(&args.back),
-        doc_type: args.doc_type.clone(),
-        threshold: args.threshold.clone().map(serde_json::Value::String),
-    };
-    let entry =
-        new_verification(None, &request, params, answer, verification, media, started.elapsed());
+    let entry = new_verification(
+        None,
+        &request(args),
+        params,
+        answer,
+        verification,
+        media,
+        started.elapsed(),
+    );
     store.record_verification(&entry)
 }
 
 /// Reads at most one byte more than the contract allows, so a huge file is refused without reading it all.
-fn read_input(field: &str, path: Option<&PathBuf>) -> Result<Vec<u8>, ErrorBody> {
+fn read_input(field: &str, path: Option<&PathBuf>) -> Result<Vec<u8>, AnswerError> {
     let flag = match field {
         "src" => "--src",
         "targetFront" => "--front",
         _ => "--back",
     };
-    let path: &Path =
-        path.ok_or_else(|| ErrorBody::new(ErrorCode::Malformed, format!("{flag} is required")))?;
+    let path: &Path = path.ok_or_else(|| AnswerError::Malformed(format!("{flag} is required")))?;
     let unreadable = |e: std::io::Error| {
-        ErrorBody::new(
-            ErrorCode::Malformed,
-            format!("{field}: cannot read {}: {e}", path.display()),
-        )
+        AnswerError::Malformed(format!("{field}: cannot read {}: {e}", path.display()))
     };
     let mut bytes = Vec::new();
     std::fs::File::open(path)

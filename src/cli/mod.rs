@@ -94,11 +94,7 @@ fn print_json<T: serde::Serialize>(value: &T) {
 #[cfg(feature = "kiosk")]
 fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     use anyhow::Context;
-    let mut doc_type = crate::domain::DocumentType::parse(&args.doc_type)
-        .context("--type must be UIDAI, DL, PAN, VOTER, PASSPORT or GOV")?;
-    if !(1.0..=100.0).contains(&args.threshold) {
-        anyhow::bail!("--threshold {} is outside 1-100", args.threshold);
-    }
+    let mut doc_type = args.doc_type;
     crate::camera::CameraSpec::parse(&args.camera).context("--camera")?;
     if args.document_source != "camera" {
         crate::camera::CameraSpec::parse(&args.document_source).context("--document-source")?;
@@ -108,7 +104,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         // A kiosk must come up: damaged saved choices are reported and the command line's used.
         match crate::kiosk::settings::load(path) {
             Ok(saved) => {
-                threshold = saved.threshold.unwrap_or(threshold);
+                threshold = saved.threshold().unwrap_or(threshold);
                 doc_type = saved.document_type().unwrap_or(doc_type);
                 camera = saved.camera.unwrap_or(camera);
             }
@@ -131,7 +127,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     let config = crate::ui::WorkerConfig {
         camera: camera.clone(),
         document_source: args.document_source,
-        models: crate::models::locate_dir(args.engine.models.as_deref()),
+        models: crate::inference::models::locate_dir(args.engine.models.as_deref()),
         runtime: runtime_options(&args.engine),
         db: args.db,
         key: args.key,
@@ -204,7 +200,7 @@ fn runtime_options(args: &args::EngineArgs) -> crate::inference::RuntimeOptions 
 /// Loads the models named by the engine arguments.
 fn load_engine(
     args: &args::EngineArgs,
-) -> Result<crate::inference::Engine, crate::inference::InferenceError> {
-    let dir = crate::models::locate_dir(args.models.as_deref());
+) -> Result<crate::inference::Engine, crate::model_error::ModelError> {
+    let dir = crate::inference::models::locate_dir(args.models.as_deref());
     crate::inference::Engine::load(&dir, runtime_options(args))
 }

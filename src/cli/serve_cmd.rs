@@ -8,7 +8,7 @@ use super::args::ServeArgs;
 use super::{load_engine, open_store};
 use crate::api::limits::Limits;
 use crate::api::worker::InferenceWorker;
-use crate::api::{serve, AppState, Faults};
+use crate::api::{serve, AppState};
 
 /// Waiting match jobs beyond which clients get 4292 (the device is busy).
 const QUEUE: usize = 64;
@@ -27,11 +27,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
         token_per_day: limit(args.token_daily),
         api_per_day: limit(args.api_daily),
     };
+    #[allow(unused_mut)] // set again only in builds with test-faults
     let mut state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits);
+    #[cfg(feature = "test-faults")]
     if let Some(spec) = &args.inject_faults {
-        state.faults =
-            Some(Faults::parse(spec).map_err(|e| anyhow::anyhow!("--inject-faults {e}"))?);
-        eprintln!("facematch serve: TESTING: injecting faults {spec}");
+        state.faults = Some(
+            crate::api::Faults::parse(spec).map_err(|e| anyhow::anyhow!("--inject-faults {e}"))?,
+        );
+        log::warn!("serve: TESTING: injecting faults {spec}");
     }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

@@ -19,7 +19,7 @@ pub mod yunet;
 use image::{Rgb, RgbImage};
 
 use crate::domain::{Face, FaceBox, Role};
-use crate::inference::InferenceError;
+use crate::model_error::ModelError;
 
 /// Lowest detector score accepted as a face (a 0.71 false positive was seen below it).
 pub const MIN_SCORE: f32 = 0.8;
@@ -51,7 +51,7 @@ pub trait Detector {
     ///
     /// # Errors
     /// When the model cannot be run.
-    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, InferenceError>;
+    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, ModelError>;
 }
 
 /// The detector input size for a picture's role.
@@ -70,7 +70,7 @@ pub fn find_faces(
     detector: &mut dyn Detector,
     image: &RgbImage,
     role: Role,
-) -> Result<Vec<Face>, InferenceError> {
+) -> Result<Vec<Face>, ModelError> {
     let size = input_size_for(role);
     let mut faces = detector.detect(image, size)?;
     if faces.is_empty() {
@@ -138,7 +138,7 @@ pub fn find_oriented_faces(
     detector: &mut dyn Detector,
     image: &RgbImage,
     role: Role,
-) -> Result<(Vec<Face>, Orientation), InferenceError> {
+) -> Result<(Vec<Face>, Orientation), ModelError> {
     let faces = find_faces(detector, image, role)?;
     if !faces.is_empty() || role == Role::Selfie {
         return Ok((faces, Orientation::Upright));
@@ -191,7 +191,7 @@ mod tests {
     }
 
     impl Detector for NeedsBorder {
-        fn detect(&mut self, image: &RgbImage, _: InputSize) -> Result<Vec<Face>, InferenceError> {
+        fn detect(&mut self, image: &RgbImage, _: InputSize) -> Result<Vec<Face>, ModelError> {
             self.calls += 1;
             if image.width() < self.original.0 * 3 / 2 {
                 return Ok(vec![]);

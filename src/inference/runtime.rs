@@ -1,13 +1,15 @@
 //! One loaded TensorFlow Lite model with its interpreter, and the runtime options.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use tflitec::interpreter::{Interpreter, Options};
 use tflitec::model::Model;
 use tflitec::tensor::{DataType, Shape};
 
-use super::InferenceError;
-use crate::models::{self, ModelFile};
+use super::models::{self, ModelFile};
+use crate::model_error::ModelError;
 
 /// How interpreters run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,19 +27,31 @@ impl Default for RuntimeOptions {
     }
 }
 
-/// A model and its interpreter, kept together because tflitec's interpreter borrows the model,
-/// which borrows the model bytes.
+/// An interpreter over a model that lives as long as the process.
+///
+/// tflitec's interpreter borrows its model, which borrows the model bytes. Each pinned model
+/// is loaded once per process and kept (a few MB, read-only and `Sync`), so an interpreter can
+/// own its borrow without any lifetime trickery; engines loaded later share it.
 pub(super) struct LoadedModel {
-    // Field order is drop order: the interpreter goes before the model, the model before its bytes.
     interpreter: Interpreter<'static>,
-    _model: Box<Model<'static>>,
-    _bytes: Box<[u8]>,
     pub(super) file: ModelFile,
 }
 
-// SAFETY: tflitec marks Interpreter Send (one thread at a time) and Model Send + Sync; the
-// bytes are plain memory. LoadedModel hands out no shared references across threads.
-unsafe impl Send for LoadedModel {}
+/// The process's models, by pinned sha256 (a file that passed its check has exactly these bytes).
+fn process_model(bytes: Vec<u8>, file: ModelFile) -> Result<&'static Model<'static>, ModelError> {
+    static MODELS: OnceLock<Mutex<HashMap<&'static str, &'static Model<'static>>>> =
+        OnceLock::new();
+    let mut loaded = MODELS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(model) = loaded.get(file.sha256) {
+        return Ok(model);
+    }
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let model = Model::from_bytes(bytes)
+        .map_err(|e| ModelError::Runtime { model: file.name, detail: e.to_string() })?;
+    let model: &'static Model<'static> = Box::leak(Box::new(model));
+    loaded.insert(file.sha256, model);
+    Ok(model)
+}
 
 impl LoadedModel {
     /// Reads `file` from `dir` (sha256 checked) and builds an interpreter with tensors allocated.
@@ -45,31 +59,25 @@ impl LoadedModel {
         dir: &Path,
         file: ModelFile,
         options: RuntimeOptions,
-    ) -> Result<LoadedModel, InferenceError> {
-        let runtime = |detail: String| InferenceError::Runtime { model: file.name, detail };
-        let bytes = models::read_verified(dir, file)?.into_boxed_slice();
-        // SAFETY: `bytes` and `model` are boxed, so their addresses do not change when
-        // LoadedModel moves, and the field order above drops every borrower first.
-        let bytes_ref: &'static [u8] = unsafe { &*(bytes.as_ref() as *const [u8]) };
-        let model = Box::new(Model::from_bytes(bytes_ref).map_err(|e| runtime(e.to_string()))?);
-        let model_ref: &'static Model<'static> =
-            unsafe { &*(model.as_ref() as *const Model<'static>) };
+    ) -> Result<LoadedModel, ModelError> {
+        let runtime = |detail: String| ModelError::Runtime { model: file.name, detail };
+        let model = process_model(models::read_verified(dir, file)?, file)?;
         let opts =
             Options { thread_count: options.threads as i32, is_xnnpack_enabled: options.xnnpack };
-        let interpreter =
-            Interpreter::new(model_ref, Some(opts)).map_err(|e| runtime(e.to_string()))?;
+        let interpreter = super::banner::quietly(|| Interpreter::new(model, Some(opts)))
+            .map_err(|e| runtime(e.to_string()))?;
         interpreter.allocate_tensors().map_err(|e| runtime(e.to_string()))?;
-        Ok(LoadedModel { interpreter, _model: model, _bytes: bytes, file })
+        Ok(LoadedModel { interpreter, file })
     }
 
     /// The input tensor's shape.
-    pub(super) fn input_shape(&self) -> Result<Vec<usize>, InferenceError> {
+    pub(super) fn input_shape(&self) -> Result<Vec<usize>, ModelError> {
         let t = self.interpreter.input(0).map_err(|e| self.runtime(e))?;
         Ok(t.shape().dimensions().clone())
     }
 
     /// Copies `input` into input 0 and runs the model.
-    pub(super) fn run(&self, input: &[f32]) -> Result<(), InferenceError> {
+    pub(super) fn run(&self, input: &[f32]) -> Result<(), ModelError> {
         self.interpreter.copy(input, 0).map_err(|e| self.runtime(e))?;
         self.interpreter.invoke().map_err(|e| self.runtime(e))
     }
@@ -80,10 +88,10 @@ impl LoadedModel {
     }
 
     /// Output `index` as its shape and a copy of its f32 data.
-    pub(super) fn output(&self, index: usize) -> Result<(Vec<usize>, Vec<f32>), InferenceError> {
+    pub(super) fn output(&self, index: usize) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
         let t = self.interpreter.output(index).map_err(|e| self.runtime(e))?;
         if t.data_type() != DataType::Float32 {
-            return Err(InferenceError::UnexpectedLayout {
+            return Err(ModelError::UnexpectedLayout {
                 model: self.file.name,
                 detail: format!("output {index} is {:?}, expected Float32", t.data_type()),
             });
@@ -92,7 +100,7 @@ impl LoadedModel {
         Ok((shape.dimensions().clone(), t.data::<f32>().to_vec()))
     }
 
-    fn runtime(&self, e: tflitec::Error) -> InferenceError {
-        InferenceError::Runtime { model: self.file.name, detail: e.to_string() }
+    fn runtime(&self, e: tflitec::Error) -> ModelError {
+        ModelError::Runtime { model: self.file.name, detail: e.to_string() }
     }
 }

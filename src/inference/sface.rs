@@ -4,12 +4,13 @@ use std::path::Path;
 
 use image::RgbImage;
 
+use super::models::SFACE;
 use super::runtime::LoadedModel;
-use super::{InferenceError, RuntimeOptions};
+use super::RuntimeOptions;
 use crate::alignment::ALIGNED_SIDE;
 use crate::domain::Embedding;
 use crate::embedding::{normalize, Embedder};
-use crate::models::SFACE;
+use crate::model_error::ModelError;
 
 /// SFace 2021dec.
 pub struct TfliteEmbedder {
@@ -21,12 +22,12 @@ impl TfliteEmbedder {
     ///
     /// # Errors
     /// A missing/altered model or a runtime failure.
-    pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteEmbedder, InferenceError> {
+    pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteEmbedder, ModelError> {
         let model = LoadedModel::load(dir, SFACE, options)?;
         let side = ALIGNED_SIDE as usize;
         let shape = model.input_shape()?;
         if shape != [1, side, side, 3] {
-            return Err(InferenceError::UnexpectedLayout {
+            return Err(ModelError::UnexpectedLayout {
                 model: SFACE.name,
                 detail: format!("input {shape:?}"),
             });
@@ -36,13 +37,13 @@ impl TfliteEmbedder {
 }
 
 impl Embedder for TfliteEmbedder {
-    fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
+    fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError> {
         // RGB 0..255: SFace normalises inside its graph.
         let input: Vec<f32> = aligned.as_raw().iter().map(|&v| f32::from(v)).collect();
         self.model.run(&input)?;
         let (shape, data) = self.model.output(0)?;
         if shape != [1, 128] {
-            return Err(InferenceError::UnexpectedLayout {
+            return Err(ModelError::UnexpectedLayout {
                 model: SFACE.name,
                 detail: format!("output {shape:?}"),
             });

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use image::RgbImage;
 
+use super::models::{YUNET_320, YUNET_640};
 use super::runtime::LoadedModel;
-use super::{InferenceError, RuntimeOptions};
+use super::RuntimeOptions;
 use crate::detection::yunet::{decode, letterbox, StrideOutputs};
 use crate::detection::{nms::nms, Detector, InputSize, MIN_SCORE, NMS_IOU};
 use crate::domain::Face;
-use crate::models::{YUNET_320, YUNET_640};
+use crate::model_error::ModelError;
 
 /// YuNet at 320×320 and 640×640.
 pub struct TfliteDetector {
@@ -23,13 +24,13 @@ impl TfliteDetector {
     ///
     /// # Errors
     /// A missing/altered model or a runtime failure.
-    pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteDetector, InferenceError> {
+    pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteDetector, ModelError> {
         let small = LoadedModel::load(dir, YUNET_320, options)?;
         let large = LoadedModel::load(dir, YUNET_640, options)?;
         for (model, side) in [(&small, 320), (&large, 640)] {
             let shape = model.input_shape()?;
             if shape != [1, side, side, 3] || model.output_count() != 12 {
-                return Err(InferenceError::UnexpectedLayout {
+                return Err(ModelError::UnexpectedLayout {
                     model: model.file.name,
                     detail: format!("input {shape:?} with {} outputs", model.output_count()),
                 });
@@ -44,7 +45,7 @@ impl TfliteDetector {
         input: &[f32],
         side: u32,
         scale: f32,
-    ) -> Result<Vec<Face>, InferenceError> {
+    ) -> Result<Vec<Face>, ModelError> {
         model.run(input)?;
         let outputs =
             (0..model.output_count()).map(|i| model.output(i)).collect::<Result<Vec<_>, _>>()?;
@@ -60,7 +61,7 @@ impl TfliteDetector {
             };
             let (scores, bbox, kps) = (with(1), with(4), with(10));
             if scores.len() != 2 || bbox.len() != 1 || kps.len() != 1 {
-                return Err(InferenceError::UnexpectedLayout {
+                return Err(ModelError::UnexpectedLayout {
                     model: model.file.name,
                     detail: format!("stride {stride}: outputs do not match [1,{cells},1|4|10]"),
                 });
@@ -77,7 +78,7 @@ impl TfliteDetector {
 }
 
 impl Detector for TfliteDetector {
-    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, InferenceError> {
+    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, ModelError> {
         let model = match size {
             InputSize::S320 => &self.small,
             InputSize::S640 => &self.large,

@@ -6,8 +6,6 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::models::hex;
-
 /// Wrong entries before the lock-out.
 pub const MAX_TRIES: u32 = 3;
 /// How long entry is refused after [`MAX_TRIES`] wrong PINs.
@@ -17,12 +15,12 @@ pub const LOCKOUT: Duration = Duration::from_secs(60);
 pub fn hash_pin(pin: &str) -> String {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).expect("the operating system's random source is available");
-    let salt = hex(&salt);
+    let salt = hex::encode(salt);
     format!("sha256:{salt}:{}", digest(&salt, pin))
 }
 
 fn digest(salt: &str, pin: &str) -> String {
-    hex(&Sha256::digest(format!("facematch operator pin {salt} {pin}").as_bytes()))
+    hex::encode(Sha256::digest(format!("facematch operator pin {salt} {pin}").as_bytes()))
 }
 
 /// Why a PIN was not accepted.

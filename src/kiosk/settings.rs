@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::domain::DocumentType;
+use crate::matching::Threshold;
 
 /// Why the saved choices cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -43,23 +44,22 @@ pub struct OperatorChoices {
 }
 
 impl OperatorChoices {
-    /// The saved document type, checked.
+    /// The saved threshold, if it is one.
+    pub fn threshold(&self) -> Option<Threshold> {
+        self.threshold.and_then(|t| Threshold::new(t).ok())
+    }
+
+    /// The saved document type, if it is one.
     pub fn document_type(&self) -> Option<DocumentType> {
-        self.doc_type.as_deref().and_then(DocumentType::parse)
+        self.doc_type.as_deref().and_then(|t| t.parse().ok())
     }
 
     fn check(&self) -> Result<(), String> {
         if let Some(t) = self.threshold {
-            if !(1.0..=100.0).contains(&t) {
-                return Err(format!("threshold {t} is outside 1-100"));
-            }
+            Threshold::new(t).map_err(|e| e.to_string())?;
         }
         if let Some(name) = &self.doc_type {
-            if DocumentType::parse(name).is_none() {
-                return Err(format!(
-                    "doc_type {name:?} is not UIDAI, DL, PAN, VOTER, PASSPORT or GOV"
-                ));
-            }
+            name.parse::<DocumentType>().map_err(|e| format!("doc_type: {e}"))?;
         }
         if let Some(camera) = &self.camera {
             crate::camera::CameraSpec::parse(camera).map_err(|e| e.to_string())?;
@@ -97,19 +97,13 @@ pub fn save(path: &Path, choices: &OperatorChoices) -> Result<(), SettingsError>
         .map_err(|reason| SettingsError::Invalid { path: path.to_path_buf(), reason })?;
     let text = toml::to_string(choices)
         .map_err(|e| SettingsError::Invalid { path: path.to_path_buf(), reason: e.to_string() })?;
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    let written = std::fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(b"# Written by the facematch kiosk's operator screen.\n")?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(io(e));
-    }
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(folder).map_err(io)?;
+    file.write_all(b"# Written by the facematch kiosk's operator screen.\n").map_err(io)?;
+    file.write_all(text.as_bytes()).map_err(io)?;
+    file.as_file().sync_all().map_err(io)?;
+    // Dropping an unpersisted file removes it: a failure leaves the old file alone.
+    file.persist(path).map_err(|e| io(e.error))?;
     std::fs::File::open(folder).and_then(|dir| dir.sync_all()).map_err(io)
 }
 
@@ -133,7 +127,8 @@ mod tests {
         let again = OperatorChoices { threshold: Some(80.0), ..choices };
         save(&path, &again).unwrap();
         assert_eq!(load(&path).unwrap(), again);
-        assert!(!dir.path().join("kiosk-settings.toml.tmp").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left: {left:?}");
     }
 
     #[test]
@@ -142,7 +137,7 @@ mod tests {
         let path = dir.path().join("s.toml");
         for (text, expected) in [
             ("threshold = 150", "outside 1-100"),
-            ("doc_type = \"CARD\"", "not UIDAI"),
+            ("doc_type = \"CARD\"", "is not one of UIDAI"),
             ("camera = \"webcam\"", "dir:FOLDER"),
             ("threshold = \"high\"", "invalid type"),
             ("colour = 1", "unknown field"),

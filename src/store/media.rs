@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::crypto::random_base62;
+use super::states::OutboxState;
 use super::{now_ms, Store, StoreError, TokenId};
 
 /// A media id in the contract's style: `MX` and 18 letters/digits.
@@ -75,7 +76,7 @@ impl Store {
             return Ok(id);
         }
         let id = MediaId(format!("MX{}", random_base62(18)));
-        let sha = crate::models::hex(&Sha256::digest(bytes));
+        let sha = hex::encode(Sha256::digest(bytes));
         let sealed = self.key.seal(bytes, &context(&id));
         let inserted = self.conn.execute(
             "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at, idempotency_key)
@@ -192,15 +193,15 @@ impl Store {
             &format!(
                 "UPDATE media SET sealed = NULL, purged_at = ?1
                  WHERE sealed IS NOT NULL AND created_at < ?2 AND (?3 OR id NOT IN ({}))",
-                super::media_of_verifications_where("o.state = 'pending'")
+                super::media_of_verifications_where("o.state = ?4")
             ),
-            params![now_ms(), cutoff, include_unsynced],
+            params![now_ms(), cutoff, include_unsynced, OutboxState::Pending],
         )?;
         tx.execute(
             "UPDATE verifications SET embeddings_sealed = NULL
              WHERE embeddings_sealed IS NOT NULL AND created_at < ?1
-               AND (?2 OR id NOT IN (SELECT verification_id FROM outbox WHERE state = 'pending'))",
-            params![cutoff, include_unsynced],
+               AND (?2 OR id NOT IN (SELECT verification_id FROM outbox WHERE state = ?3))",
+            params![cutoff, include_unsynced, OutboxState::Pending],
         )?;
         tx.commit()?;
         Ok(purged)

@@ -2,7 +2,8 @@
 //! verification log (hash-chained), the sync outbox and API tokens.
 //!
 //! Owns the schema and its migrations, the device key and every SQL statement.
-//! It knows nothing of HTTP or the screen. Biometric data (picture bytes and
+//! It knows nothing of HTTP or the screen; of the contract it knows only the
+//! `MatchStatus` it stores (mapped in `states.rs`, with the outbox states). Biometric data (picture bytes and
 //! embeddings) is sealed with ChaCha20-Poly1305 under a per-device key kept in a
 //! 0600 file beside the database. Main types: [`Store`], [`StoreError`],
 //! [`NewVerification`], [`VerificationRecord`].
@@ -11,6 +12,7 @@ mod crypto;
 mod media;
 mod outbox;
 mod schema;
+mod states;
 mod tokens;
 mod verifications;
 
@@ -22,6 +24,7 @@ use rusqlite::Connection;
 pub use crypto::DeviceKey;
 pub use media::{MediaId, MediaRecord};
 pub use outbox::{OutboxItem, SyncCounts};
+pub use states::{OutboxState, SyncState};
 pub use tokens::TokenId;
 pub use verifications::{ChainReport, NewVerification, VerificationRecord};
 
@@ -114,6 +117,7 @@ pub fn default_key_path(db: &Path) -> PathBuf {
 /// SQL selecting the media ids (selfie, front, back) of the verifications whose
 /// outbox entry satisfies `outbox_condition` (on alias `o`), for the retention rules.
 pub(crate) fn media_of_verifications_where(outbox_condition: &str) -> String {
+    // `outbox_condition` binds states as parameters (e.g. `o.state = ?2`), never as literals.
     format!(
         "SELECT m FROM (SELECT src_media AS m, id FROM verifications UNION ALL
                        SELECT front_media, id FROM verifications UNION ALL

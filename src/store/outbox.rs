@@ -1,12 +1,14 @@
 //! The sync outbox: which verifications still have to reach the remote service,
-//! and what it answered. States: `pending` → `synced` (with the remote verdict,
-//! and a disagreement flag when it differs from ours) or `parked` (a permanent
-//! refusal, with the reason; it no longer blocks the queue).
+//! and what it answered. States ([`OutboxState`]): pending → synced (with the
+//! remote verdict, and a disagreement flag when it differs from ours) or parked
+//! (a permanent refusal, with the reason; it no longer blocks the queue).
 
 use rusqlite::params;
 
 use super::media::MediaId;
+use super::states::OutboxState;
 use super::{now_ms, Store, StoreError};
+use crate::contract::MatchVerdict;
 
 /// A verification waiting to be synced.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,9 +49,9 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT v.id, v.doc_type, v.threshold, v.matched, v.src_media, v.front_media, v.back_media, o.attempts
              FROM outbox o JOIN verifications v ON v.id = o.verification_id
-             WHERE o.state = 'pending' ORDER BY o.verification_id LIMIT ?1",
+             WHERE o.state = ?2 ORDER BY o.verification_id LIMIT ?1",
         )?;
-        let rows = stmt.query_map(params![limit as i64], |r| {
+        let rows = stmt.query_map(params![limit as i64, OutboxState::Pending], |r| {
             let media = |i: usize| -> rusqlite::Result<Option<MediaId>> {
                 Ok(r.get::<_, Option<String>>(i)?.map(MediaId))
             };
@@ -72,16 +74,23 @@ impl Store {
     pub fn mark_synced(
         &self,
         verification_id: i64,
-        remote_status: &str,
-        remote_valid: bool,
+        remote: MatchVerdict,
         remote_response_json: &str,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE outbox SET state = 'synced', remote_status = ?2, remote_valid = ?3, remote_response_json = ?4,
+            "UPDATE outbox SET state = ?6, remote_status = ?2, remote_valid = ?3, remote_response_json = ?4,
                     disagreement = (?3 != (SELECT matched FROM verifications WHERE id = ?1)),
                     synced_at = ?5, updated_at = ?5, last_error = NULL
-             WHERE verification_id = ?1 AND state = 'pending'",
-            params![verification_id, remote_status, remote_valid, remote_response_json, now_ms()],
+             WHERE verification_id = ?1 AND state = ?7",
+            params![
+                verification_id,
+                remote.status,
+                remote.valid,
+                remote_response_json,
+                now_ms(),
+                OutboxState::Synced,
+                OutboxState::Pending
+            ],
         )?;
         Ok(())
     }
@@ -92,9 +101,9 @@ impl Store {
     /// An SQLite error.
     pub fn mark_parked(&self, verification_id: i64, reason: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE outbox SET state = 'parked', last_error = ?2, updated_at = ?3, attempts = attempts + 1
-             WHERE verification_id = ?1 AND state = 'pending'",
-            params![verification_id, reason, now_ms()],
+            "UPDATE outbox SET state = ?4, last_error = ?2, updated_at = ?3, attempts = attempts + 1
+             WHERE verification_id = ?1 AND state = ?5",
+            params![verification_id, reason, now_ms(), OutboxState::Parked, OutboxState::Pending],
         )?;
         Ok(())
     }
@@ -117,12 +126,12 @@ impl Store {
     /// An SQLite error.
     pub fn sync_counts(&self) -> Result<SyncCounts, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE state = 'pending'),
-                    count(*) FILTER (WHERE state = 'synced'),
-                    count(*) FILTER (WHERE state = 'parked'),
+            "SELECT count(*) FILTER (WHERE state = ?1),
+                    count(*) FILTER (WHERE state = ?2),
+                    count(*) FILTER (WHERE state = ?3),
                     count(*) FILTER (WHERE disagreement)
              FROM outbox",
-            [],
+            params![OutboxState::Pending, OutboxState::Synced, OutboxState::Parked],
             |r| {
                 Ok(SyncCounts {
                     pending: r.get(0)?,
@@ -156,10 +165,10 @@ impl Store {
             &format!(
                 "UPDATE media SET sealed = NULL, purged_at = ?1
                  WHERE sealed IS NOT NULL AND id IN ({}) AND id NOT IN ({})",
-                super::media_of_verifications_where("o.state = 'synced'"),
-                super::media_of_verifications_where("o.state != 'synced'")
+                super::media_of_verifications_where("o.state = ?2"),
+                super::media_of_verifications_where("o.state != ?2")
             ),
-            params![now_ms()],
+            params![now_ms(), OutboxState::Synced],
         )?)
     }
 }

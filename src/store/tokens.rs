@@ -11,7 +11,7 @@ use super::{now_ms, Store, StoreError};
 pub struct TokenId(pub i64);
 
 fn digest(token: &str) -> String {
-    crate::models::hex(&Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Store {

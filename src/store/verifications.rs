@@ -7,7 +7,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::media::MediaId;
+use super::states::{OutboxState, SyncState};
 use super::{now_ms, Store, StoreError, TokenId};
+use crate::contract::MatchStatus;
 
 /// The chain's starting hash.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -28,7 +30,7 @@ pub struct NewVerification {
     /// Threshold in percent.
     pub threshold: f64,
     /// The contract's status.
-    pub status: String,
+    pub status: MatchStatus,
     /// The verdict.
     pub matched: bool,
     /// Front match percent (kept even below the threshold).
@@ -63,15 +65,15 @@ pub struct VerificationRecord {
     /// Threshold.
     pub threshold: f64,
     /// Contract status.
-    pub status: String,
+    pub status: MatchStatus,
     /// Verdict.
     pub matched: bool,
     /// Front percent.
     pub front_percent: Option<f64>,
     /// Back percent.
     pub back_percent: Option<f64>,
-    /// Sync state: `pending`, `synced`, `parked` or `disagreement` (synced, verdicts differ).
-    pub sync_state: Option<String>,
+    /// Sync state (None: no outbox entry).
+    pub sync_state: Option<SyncState>,
     /// Why it was parked, or the last sync failure.
     pub sync_note: Option<String>,
     /// The remote's status once synced.
@@ -98,7 +100,7 @@ struct Hashed {
     media: [Option<String>; 3],
     doc_type: String,
     threshold: f64,
-    status: String,
+    status: MatchStatus,
     matched: bool,
     percents: [Option<f64>; 2],
     request_json: String,
@@ -117,7 +119,7 @@ impl Hashed {
             self.media,
             self.doc_type,
             self.threshold,
-            self.status,
+            self.status.as_str(),
             self.matched,
             self.percents,
             self.request_json,
@@ -129,7 +131,7 @@ impl Hashed {
         h.update(prev.as_bytes());
         h.update(b"\n");
         h.update(content.to_string().as_bytes());
-        crate::models::hex(&h.finalize())
+        hex::encode(h.finalize())
     }
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<(Hashed, String, String)> {
@@ -179,7 +181,7 @@ impl Store {
                 .map(|m| m.as_ref().map(|m| m.0.clone())),
             doc_type: v.doc_type.clone(),
             threshold: v.threshold,
-            status: v.status.clone(),
+            status: v.status,
             matched: v.matched,
             percents: [v.front_percent, v.back_percent],
             request_json: v.request_json.clone(),
@@ -265,8 +267,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT v.id, v.created_at, v.device_id, v.doc_type, v.threshold, v.status, v.matched,
                     v.front_percent, v.back_percent,
-                    CASE WHEN o.disagreement THEN 'disagreement' ELSE o.state END, v.response_json,
-                    o.last_error, o.remote_status
+                    o.state, o.disagreement, v.response_json, o.last_error, o.remote_status
              FROM verifications v LEFT JOIN outbox o ON o.verification_id = v.id
              ORDER BY v.id DESC LIMIT ?1",
         )?;
@@ -281,10 +282,15 @@ impl Store {
                 matched: r.get(6)?,
                 front_percent: r.get(7)?,
                 back_percent: r.get(8)?,
-                sync_state: r.get(9)?,
-                response_json: r.get(10)?,
-                sync_note: r.get(11)?,
-                remote_status: r.get(12)?,
+                sync_state: r.get::<_, Option<OutboxState>>(9)?.map(|state| {
+                    SyncState::of(
+                        state,
+                        r.get::<_, Option<bool>>(10).ok().flatten().unwrap_or(false),
+                    )
+                }),
+                response_json: r.get(11)?,
+                sync_note: r.get(12)?,
+                remote_status: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -342,7 +348,7 @@ mod tests {
         NewVerification {
             doc_type: "GOV".into(),
             threshold: 85.0,
-            status: "FACE_MATCHED".into(),
+            status: MatchStatus::FaceMatched,
             matched: true,
             front_percent: Some(90.0 + f64::from(n)),
             request_json: format!("{{\"n\":{n}}}"),
@@ -372,7 +378,7 @@ mod tests {
         );
         let listed = store.list_verifications(3).unwrap();
         assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![5, 4, 3]);
-        assert_eq!(listed[0].sync_state.as_deref(), Some("pending"));
+        assert_eq!(listed[0].sync_state, Some(SyncState::Pending));
 
         store
             .conn

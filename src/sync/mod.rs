@@ -18,8 +18,9 @@ pub mod remote;
 
 use std::time::{Duration, Instant};
 
-pub use remote::{HttpRemote, Remote, RemoteError};
+pub use remote::{HttpRemote, Remote, RemoteAnswer, RemoteError};
 
+use crate::contract::MatchRequest;
 use crate::store::{OutboxItem, Store, StoreError};
 
 /// Retry and pacing settings.
@@ -163,20 +164,18 @@ fn sync_item(
             reason: "the record has no selfie or no document front to send".into(),
         });
     };
-    let mut body = serde_json::json!({"src": src, "targetFront": front, "type": item.doc_type, "threshold": item.threshold});
-    if let Some(back) = back {
-        body["targetBack"] = back.into();
-    }
-    let key = format!("{device}-verification-{}", item.verification_id);
-    let answer = with_retries(policy, report, || remote.facex_match(&body, &key))?;
-    let (Some(valid), Some(status)) = (answer["valid"].as_bool(), answer["status"].as_str()) else {
-        return Err(RemoteError::Permanent {
-            reason: format!("the remote's answer has no verdict: {answer}"),
-        });
+    let request = MatchRequest {
+        src: Some(src),
+        target_front: Some(front),
+        target_back: back,
+        doc_type: Some(item.doc_type.clone()),
+        threshold: Some(item.threshold.into()),
     };
-    store.mark_synced(item.verification_id, status, valid, &answer.to_string()).map_err(local)?;
+    let key = format!("{device}-verification-{}", item.verification_id);
+    let answer = with_retries(policy, report, || remote.facex_match(&request, &key))?;
+    store.mark_synced(item.verification_id, answer.verdict, &answer.raw).map_err(local)?;
     report.synced += 1;
-    report.disagreements += usize::from(valid != item.matched);
+    report.disagreements += usize::from(answer.verdict.valid != item.matched);
     Ok(())
 }
 
@@ -194,7 +193,7 @@ fn with_retries<T>(
                 if attempt + 1 < policy.max_attempts =>
             {
                 let delay = backoff(policy, attempt, retry_after);
-                eprintln!("sync: {reason}; retrying in {:.1} s", delay.as_secs_f64());
+                log::warn!("sync: {reason}; retrying in {:.1} s", delay.as_secs_f64());
                 std::thread::sleep(delay);
                 attempt += 1;
                 report.retries += 1;
@@ -218,6 +217,7 @@ pub fn backoff(policy: Policy, attempt: u32, retry_after: Option<Duration>) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::{MatchStatus, MatchVerdict};
 
     #[test]
     fn backoff_grows_jitters_and_honours_retry_after() {
@@ -240,18 +240,15 @@ mod tests {
     }
 
     /// Local sanity of the queue rules with a scripted remote (the wire is tested in tests/sync.rs).
-    struct Scripted(std::cell::RefCell<Vec<Result<serde_json::Value, RemoteError>>>);
+    struct Scripted(std::cell::RefCell<Vec<Result<(bool, MatchStatus), RemoteError>>>);
 
     impl Remote for Scripted {
         fn upload(&self, _: &str, _: &[u8], key: &str) -> Result<String, RemoteError> {
             Ok(format!("R{key}"))
         }
-        fn facex_match(
-            &self,
-            _: &serde_json::Value,
-            _: &str,
-        ) -> Result<serde_json::Value, RemoteError> {
-            self.0.borrow_mut().remove(0)
+        fn facex_match(&self, _: &MatchRequest, _: &str) -> Result<RemoteAnswer, RemoteError> {
+            let (valid, status) = self.0.borrow_mut().remove(0)?;
+            Ok(RemoteAnswer { verdict: MatchVerdict { valid, status }, raw: "{}".into() })
         }
     }
 
@@ -267,16 +264,16 @@ mod tests {
                 front_media: Some(b),
                 doc_type: "GOV".into(),
                 threshold: 85.0,
-                status: "FACE_MATCHED".into(),
+                status: MatchStatus::FaceMatched,
                 matched: true,
                 ..Default::default()
             };
             store.record_verification(&v).unwrap();
         }
         let remote = Scripted(std::cell::RefCell::new(vec![
-            Ok(serde_json::json!({"valid": true, "status": "FACE_MATCHED"})),
+            Ok((true, MatchStatus::FaceMatched)),
             Err(RemoteError::Permanent { reason: "HTTP 400 code 4007".into() }),
-            Ok(serde_json::json!({"valid": false, "status": "FACE_NOT_MATCHED"})),
+            Ok((false, MatchStatus::FaceNotMatched)),
         ]));
         let p = Policy { max_attempts: 1, ..Policy::default() };
         let report = sync_once(&store, &remote, p).unwrap();

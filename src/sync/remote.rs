@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::blocking::{multipart, Client, Response};
 use reqwest::StatusCode;
 
+use crate::contract::{ErrorBody, MatchRequest, MatchVerdict, MediaUploaded};
+
 /// How a remote call failed, as the sync must treat it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RemoteError {
@@ -33,6 +35,15 @@ pub enum RemoteError {
     },
 }
 
+/// The remote's verdict on a match, and its answer as sent (kept in the log beside ours).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteAnswer {
+    /// `valid` and `status`.
+    pub verdict: MatchVerdict,
+    /// The response body, as received.
+    pub raw: String,
+}
+
 /// The two calls the sync makes.
 pub trait Remote {
     /// Uploads a picture; returns the remote media id.
@@ -46,15 +57,15 @@ pub trait Remote {
         idempotency_key: &str,
     ) -> Result<String, RemoteError>;
 
-    /// Runs `facex/match` with `body`; returns the remote's response JSON.
+    /// Runs `facex/match` with `request`; returns the remote's verdict.
     ///
     /// # Errors
     /// A [`RemoteError`] classifying the failure.
     fn facex_match(
         &self,
-        body: &serde_json::Value,
+        request: &MatchRequest,
         idempotency_key: &str,
-    ) -> Result<serde_json::Value, RemoteError>;
+    ) -> Result<RemoteAnswer, RemoteError>;
 }
 
 /// The remote service over HTTP.
@@ -105,24 +116,31 @@ impl Remote for HttpRemote {
             .multipart(form)
             .send()
             .map_err(transport)?;
-        let json = classify(response)?;
-        json["_id"].as_str().map(str::to_string).ok_or_else(|| RemoteError::Transient {
-            reason: format!("upload answered without an _id: {json}"),
-            retry_after: None,
-        })
+        let text = classify(response)?;
+        let uploaded: MediaUploaded =
+            serde_json::from_str(&text).map_err(|e| RemoteError::Transient {
+                reason: format!("the upload's answer is not the contract's ({e}): {text}"),
+                retry_after: None,
+            })?;
+        Ok(uploaded.id)
     }
 
     fn facex_match(
         &self,
-        body: &serde_json::Value,
+        request: &MatchRequest,
         idempotency_key: &str,
-    ) -> Result<serde_json::Value, RemoteError> {
+    ) -> Result<RemoteAnswer, RemoteError> {
         let response = self
             .post("/api/v2/public/facex/match", idempotency_key)
-            .json(body)
+            .json(request)
             .send()
             .map_err(transport)?;
-        classify(response)
+        let raw = classify(response)?;
+        let verdict: MatchVerdict =
+            serde_json::from_str(&raw).map_err(|e| RemoteError::Permanent {
+                reason: format!("the remote's answer has no verdict ({e}): {raw}"),
+            })?;
+        Ok(RemoteAnswer { verdict, raw })
     }
 }
 
@@ -138,8 +156,8 @@ fn transport(e: reqwest::Error) -> RemoteError {
     RemoteError::Transient { reason: format!("{what}: {}", e.without_url()), retry_after: None }
 }
 
-/// Sorts an HTTP answer into success (its JSON) or a [`RemoteError`].
-fn classify(response: Response) -> Result<serde_json::Value, RemoteError> {
+/// Sorts an HTTP answer into success (its body) or a [`RemoteError`].
+fn classify(response: Response) -> Result<String, RemoteError> {
     let status = response.status();
     let retry_after = response
         .headers()
@@ -147,24 +165,15 @@ fn classify(response: Response) -> Result<serde_json::Value, RemoteError> {
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let text = response.text().unwrap_or_default();
-    let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    let explain = || match &json {
-        Some(j) if j.get("code").is_some() => {
-            let details = j["details"].as_str().map(|d| format!(" ({d})")).unwrap_or_default();
-            format!(
-                "HTTP {} code {}: {}{details}",
-                status.as_u16(),
-                j["code"],
-                j["message"].as_str().unwrap_or("")
-            )
+    let explain = || match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(e) => {
+            let details = e.details.map(|d| format!(" ({d})")).unwrap_or_default();
+            format!("HTTP {} code {}: {}{details}", status.as_u16(), e.code, e.message)
         }
-        _ => format!("HTTP {}", status.as_u16()),
+        Err(_) => format!("HTTP {}", status.as_u16()),
     };
     match status {
-        s if s.is_success() => json.ok_or_else(|| RemoteError::Transient {
-            reason: "answer is not JSON".into(),
-            retry_after: None,
-        }),
+        s if s.is_success() => Ok(text),
         StatusCode::TOO_MANY_REQUESTS => {
             Err(RemoteError::Transient { reason: explain(), retry_after })
         }

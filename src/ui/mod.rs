@@ -1,7 +1,7 @@
-//! The kiosk's screen: the Slint UI from `ui/app.slint`, the adapter between it
-//! and the session state machine ([`crate::kiosk::flow`]), and the worker thread
-//! that owns the camera sources, the models and the store. The only module that
-//! imports slint.
+//! The kiosk's screen: the Slint UI from `ui/app.slint` and the adapter between
+//! it, the session state machine ([`crate::kiosk::flow`]) and the kiosk's worker
+//! thread ([`crate::kiosk::worker`]). The only module that imports slint; it
+//! holds no rule of its own.
 //!
 //! Threads: the UI thread runs Slint and the [`Flow`]; the worker grabs frames
 //! from the active source, detects faces, computes guidance and runs the
@@ -9,8 +9,6 @@
 //! in [`Controller::pump`] (a 30 ms timer in the running kiosk, called directly by
 //! headless tests). The worker handles one frame at a time, so stale frames are
 //! never queued.
-
-mod worker;
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
@@ -22,12 +20,13 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 
-pub use worker::{spawn_worker, FromWorker, ResultView, ToWorker, WorkerConfig};
+pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig};
 
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
 use crate::kiosk::pin::{PinGate, PinRefusal};
 use crate::kiosk::settings::{self, OperatorChoices};
+use crate::matching::Threshold;
 
 slint::include_modules!();
 
@@ -48,8 +47,8 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// The operator PIN's stored hash (None: no operator screen).
     pub operator_pin: Option<String>,
-    /// Match threshold in percent.
-    pub threshold: f64,
+    /// Match threshold.
+    pub threshold: Threshold,
     /// The camera spec, shown and changed on the operator screen.
     pub camera: String,
     /// Where the operator's choices are saved (None: they last until the kiosk stops).
@@ -62,7 +61,7 @@ pub struct Controller {
     flow: RefCell<Flow>,
     pin: RefCell<String>,
     gate: RefCell<PinGate>,
-    threshold: Cell<f64>,
+    threshold: Cell<Threshold>,
     camera: RefCell<String>,
     cameras: RefCell<Vec<String>>,
     settings_file: Option<PathBuf>,
@@ -125,8 +124,8 @@ impl Controller {
         k.on_pin_digit(move |digit| {
             if let Some(c) = weak.upgrade() {
                 let mut pin = c.pin.borrow().clone();
-                if pin.len() < 8 {
-                    pin.push_str(&digit);
+                if let (true, Some(d)) = (pin.len() < 8, char::from_digit(digit as u32, 10)) {
+                    pin.push(d);
                 }
                 c.set_pin(pin, "");
             }
@@ -134,7 +133,7 @@ impl Controller {
         let weak = Rc::downgrade(&c);
         k.on_threshold_step(move |step| {
             if let Some(c) = weak.upgrade() {
-                c.set_threshold(c.threshold.get() + f64::from(step));
+                c.set_threshold(c.threshold.get().stepped(f64::from(step)));
             }
         });
         let weak = Rc::downgrade(&c);
@@ -144,15 +143,18 @@ impl Controller {
             }
         });
         let weak = Rc::downgrade(&c);
-        k.on_choose_type(move |name| {
-            if let (Some(c), Some(t)) = (weak.upgrade(), DocumentType::parse(&name)) {
-                c.apply(Event::ChooseType(t));
+        k.on_choose_type(move |choice| {
+            if let Some(c) = weak.upgrade() {
+                c.apply(Event::ChooseType(document_type(choice)));
             }
         });
         let weak = Rc::downgrade(&c);
         k.on_retake(move |which| {
             if let Some(c) = weak.upgrade() {
-                c.apply(Event::Retake(if which == "selfie" { Shot::Selfie } else { Shot::Front }));
+                c.apply(Event::Retake(match which {
+                    Retake::Selfie => Shot::Selfie,
+                    Retake::Document => Shot::Front,
+                }));
             }
         });
         c.show_screen();
@@ -214,12 +216,11 @@ impl Controller {
     }
 
     /// Operator setting: the threshold for the next verifications.
-    fn set_threshold(&self, value: f64) {
-        let value = value.clamp(1.0, 100.0);
+    fn set_threshold(&self, value: Threshold) {
         self.threshold.set(value);
         let _ = self.to_worker.send(ToWorker::SetThreshold(value));
         if let Some(window) = self.window.upgrade() {
-            window.global::<Kiosk>().set_threshold_value(value.round() as i32);
+            window.global::<Kiosk>().set_threshold_value(value.percent().round() as i32);
         }
         self.remember();
     }
@@ -256,14 +257,14 @@ impl Controller {
     fn remember(&self) {
         let Some(path) = &self.settings_file else { return };
         let choices = OperatorChoices {
-            threshold: Some(self.threshold.get()),
+            threshold: Some(self.threshold.get().percent()),
             doc_type: Some(self.flow.borrow().doc_type().as_str().into()),
             camera: Some(self.camera.borrow().clone()),
         };
         let message = match settings::save(path, &choices) {
             Ok(()) => String::new(),
             Err(e) => {
-                eprintln!("kiosk: the operator's choices were not saved: {e}");
+                log::warn!("kiosk: the operator's choices were not saved: {e}");
                 format!("Not saved, this lasts until a restart: {e}")
             }
         };
@@ -289,7 +290,7 @@ impl Controller {
             Screen::Operator => ScreenKind::Operator,
         });
         k.set_default_type_name(self.flow.borrow().doc_type().as_str().into());
-        k.set_threshold_value(self.threshold.get().round() as i32);
+        k.set_threshold_value(self.threshold.get().percent().round() as i32);
         if screen == Screen::Operator {
             let _ = self.to_worker.send(ToWorker::Recent);
         }
@@ -398,6 +399,18 @@ impl Controller {
             Screen::DocumentBack => Some(Shot::Back),
             _ => None,
         }
+    }
+}
+
+/// The contract's document type for the customer's choice.
+fn document_type(choice: DocChoice) -> DocumentType {
+    match choice {
+        DocChoice::Uidai => DocumentType::Uidai,
+        DocChoice::Pan => DocumentType::Pan,
+        DocChoice::Dl => DocumentType::Dl,
+        DocChoice::Voter => DocumentType::Voter,
+        DocChoice::Passport => DocumentType::Passport,
+        DocChoice::Gov => DocumentType::Gov,
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::inference::InferenceError;
+use crate::model_error::ModelError;
 
 /// One pinned model file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,21 +60,16 @@ pub fn locate_dir(explicit: Option<&Path>) -> PathBuf {
 /// Reads a model file and checks its sha256.
 ///
 /// # Errors
-/// [`InferenceError::ModelMissing`] or [`InferenceError::ModelAltered`], naming the file.
-pub fn read_verified(dir: &Path, model: ModelFile) -> Result<Vec<u8>, InferenceError> {
+/// [`ModelError::ModelMissing`] or [`ModelError::ModelAltered`], naming the file.
+pub fn read_verified(dir: &Path, model: ModelFile) -> Result<Vec<u8>, ModelError> {
     let path = dir.join(model.name);
     let bytes = std::fs::read(&path)
-        .map_err(|e| InferenceError::ModelMissing { path: path.clone(), reason: e.to_string() })?;
-    let got = hex(&Sha256::digest(&bytes));
+        .map_err(|e| ModelError::ModelMissing { path: path.clone(), reason: e.to_string() })?;
+    let got = hex::encode(Sha256::digest(&bytes));
     if got != model.sha256 {
-        return Err(InferenceError::ModelAltered { path, expected: model.sha256, got });
+        return Err(ModelError::ModelAltered { path, expected: model.sha256, got });
     }
     Ok(bytes)
-}
-
-/// Lowercase hex of a byte string.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -85,12 +80,12 @@ mod tests {
     fn missing_and_altered_models_are_named() {
         let dir = tempfile::tempdir().unwrap();
         match read_verified(dir.path(), SFACE) {
-            Err(InferenceError::ModelMissing { path, .. }) => assert!(path.ends_with(SFACE.name)),
+            Err(ModelError::ModelMissing { path, .. }) => assert!(path.ends_with(SFACE.name)),
             other => panic!("{other:?}"),
         }
         std::fs::write(dir.path().join(SFACE.name), b"not a model").unwrap();
         match read_verified(dir.path(), SFACE) {
-            Err(e @ InferenceError::ModelAltered { .. }) => {
+            Err(e @ ModelError::ModelAltered { .. }) => {
                 let text = e.to_string();
                 assert!(text.contains(SFACE.name) && text.contains(SFACE.sha256), "{text}");
             }

@@ -1,25 +1,27 @@
 //! The kiosk's worker thread: owns the camera sources, the face models and the
 //! store; sends previews with guidance while a capture screen is open, and runs
-//! and records the verification.
+//! and records the verification. No Slint here: `src/ui` talks to it over channels.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use image::RgbImage;
 
+use super::flow::Shot;
+use super::guidance::{assess, AutoCapture, Guidance};
+use super::operator_log;
+use super::recording::{result_view, verify_and_record, Captures};
+use super::result_view::{Failure, ResultView};
 use crate::camera::{self, FrameSource, Play};
-use crate::contract::{MatchAnswer, MatchRequest};
 use crate::detection::find_faces;
-use crate::domain::{DocumentType, FaceBox, Picture, PictureFormat, Role};
+use crate::domain::{DocumentType, FaceBox, Role};
 use crate::inference::{Engine, RuntimeOptions};
-use crate::kiosk::flow::Shot;
-use crate::kiosk::guidance::{assess, AutoCapture, Guidance};
-use crate::record::{new_verification, RequestMedia};
+use crate::matching::Threshold;
 use crate::store::Store;
-use crate::verify::{verify, FaceAnalysis, MatchParams, Pictures, Verification};
+use crate::verify::MatchParams;
 
 /// What the worker needs to start.
 #[derive(Debug, Clone)]
@@ -36,8 +38,8 @@ pub struct WorkerConfig {
     pub db: Option<PathBuf>,
     /// The device key for `db`.
     pub key: Option<PathBuf>,
-    /// Match threshold in percent.
-    pub threshold: f64,
+    /// Match threshold.
+    pub threshold: Threshold,
     /// Pause between preview frames (a file camera would otherwise spin).
     pub frame_interval: Duration,
 }
@@ -59,40 +61,13 @@ pub enum ToWorker {
         back: Option<RgbImage>,
     },
     /// Operator setting: the threshold for the next verifications.
-    SetThreshold(f64),
+    SetThreshold(Threshold),
     /// Operator setting: the selfie camera (and the document camera when documents come from it).
     SetCamera(String),
     /// Send the recent log, the sync counts and the camera choices for the operator screen.
     Recent,
     /// Stop the thread.
     Quit,
-}
-
-/// What the result screen shows.
-#[derive(Debug, Clone)]
-pub struct ResultView {
-    /// The verdict.
-    pub matched: bool,
-    /// The verdict in a customer's words.
-    pub verdict: String,
-    /// "Match 96.7 %" or empty.
-    pub percent: String,
-    /// "Needed: 85 %".
-    pub threshold_text: String,
-    /// Why a picture could not be used, or empty.
-    pub reason: String,
-    /// The selfie and its face box.
-    pub selfie: RgbImage,
-    /// Selfie face box.
-    pub selfie_face: Option<FaceBox>,
-    /// The document side shown and its face box.
-    pub document: RgbImage,
-    /// Document face box.
-    pub document_face: Option<FaceBox>,
-    /// Offer "Retake selfie".
-    pub retake_selfie: bool,
-    /// Offer "Retake document".
-    pub retake_document: bool,
 }
 
 /// Messages from the worker.
@@ -150,21 +125,14 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
     let problem = |shot, message: String| {
         let _ = outbox.send(FromWorker::CameraProblem { shot, message });
     };
-    let mut engine = match Engine::load(&config.models, config.runtime) {
-        Ok(e) => Some(e),
-        Err(e) => {
-            eprintln!("kiosk: {e}");
-            None
-        }
-    };
-    let mut store =
-        config.db.as_ref().and_then(|db| match Store::open(db, config.key.as_deref()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("kiosk: cannot record verifications: {e}");
-                None
-            }
-        });
+    let mut engine = Engine::load(&config.models, config.runtime)
+        .inspect_err(|e| log::error!("kiosk: the face models cannot be loaded: {e}"))
+        .ok();
+    let mut store = config.db.as_ref().and_then(|db| {
+        Store::open(db, config.key.as_deref())
+            .inspect_err(|e| log::error!("kiosk: cannot record verifications: {e}"))
+            .ok()
+    });
     let mut current_camera = config.camera.clone();
     let mut sources = open_sources(&current_camera, &config.document_source);
     let mut threshold = config.threshold;
@@ -199,25 +167,28 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 continue;
             }
             Ok(ToWorker::Recent) => {
-                let (rows, summary) = recent(store.as_ref());
+                let (rows, summary) = operator_log::recent(store.as_ref());
                 let cameras = camera::choices(&current_camera);
                 let _ = outbox.send(FromWorker::Recent { rows, summary, cameras });
                 continue;
             }
             Ok(ToWorker::Verify { doc_type, selfie, front, back }) => {
                 let Some(engine) = engine.as_mut() else {
-                    problem(Shot::Selfie, "The face models could not be loaded: call staff".into());
+                    // No models: the session ends on a result screen that says so, not on "Processing".
+                    let view = ResultView::failure(Failure::Models, selfie, front, threshold);
+                    let _ = outbox.send(FromWorker::Verified(Box::new(view)));
                     continue;
                 };
-                let view = verify_and_record(
-                    engine,
+                let params = MatchParams { doc_type, threshold };
+                let captures = Captures { selfie, front, back };
+                let outcome = verify_and_record(
+                    &mut engine.detector,
+                    &mut engine.embedder,
                     store.as_mut(),
-                    threshold,
-                    doc_type,
-                    selfie,
-                    front,
-                    back,
+                    params,
+                    &captures,
                 );
+                let view = result_view(outcome, captures, params);
                 let _ = outbox.send(FromWorker::Verified(Box::new(view)));
                 continue;
             }
@@ -248,7 +219,15 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         };
         let role =
             if shot == Shot::Selfie { Role::Selfie } else { Role::Document(DocumentType::Gov) };
-        let faces = find_faces(&mut engine.detector, &frame, role).unwrap_or_default();
+        let faces = match find_faces(&mut engine.detector, &frame, role) {
+            Ok(faces) => faces,
+            Err(e) => {
+                // A model failure is not "no face": the customer is told to get help.
+                log::error!("kiosk: face detection failed: {e}");
+                problem(shot, "The face check is not working: please call staff".into());
+                continue;
+            }
+        };
         let (guidance, take) = if shot == Shot::Selfie {
             let g = assess(&faces, &frame, previous);
             (g, auto.update(g))
@@ -285,40 +264,6 @@ fn open_sources(camera: &str, document_source: &str) -> (Source, Option<Source>)
     (camera::open(camera, Play::Loop), scanner)
 }
 
-/// The operator screen's log lines and sync summary.
-fn recent(store: Option<&Store>) -> (Vec<String>, String) {
-    let Some(store) = store else {
-        return (
-            vec!["No log: start the kiosk with --db FILE to record verifications".into()],
-            String::new(),
-        );
-    };
-    let rows = match store.list_verifications(20) {
-        Ok(records) => records
-            .iter()
-            .map(|r| {
-                let pct = r.front_percent.map_or("-".to_string(), |p| format!("{p:.1}"));
-                format!(
-                    "#{:<5} {:<9} {:<17} {:>6} %  {}",
-                    r.id,
-                    r.doc_type,
-                    r.status,
-                    pct,
-                    r.sync_state.as_deref().unwrap_or("-")
-                )
-            })
-            .collect(),
-        Err(e) => vec![format!("The log cannot be read: {e}")],
-    };
-    let summary = store.sync_counts().map_or(String::new(), |c| {
-        format!(
-            "Sync: {} pending, {} synced, {} parked, {} disagreements",
-            c.pending, c.synced, c.parked, c.disagreement
-        )
-    });
-    (rows, summary)
-}
-
 fn downscale(frame: &RgbImage, max_side: u32) -> RgbImage {
     let (w, h) = frame.dimensions();
     if w.max(h) <= max_side {
@@ -328,143 +273,13 @@ fn downscale(frame: &RgbImage, max_side: u32) -> RgbImage {
     image::imageops::thumbnail(frame, (w as f32 * scale) as u32, (h as f32 * scale) as u32)
 }
 
-fn verify_and_record(
-    engine: &mut Engine,
-    store: Option<&mut Store>,
-    threshold: f64,
-    doc_type: DocumentType,
-    selfie: RgbImage,
-    front: RgbImage,
-    back: Option<RgbImage>,
-) -> ResultView {
-    let started = Instant::now();
-    let picture = |pixels: RgbImage| Picture { pixels, format: PictureFormat::Jpeg };
-    let (src, front_p, back_p) = (picture(selfie), picture(front), back.map(picture));
-    let params = MatchParams { doc_type, threshold };
-    let pictures = Pictures { src: &src, front: &front_p, back: back_p.as_ref() };
-    let verification = match verify(&mut engine.detector, &mut engine.embedder, pictures, params) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("kiosk: inference failed: {e}");
-            return failure_view(src.pixels, front_p.pixels, threshold);
-        }
-    };
-    if let Some(store) = store {
-        if let Err(e) =
-            record(store, &verification, params, [&src, &front_p], back_p.as_ref(), started)
-        {
-            eprintln!("kiosk: the verification could not be recorded: {e}");
-        }
-    }
-    view(&verification, src.pixels, front_p.pixels, back_p.map(|b| b.pixels))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn record(
-    store: &mut Store,
-    verification: &Verification,
-    params: MatchParams,
-    [src, front]: [&Picture; 2],
-    back: Option<&Picture>,
-    started: Instant,
-) -> Result<i64, crate::store::StoreError> {
-    let save = |store: &Store, p: &Picture, name: &str| {
-        let mut jpeg = Vec::new();
-        let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
-            .encode_image(&p.pixels);
-        store.insert_media(None, name, "image/jpeg", &jpeg)
-    };
-    let media = RequestMedia {
-        src: Some(save(store, src, "kiosk-selfie.jpg")?),
-        front: Some(save(store, front, "kiosk-front.jpg")?),
-        back: back.map(|b| save(store, b, "kiosk-back.jpg")).transpose()?,
-    };
-    let request = MatchRequest {
-        src: Some("kiosk camera".into()),
-        target_front: Some("kiosk document".into()),
-        target_back: back.map(|_| "kiosk document back".into()),
-        doc_type: Some(params.doc_type.as_str().into()),
-        threshold: Some(params.threshold.into()),
-    };
-    let answer = MatchAnswer::Processed(Box::new(verification.response()));
-    let entry = new_verification(
-        None,
-        &request,
-        params,
-        &answer,
-        Some(verification),
-        media,
-        started.elapsed(),
-    );
-    store.record_verification(&entry)
-}
-
-/// The result screen for a verification, in a customer's words.
-pub fn view(
-    v: &Verification,
-    selfie: RgbImage,
-    front: RgbImage,
-    back: Option<RgbImage>,
-) -> ResultView {
-    // Show the document side that matched best (the back only when it carried the match).
-    let back_better = matches!((v.back_score, v.front_score), (Some(b), f) if f.is_none_or(|f| b.percent > f.percent));
-    let (document, document_analysis) = match (back, &v.back) {
-        (Some(b), Some(a)) if back_better => (b, a),
-        _ => (front, &v.front),
-    };
-    let face = |a: &FaceAnalysis| a.subject().map(|f| f.bbox);
-    let (verdict, reason, retake_selfie, retake_document) = if v.matched {
-        ("Identity confirmed: it's a match".to_string(), String::new(), false, false)
-    } else if let Some(problem) = v.src.problem() {
-        (
-            "We could not use your photo".to_string(),
-            format!("Your photo: {problem}. Please try again."),
-            true,
-            false,
-        )
-    } else if let Some(problem) =
-        v.front.problem().filter(|_| v.back.as_ref().is_none_or(|b| !b.valid()))
-    {
-        (
-            "We could not read the photo on your document".to_string(),
-            format!("Document: {problem}."),
-            false,
-            true,
-        )
-    } else {
-        (
-            "The faces do not match".to_string(),
-            "Please see a member of staff.".to_string(),
-            true,
-            true,
-        )
-    };
-    ResultView {
-        matched: v.matched,
-        verdict,
-        percent: v.best_score().map(|s| format!("Match {:.1} %", s.percent)).unwrap_or_default(),
-        threshold_text: format!("Needed: {:.0} %", v.params.threshold),
-        reason,
-        selfie_face: face(&v.src),
-        selfie,
-        document_face: face(document_analysis),
-        document,
-        retake_selfie,
-        retake_document,
-    }
-}
-
-fn failure_view(selfie: RgbImage, document: RgbImage, threshold: f64) -> ResultView {
-    ResultView {
-        matched: false,
-        verdict: "Something went wrong".into(),
-        percent: String::new(),
-        threshold_text: format!("Needed: {threshold:.0} %"),
-        reason: "The check could not run. Please see a member of staff.".into(),
-        selfie,
-        selfie_face: None,
-        document,
-        document_face: None,
-        retake_selfie: false,
-        retake_document: false,
+    #[test]
+    fn previews_are_downscaled_to_the_longest_side() {
+        assert_eq!(downscale(&RgbImage::new(1280, 720), 640).dimensions(), (640, 360));
+        assert_eq!(downscale(&RgbImage::new(300, 200), 640).dimensions(), (300, 200));
     }
 }

@@ -1,0 +1,71 @@
+//! The operator screen's view of the log: the recent verifications, one line
+//! each, and the sync counts in one line.
+
+use crate::store::{Store, VerificationRecord};
+
+/// How many verifications the operator screen lists.
+pub const RECENT: usize = 20;
+
+/// One line per recent verification (newest first) and the sync summary.
+pub fn recent(store: Option<&Store>) -> (Vec<String>, String) {
+    let Some(store) = store else {
+        return (
+            vec!["No log: start the kiosk with --db FILE to record verifications".into()],
+            String::new(),
+        );
+    };
+    let rows = match store.list_verifications(RECENT) {
+        Ok(records) => records.iter().map(line).collect(),
+        Err(e) => vec![format!("The log cannot be read: {e}")],
+    };
+    let summary = store.sync_counts().map_or_else(
+        |e| format!("Sync counts cannot be read: {e}"),
+        |c| {
+            format!(
+                "Sync: {} pending, {} synced, {} parked, {} disagreements",
+                c.pending, c.synced, c.parked, c.disagreement
+            )
+        },
+    );
+    (rows, summary)
+}
+
+/// `#12    PASSPORT  FACE_MATCHED        96.7 %  pending`.
+pub fn line(r: &VerificationRecord) -> String {
+    let pct = r.front_percent.map_or("-".to_string(), |p| format!("{p:.1}"));
+    format!(
+        "#{:<5} {:<9} {:<17} {:>6} %  {}",
+        r.id,
+        r.doc_type,
+        r.status.as_str(),
+        pct,
+        r.sync_state.map_or("-", |s| s.as_str())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::MatchStatus;
+    use crate::store::NewVerification;
+
+    #[test]
+    fn recent_lines_and_counts_come_from_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("log.db"), None).unwrap();
+        let entry = NewVerification {
+            doc_type: "PAN".into(),
+            threshold: 85.0,
+            status: MatchStatus::FaceMatched,
+            matched: true,
+            front_percent: Some(96.74),
+            ..NewVerification::default()
+        };
+        store.record_verification(&entry).unwrap();
+        let (rows, summary) = recent(Some(&store));
+        assert_eq!(rows, vec!["#1     PAN       FACE_MATCHED        96.7 %  pending"]);
+        assert_eq!(summary, "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements");
+        let (rows, summary) = recent(None);
+        assert!(rows[0].contains("--db FILE") && summary.is_empty());
+    }
+}

@@ -1,0 +1,228 @@
+//! What the result screen says, in a customer's words: the verdict, the score,
+//! why a picture could not be used, and which retakes to offer. Made from a
+//! [`Verification`] that was recorded, or from a failure; never from a verdict
+//! that could not be recorded (a bank must not act on a decision it has no trace of).
+
+use image::RgbImage;
+
+use crate::domain::FaceBox;
+use crate::matching::Threshold;
+use crate::verify::{FaceAnalysis, Verification};
+
+/// The result screen's content.
+#[derive(Debug, Clone)]
+pub struct ResultView {
+    /// The verdict.
+    pub matched: bool,
+    /// The verdict in a customer's words.
+    pub verdict: String,
+    /// "Match 96.7 %" or empty.
+    pub percent: String,
+    /// "Needed: 85 %".
+    pub threshold_text: String,
+    /// Why a picture could not be used, or what to do next; may be empty.
+    pub reason: String,
+    /// The selfie.
+    pub selfie: RgbImage,
+    /// Selfie face box.
+    pub selfie_face: Option<FaceBox>,
+    /// The document side shown.
+    pub document: RgbImage,
+    /// Document face box.
+    pub document_face: Option<FaceBox>,
+    /// Offer "Retake selfie".
+    pub retake_selfie: bool,
+    /// Offer "Retake document".
+    pub retake_document: bool,
+}
+
+/// Why no verdict can be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The face models are missing or failed.
+    Models,
+    /// The verdict was reached but could not be written to the log.
+    NotRecorded,
+}
+
+impl ResultView {
+    /// The result of a recorded verification. The document side shown is the one that
+    /// matched best (the back only when it carried the match).
+    pub fn of(
+        v: &Verification,
+        selfie: RgbImage,
+        front: RgbImage,
+        back: Option<RgbImage>,
+    ) -> ResultView {
+        let back_better = matches!(
+            (v.back_score, v.front_score),
+            (Some(b), f) if f.is_none_or(|f| b.percent > f.percent)
+        );
+        let (document, document_analysis) = match (back, &v.back) {
+            (Some(b), Some(a)) if back_better => (b, a),
+            _ => (front, &v.front),
+        };
+        let face = |a: &FaceAnalysis| a.subject().map(|f| f.bbox);
+        let (verdict, reason, retake_selfie, retake_document) = if v.matched {
+            ("Identity confirmed: it's a match".to_string(), String::new(), false, false)
+        } else if let Some(problem) = v.src.problem() {
+            (
+                "We could not use your photo".to_string(),
+                format!("Your photo: {problem}. Please try again."),
+                true,
+                false,
+            )
+        } else if let Some(problem) =
+            v.front.problem().filter(|_| v.back.as_ref().is_none_or(|b| !b.valid()))
+        {
+            (
+                "We could not read the photo on your document".to_string(),
+                format!("Document: {problem}."),
+                false,
+                true,
+            )
+        } else {
+            (
+                "The faces do not match".to_string(),
+                "Please see a member of staff.".to_string(),
+                true,
+                true,
+            )
+        };
+        ResultView {
+            matched: v.matched,
+            verdict,
+            percent: v
+                .best_score()
+                .map(|s| format!("Match {:.1} %", s.percent))
+                .unwrap_or_default(),
+            threshold_text: needed(v.params.threshold),
+            reason,
+            selfie_face: face(&v.src),
+            selfie,
+            document_face: face(document_analysis),
+            document,
+            retake_selfie,
+            retake_document,
+        }
+    }
+
+    /// No verdict: the check could not run, or its result could not be recorded.
+    pub fn failure(
+        failure: Failure,
+        selfie: RgbImage,
+        document: RgbImage,
+        threshold: Threshold,
+    ) -> ResultView {
+        let reason = match failure {
+            Failure::Models => "The check could not run. Please see a member of staff.",
+            Failure::NotRecorded => {
+                "The result could not be saved, so it is not shown. Please see a member of staff."
+            }
+        };
+        ResultView {
+            matched: false,
+            verdict: "Something went wrong".into(),
+            percent: String::new(),
+            threshold_text: needed(threshold),
+            reason: reason.into(),
+            selfie,
+            selfie_face: None,
+            document,
+            document_face: None,
+            retake_selfie: false,
+            retake_document: false,
+        }
+    }
+}
+
+fn needed(threshold: Threshold) -> String {
+    format!("Needed: {:.0} %", threshold.percent())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DocumentType, Embedding, Face};
+    use crate::matching::Score;
+    use crate::quality::QualityIssue;
+    use crate::verify::MatchParams;
+
+    fn analysis(face: bool, issue: Option<QualityIssue>) -> FaceAnalysis {
+        let subject = Face {
+            bbox: FaceBox { x: 10.0, y: 20.0, w: 30.0, h: 40.0 },
+            score: 0.9,
+            landmarks: [[0.0; 2]; 5],
+        };
+        FaceAnalysis {
+            width: 100,
+            height: 100,
+            faces: if face { vec![subject] } else { vec![] },
+            embedding: (face && issue.is_none()).then(|| Embedding(vec![1.0])),
+            issue,
+        }
+    }
+
+    fn verification(src: FaceAnalysis, front: FaceAnalysis, percent: Option<f64>) -> Verification {
+        let threshold = Threshold::new(85.0).unwrap();
+        let front_score = percent.map(|percent| Score { cosine: 0.0, percent });
+        Verification {
+            params: MatchParams { doc_type: DocumentType::Gov, threshold },
+            matched: front_score.is_some_and(|s| s.reaches(threshold)),
+            src,
+            front,
+            back: None,
+            front_score,
+            back_score: None,
+        }
+    }
+
+    fn view(v: &Verification) -> ResultView {
+        ResultView::of(v, RgbImage::new(2, 2), RgbImage::new(3, 3), None)
+    }
+
+    #[test]
+    fn a_match_is_confirmed_with_its_score_and_no_retakes() {
+        let r = view(&verification(analysis(true, None), analysis(true, None), Some(96.74)));
+        assert!(r.matched);
+        assert_eq!(r.verdict, "Identity confirmed: it's a match");
+        assert_eq!(
+            (r.percent.as_str(), r.threshold_text.as_str()),
+            ("Match 96.7 %", "Needed: 85 %")
+        );
+        assert!(!r.retake_selfie && !r.retake_document);
+        assert_eq!(r.document.width(), 3, "the front is shown");
+        assert!(r.selfie_face.is_some() && r.document_face.is_some());
+    }
+
+    #[test]
+    fn each_unusable_picture_offers_its_own_retake() {
+        let r = view(&verification(analysis(false, None), analysis(true, None), None));
+        assert_eq!(r.verdict, "We could not use your photo");
+        assert!(r.reason.contains("no face detected"), "{}", r.reason);
+        assert!(r.retake_selfie && !r.retake_document);
+
+        let r = view(&verification(analysis(true, None), analysis(false, None), None));
+        assert_eq!(r.verdict, "We could not read the photo on your document");
+        assert!(!r.retake_selfie && r.retake_document);
+
+        let r = view(&verification(analysis(true, None), analysis(true, None), Some(40.0)));
+        assert_eq!(r.verdict, "The faces do not match");
+        assert_eq!(r.percent, "Match 40.0 %");
+        assert!(r.retake_selfie && r.retake_document);
+    }
+
+    #[test]
+    fn failures_show_no_verdict() {
+        let t = Threshold::new(90.0).unwrap();
+        for failure in [Failure::Models, Failure::NotRecorded] {
+            let r = ResultView::failure(failure, RgbImage::new(1, 1), RgbImage::new(1, 1), t);
+            assert!(!r.matched && r.percent.is_empty(), "{failure:?}");
+            assert_eq!(r.verdict, "Something went wrong");
+            assert_eq!(r.threshold_text, "Needed: 90 %");
+        }
+        let r =
+            ResultView::failure(Failure::NotRecorded, RgbImage::new(1, 1), RgbImage::new(1, 1), t);
+        assert!(r.reason.contains("could not be saved"), "{}", r.reason);
+    }
+}
