@@ -8,6 +8,7 @@ mod cli;
 mod durability;
 #[cfg(feature = "kiosk")]
 mod kiosk;
+mod odd_remote;
 mod pipeline;
 mod recording;
 mod robustness;

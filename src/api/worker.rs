@@ -2,7 +2,10 @@
 //! thread-safe) and answers match jobs sent from async handlers, so inference
 //! never blocks the executor.
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
@@ -31,30 +34,50 @@ pub type JobResult = Result<(MatchAnswer, Option<Verification>), ApiError>;
 #[derive(Clone)]
 pub struct InferenceWorker {
     jobs: SyncSender<(Job, oneshot::Sender<JobResult>)>,
+    panics: Arc<AtomicU64>,
 }
 
 impl InferenceWorker {
     /// Starts the thread with `engine`; at most `queue` jobs wait.
     pub fn start(mut engine: Engine, queue: usize) -> InferenceWorker {
+        InferenceWorker::start_with(queue, move |job| {
+            let bytes =
+                RequestBytes { src: &job.src, front: &job.front, back: job.back.as_deref() };
+            answer(&mut engine.detector, &mut engine.embedder, bytes, job.params)
+                .map_err(ApiError::from)
+        })
+    }
+
+    /// Starts the thread running `run` for each job. A job that panics is answered 5001 and
+    /// counted; the thread goes on with the next job.
+    pub fn start_with(
+        queue: usize,
+        mut run: impl FnMut(&Job) -> JobResult + Send + 'static,
+    ) -> InferenceWorker {
         let (jobs, inbox) = sync_channel::<(Job, oneshot::Sender<JobResult>)>(queue);
+        let panics = Arc::new(AtomicU64::new(0));
+        let counted = panics.clone();
         std::thread::Builder::new()
             .name("inference".into())
             .spawn(move || {
                 for (job, reply) in inbox {
-                    let bytes = RequestBytes {
-                        src: &job.src,
-                        front: &job.front,
-                        back: job.back.as_deref(),
-                    };
-                    let result =
-                        answer(&mut engine.detector, &mut engine.embedder, bytes, job.params)
-                            .map_err(ApiError::from);
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(&job)))
+                        .unwrap_or_else(|_| {
+                            let n = counted.fetch_add(1, Ordering::Relaxed) + 1;
+                            log::error!("serve: a match panicked ({n} since start); answered 5001");
+                            Err(ApiError::internal("the match could not be processed"))
+                        });
                     // The client may have gone away; nothing to do then.
                     let _ = reply.send(result);
                 }
             })
             .expect("spawning the inference thread");
-        InferenceWorker { jobs }
+        InferenceWorker { jobs, panics }
+    }
+
+    /// Jobs that panicked since the thread started.
+    pub fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
     }
 
     /// Runs `job` on the inference thread.
@@ -76,5 +99,42 @@ impl InferenceWorker {
             }
         }
         rx.await.unwrap_or_else(|_| Err(ApiError::internal("the inference thread stopped")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{InvalidFileResponse, MatchStatus};
+    use crate::domain::DocumentType;
+    use crate::matching::Threshold;
+
+    #[test]
+    fn a_panicking_job_is_a_5001_and_the_thread_goes_on() {
+        let worker = InferenceWorker::start_with(4, |job| {
+            assert!(!job.src.is_empty(), "a bug in the pipeline");
+            Ok((
+                MatchAnswer::InvalidFile(InvalidFileResponse {
+                    valid: false,
+                    src_valid: true,
+                    target_front_valid: None,
+                    target_back_valid: None,
+                    status: MatchStatus::InvalidFileFormat,
+                    message: "fine".into(),
+                }),
+                None,
+            ))
+        });
+        let job = |src: &[u8]| Job {
+            src: src.to_vec(),
+            front: vec![1],
+            back: None,
+            params: MatchParams { doc_type: DocumentType::Gov, threshold: Threshold::DEFAULT },
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let failed = runtime.block_on(worker.run(job(b""))).err().expect("the panic is an error");
+        assert_eq!(failed.code, ErrorCode::Internal);
+        assert!(runtime.block_on(worker.run(job(b"ok"))).is_ok(), "the next job is answered");
+        assert_eq!(worker.panics(), 1);
     }
 }

@@ -157,6 +157,10 @@ pub struct SyncArgs {
     /// Delete the pictures of synced records right after they are synced.
     #[arg(long)]
     pub purge_after_sync: bool,
+    /// Put parked records back in the queue first: all of them, or the verification ids given
+    /// (e.g. after fixing a wrong remote URL). `facematch log` lists what is parked and why.
+    #[arg(long, value_name = "ID", num_args = 0.., value_delimiter = ',')]
+    pub requeue_parked: Option<Vec<i64>>,
 }
 
 /// Where the store is.

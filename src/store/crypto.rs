@@ -56,16 +56,24 @@ impl DeviceKey {
     }
 
     /// Encrypts `plain`, bound to `context`.
-    pub fn seal(&self, plain: &[u8], context: &str) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] when the system's random source fails (no nonce, no sealing:
+    /// nothing is stored then).
+    pub fn seal(&self, plain: &[u8], context: &str) -> Result<Vec<u8>, StoreError> {
+        let fail = || StoreError::Crypto { what: format!("{context} (sealing)") };
         let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).expect("the operating system's random source is available");
+        getrandom::fill(&mut nonce).map_err(|e| {
+            log::error!("the system's random source failed: {e}");
+            fail()
+        })?;
         let cipher = ChaCha20Poly1305::new(&self.0);
         let sealed = cipher
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
-            .expect("ChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+            .map_err(|_| fail())?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        out
+        Ok(out)
     }
 
     /// Decrypts what [`DeviceKey::seal`] made with the same `context`.
@@ -88,12 +96,16 @@ impl DeviceKey {
 }
 
 /// `n` random characters from 0-9, A-Z, a-z.
-pub(crate) fn random_base62(n: usize) -> String {
+///
+/// # Errors
+/// [`StoreError::Crypto`] when the system's random source fails.
+pub(crate) fn random_base62(n: usize) -> Result<String, StoreError> {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Crypto { what: format!("a random id ({e})") })?;
     // Ids need uniqueness, not uniformity: the slight modulo bias (256 % 62) is harmless.
-    bytes.iter().map(|b| ALPHABET[usize::from(*b) % 62] as char).collect()
+    Ok(bytes.iter().map(|b| ALPHABET[usize::from(*b) % 62] as char).collect())
 }
 
 #[cfg(test)]
@@ -107,7 +119,7 @@ mod tests {
         let key = DeviceKey::load_or_create(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let sealed = key.seal(b"face bytes", "media:MX1");
+        let sealed = key.seal(b"face bytes", "media:MX1").unwrap();
         assert!(!sealed.windows(10).any(|w| w == b"face bytes"));
         let again = DeviceKey::load_or_create(&path).unwrap();
         assert_eq!(again.open(&sealed, "media:MX1").unwrap(), b"face bytes");

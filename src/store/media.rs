@@ -28,7 +28,7 @@ pub struct MediaRecord {
     pub purged: bool,
 }
 
-fn context(id: &MediaId) -> String {
+pub(super) fn context(id: &MediaId) -> String {
     format!("facematch media v1 {}", id.0)
 }
 
@@ -75,9 +75,9 @@ impl Store {
         if let Some(id) = existing(&self.conn)? {
             return Ok(id);
         }
-        let id = MediaId(format!("MX{}", random_base62(18)));
+        let id = MediaId(format!("MX{}", random_base62(18)?));
         let sha = hex::encode(Sha256::digest(bytes));
-        let sealed = self.key.seal(bytes, &context(&id));
+        let sealed = self.key.seal(bytes, &context(&id))?;
         let inserted = self.conn.execute(
             "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at, idempotency_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

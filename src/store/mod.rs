@@ -9,6 +9,7 @@
 //! [`NewVerification`], [`VerificationRecord`].
 
 mod crypto;
+mod key_check;
 mod media;
 mod outbox;
 mod schema;
@@ -81,14 +82,15 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NewerSchema`] for a database from a newer version (left
-    /// unchanged), [`StoreError::Key`] for an unreadable or world-readable key,
-    /// or an SQLite error.
+    /// unchanged), [`StoreError::Key`] for an unreadable or world-readable key, a key
+    /// that does not open this database, or a missing key for a database holding sealed
+    /// data (never replaced by a new one), or an SQLite error.
     pub fn open(path: &Path, key_path: Option<&Path>) -> Result<Store, StoreError> {
         let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| default_key_path(path));
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         schema::migrate(&conn, path)?;
-        let key = DeviceKey::load_or_create(&key_path)?;
+        let key = key_check::bind(&conn, path, &key_path)?;
         let device_id = schema::device_id(&conn)?;
         Ok(Store { conn, key, device_id })
     }

@@ -108,6 +108,29 @@ impl Store {
         Ok(())
     }
 
+    /// Puts parked items back in the queue (all of them, or those of `ids`), clearing their
+    /// reason; returns how many. For the operator, once what parked them is fixed.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn requeue_parked(&self, ids: Option<&[i64]>) -> Result<usize, StoreError> {
+        let sql = "UPDATE outbox SET state = ?1, last_error = NULL, updated_at = ?2
+                   WHERE state = ?3 AND (?4 IS NULL OR verification_id = ?4)";
+        let run = |id: Option<i64>| {
+            self.conn.execute(sql, params![OutboxState::Pending, now_ms(), OutboxState::Parked, id])
+        };
+        Ok(match ids {
+            None => run(None)?,
+            Some(ids) => {
+                let mut n = 0;
+                for id in ids {
+                    n += run(Some(*id))?;
+                }
+                n
+            }
+        })
+    }
+
     /// Counts a failed attempt (the item stays pending).
     ///
     /// # Errors

@@ -113,7 +113,7 @@ pub(super) fn device_id(conn: &Connection) -> Result<String, StoreError> {
     if let Some(id) = existing {
         return Ok(id);
     }
-    let id = format!("DEV{}", super::crypto::random_base62(12));
+    let id = format!("DEV{}", super::crypto::random_base62(12)?);
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?1)", params![id])?;
     Ok(conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0))?)
 }

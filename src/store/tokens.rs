@@ -20,7 +20,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Exists`] when the name is taken, or an SQLite error.
     pub fn add_token(&self, name: &str) -> Result<String, StoreError> {
-        let token = format!("fm_{}", random_base62(40));
+        let token = format!("fm_{}", random_base62(40)?);
         let inserted = self.conn.execute(
             "INSERT INTO tokens (name, token_sha256, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
             params![name, digest(&token), now_ms()],

@@ -11,6 +11,11 @@ use super::states::{OutboxState, SyncState};
 use super::{now_ms, Store, StoreError, TokenId};
 use crate::contract::MatchStatus;
 
+/// What sealed embeddings are bound to: their row's hash.
+pub(super) fn embeddings_context(row_hash: &str) -> String {
+    format!("facematch embeddings v1 {row_hash}")
+}
+
 /// The chain's starting hash.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -190,11 +195,13 @@ impl Store {
             timings_json: v.timings_json.clone(),
         };
         let row_hash = hashed.hash(&prev);
-        let embeddings = (!v.embeddings.is_empty()).then(|| {
-            let plain =
-                serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
-            self.key.seal(&plain, &format!("facematch embeddings v1 {row_hash}"))
-        });
+        let embeddings = (!v.embeddings.is_empty())
+            .then(|| {
+                let plain =
+                    serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
+                self.key.seal(&plain, &embeddings_context(&row_hash))
+            })
+            .transpose()?;
         let [src, front, back] = hashed.media.clone();
         tx.execute(
             "INSERT INTO verifications (id, created_at, device_id, token_id, src_media, front_media, back_media,
@@ -312,7 +319,7 @@ impl Store {
         let (sealed, hash) =
             row.ok_or_else(|| StoreError::NotFound(format!("verification {id}")))?;
         let Some(sealed) = sealed else { return Ok(None) };
-        let plain = self.key.open(&sealed, &format!("facematch embeddings v1 {hash}"))?;
+        let plain = self.key.open(&sealed, &embeddings_context(&hash))?;
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|_| StoreError::Crypto { what: format!("verification {id}") })

@@ -118,6 +118,14 @@ pub fn sync_once(
                     ));
                     break 'queue;
                 }
+                Err(RemoteError::NotTheContract { reason }) => {
+                    store.note_sync_failure(item.verification_id, &reason)?;
+                    report.stopped = Some(format!(
+                        "the remote does not answer as the Face Match API does (is the URL right?): \
+                         {reason}; every record stays pending"
+                    ));
+                    break 'queue;
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 //! the real HTTP client. Every call carries an `Idempotency-Key`, so a retried
 //! call is answered by the remote, not repeated.
 
+use std::io::Read;
 use std::time::Duration;
 
 use reqwest::blocking::{multipart, Client, Response};
@@ -21,10 +22,19 @@ pub enum RemoteError {
         /// The server's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,
     },
-    /// The remote refused this item for good (4001, 4007, 4005, ...): park it.
+    /// The remote refused this item for good, in the contract's words (HTTP 400 with
+    /// code 4001, 4005 or 4007), or answered it with a status outside the contract: park it.
     #[error("{reason}")]
     Permanent {
         /// The remote's code and message.
+        reason: String,
+    },
+    /// The answer is not the contract at all (an HTML page, a redirect, a proxy's 404 or
+    /// 413, a body too large): the URL or the network is wrong, not this record. Stop the
+    /// run and keep every record pending.
+    #[error("{reason}")]
+    NotTheContract {
+        /// What came back.
         reason: String,
     },
     /// 401/403: the token is wrong or lacks rights; stop the run.
@@ -82,6 +92,9 @@ impl HttpRemote {
     /// When the HTTP client cannot be built.
     pub fn new(base: &str, token: &str, timeout: Duration) -> Result<HttpRemote, RemoteError> {
         let client = Client::builder()
+            // A redirect is not followed: it would carry the Idempotency-Key (which names
+            // this device) and the token to another address.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .build()
@@ -118,10 +131,7 @@ impl Remote for HttpRemote {
             .map_err(transport)?;
         let text = classify(response)?;
         let uploaded: MediaUploaded =
-            serde_json::from_str(&text).map_err(|e| RemoteError::Transient {
-                reason: format!("the upload's answer is not the contract's ({e}): {text}"),
-                retry_after: None,
-            })?;
+            serde_json::from_str(&text).map_err(|e| not_the_contract("the upload's answer", e))?;
         Ok(uploaded.id)
     }
 
@@ -136,10 +146,20 @@ impl Remote for HttpRemote {
             .send()
             .map_err(transport)?;
         let raw = classify(response)?;
-        let verdict: MatchVerdict =
-            serde_json::from_str(&raw).map_err(|e| RemoteError::Permanent {
-                reason: format!("the remote's answer has no verdict ({e}): {raw}"),
-            })?;
+        let verdict = match serde_json::from_str::<MatchVerdict>(&raw) {
+            Ok(verdict) => verdict,
+            // A verdict whose status is not one of the contract's: this record's answer
+            // cannot be trusted, the remote itself can.
+            Err(_) if serde_json::from_str::<VerdictShape>(&raw).is_ok() => {
+                return Err(RemoteError::Permanent {
+                    reason: format!(
+                        "the remote answered a status outside the contract: {}",
+                        brief(&raw)
+                    ),
+                })
+            }
+            Err(e) => return Err(not_the_contract("the match answer", e)),
+        };
         Ok(RemoteAnswer { verdict, raw })
     }
 }
@@ -156,7 +176,37 @@ fn transport(e: reqwest::Error) -> RemoteError {
     RemoteError::Transient { reason: format!("{what}: {}", e.without_url()), retry_after: None }
 }
 
-/// Sorts an HTTP answer into success (its body) or a [`RemoteError`].
+/// The largest answer read from the remote: the contract's answers are a few KB.
+pub const MAX_ANSWER_BYTES: u64 = 1 << 20;
+
+/// The contract's codes that refuse one record for good.
+const PERMANENT_CODES: [u32; 3] = [4001, 4005, 4007];
+
+/// Any `{valid, status}` object, whatever its status says.
+#[derive(serde::Deserialize)]
+struct VerdictShape {
+    #[allow(dead_code)] // only its presence is read
+    valid: bool,
+    #[allow(dead_code)]
+    status: String,
+}
+
+fn not_the_contract(what: &str, e: serde_json::Error) -> RemoteError {
+    RemoteError::NotTheContract { reason: format!("{what} is not the contract's ({e})") }
+}
+
+/// The first 200 characters of an answer, for a message.
+fn brief(text: &str) -> String {
+    let cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// Sorts an HTTP answer into success (its body) or a [`RemoteError`]. Only the contract's
+/// own refusals park a record; anything else that is not the contract stops the run.
 fn classify(response: Response) -> Result<String, RemoteError> {
     let status = response.status();
     let retry_after = response
@@ -164,13 +214,30 @@ fn classify(response: Response) -> Result<String, RemoteError> {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let text = response.text().unwrap_or_default();
-    let explain = || match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(e) => {
-            let details = e.details.map(|d| format!(" ({d})")).unwrap_or_default();
+    let mut body = Vec::new();
+    let read = response.take(MAX_ANSWER_BYTES + 1).read_to_end(&mut body);
+    if body.len() as u64 > MAX_ANSWER_BYTES {
+        return Err(RemoteError::NotTheContract {
+            reason: format!(
+                "HTTP {}: the answer is larger than {MAX_ANSWER_BYTES} bytes",
+                status.as_u16()
+            ),
+        });
+    }
+    if let Err(e) = read {
+        return Err(RemoteError::Transient {
+            reason: format!("reading the answer failed: {e}"),
+            retry_after: None,
+        });
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let contract_error = serde_json::from_str::<ErrorBody>(&text).ok();
+    let explain = || match &contract_error {
+        Some(e) => {
+            let details = e.details.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
             format!("HTTP {} code {}: {}{details}", status.as_u16(), e.code, e.message)
         }
-        Err(_) => format!("HTTP {}", status.as_u16()),
+        None => format!("HTTP {}: {}", status.as_u16(), brief(&text)),
     };
     match status {
         s if s.is_success() => Ok(text),
@@ -183,6 +250,11 @@ fn classify(response: Response) -> Result<String, RemoteError> {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             Err(RemoteError::Unauthorized { reason: explain() })
         }
-        _ => Err(RemoteError::Permanent { reason: explain() }),
+        StatusCode::BAD_REQUEST
+            if contract_error.as_ref().is_some_and(|e| PERMANENT_CODES.contains(&e.code)) =>
+        {
+            Err(RemoteError::Permanent { reason: explain() })
+        }
+        _ => Err(RemoteError::NotTheContract { reason: explain() }),
     }
 }

@@ -1,0 +1,183 @@
+//! Sync against a remote that does not speak the contract: a real HTTP server on a
+//! loopback port that answers every request the same canned way (an HTML 404 from a
+//! wrong URL, a proxy's 413, a redirect, a 300 MB body, a verdict outside the contract).
+//! Records must stay pending (or, for a bad verdict, park), never be parked wholesale.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use facematch::contract::MatchStatus;
+use facematch::store::{NewVerification, Store};
+
+/// A server answering every request with `answer` (status line + headers + body made by it).
+struct Canned {
+    base: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl Canned {
+    fn start(answer: fn(&mut std::net::TcpStream)) -> Canned {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                        read_request(&mut stream);
+                        answer(&mut stream);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Canned { base, stop }
+    }
+}
+
+impl Drop for Canned {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Reads one request: headers, then `Content-Length` bytes of body.
+fn read_request(stream: &mut std::net::TcpStream) {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        line.clear();
+    }
+    let _ = reader.take(length as u64).read_to_end(&mut Vec::new());
+}
+
+fn reply(stream: &mut std::net::TcpStream, status: &str, content_type: &str, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A device log with two pending records over small pictures.
+fn device() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    let mut store = Store::open(&db, None).unwrap();
+    for i in 0..2 {
+        let a = store.insert_media(None, &format!("a{i}.jpg"), "image/jpeg", b"\xFF\xD8a").unwrap();
+        let b = store.insert_media(None, &format!("b{i}.jpg"), "image/jpeg", b"\xFF\xD8b").unwrap();
+        let v = NewVerification {
+            src_media: Some(a),
+            front_media: Some(b),
+            doc_type: "GOV".into(),
+            threshold: 85.0,
+            status: MatchStatus::FaceMatched,
+            matched: true,
+            ..NewVerification::default()
+        };
+        store.record_verification(&v).unwrap();
+    }
+    (dir, db)
+}
+
+fn sync(db: &std::path::Path, base: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["sync", "--db", db.to_str().unwrap(), "--remote", base, "--once"])
+        .args(["--max-attempts", "2", "--base-delay-ms", "10", "--max-delay-ms", "20"])
+        .args(extra)
+        .env("FACEMATCH_REMOTE_TOKEN", "fm_test")
+        .output()
+        .unwrap();
+    let all =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), all)
+}
+
+fn counts(db: &std::path::Path) -> (i64, i64, i64) {
+    let c = Store::open(db, None).unwrap().sync_counts().unwrap();
+    (c.pending, c.synced, c.parked)
+}
+
+#[test]
+fn answers_that_are_not_the_contract_stop_the_run_and_park_nothing() {
+    let answers: [(fn(&mut std::net::TcpStream), &str); 4] = [
+        (
+            |s| reply(s, "404 Not Found", "text/html", "<html><body>Not Found</body></html>"),
+            "HTTP 404",
+        ),
+        (|s| reply(s, "413 Payload Too Large", "text/html", "<html>nginx</html>"), "HTTP 413"),
+        (
+            |s| {
+                let _ = write!(s, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            },
+            "HTTP 302",
+        ),
+        (|s| reply(s, "200 OK", "text/html", "<html>captive portal</html>"), "not the contract"),
+    ];
+    for (answer, says) in answers {
+        let (_dir, db) = device();
+        let remote = Canned::start(answer);
+        let (code, all) = sync(&db, &remote.base, &[]);
+        assert_eq!(code, Some(3), "{says}: {all}");
+        assert!(all.contains(says) && all.contains("is the URL right?"), "{says}: {all}");
+        assert_eq!(counts(&db), (2, 0, 0), "{says}: every record stays pending");
+    }
+}
+
+#[test]
+fn a_huge_answer_is_not_read_whole() {
+    let (_dir, db) = device();
+    let remote = Canned::start(|s| {
+        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 314572800\r\n\r\n");
+        let chunk = vec![b' '; 1 << 16];
+        for _ in 0..(300 << 4) {
+            if s.write_all(&chunk).is_err() {
+                return; // the client stopped reading, as it should
+            }
+        }
+    });
+    let (code, all) = sync(&db, &remote.base, &[]);
+    assert_eq!(code, Some(3), "{all}");
+    assert!(all.contains("larger than 1048576 bytes"), "{all}");
+    assert_eq!(counts(&db), (2, 0, 0));
+}
+
+#[test]
+fn a_verdict_outside_the_contract_parks_that_record_and_requeue_brings_it_back() {
+    let (_dir, db) = device();
+    let remote = Canned::start(|s| {
+        reply(
+            s,
+            "200 OK",
+            "application/json",
+            r#"{"_id": "MX1", "originalName": "a.jpg", "valid": true, "status": "MAYBE"}"#,
+        )
+    });
+    let (code, all) = sync(&db, &remote.base, &[]);
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(counts(&db), (0, 0, 2), "never stored as synced: {all}");
+    let store = Store::open(&db, None).unwrap();
+    assert!(store.sync_error(1).unwrap().unwrap().contains("outside the contract"));
+    drop(store);
+
+    // The operator puts one back; with the remote still answering MAYBE it parks again.
+    let (code, all) = sync(&db, &remote.base, &["--requeue-parked", "2"]);
+    assert_eq!(code, Some(0), "{all}");
+    assert!(all.contains("1 parked record(s) back in the queue"), "{all}");
+    assert_eq!(counts(&db), (0, 0, 2));
+    let (_, all) = sync(&db, "http://127.0.0.1:9", &["--requeue-parked"]);
+    assert!(all.contains("2 parked record(s) back in the queue"), "{all}");
+    assert_eq!(counts(&db), (2, 0, 0), "unreachable remote: both wait, pending");
+}
