@@ -132,7 +132,7 @@ mod tests {
             params: MatchParams { doc_type: DocumentType::Gov, threshold: Threshold::DEFAULT },
         };
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let failed = runtime.block_on(worker.run(job(b""))).err().expect("the panic is an error");
+        let failed = runtime.block_on(worker.run(job(b""))).expect_err("the panic is an error");
         assert_eq!(failed.code, ErrorCode::Internal);
         assert!(runtime.block_on(worker.run(job(b"ok"))).is_ok(), "the next job is answered");
         assert_eq!(worker.panics(), 1);
