@@ -12,6 +12,9 @@ use std::time::Duration;
 use facematch::contract::MatchStatus;
 use facematch::store::{NewVerification, Store};
 
+/// How the canned server answers: writes a whole HTTP response.
+type Answer = fn(&mut std::net::TcpStream);
+
 /// A server answering every request with `answer` (status line + headers + body made by it).
 struct Canned {
     base: String,
@@ -19,7 +22,7 @@ struct Canned {
 }
 
 impl Canned {
-    fn start(answer: fn(&mut std::net::TcpStream)) -> Canned {
+    fn start(answer: Answer) -> Canned {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -112,7 +115,7 @@ fn counts(db: &std::path::Path) -> (i64, i64, i64) {
 
 #[test]
 fn answers_that_are_not_the_contract_stop_the_run_and_park_nothing() {
-    let answers: [(fn(&mut std::net::TcpStream), &str); 4] = [
+    let answers: [(Answer, &str); 4] = [
         (
             |s| reply(s, "404 Not Found", "text/html", "<html><body>Not Found</body></html>"),
             "HTTP 404",
