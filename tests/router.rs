@@ -47,6 +47,10 @@ impl Api {
     }
 
     fn upload(&self, name: &str, bytes: &[u8]) -> Request<Body> {
+        self.upload_with_key(name, bytes, None)
+    }
+
+    fn upload_with_key(&self, name: &str, bytes: &[u8], key: Option<&str>) -> Request<Body> {
         let boundary = "facematch-test-boundary";
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
@@ -54,19 +58,27 @@ impl Api {
         .into_bytes();
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        Request::post("/api/v1/public/media/image/multipart")
+        let mut request = Request::post("/api/v1/public/media/image/multipart")
             .header(header::AUTHORIZATION, format!("Basic {}", self.token))
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(Body::from(body))
-            .unwrap()
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.body(Body::from(body)).unwrap()
     }
 
     fn match_request(&self, json: serde_json::Value) -> Request<Body> {
-        Request::post("/api/v2/public/facex/match")
+        self.match_with_key(json, None)
+    }
+
+    fn match_with_key(&self, json: serde_json::Value, key: Option<&str>) -> Request<Body> {
+        let mut request = Request::post("/api/v2/public/facex/match")
             .header(header::AUTHORIZATION, format!("Basic {}", self.token))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(json.to_string()))
-            .unwrap()
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.body(Body::from(json.to_string())).unwrap()
     }
 }
 
@@ -139,5 +151,47 @@ fn refusals_carry_the_contracts_codes() {
         let (status, answer, _) = api.send(nowhere).await;
         assert_eq!((status, code(&answer)), (StatusCode::NOT_FOUND, Some(4001)), "{answer}");
         assert!(api.state.store.lock().unwrap().list_verifications(5).unwrap().is_empty());
+    });
+}
+
+#[test]
+fn a_key_reused_for_another_request_is_refused_not_answered() {
+    runtime().block_on(async {
+        let api = Api::new();
+        let photo = |who, n| std::fs::read(face(who, n)).unwrap();
+        let mut ids = Vec::new();
+        for (who, n) in [("barack_obama", 1), ("barack_obama", 2), ("sundar_pichai", 1)] {
+            let (_, answer, _) =
+                api.send(api.upload(&format!("{who}{n}.jpg"), &photo(who, n))).await;
+            ids.push(answer["_id"].as_str().unwrap().to_string());
+        }
+        let first = serde_json::json!({
+            "src": ids[0], "targetFront": ids[1], "type": "PASSPORT", "threshold": 85
+        });
+        let (status, answer, id) = api.send(api.match_with_key(first.clone(), Some("K"))).await;
+        assert_eq!((status, answer["status"].as_str()), (StatusCode::OK, Some("FACE_MATCHED")));
+        // The same request again: the same answer, from the log.
+        let (status, again, id_again) = api.send(api.match_with_key(first, Some("K"))).await;
+        assert_eq!((status, &again, &id_again), (StatusCode::OK, &answer, &id));
+        // The same key for someone else's selfie, another type and threshold: refused.
+        let other = serde_json::json!({
+            "src": ids[2], "targetFront": ids[1], "type": "DL", "threshold": 99
+        });
+        let (status, refused, _) = api.send(api.match_with_key(other, Some("K"))).await;
+        assert_eq!((status, refused["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(4001)));
+        assert!(refused["details"].as_str().unwrap().contains("another request"), "{refused}");
+        assert_ne!(refused["status"], "FACE_MATCHED");
+
+        // Uploads: the same key with another picture is refused too.
+        let (status, a, _) =
+            api.send(api.upload_with_key("a.jpg", &photo("joe_biden", 1), Some("U"))).await;
+        assert_eq!(status, StatusCode::OK, "{a}");
+        let (_, same, _) =
+            api.send(api.upload_with_key("a.jpg", &photo("joe_biden", 1), Some("U"))).await;
+        assert_eq!(same["_id"], a["_id"]);
+        let (status, refused, _) =
+            api.send(api.upload_with_key("a.jpg", &photo("joe_biden", 2), Some("U"))).await;
+        assert_eq!((status, refused["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(4001)));
+        assert!(refused["details"].as_str().unwrap().contains("another request"), "{refused}");
     });
 }

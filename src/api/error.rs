@@ -39,7 +39,10 @@ impl From<AnswerError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::internal(format!("store: {e}"))
+        match e {
+            StoreError::KeyReused(_) => ApiError::malformed(e.to_string()),
+            e => ApiError::internal(format!("store: {e}")),
+        }
     }
 }
 

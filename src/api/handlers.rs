@@ -20,7 +20,7 @@ use crate::contract::{ErrorBody, ErrorCode, MatchRequest, MediaUploaded};
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
-use crate::store::{MediaId, Store, StoreError, TokenId};
+use crate::store::{KeyedVerification, MediaId, Store, StoreError, TokenId};
 use crate::verify::MatchParams;
 
 /// Runs `f` on the store from tokio's blocking pool.
@@ -169,8 +169,8 @@ pub async fn facex_match(
     if let Some(key) = key.clone() {
         let found =
             with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &key)?)).await?;
-        if let Some((id, json)) = found {
-            return Ok(replay(id, json));
+        if let Some(earlier) = found {
+            return same_request(&earlier, &ids, params).map(|()| replay(earlier));
         }
     }
     tokio::time::timeout(REQUEST_TIMEOUT, decide(state, token, request, params, ids, key))
@@ -190,14 +190,23 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// The stored answer to a request already made with the same idempotency key.
-fn replay(id: i64, json: String) -> Response {
+fn replay(earlier: KeyedVerification) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "application/json".to_string()),
-        (header::HeaderName::from_static("x-facematch-verification"), id.to_string()),
+        (header::HeaderName::from_static("x-facematch-verification"), earlier.id.to_string()),
     ];
-    (headers, json).into_response()
+    (headers, earlier.response_json).into_response()
 }
 
+/// A key reused for another request: refused, never answered with the first one's decision.
+fn key_reused() -> ApiError {
+    ApiError::malformed(
+        "Idempotency-Key was already used for another request (other pictures, type or \
+         threshold); send a new key",
+    )
+}
+
+#[derive(Clone)]
 struct RequestIds {
     src: String,
     front: String,
@@ -228,6 +237,7 @@ async fn decide(
     })
     .await?;
     let (answer, verification) = state.worker.run(Job { src, front, back, params }).await?;
+    let asked = ids.clone();
     let media = RequestMedia {
         src: Some(MediaId(ids.src)),
         front: Some(MediaId(ids.front)),
@@ -246,11 +256,15 @@ async fn decide(
     // A decision that is not in the log is not given out.
     let recorded = with_store(&state, move |s| match s.record_verification(&entry) {
         Ok(id) => Ok(Ok(id)),
-        // The same request, sent again while this one ran, was logged first: answer as it was answered.
-        Err(StoreError::Exists(_)) => s
-            .verification_by_key(Some(token), key.as_deref().unwrap_or_default())?
-            .map(Err)
-            .ok_or_else(|| ApiError::internal("idempotency key vanished")),
+        // The same key, sent again while this one ran, was logged first: answer as it was
+        // answered if it was the same request, refuse if it was another.
+        Err(StoreError::Exists(_)) => {
+            let earlier = s
+                .verification_by_key(Some(token), key.as_deref().unwrap_or_default())?
+                .ok_or_else(|| ApiError::internal("idempotency key vanished"))?;
+            same_request(&earlier, &asked, params)?;
+            Ok(Err(earlier))
+        }
         Err(e) => Err(e.into()),
     })
     .await?;
@@ -258,7 +272,24 @@ async fn decide(
         Ok(id) => {
             Ok(([("x-facematch-verification", id.to_string())], Json(answer)).into_response())
         }
-        Err((id, json)) => Ok(replay(id, json)),
+        Err(earlier) => Ok(replay(earlier)),
+    }
+}
+
+/// Refuses a key that names another request: other pictures, type or threshold.
+fn same_request(
+    earlier: &KeyedVerification,
+    ids: &RequestIds,
+    params: MatchParams,
+) -> Result<(), ApiError> {
+    let asked = [Some(&ids.src), Some(&ids.front), ids.back.as_ref()];
+    let same = earlier.media.iter().map(Option::as_ref).eq(asked)
+        && earlier.doc_type == params.doc_type.as_str()
+        && earlier.threshold == params.threshold.percent();
+    if same {
+        Ok(())
+    } else {
+        Err(key_reused())
     }
 }
 

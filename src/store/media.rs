@@ -61,22 +61,41 @@ impl Store {
         bytes: &[u8],
     ) -> Result<MediaId, StoreError> {
         let owner = owner.map(|t| t.0);
+        let sha = hex::encode(Sha256::digest(bytes));
         let existing = |conn: &rusqlite::Connection| -> Result<Option<MediaId>, StoreError> {
             let Some(key) = idempotency_key else { return Ok(None) };
-            Ok(conn
+            let found: Option<(String, String, String, i64)> = conn
                 .query_row(
-                    "SELECT id FROM media WHERE owner_token IS ?1 AND idempotency_key = ?2",
+                    "SELECT id, sha256, original_name, created_at FROM media
+                     WHERE owner_token IS ?1 AND idempotency_key = ?2",
                     params![owner, key],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
-                .optional()?
-                .map(MediaId))
+                .optional()?;
+            match found {
+                None => Ok(None),
+                Some((id, _, _, created_at))
+                    if now_ms() - created_at > super::IDEMPOTENCY_TTL.as_millis() as i64 =>
+                {
+                    // An expired key names nothing any more: release it for this upload.
+                    conn.execute(
+                        "UPDATE media SET idempotency_key = NULL WHERE id = ?1",
+                        params![id],
+                    )?;
+                    Ok(None)
+                }
+                Some((id, stored_sha, stored_name, _))
+                    if stored_sha == sha && stored_name == original_name =>
+                {
+                    Ok(Some(MediaId(id)))
+                }
+                Some(_) => Err(StoreError::KeyReused(key.to_string())),
+            }
         };
         if let Some(id) = existing(&self.conn)? {
             return Ok(id);
         }
         let id = MediaId(format!("MX{}", random_base62(18)?));
-        let sha = hex::encode(Sha256::digest(bytes));
         let sealed = self.key.seal(bytes, &context(&id))?;
         let inserted = self.conn.execute(
             "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at, idempotency_key)

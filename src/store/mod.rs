@@ -27,7 +27,7 @@ pub use media::{MediaId, MediaRecord};
 pub use outbox::{OutboxItem, SyncCounts};
 pub use states::{OutboxState, SyncState};
 pub use tokens::TokenId;
-pub use verifications::{ChainReport, NewVerification, VerificationRecord};
+pub use verifications::{ChainReport, KeyedVerification, NewVerification, VerificationRecord};
 
 /// Why a store operation failed. Callers branch on the kind (e.g. a newer schema
 /// must stop the program; an unknown media id is the client's mistake).
@@ -67,7 +67,14 @@ pub enum StoreError {
     /// A name that must be unique is taken.
     #[error("{0} already exists")]
     Exists(String),
+    /// An idempotency key already names another request (different pictures or parameters).
+    #[error("Idempotency-Key {0:?} was already used for another request; send a new key")]
+    KeyReused(String),
 }
+
+/// How long an idempotency key names its request: a retry within this answers the first
+/// request's answer; after it, the key is released and may name a new request.
+pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// An open store: the SQLite connection and the device key.
 pub struct Store {

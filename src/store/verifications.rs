@@ -56,6 +56,24 @@ pub struct NewVerification {
     pub idempotency_key: Option<String>,
 }
 
+/// A verification found by its idempotency key: what it answered, and what it was asked,
+/// so that a key reused for another request is refused rather than answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyedVerification {
+    /// Row id.
+    pub id: i64,
+    /// The answer sent.
+    pub response_json: String,
+    /// Selfie, front and back media ids.
+    pub media: [Option<String>; 3],
+    /// Document type asked.
+    pub doc_type: String,
+    /// Threshold asked.
+    pub threshold: f64,
+    /// When it was decided (ms since the epoch).
+    pub created_at: i64,
+}
+
 /// A logged decision as listed by `facematch log`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VerificationRecord {
@@ -247,7 +265,10 @@ impl Store {
         Ok(id)
     }
 
-    /// The id and stored response of the verification `token` made with `key`, if any.
+    /// The verification `token` made with idempotency `key` within [`super::IDEMPOTENCY_TTL`],
+    /// if any.
+    /// A key older than that is released (the old record keeps everything but the key),
+    /// so it can name a new request.
     ///
     /// # Errors
     /// An SQLite error.
@@ -255,15 +276,35 @@ impl Store {
         &self,
         token: Option<TokenId>,
         key: &str,
-    ) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(self
+    ) -> Result<Option<KeyedVerification>, StoreError> {
+        let found = self
             .conn
             .query_row(
-                "SELECT id, response_json FROM verifications WHERE token_id IS ?1 AND idempotency_key = ?2",
+                "SELECT id, response_json, src_media, front_media, back_media, doc_type, threshold, created_at
+                 FROM verifications WHERE token_id IS ?1 AND idempotency_key = ?2",
                 params![token.map(|t| t.0), key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| {
+                    Ok(KeyedVerification {
+                        id: r.get(0)?,
+                        response_json: r.get(1)?,
+                        media: [r.get(2)?, r.get(3)?, r.get(4)?],
+                        doc_type: r.get(5)?,
+                        threshold: r.get(6)?,
+                        created_at: r.get(7)?,
+                    })
+                },
             )
-            .optional()?)
+            .optional()?;
+        match found {
+            Some(v) if now_ms() - v.created_at > super::IDEMPOTENCY_TTL.as_millis() as i64 => {
+                self.conn.execute(
+                    "UPDATE verifications SET idempotency_key = NULL WHERE id = ?1",
+                    params![v.id],
+                )?;
+                Ok(None)
+            }
+            other => Ok(other),
+        }
     }
 
     /// The newest `limit` verifications, newest first.
@@ -401,6 +442,25 @@ mod tests {
         store.conn.execute("DELETE FROM outbox WHERE verification_id = 2", []).unwrap();
         store.conn.execute("DELETE FROM verifications WHERE id = 2", []).unwrap();
         assert_eq!(store.verify_chain().unwrap().first_broken, Some(3));
+    }
+
+    #[test]
+    fn idempotency_keys_expire_and_are_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = open(dir.path());
+        let entry = NewVerification { idempotency_key: Some("K".into()), ..sample(1) };
+        let id = store.record_verification(&entry).unwrap();
+        assert_eq!(store.verification_by_key(None, "K").unwrap().map(|v| v.id), Some(id));
+        let day_and_a_bit = super::super::IDEMPOTENCY_TTL.as_millis() as i64 + 60_000;
+        store
+            .conn
+            .execute("UPDATE verifications SET created_at = created_at - ?1", [day_and_a_bit])
+            .unwrap();
+        assert_eq!(store.verification_by_key(None, "K").unwrap(), None, "expired");
+        // Released: the key can name a new request; the old record stays, without the key.
+        let new_id = store.record_verification(&entry).unwrap();
+        assert_eq!(store.verification_by_key(None, "K").unwrap().map(|v| v.id), Some(new_id));
+        assert_eq!(store.list_verifications(5).unwrap().len(), 2);
     }
 
     #[test]
