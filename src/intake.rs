@@ -14,6 +14,22 @@ use crate::domain::{Picture, PictureFormat};
 
 /// Largest accepted file: the contract's 10 MB.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// Reads a picture file: at most one byte more than [`MAX_FILE_BYTES`] (so a huge file is
+/// refused without reading it all), and only a regular file (a FIFO with no writer, a device
+/// or a folder would block or never end).
+///
+/// # Errors
+/// The I/O error, or `InvalidInput` for something that is not a regular file.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
 /// Smallest accepted side in pixels: the contract's 200×200.
 pub const MIN_SIDE: u32 = 200;
 /// Largest accepted side: a 10 MB file can legitimately hold a 12000-pixel scan, not more.

@@ -195,3 +195,26 @@ fn a_key_reused_for_another_request_is_refused_not_answered() {
         assert!(refused["details"].as_str().unwrap().contains("another request"), "{refused}");
     });
 }
+
+#[test]
+fn only_json_is_json_and_a_wrong_method_gets_the_contracts_error() {
+    runtime().block_on(async {
+        let api = Api::new();
+        let body =
+            serde_json::json!({"src": "MX1", "targetFront": "MX2", "type": "GOV", "threshold": 85});
+        let request = Request::post("/api/v2/public/facex/match")
+            .header(header::AUTHORIZATION, format!("Basic {}", api.token))
+            .header(header::CONTENT_TYPE, "application/jsonx")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, answer, _) = api.send(request).await;
+        assert_eq!((status, answer["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(4001)));
+        assert!(answer["details"].as_str().unwrap().contains("Content-Type"), "{answer}");
+
+        let request = Request::get("/api/v2/public/facex/match").body(Body::empty()).unwrap();
+        let (status, answer, _) = api.send(request).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer["code"].as_u64(), Some(4001), "a contract error body: {answer}");
+        assert!(answer["details"].as_str().unwrap().contains("takes POST"), "{answer}");
+    });
+}

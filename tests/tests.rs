@@ -6,6 +6,7 @@ mod architecture;
 mod cards;
 mod cli;
 mod durability;
+mod hardening;
 #[cfg(feature = "kiosk")]
 mod kiosk;
 mod odd_remote;

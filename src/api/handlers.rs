@@ -147,7 +147,7 @@ pub async fn facex_match(
     let token = authorize(&state, &headers, Api::Match).await?;
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.trim().to_ascii_lowercase().starts_with("application/json") {
+    if !is_json(content_type) {
         return Err(ApiError::malformed("Content-Type must be application/json"));
     }
     let body =
@@ -176,6 +176,12 @@ pub async fn facex_match(
     tokio::time::timeout(REQUEST_TIMEOUT, decide(state, token, request, params, ids, key))
         .await
         .map_err(|_| timeout())?
+}
+
+/// `application/json`, with parameters (`; charset=utf-8`) or not; `application/jsonx` is not.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
 }
 
 /// The optional `Idempotency-Key` header (1-200 characters).
@@ -293,11 +299,19 @@ fn same_request(
     }
 }
 
-/// Unknown paths and methods, in the contract's error shape.
+/// Unknown paths, in the contract's error shape.
 pub async fn not_found(method: Method, uri: Uri) -> Response {
     let body =
         ErrorBody::new(ErrorCode::Malformed, format!("no such endpoint: {method} {}", uri.path()));
     (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+/// A known path with the wrong method, in the contract's error shape.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let body =
+        ErrorBody::new(ErrorCode::Malformed, format!("{} takes POST, not {method}", uri.path()));
+    let allow = [(header::ALLOW, "POST")];
+    (StatusCode::METHOD_NOT_ALLOWED, allow, Json(body)).into_response()
 }
 
 /// A panicking handler becomes a 5001; the panic is logged, not sent.

@@ -83,7 +83,8 @@ pub fn router(state: AppState) -> Router {
             "/api/{version}/public/facex/match",
             post(handlers::facex_match).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
         )
-        .fallback(handlers::not_found);
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed);
     #[cfg(feature = "test-faults")]
     let routes = match state.faults.clone() {
         Some(faults) => routes.layer(axum::middleware::from_fn_with_state(faults, faults::inject)),

@@ -41,10 +41,10 @@ struct BenchReport {
 /// Unreadable pictures, no face in them, or a model failure.
 pub fn run(args: BenchArgs) -> Result<()> {
     let doc_type = args.doc_type;
-    let src =
-        std::fs::read(&args.src).with_context(|| format!("reading {}", args.src.display()))?;
-    let front =
-        std::fs::read(&args.front).with_context(|| format!("reading {}", args.front.display()))?;
+    let src = crate::intake::read_file(&args.src)
+        .with_context(|| format!("reading {}", args.src.display()))?;
+    let front = crate::intake::read_file(&args.front)
+        .with_context(|| format!("reading {}", args.front.display()))?;
     let runs = args.runs.max(1);
 
     let started = Instant::now();

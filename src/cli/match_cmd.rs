@@ -1,7 +1,6 @@
 //! `facematch match`: one verification from files, answered in the contract's JSON,
 //! and recorded in the store with `--db`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use std::time::Instant;
@@ -11,7 +10,7 @@ use super::{load_engine, print_json};
 use crate::answer::{self, answer, AnswerError, RequestBytes};
 use crate::contract::{MatchAnswer, MatchRequest};
 use crate::domain::PictureFormat;
-use crate::intake::{sniff, MAX_FILE_BYTES};
+use crate::intake::sniff;
 use crate::record::{new_verification, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
 use crate::verify::{MatchParams, Verification};
@@ -139,11 +138,5 @@ fn read_input(field: &str, path: Option<&PathBuf>) -> Result<Vec<u8>, AnswerErro
     let unreadable = |e: std::io::Error| {
         AnswerError::Malformed(format!("{field}: cannot read {}: {e}", path.display()))
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(unreadable)?
-        .take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    Ok(bytes)
+    crate::intake::read_file(path).map_err(unreadable)
 }

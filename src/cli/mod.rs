@@ -124,6 +124,12 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         }
         None => KioskFile::default(),
     };
+    if let Some(db) = &args.db {
+        // A kiosk that cannot record must not start: it would show verdicts nobody can audit.
+        crate::store::Store::open(db, args.key.as_deref())
+            .and_then(|store| store.check_writable())
+            .with_context(|| format!("the kiosk records every decision in {}", db.display()))?;
+    }
     let config = crate::ui::WorkerConfig {
         camera: camera.clone(),
         document_source: args.document_source,

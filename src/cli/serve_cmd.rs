@@ -19,6 +19,9 @@ const QUEUE: usize = 64;
 /// The store or models cannot be opened, or the address cannot be bound.
 pub fn run(args: ServeArgs) -> Result<()> {
     let store = open_store(&args.store)?;
+    store.check_writable().with_context(|| {
+        format!("{}: serve records every decision before answering it", args.store.db.display())
+    })?;
     let engine = load_engine(&args.engine).context("loading the face models")?;
     let limit = |n: u32| (n > 0).then_some(n);
     let limits = Limits {

@@ -52,6 +52,9 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         .context("no token: give FACEMATCH_REMOTE_TOKEN, --token or `token` in --config")?;
     let purge = args.purge_after_sync || file.purge_after_sync.unwrap_or(false);
     let store = open_store(&args.store)?;
+    store.check_writable().with_context(|| {
+        format!("{}: sync records what the remote answers", args.store.db.display())
+    })?;
     if let Some(ids) = &args.requeue_parked {
         let n = store.requeue_parked((!ids.is_empty()).then_some(ids.as_slice()))?;
         eprintln!("sync: {n} parked record(s) back in the queue");

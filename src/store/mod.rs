@@ -67,6 +67,12 @@ pub enum StoreError {
     /// A name that must be unique is taken.
     #[error("{0} already exists")]
     Exists(String),
+    /// The database cannot be written (a read-only file or file system).
+    #[error("the database cannot be written: {0}")]
+    ReadOnly(String),
+    /// A name that is empty or not printable.
+    #[error("{0}")]
+    InvalidName(String),
     /// An idempotency key already names another request (different pictures or parameters).
     #[error("Idempotency-Key {0:?} was already used for another request; send a new key")]
     KeyReused(String),
@@ -94,6 +100,7 @@ impl Store {
     /// data (never replaced by a new one), or an SQLite error.
     pub fn open(path: &Path, key_path: Option<&Path>) -> Result<Store, StoreError> {
         let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| default_key_path(path));
+        private_files(path)?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         schema::migrate(&conn, path)?;
@@ -107,6 +114,23 @@ impl Store {
         &self.device_id
     }
 
+    /// Proves that the database can be written, so that a read-only file or file system is
+    /// found when a service starts, not at its first decision.
+    ///
+    /// # Errors
+    /// [`StoreError::ReadOnly`] with SQLite's reason.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        let write = || -> rusqlite::Result<()> {
+            let tx = self.conn.unchecked_transaction()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_write_check', ?1)",
+                [now_ms().to_string()],
+            )?;
+            tx.commit()
+        };
+        write().map_err(|e| StoreError::ReadOnly(e.to_string()))
+    }
+
     /// `PRAGMA integrity_check`'s answer (`"ok"` when healthy).
     ///
     /// # Errors
@@ -114,6 +138,35 @@ impl Store {
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+/// Creates the database file readable by its owner only (0600), and takes group and other
+/// rights away from an existing one and its `-wal` and `-shm` files (SQLite gives those the
+/// database file's mode): they hold the log, and the pictures' metadata.
+fn private_files(db: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(db) {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => return Ok(()), // no folder, a read-only one: opening says what is wrong
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            if let Err(e) = std::fs::set_permissions(&file, PermissionsExt::from_mode(mode & 0o700))
+            {
+                log::warn!(
+                    "{} is readable by others and cannot be made private: {e}",
+                    file.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `<db>.key` beside the database.

@@ -15,12 +15,25 @@ fn digest(token: &str) -> String {
 }
 
 impl Store {
-    /// Makes a token named `name` and returns it; it cannot be shown again.
+    /// Makes a token named `name` and returns it; it cannot be shown again. The name of a
+    /// revoked token can be used again (the revoked one keeps its history under its id).
     ///
     /// # Errors
-    /// [`StoreError::Exists`] when the name is taken, or an SQLite error.
+    /// [`StoreError::InvalidName`] for an empty name or one with control characters,
+    /// [`StoreError::Exists`] when a live token has the name, or an SQLite error.
     pub fn add_token(&self, name: &str) -> Result<String, StoreError> {
+        if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 100 {
+            return Err(StoreError::InvalidName(format!(
+                "token name {name:?}: 1-100 characters, not blank, no control characters"
+            )));
+        }
         let token = format!("fm_{}", random_base62(40)?);
+        // A revoked token gives its name up: it is renamed `name (revoked #id)`.
+        self.conn.execute(
+            "UPDATE tokens SET name = name || ' (revoked #' || id || ')'
+             WHERE name = ?1 AND revoked_at IS NOT NULL",
+            params![name],
+        )?;
         let inserted = self.conn.execute(
             "INSERT INTO tokens (name, token_sha256, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
             params![name, digest(&token), now_ms()],
