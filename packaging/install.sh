@@ -26,7 +26,9 @@ install -d -m 0755 /etc/facematch
 for key in $(sed -n 's/^\(FACEMATCH_[A-Z_]*\)=.*/\1/p' "$here/etc/facematch.env"); do
   grep -q "^$key=" /etc/facematch/facematch.env || grep "^$key=" "$here/etc/facematch.env" >>/etc/facematch/facematch.env
 done
-[ -f /etc/facematch/kiosk.toml ] || install -m 0644 "$here/etc/kiosk.toml" /etc/facematch/kiosk.toml
+[ -f /etc/facematch/kiosk.toml ] || install -m 0640 -o root -g facematch "$here/etc/kiosk.toml" /etc/facematch/kiosk.toml
+# It holds the staff PIN's hash: readable by the kiosk's user only (also for older installs).
+chown root:facematch /etc/facematch/kiosk.toml && chmod 0640 /etc/facematch/kiosk.toml
 [ -f /etc/facematch/sync.toml ] || install -m 0600 -o facematch -g facematch "$here/etc/sync.toml.example" /etc/facematch/sync.toml.example
 install -m 0644 "$here"/systemd/*.service /etc/systemd/system/
 ln -sf /opt/facematch/facematch /usr/local/bin/facematch

@@ -44,6 +44,7 @@ Description: Offline face verification (selfie vs ID document) with the Face Mat
  the kiosk on the device's screen with: systemctl enable --now facematch-kiosk
 CONTROL
 cp packaging/etc/kiosk.toml "$deb/etc/facematch/"
+chmod 0640 "$deb/etc/facematch/kiosk.toml"
 printf '%s\n' /etc/facematch/facematch.env /etc/facematch/kiosk.toml > "$deb/DEBIAN/conffiles"
 cat > "$deb/DEBIAN/postinst" <<'POSTINST'
 #!/bin/sh
@@ -51,6 +52,8 @@ set -e
 /opt/facematch/facematch --version >/dev/null || { echo "facematch: unsupported CPU, service not enabled" >&2; exit 0; }
 id facematch >/dev/null 2>&1 || useradd --system --home-dir /var/lib/facematch --shell /usr/sbin/nologin facematch
 install -d -m 0700 -o facematch -g facematch /var/lib/facematch
+# The staff PIN's hash: readable by the kiosk's user only.
+chown root:facematch /etc/facematch/kiosk.toml && chmod 0640 /etc/facematch/kiosk.toml
 ln -sf /opt/facematch/facematch /usr/local/bin/facematch
 systemctl daemon-reload >/dev/null 2>&1 || true
 systemctl enable --now facematch-serve.service >/dev/null 2>&1 || true

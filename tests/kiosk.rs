@@ -100,10 +100,11 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let settings = Settings {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
-        operator_pin: Some(facematch::kiosk::pin::hash_pin("2468")),
+        operator_pin: Some(facematch::kiosk::pin::hash_pin("2468").unwrap()),
         threshold: Threshold::DEFAULT,
         camera: format!("dir:{}", camera.display()),
         settings_file: Some(saved.clone()),
+        pin_state_file: Some(dir.path().join("kiosk-pin-lock.toml")),
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings.clone());
     let k = window.global::<Kiosk>();

@@ -120,6 +120,15 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode());
+            if mode & 0o004 != 0 {
+                log::warn!(
+                    "{} is readable by every user of this device, and it holds the staff PIN's \
+                     hash: chmod 640 it (owner root, group facematch)",
+                    path.display()
+                );
+            }
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => KioskFile::default(),
@@ -146,6 +155,8 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         operator_pin: file.operator_pin,
         threshold,
         camera,
+        // The PIN lock-out is kept beside the saved choices, so a restart does not reset it.
+        pin_state_file: args.settings.as_ref().map(|p| p.with_file_name("kiosk-pin-lock.toml")),
         settings_file: args.settings,
     };
     let display = match args.display {
@@ -182,7 +193,7 @@ fn operator_pin() -> anyhow::Result<()> {
     if pin.len() < 4 || pin.len() > 8 || !pin.chars().all(|c| c.is_ascii_digit()) {
         anyhow::bail!("the PIN must be 4 to 8 digits");
     }
-    println!("operator_pin = \"{}\"", crate::kiosk::pin::hash_pin(pin));
+    println!("operator_pin = \"{}\"", crate::kiosk::pin::hash_pin(pin)?);
     Ok(())
 }
 

@@ -53,6 +53,8 @@ pub struct Settings {
     pub camera: String,
     /// Where the operator's choices are saved (None: they last until the kiosk stops).
     pub settings_file: Option<PathBuf>,
+    /// Where wrong staff PINs and the lock-out are kept (None: they last until the kiosk stops).
+    pub pin_state_file: Option<PathBuf>,
 }
 
 /// Connects the window to a session and a worker.
@@ -87,7 +89,10 @@ impl Controller {
             window: window.as_weak(),
             flow: RefCell::new(Flow::new(settings.doc_type)),
             pin: RefCell::new(String::new()),
-            gate: RefCell::new(PinGate::new(settings.operator_pin)),
+            gate: RefCell::new(match &settings.pin_state_file {
+                Some(state) => PinGate::with_state(settings.operator_pin, state),
+                None => PinGate::new(settings.operator_pin),
+            }),
             threshold: Cell::new(settings.threshold),
             camera: RefCell::new(settings.camera.clone()),
             cameras: RefCell::new(vec![settings.camera.clone()]),
@@ -197,7 +202,7 @@ impl Controller {
     /// Checks the typed PIN against the stored hash (never in the markup).
     fn check_pin(&self) {
         let pin = std::mem::take(&mut *self.pin.borrow_mut());
-        match self.gate.borrow_mut().check_at(&pin, Instant::now()) {
+        match self.gate.borrow_mut().check_at(&pin, std::time::SystemTime::now()) {
             Ok(()) => {
                 self.set_pin(String::new(), "");
                 self.apply(Event::PinAccepted);
