@@ -13,11 +13,12 @@ use crate::contract::{
 };
 use crate::detection::Detector;
 use crate::domain::DocumentType;
+use crate::domain::Role;
 use crate::embedding::Embedder;
 use crate::intake::{self, IntakeError};
 use crate::matching::{Score, Threshold};
 use crate::model_error::ModelError;
-use crate::verify::{verify, FaceAnalysis, MatchParams, Pictures, Verification};
+use crate::verify::{analyse, conclude, FaceAnalysis, MatchParams, Verification};
 
 /// Why a request got no 200 answer; each maps to one contract code.
 #[derive(Debug, thiserror::Error)]
@@ -184,21 +185,39 @@ pub fn answer(
     bytes: RequestBytes<'_>,
     params: MatchParams,
 ) -> Result<(MatchAnswer, Option<Verification>), AnswerError> {
-    let decode = |side: Side, b: &[u8]| intake::decode(b).map_err(|e| (side, e));
-    let decoded = (|| {
-        let src = decode(Side::Src, bytes.src)?;
-        let front = decode(Side::Front, bytes.front)?;
-        let back = bytes.back.map(|b| decode(Side::Back, b)).transpose()?;
-        Ok((src, front, back))
-    })();
-    let (src, front, back) = match decoded {
-        Ok(p) => p,
-        Err((side, error)) => return intake_failure(side, &error).map(|a| (a, None)),
+    // Every file is checked before any is decoded, so a bad one is answered without inference;
+    // then one picture at a time is decoded, analysed and dropped (bounded memory).
+    let sides =
+        [(Side::Src, Some(bytes.src)), (Side::Front, Some(bytes.front)), (Side::Back, bytes.back)];
+    for (side, file) in sides {
+        if let Some(Err(error)) = file.map(intake::inspect) {
+            return intake_failure(side, &error).map(|a| (a, None));
+        }
+    }
+    let document = Role::Document(params.doc_type);
+    let mut analyse_side = |side: Side, file: &[u8]| {
+        let picture = match intake::decode(file) {
+            Ok(picture) => picture,
+            Err(error) => return intake_failure(side, &error).map(Err),
+        };
+        let role = if side == Side::Src { Role::Selfie } else { document };
+        let analysis = analyse(detector, embedder, &picture, role)
+            .inspect_err(|e| log::error!("inference failed: {e}"))?;
+        Ok(Ok(analysis))
     };
-    let pictures = Pictures { src: &src, front: &front, back: back.as_ref() };
-    let verification = verify(detector, embedder, pictures, params).inspect_err(|e| {
-        log::error!("inference failed: {e}");
-    })?;
+    let src = match analyse_side(Side::Src, bytes.src)? {
+        Ok(analysis) => analysis,
+        Err(answer) => return Ok((answer, None)),
+    };
+    let front = match analyse_side(Side::Front, bytes.front)? {
+        Ok(analysis) => analysis,
+        Err(answer) => return Ok((answer, None)),
+    };
+    let back = match bytes.back.map(|b| analyse_side(Side::Back, b)).transpose()? {
+        Some(Err(answer)) => return Ok((answer, None)),
+        back => back.and_then(Result::ok),
+    };
+    let verification = conclude(params, src, front, back);
     Ok((MatchAnswer::Processed(Box::new(response(&verification))), Some(verification)))
 }
 

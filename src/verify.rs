@@ -133,13 +133,24 @@ pub fn verify(
     let src = analyse(detector, embedder, pictures.src, Role::Selfie)?;
     let front = analyse(detector, embedder, pictures.front, document)?;
     let back = pictures.back.map(|p| analyse(detector, embedder, p, document)).transpose()?;
+    Ok(conclude(params, src, front, back))
+}
+
+/// The verdict from the three analyses: the selfie compared with each document side.
+/// For callers that analyse one picture at a time (so that only one is decoded at once).
+pub fn conclude(
+    params: MatchParams,
+    src: FaceAnalysis,
+    front: FaceAnalysis,
+    back: Option<FaceAnalysis>,
+) -> Verification {
     let score = |side: Option<&FaceAnalysis>| {
         Some(compare(src.embedding.as_ref()?, side?.embedding.as_ref()?))
     };
     let front_score = score(Some(&front));
     let back_score = score(back.as_ref());
     let matched = matched(front_score, back_score, params.threshold);
-    Ok(Verification { params, src, front, back, front_score, back_score, matched })
+    Verification { params, src, front, back, front_score, back_score, matched }
 }
 
 impl Verification {

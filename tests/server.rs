@@ -47,6 +47,11 @@ impl Server {
         Server { child, base, db }
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGKILL and waits for the process to end.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -10,6 +10,7 @@ mod hardening;
 #[cfg(feature = "kiosk")]
 mod kiosk;
 mod odd_remote;
+mod overload;
 mod pipeline;
 mod recording;
 mod robustness;

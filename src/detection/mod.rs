@@ -74,11 +74,16 @@ pub fn find_faces(
     let size = input_size_for(role);
     let mut faces = detector.detect(image, size)?;
     if faces.is_empty() {
-        let border = image.width().max(image.height()) / 2;
-        let padded = pad(image, border);
+        // The detector sees the padded picture at its input size anyway: pad a copy no
+        // larger than twice that, so the retry costs the same on any picture.
+        let small = shrink_to(image, 2 * size.side());
+        let scale = image.width() as f32 / small.width() as f32;
+        let border = small.width().max(small.height()) / 2;
+        let padded = pad(&small, border);
         faces = detector.detect(&padded, size)?;
         for face in &mut faces {
-            shift(face, -(border as f32), image.width() as f32, image.height() as f32);
+            shift(face, -(border as f32), small.width() as f32, small.height() as f32);
+            *face = scaled(face, scale);
         }
     }
     faces.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
@@ -154,6 +159,27 @@ pub fn find_oriented_faces(
         }
     }
     Ok(best)
+}
+
+/// The image itself when its longest side is at most `longest`, else a copy shrunk to it.
+fn shrink_to(image: &RgbImage, longest: u32) -> std::borrow::Cow<'_, RgbImage> {
+    let (w, h) = image.dimensions();
+    if w.max(h) <= longest {
+        return std::borrow::Cow::Borrowed(image);
+    }
+    let f = longest as f32 / w.max(h) as f32;
+    let size = |side: u32| ((side as f32 * f).round() as u32).max(1);
+    std::borrow::Cow::Owned(image::imageops::thumbnail(image, size(w), size(h)))
+}
+
+/// A face with every coordinate multiplied by `scale`.
+fn scaled(face: &Face, scale: f32) -> Face {
+    let b = face.bbox;
+    Face {
+        bbox: FaceBox { x: b.x * scale, y: b.y * scale, w: b.w * scale, h: b.h * scale },
+        score: face.score,
+        landmarks: face.landmarks.map(|[x, y]| [x * scale, y * scale]),
+    }
 }
 
 /// The image centred in a grey border `border` pixels wide.

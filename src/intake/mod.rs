@@ -4,7 +4,12 @@
 //! The format is sniffed from the bytes (never the file name) and the size
 //! limits are checked from the header before any pixel is decoded, so a
 //! decompression bomb costs nothing. EXIF orientation is applied, so a phone
-//! photo taken sideways reaches the detector upright.
+//! photo taken sideways reaches the detector upright. Pictures of many megapixels
+//! are decoded at reduced size, and every picture is kept to
+//! [`reduced::WORKING_SIDE`] pixels on its longest side, so any accepted file
+//! costs bounded memory and time.
+
+pub mod reduced;
 
 use std::io::Cursor;
 
@@ -87,11 +92,12 @@ pub fn sniff(bytes: &[u8]) -> Option<PictureFormat> {
     }
 }
 
-/// Checks size, format and declared dimensions, then decodes and applies EXIF orientation.
+/// Checks what can be checked without decoding a pixel: size, format, declared dimensions,
+/// and (JPEG) that the data is not truncated. Returns the format and the dimensions.
 ///
 /// # Errors
 /// An [`IntakeError`] naming the first limit the file breaks.
-pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
+pub fn inspect(bytes: &[u8]) -> Result<(PictureFormat, u32, u32), IntakeError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(IntakeError::TooLarge { bytes: bytes.len() });
     }
@@ -100,11 +106,9 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
         PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
         PictureFormat::Png => (ImageFormat::Png, "PNG"),
     };
-    let undecodable =
-        |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
-    let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
-
-    let (width, height) = reader().into_dimensions().map_err(undecodable)?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), image_format)
+        .into_dimensions()
+        .map_err(|e| IntakeError::Undecodable { format: name, reason: e.to_string() })?;
     check_dimensions(width, height)?;
     // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it here,
     // or half an upload could still be matched.
@@ -114,6 +118,22 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
             reason: "the file is truncated (no end-of-image marker)".into(),
         });
     }
+    Ok((format, width, height))
+}
+
+/// Checks the file as [`inspect`] does, then decodes it and applies EXIF orientation.
+///
+/// # Errors
+/// An [`IntakeError`] naming the first limit the file breaks.
+pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
+    let (format, width, height) = inspect(bytes)?;
+    let (image_format, name) = match format {
+        PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
+        PictureFormat::Png => (ImageFormat::Png, "PNG"),
+    };
+    let undecodable =
+        |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
+    let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
 
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -123,9 +143,21 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
     r.limits(limits);
     let mut decoder = r.into_decoder().map_err(undecodable)?;
     let orientation = decoder.orientation().map_err(undecodable)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    let failed = |reason: String| IntakeError::Undecodable { format: name, reason };
+    let reduced = if u64::from(width) * u64::from(height) > reduced::REDUCED_ABOVE {
+        match format {
+            PictureFormat::Jpeg => Some(reduced::jpeg(bytes, width, height).map_err(failed)?),
+            PictureFormat::Png => reduced::png(bytes).map_err(failed)?,
+        }
+    } else {
+        None
+    };
+    let mut image = match reduced {
+        Some(pixels) => DynamicImage::ImageRgb8(pixels),
+        None => DynamicImage::from_decoder(decoder).map_err(undecodable)?,
+    };
     image.apply_orientation(orientation);
-    Ok(Picture { pixels: image.into_rgb8(), format })
+    Ok(Picture { pixels: reduced::to_working_size(image.into_rgb8()), format })
 }
 
 /// True when the JPEG's scan data is followed by an end-of-image marker. Walks the
