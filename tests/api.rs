@@ -245,6 +245,42 @@ fn rate_limits_answer_429_with_their_codes() {
 }
 
 #[test]
+fn refusals_say_when_to_retry_and_daily_counts_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--api-daily", "2", "--api-rate", "1"];
+    let server = Server::start(dir.path(), &args);
+    let token = server.token("t");
+    let client = Client::new();
+    let body =
+        json!({"src": "MXa", "targetFront": "MXb", "type": "GOV", "threshold": 85}).to_string();
+    let send = |server: &Server| {
+        client
+            .post(format!("{}/api/v2/public/facex/match", server.base))
+            .header("Authorization", format!("Basic {token}"))
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .unwrap()
+    };
+    assert_eq!(send(&server).status().as_u16(), 400, "counted (a 4001 is an accepted call)");
+    let limited = send(&server);
+    assert_eq!(limited.status().as_u16(), 429);
+    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "per minute: {wait} s");
+    assert_eq!(code(&limited.json().unwrap()), 4292);
+    drop(server);
+
+    // A restart a minute later (the minute window faked away with --api-rate 0) keeps the day.
+    let server = Server::start(dir.path(), &["--api-daily", "2", "--api-rate", "0"]);
+    assert_eq!(send(&server).status().as_u16(), 400, "the second call of the day");
+    let limited = send(&server);
+    assert_eq!(limited.status().as_u16(), 429, "the day's count outlived the restart");
+    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "until the next UTC day: {wait} s");
+    assert_eq!(code(&limited.json().unwrap()), 4294);
+}
+
+#[test]
 fn store_failure_is_a_5001_without_details_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);

@@ -25,7 +25,8 @@ impl Api {
         let store = Store::open(&dir.path().join("api.db"), None).unwrap();
         let token = store.add_token("bank").unwrap();
         let engine = Engine::load(&models::locate_dir(None), RuntimeOptions::default()).unwrap();
-        let state = AppState::new(store, InferenceWorker::start(engine, 4), Limits::default());
+        let state =
+            AppState::new(store, InferenceWorker::start(engine, 4), Limits::default()).unwrap();
         Api { state, token, _dir: dir }
     }
 

@@ -2,10 +2,11 @@
 //! shape. 4xx answers are not logged; 5xx are logged with detail while the
 //! client gets only a generic body (never a stack trace).
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::limits::Refusal;
 use crate::answer::AnswerError;
 use crate::contract::{ErrorBody, ErrorCode};
 use crate::store::StoreError;
@@ -17,23 +18,38 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Sent as `details` for 4xx; logged (not sent) for 5xx.
     pub details: String,
+    /// Seconds after which a retry can pass (`Retry-After`), for 429 answers.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
+    /// An error answer with `code` and `details`.
+    pub fn new(code: ErrorCode, details: impl Into<String>) -> ApiError {
+        ApiError { code, details: details.into(), retry_after: None }
+    }
+
     /// A 4001 with details.
     pub fn malformed(details: impl Into<String>) -> ApiError {
-        ApiError { code: ErrorCode::Malformed, details: details.into() }
+        ApiError::new(ErrorCode::Malformed, details)
     }
 
     /// A 5001; `details` are logged only.
     pub fn internal(details: impl Into<String>) -> ApiError {
-        ApiError { code: ErrorCode::Internal, details: details.into() }
+        ApiError::new(ErrorCode::Internal, details)
+    }
+
+    /// A rate refusal, with when to try again.
+    pub fn limited(refusal: Refusal) -> ApiError {
+        ApiError {
+            retry_after: Some(refusal.retry_after_secs),
+            ..ApiError::new(refusal.code, refusal.code.message())
+        }
     }
 }
 
 impl From<AnswerError> for ApiError {
     fn from(e: AnswerError) -> ApiError {
-        ApiError { code: e.code(), details: e.to_string() }
+        ApiError::new(e.code(), e.to_string())
     }
 }
 
@@ -56,6 +72,10 @@ impl IntoResponse for ApiError {
         } else {
             ErrorBody::new(self.code, self.details)
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }

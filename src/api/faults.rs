@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::limits::Refusal;
 use super::ApiError;
 use crate::contract::ErrorCode;
 
@@ -42,10 +43,8 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     let fault = faults.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
     match fault {
         Some(429) => {
-            let mut r = ApiError { code: ErrorCode::ApiRateLimit, details: "injected".into() }
-                .into_response();
-            r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
-            r
+            ApiError::limited(Refusal { code: ErrorCode::ApiRateLimit, retry_after_secs: 1 })
+                .into_response()
         }
         Some(_) => ApiError::internal("injected fault").into_response(),
         None => next.run(request).await,

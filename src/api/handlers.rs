@@ -39,8 +39,7 @@ async fn with_store<T: Send + 'static>(
 
 /// The caller's token from `Authorization: Basic {authToken}`, counted against its limits.
 async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<TokenId, ApiError> {
-    let unauthorized =
-        |details: &str| ApiError { code: ErrorCode::InvalidAuthorization, details: details.into() };
+    let unauthorized = |details: &str| ApiError::new(ErrorCode::InvalidAuthorization, details);
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| unauthorized("the Authorization header is missing"))?
@@ -54,10 +53,12 @@ async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<To
     let token = token.trim().to_string();
     let found = with_store(state, move |s| Ok(s.authenticate(&token)?)).await?;
     let id = found.ok_or_else(|| unauthorized("unknown or revoked token"))?;
-    state
-        .limiter
-        .check(id, api)
-        .map_err(|code| ApiError { code, details: code.message().into() })?;
+    state.limiter.check(id, api).map_err(ApiError::limited)?;
+    if state.limiter.counts_days() {
+        // The day's counts outlive a restart.
+        let day = super::limits::now_ms() / 86_400_000;
+        with_store(state, move |s| Ok(s.count_request(id, api.as_str(), day as i64)?)).await?;
+    }
     Ok(id)
 }
 
@@ -100,10 +101,10 @@ pub async fn upload_media(
         Some(PictureFormat::Jpeg) => "image/jpeg",
         Some(PictureFormat::Png) => "image/png",
         None => {
-            return Err(ApiError {
-                code: ErrorCode::IncompatibleFileType,
-                details: "only JPEG and PNG images are accepted".into(),
-            })
+            return Err(ApiError::new(
+                ErrorCode::IncompatibleFileType,
+                "only JPEG and PNG images are accepted",
+            ))
         }
     };
     let stored_name = name.clone();
@@ -124,10 +125,10 @@ fn multipart_error(e: MultipartError) -> ApiError {
 }
 
 fn over_size(bytes: usize) -> ApiError {
-    ApiError {
-        code: ErrorCode::OverLimit,
-        details: format!("file is {bytes} bytes or more; the maximum is {MAX_FILE_BYTES} (10 MB)"),
-    }
+    ApiError::new(
+        ErrorCode::OverLimit,
+        format!("file is {bytes} bytes or more; the maximum is {MAX_FILE_BYTES} (10 MB)"),
+    )
 }
 
 fn timeout() -> ApiError {

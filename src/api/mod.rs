@@ -33,7 +33,7 @@ use axum::Router;
 pub use error::ApiError;
 #[cfg(feature = "test-faults")]
 pub use faults::Faults;
-use limits::{Limits, RateLimiter};
+use limits::{Api, Limits, RateLimiter};
 use worker::InferenceWorker;
 
 use crate::store::Store;
@@ -60,15 +60,37 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over an open store and a started worker.
-    pub fn new(store: Store, worker: InferenceWorker, limits: Limits) -> AppState {
-        AppState {
+    /// State over an open store and a started worker; the daily limits start from the day's
+    /// counts stored by earlier runs.
+    ///
+    /// # Errors
+    /// When the stored counts cannot be read.
+    pub fn new(
+        store: Store,
+        worker: InferenceWorker,
+        limits: Limits,
+    ) -> Result<AppState, crate::store::StoreError> {
+        let day = limits::now_ms() / 86_400_000;
+        let today: Vec<_> = store
+            .day_counts(day as i64)?
+            .into_iter()
+            .filter_map(|(token, api, n)| {
+                let api = match api.as_deref() {
+                    None => None,
+                    Some("media") => Some(Api::Media),
+                    Some("match") => Some(Api::Match),
+                    Some(_) => return None,
+                };
+                Some((token, api, n))
+            })
+            .collect();
+        Ok(AppState {
             store: Arc::new(Mutex::new(store)),
             worker,
-            limiter: Arc::new(RateLimiter::new(limits)),
+            limiter: Arc::new(RateLimiter::new(limits, &today)),
             #[cfg(feature = "test-faults")]
             faults: None,
-        }
+        })
     }
 }
 

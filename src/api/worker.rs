@@ -90,8 +90,11 @@ impl InferenceWorker {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 return Err(ApiError {
-                    code: ErrorCode::ApiRateLimit,
-                    details: "the device is busy: too many matches waiting".into(),
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        ErrorCode::ApiRateLimit,
+                        "the device is busy: too many matches waiting",
+                    )
                 })
             }
             Err(TrySendError::Disconnected(_)) => {

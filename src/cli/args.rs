@@ -181,11 +181,12 @@ pub struct ServeArgs {
     /// Address to listen on (port 0: any free port; the bound address is printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Requests per minute per token, all APIs (0: unlimited) → 4291.
-    #[arg(long, value_name = "N", default_value_t = 600)]
+    /// Requests per token in any 60 s, all APIs (0: unlimited) → 4291. One verification is
+    /// 2-3 uploads and a match.
+    #[arg(long, value_name = "N", default_value_t = 240)]
     pub token_rate: u32,
-    /// Requests per minute per token and API (0: unlimited) → 4292.
-    #[arg(long, value_name = "N", default_value_t = 300)]
+    /// Requests per token and API in any 60 s (0: unlimited) → 4292.
+    #[arg(long, value_name = "N", default_value_t = 180)]
     pub api_rate: u32,
     /// Requests per day per token (0: unlimited) → 4293.
     #[arg(long, value_name = "N", default_value_t = 0)]

@@ -31,7 +31,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         api_per_day: limit(args.api_daily),
     };
     #[allow(unused_mut)] // set again only in builds with test-faults
-    let mut state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits);
+    let mut state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits)
+        .context("reading the day's request counts")?;
     #[cfg(feature = "test-faults")]
     if let Some(spec) = &args.inject_faults {
         state.faults = Some(

@@ -77,6 +77,17 @@ ALTER TABLE outbox ADD COLUMN disagreement INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN synced_at INTEGER;
 CREATE INDEX outbox_state ON outbox(state, verification_id);
 ",
+    r"
+-- v3: each UTC day's request counts per token and API ('' = all its APIs), so that
+-- daily rate limits hold across restarts.
+CREATE TABLE request_counts (
+    token_id INTEGER NOT NULL REFERENCES tokens(id),
+    api      TEXT NOT NULL,
+    day      INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (token_id, api, day)
+);
+",
 ];
 
 /// The schema version this build writes.

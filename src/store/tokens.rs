@@ -59,6 +59,40 @@ impl Store {
         Ok(())
     }
 
+    /// Counts one accepted call by `token` to `api` on UTC day `day` (days since the epoch),
+    /// for that API and for all of the token's APIs.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn count_request(&self, token: TokenId, api: &str, day: i64) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        for scope in [api, ""] {
+            tx.execute(
+                "INSERT INTO request_counts (token_id, api, day, count) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (token_id, api, day) DO UPDATE SET count = count + 1",
+                params![token.0, scope, day],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// UTC day `day`'s counts: (token, API or `None` for all its APIs, calls). Counts of
+    /// earlier days are deleted on the way: they decide nothing any more.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn day_counts(&self, day: i64) -> Result<Vec<(TokenId, Option<String>, u32)>, StoreError> {
+        self.conn.execute("DELETE FROM request_counts WHERE day < ?1", params![day])?;
+        let mut stmt =
+            self.conn.prepare("SELECT token_id, api, count FROM request_counts WHERE day = ?1")?;
+        let rows = stmt.query_map(params![day], |r| {
+            let api: String = r.get(1)?;
+            Ok((TokenId(r.get(0)?), (!api.is_empty()).then_some(api), r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The live token matching `token`, if any.
     ///
     /// # Errors
