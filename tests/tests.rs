@@ -16,6 +16,7 @@ mod recording;
 mod robustness;
 mod router;
 mod server;
+mod slow_clients;
 mod store_cli;
 mod sync;
 mod util;

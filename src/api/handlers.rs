@@ -4,9 +4,8 @@
 use std::any::Any;
 use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::{to_bytes, Body};
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -140,7 +139,7 @@ pub async fn facex_match(
     State(state): State<AppState>,
     Path(version): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if version != "v2" {
         return Err(ApiError::malformed(format!("API version {version} is not served; use v2")));
@@ -151,8 +150,16 @@ pub async fn facex_match(
     if !is_json(content_type) {
         return Err(ApiError::malformed("Content-Type must be application/json"));
     }
-    let body =
-        body.map_err(|e| ApiError::malformed(format!("cannot read the body: {}", e.body_text())))?;
+    // The body must arrive in time: a client dripping it would hold the connection.
+    let body = tokio::time::timeout(state.read_timeout, to_bytes(body, super::MATCH_BODY_LIMIT))
+        .await
+        .map_err(|_| {
+            ApiError::malformed(format!(
+                "the body did not arrive within {} s",
+                state.read_timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| ApiError::malformed(format!("cannot read the body: {e}")))?;
     let request: MatchRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::malformed(format!("malformed JSON: {e}")))?;
     let params = answer::params(&request)?;

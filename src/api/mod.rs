@@ -20,6 +20,7 @@ mod error;
 mod faults;
 mod handlers;
 pub mod limits;
+pub mod listener;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub use error::ApiError;
 #[cfg(feature = "test-faults")]
 pub use faults::Faults;
 use limits::{Api, Limits, RateLimiter};
+pub use listener::Connections;
 use worker::InferenceWorker;
 
 use crate::store::Store;
@@ -54,6 +56,8 @@ pub struct AppState {
     pub worker: InferenceWorker,
     /// Rate limits.
     pub limiter: Arc<RateLimiter>,
+    /// How long a client has to send a request body (the match call's).
+    pub read_timeout: Duration,
     /// Testing only (feature `test-faults`): failures to answer before serving normally.
     #[cfg(feature = "test-faults")]
     pub faults: Option<Faults>,
@@ -88,6 +92,7 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             worker,
             limiter: Arc::new(RateLimiter::new(limits, &today)),
+            read_timeout: Connections::default().read_timeout,
             #[cfg(feature = "test-faults")]
             faults: None,
         })
@@ -117,14 +122,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until ctrl-c or SIGTERM. Prints the bound address on stderr.
+/// Serves the API on `listener` until ctrl-c or SIGTERM, under the connection limits.
+/// Logs the bound address.
 ///
 /// # Errors
 /// When the socket fails.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    connections: Connections,
+) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     log::info!("serve: listening on http://{addr}");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    listener::serve_connections(listener, router(state), connections, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {
@@ -133,5 +143,4 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
     }
-    log::info!("serve: shutting down");
 }

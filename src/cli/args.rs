@@ -188,6 +188,13 @@ pub struct ServeArgs {
     /// Requests per token and API in any 60 s (0: unlimited) → 4292.
     #[arg(long, value_name = "N", default_value_t = 180)]
     pub api_rate: u32,
+    /// Connections served at once; more wait until one ends.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (and its match body); an idle
+    /// keep-alive connection is closed after the same time.
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    pub read_timeout: u64,
     /// Requests per day per token (0: unlimited) → 4293.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub token_daily: u32,

@@ -8,7 +8,7 @@ use super::args::ServeArgs;
 use super::{load_engine, open_store};
 use crate::api::limits::Limits;
 use crate::api::worker::InferenceWorker;
-use crate::api::{serve, AppState};
+use crate::api::{serve, AppState, Connections};
 
 /// Waiting match jobs beyond which clients get 4292 (the device is busy).
 const QUEUE: usize = 64;
@@ -30,7 +30,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         token_per_day: limit(args.token_daily),
         api_per_day: limit(args.api_daily),
     };
-    #[allow(unused_mut)] // set again only in builds with test-faults
     let mut state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits)
         .context("reading the day's request counts")?;
     #[cfg(feature = "test-faults")]
@@ -40,6 +39,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
         log::warn!("serve: TESTING: injecting faults {spec}");
     }
+    state.read_timeout = Duration::from_secs(args.read_timeout.max(1));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
@@ -70,6 +70,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
-        serve(listener, state).await.context("serving")
+        let connections =
+            Connections { max: args.max_connections.max(1), read_timeout: state.read_timeout };
+        serve(listener, state, connections).await.context("serving")
     })
 }
