@@ -222,6 +222,55 @@ pub enum MatchAnswer {
     InvalidFile(InvalidFileResponse),
 }
 
+/// A device's newest synced record as a facematch remote keeps it (our extension of the
+/// contract, for `log verify --remote`): sent by `sync` in the `X-Facematch-Anchor` header
+/// as `DEVICE:RECORD:HASH`, answered by `GET /api/v2/facematch/anchors/{device}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Anchor {
+    /// The device's id.
+    pub device_id: String,
+    /// Its record id.
+    pub record_id: i64,
+    /// That record's chain hash.
+    pub hash: String,
+}
+
+impl Anchor {
+    /// The header name.
+    pub const HEADER: &'static str = "x-facematch-anchor";
+    /// The header a remote answers with when it kept the anchor: the record id.
+    pub const KEPT_HEADER: &'static str = "x-facematch-anchored";
+
+    /// The header value: `DEVICE:RECORD:HASH`.
+    pub fn header_value(&self) -> String {
+        format!("{}:{}:{}", self.device_id, self.record_id, self.hash)
+    }
+
+    /// Reads a header value; `None` unless it is `DEVICE:RECORD:HASH` with a 64-digit hex hash.
+    pub fn parse_header(value: &str) -> Option<Anchor> {
+        let mut parts = value.trim().split(':');
+        let (device_id, record, hash) = (parts.next()?, parts.next()?, parts.next()?);
+        let valid_device = !device_id.is_empty()
+            && device_id.len() <= 64
+            && device_id.chars().all(|c| c.is_ascii_alphanumeric());
+        let valid_hash = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
+        let record_id: i64 = record.parse().ok().filter(|id| *id > 0)?;
+        (parts.next().is_none() && valid_device && valid_hash).then(|| Anchor {
+            device_id: device_id.into(),
+            record_id,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// `GET /api/v2/facematch/anchors/{device}`'s answer: the anchor kept, or `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorAnswer {
+    /// The newest record of the device the server keeps.
+    pub anchor: Option<Anchor>,
+}
+
 /// The media upload's answer: `{"_id": "MX…", "originalName": "selfie.jpg"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MediaUploaded {
@@ -392,6 +441,15 @@ mod tests {
             serde_json::json!({"valid": false, "srcValid": false, "status": "INVALID_FILE_FORMAT",
                 "message": "Image incompatible file type"})
         );
+    }
+
+    #[test]
+    fn anchors_travel_in_one_header() {
+        let a = Anchor { device_id: "DEVabc123".into(), record_id: 12, hash: "ab".repeat(32) };
+        assert_eq!(Anchor::parse_header(&a.header_value()), Some(a));
+        for bad in ["", "DEV:1", "DEV:0:00", "DEV:x:00", "DEV 1:1:00", "D:1:zz", "D:1:00:extra"] {
+            assert_eq!(Anchor::parse_header(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -216,6 +216,6 @@ fn only_json_is_json_and_a_wrong_method_gets_the_contracts_error() {
         let (status, answer, _) = api.send(request).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(answer["code"].as_u64(), Some(4001), "a contract error body: {answer}");
-        assert!(answer["details"].as_str().unwrap().contains("takes POST"), "{answer}");
+        assert!(answer["details"].as_str().unwrap().contains("does not take GET"), "{answer}");
     });
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod architecture;
+mod audit;
 mod cards;
 mod cli;
 mod durability;

@@ -15,7 +15,7 @@ use super::limits::Api;
 use super::worker::Job;
 use super::{ApiError, AppState, REQUEST_TIMEOUT};
 use crate::answer;
-use crate::contract::{ErrorBody, ErrorCode, MatchRequest, MediaUploaded};
+use crate::contract::{Anchor, AnchorAnswer, ErrorBody, ErrorCode, MatchRequest, MediaUploaded};
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
@@ -178,12 +178,50 @@ pub async fn facex_match(
         let found =
             with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &key)?)).await?;
         if let Some(earlier) = found {
-            return same_request(&earlier, &ids, params).map(|()| replay(earlier));
+            same_request(&earlier, &ids, params)?;
+            return Ok(with_anchor(&state, token, &headers, replay(earlier)).await);
         }
     }
-    tokio::time::timeout(REQUEST_TIMEOUT, decide(state, token, request, params, ids, key))
-        .await
-        .map_err(|_| timeout())?
+    let decided = tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        decide(state.clone(), token, request, params, ids, key),
+    )
+    .await
+    .map_err(|_| timeout())??;
+    Ok(with_anchor(&state, token, &headers, decided).await)
+}
+
+/// Keeps the device's chain anchor the request carries (`X-Facematch-Anchor`, sent by
+/// `facematch sync`) and says so in the answer; a missing or malformed one is ignored.
+async fn with_anchor(
+    state: &AppState,
+    token: TokenId,
+    headers: &HeaderMap,
+    mut response: Response,
+) -> Response {
+    let anchor =
+        headers.get(Anchor::HEADER).and_then(|v| v.to_str().ok()).and_then(Anchor::parse_header);
+    let Some(anchor) = anchor else { return response };
+    let record = anchor.record_id;
+    match with_store(state, move |s| Ok(s.keep_anchor(token, &anchor)?)).await {
+        Ok(()) => {
+            response.headers_mut().insert(Anchor::KEPT_HEADER, header::HeaderValue::from(record));
+        }
+        Err(e) => log::warn!("serve: an anchor was not kept: {}", e.details),
+    }
+    response
+}
+
+/// `GET /api/v2/facematch/anchors/{device}`: the newest record of `device` this token
+/// synced, for `facematch log verify --remote`.
+pub async fn anchor(
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<AnchorAnswer>, ApiError> {
+    let token = authorize(&state, &headers, Api::Match).await?;
+    let anchor = with_store(&state, move |s| Ok(s.anchor(token, &device)?)).await?;
+    Ok(Json(AnchorAnswer { anchor }))
 }
 
 /// `application/json`, with parameters (`; charset=utf-8`) or not; `application/jsonx` is not.

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use error::ApiError;
@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
             "/api/{version}/public/facex/match",
             post(handlers::facex_match).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
         )
+        .route("/api/v2/facematch/anchors/{device}", get(handlers::anchor))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed);
     #[cfg(feature = "test-faults")]

@@ -261,11 +261,36 @@ pub struct LogArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LogAction {
-    /// Recompute the hash chain; exit 1 and name the first broken row if it does not hold.
+    /// Recompute the keyed hash chain, the pictures' sha256 and the counter beside the key;
+    /// with --remote, also compare with the anchor the remote keeps. Exit 1 and name the
+    /// problem if the log does not hold; 2 when the remote keeps no anchors.
     Verify {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
     },
+}
+
+/// The remote to compare with, given as for `sync`.
+#[derive(Debug, clap::Args)]
+pub struct RemoteArgs {
+    /// Base URL of the remote service that `sync` sends to.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    /// API token for the remote (prefer FACEMATCH_REMOTE_TOKEN or --config).
+    #[arg(long, value_name = "TOKEN", env = "FACEMATCH_REMOTE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The sync TOML file with `remote` and `token`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl RemoteArgs {
+    /// These arguments when a remote is named at all.
+    pub fn remote_given(&self) -> Option<&RemoteArgs> {
+        (self.remote.is_some() || self.config.is_some()).then_some(self)
+    }
 }
 
 #[derive(Debug, clap::Args)]

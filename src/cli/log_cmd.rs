@@ -2,9 +2,11 @@
 
 use anyhow::{bail, Context, Result};
 
-use super::args::{LogAction, LogArgs, PurgeArgs, StoreArgs, TokenAction, TokenArgs};
+use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
+use super::sync_cmd::remote_and_token;
 use crate::store::SyncState;
+use crate::sync::{HttpRemote, RemoteError};
 
 /// `token add|revoke`.
 ///
@@ -28,7 +30,7 @@ pub fn token(args: TokenArgs) -> Result<()> {
 /// `log` and `log verify`; returns the exit code (1 when the chain is broken).
 pub fn log(args: LogArgs) -> i32 {
     let result = match args.action {
-        Some(LogAction::Verify { store }) => verify(&store),
+        Some(LogAction::Verify { store, remote }) => verify(&store, remote.remote_given()),
         None => match &args.db {
             Some(db) => {
                 list(&StoreArgs { db: db.clone(), key: args.key.clone() }, args.json, args.limit)
@@ -91,17 +93,73 @@ fn utc(ms: i64) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
-fn verify(store: &StoreArgs) -> Result<i32> {
-    let report = open_store(store)?.verify_chain().context("reading the log")?;
-    match report.first_broken {
-        None => {
+fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
+    let store = open_store(store_args)?;
+    let report = store.verify_chain().context("reading the log")?;
+    let mut code = match (&report.problem, report.first_broken) {
+        (None, _) => {
             println!("hash chain intact: {} record(s)", report.rows);
+            0
+        }
+        (Some(problem), Some(id)) => {
+            println!("hash chain broken at record {id}: {problem}");
+            1
+        }
+        (Some(problem), None) => {
+            println!("hash chain broken: {problem}");
+            1
+        }
+    };
+    if let Some(remote) = remote {
+        code = code.max(compare_with_remote(&store, remote)?);
+    }
+    Ok(code)
+}
+
+/// Compares the local chain with the anchor the remote keeps for this device: a record the
+/// remote holds must still be here, with the hash it had when it was synced.
+fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Result<i32> {
+    let (url, token) = remote_and_token(
+        remote.remote.as_deref(),
+        remote.token.as_deref(),
+        remote.config.as_deref(),
+    )?;
+    let client = HttpRemote::new(&url, &token, std::time::Duration::from_secs(30))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let device = store.device_id();
+    match client.anchor(device) {
+        Ok(None) => {
+            println!("remote {url}: no anchor for device {device} yet (nothing synced)");
             Ok(0)
         }
-        Some(id) => {
-            println!("hash chain broken at record {id}: it was altered, or a record before it was removed");
-            Ok(1)
+        Ok(Some(anchor)) => match store.row_hash(anchor.record_id)? {
+            None => {
+                println!(
+                    "remote {url}: record {} was synced, and is no longer in this log: records were deleted",
+                    anchor.record_id
+                );
+                Ok(1)
+            }
+            Some(hash) if hash != anchor.hash => {
+                println!(
+                    "remote {url}: record {} differs from what was synced: the log was rewritten",
+                    anchor.record_id
+                );
+                Ok(1)
+            }
+            Some(_) => {
+                println!("remote {url}: records up to {} match its anchor", anchor.record_id);
+                Ok(0)
+            }
+        },
+        Err(RemoteError::NotTheContract { reason }) => {
+            println!(
+                "remote {url} keeps no anchors (it is not a facematch server?): nothing could be \
+                 compared ({reason})"
+            );
+            Ok(2)
         }
+        Err(e) => Err(anyhow::anyhow!("asking {url} for its anchor: {e}")),
     }
 }
 

@@ -38,18 +38,32 @@ fn read_config(path: &Path) -> Result<FileConfig> {
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-fn sync(args: &SyncArgs) -> Result<i32> {
-    let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
-    let remote_url = args
-        .remote
-        .clone()
+/// The remote's URL and token from the command line, the environment or the config file
+/// (in that order), for `sync` and `log verify --remote`.
+///
+/// # Errors
+/// An unreadable config file, or no URL or no token anywhere.
+pub(super) fn remote_and_token(
+    remote: Option<&str>,
+    token: Option<&str>,
+    config: Option<&Path>,
+) -> Result<(String, String)> {
+    let file = config.map(read_config).transpose()?.unwrap_or_default();
+    let url = remote
+        .map(str::to_string)
         .or(file.remote)
         .context("no remote: give --remote URL or `remote` in --config")?;
-    let token = args
-        .token
-        .clone()
+    let token = token
+        .map(str::to_string)
         .or(file.token)
         .context("no token: give FACEMATCH_REMOTE_TOKEN, --token or `token` in --config")?;
+    Ok((url, token))
+}
+
+fn sync(args: &SyncArgs) -> Result<i32> {
+    let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
+    let (remote_url, token) =
+        remote_and_token(args.remote.as_deref(), args.token.as_deref(), args.config.as_deref())?;
     let purge = args.purge_after_sync || file.purge_after_sync.unwrap_or(false);
     let store = open_store(&args.store)?;
     store.check_writable().with_context(|| {

@@ -1,5 +1,6 @@
 //! The operator screen's view of the log: the recent verifications, one line
-//! each, and the sync counts in one line.
+//! each, and in one line the sync counts, the chain's head (short code) and the newest
+//! record a remote keeps as this device's anchor.
 
 use crate::store::{Store, VerificationRecord};
 
@@ -18,7 +19,7 @@ pub fn recent(store: Option<&Store>) -> (Vec<String>, String) {
         Ok(records) => records.iter().map(line).collect(),
         Err(e) => vec![format!("The log cannot be read: {e}")],
     };
-    let summary = store.sync_counts().map_or_else(
+    let sync = store.sync_counts().map_or_else(
         |e| format!("Sync counts cannot be read: {e}"),
         |c| {
             format!(
@@ -27,7 +28,21 @@ pub fn recent(store: Option<&Store>) -> (Vec<String>, String) {
             )
         },
     );
-    (rows, summary)
+    (rows, format!("{sync} · {}", chain_line(store)))
+}
+
+/// `Log head #12 3fa9c2d1, anchored up to #10`: what staff compare with the remote.
+fn chain_line(store: &Store) -> String {
+    let head = match store.chain_head() {
+        Ok(Some((id, hash))) => format!("Log head #{id} {}", &hash[..hash.len().min(8)]),
+        Ok(None) => "Log empty".to_string(),
+        Err(e) => return format!("The log's head cannot be read: {e}"),
+    };
+    match store.remote_anchor() {
+        Ok(Some(id)) => format!("{head}, anchored up to #{id}"),
+        Ok(None) => format!("{head}, not anchored yet"),
+        Err(e) => format!("{head}, anchor unknown: {e}"),
+    }
 }
 
 /// `#12    PASSPORT  FACE_MATCHED        96.7 %  pending`.
@@ -64,7 +79,16 @@ mod tests {
         store.record_verification(&entry).unwrap();
         let (rows, summary) = recent(Some(&store));
         assert_eq!(rows, vec!["#1     PAN       FACE_MATCHED        96.7 %  pending"]);
-        assert_eq!(summary, "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements");
+        let head = store.chain_head().unwrap().unwrap().1;
+        assert_eq!(
+            summary,
+            format!(
+                "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements · Log head #1 {}, not anchored yet",
+                &head[..8]
+            )
+        );
+        store.note_remote_anchor(1).unwrap();
+        assert!(recent(Some(&store)).1.ends_with("anchored up to #1"));
         let (rows, summary) = recent(None);
         assert!(rows[0].contains("--db FILE") && summary.is_empty());
     }

@@ -76,6 +76,16 @@ impl DeviceKey {
         Ok(out)
     }
 
+    /// A 32-byte key for another purpose (`label`), derived so that it reveals nothing of
+    /// this one: HMAC-SHA256(device key, label).
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_slice())
+            .expect("HMAC takes any key length");
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     /// Decrypts what [`DeviceKey::seal`] made with the same `context`.
     ///
     /// # Errors

@@ -8,6 +8,8 @@
 //! 0600 file beside the database. Main types: [`Store`], [`StoreError`],
 //! [`NewVerification`], [`VerificationRecord`].
 
+mod anchors;
+mod chain;
 mod crypto;
 mod key_check;
 mod media;
@@ -70,6 +72,9 @@ pub enum StoreError {
     /// The database cannot be written (a read-only file or file system).
     #[error("the database cannot be written: {0}")]
     ReadOnly(String),
+    /// The chain's counter file or checkpoint cannot be used.
+    #[error("{0}")]
+    Chain(String),
     /// A name that is empty or not printable.
     #[error("{0}")]
     InvalidName(String),
@@ -82,10 +87,13 @@ pub enum StoreError {
 /// request's answer; after it, the key is released and may name a new request.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// An open store: the SQLite connection and the device key.
+/// An open store: the SQLite connection, the device key and the log key derived from it.
 pub struct Store {
     conn: Connection,
     key: DeviceKey,
+    log_key: chain::LogKey,
+    /// The counter file beside the key (`<key>.chain`).
+    counter: PathBuf,
     device_id: String,
 }
 
@@ -105,8 +113,11 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(10))?;
         schema::migrate(&conn, path)?;
         let key = key_check::bind(&conn, path, &key_path)?;
+        let log_key = chain::LogKey::of(&key);
+        let counter = chain::counter_path(&key_path);
+        chain::seal_checkpoint(&conn, &log_key, &counter)?;
         let device_id = schema::device_id(&conn)?;
-        Ok(Store { conn, key, device_id })
+        Ok(Store { conn, key, log_key, counter, device_id })
     }
 
     /// This device's id (random, made when the database was created).

@@ -25,6 +25,8 @@ pub struct OutboxItem {
     pub media: [Option<MediaId>; 3],
     /// Attempts so far.
     pub attempts: i64,
+    /// Its chain hash (sent as the device's anchor).
+    pub row_hash: String,
 }
 
 /// How many outbox entries are in each state.
@@ -47,7 +49,8 @@ impl Store {
     /// An SQLite error.
     pub fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT v.id, v.doc_type, v.threshold, v.matched, v.src_media, v.front_media, v.back_media, o.attempts
+            "SELECT v.id, v.doc_type, v.threshold, v.matched, v.src_media, v.front_media, v.back_media, o.attempts,
+                    v.row_hash
              FROM outbox o JOIN verifications v ON v.id = o.verification_id
              WHERE o.state = ?2 ORDER BY o.verification_id LIMIT ?1",
         )?;
@@ -62,6 +65,7 @@ impl Store {
                 matched: r.get(3)?,
                 media: [media(4)?, media(5)?, media(6)?],
                 attempts: r.get(7)?,
+                row_hash: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -88,6 +88,32 @@ CREATE TABLE request_counts (
     PRIMARY KEY (token_id, api, day)
 );
 ",
+    r"
+-- v4: the keyed chain. Rows so far keep their plain SHA-256 hashes; the checkpoint records
+-- the last of them (sealed with the log key at the next open) and later rows are HMACs.
+CREATE TABLE chain_checkpoint (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    last_v1_id   INTEGER NOT NULL,
+    last_v1_hash TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    mac          TEXT
+);
+INSERT INTO chain_checkpoint (id, last_v1_id, last_v1_hash, created_at)
+SELECT 1, COALESCE(MAX(id), 0),
+       COALESCE((SELECT row_hash FROM verifications ORDER BY id DESC LIMIT 1),
+                '0000000000000000000000000000000000000000000000000000000000000000'),
+       CAST(strftime('%s', 'now') AS INTEGER) * 1000
+FROM verifications;
+-- What this server keeps for the devices that sync to it: the newest record seen per device.
+CREATE TABLE anchors (
+    token_id   INTEGER NOT NULL REFERENCES tokens(id),
+    device_id  TEXT NOT NULL,
+    record_id  INTEGER NOT NULL,
+    row_hash   TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (token_id, device_id)
+);
+",
 ];
 
 /// The schema version this build writes.
@@ -132,6 +158,99 @@ pub(super) fn device_id(conn: &Connection) -> Result<String, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::MatchStatus;
+    use crate::store::chain::{Hashed, GENESIS};
+    use crate::store::{NewVerification, Store};
+
+    /// A database as the release before the keyed chain left it: schema v3, plain hashes.
+    fn old_database(path: &Path, rows: i64) {
+        let conn = Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', 'DEVold')", []).unwrap();
+        let mut prev = GENESIS.to_string();
+        for id in 1..=rows {
+            let hashed = Hashed {
+                id,
+                created_at: 1_700_000_000_000 + id,
+                device_id: "DEVold".into(),
+                token_id: None,
+                media: [None, None, None],
+                media_sha256: [None, None, None],
+                doc_type: "GOV".into(),
+                threshold: 85.0,
+                status: MatchStatus::FaceMatched,
+                matched: true,
+                percents: [Some(90.0), None],
+                request_json: "{}".into(),
+                response_json: "{}".into(),
+                models_json: "{}".into(),
+                timings_json: "{}".into(),
+            };
+            let hash = hashed.plain_hash(&prev);
+            conn.execute(
+                "INSERT INTO verifications (id, created_at, device_id, doc_type, threshold, status,
+                    matched, front_percent, request_json, response_json, models_json, timings_json,
+                    prev_hash, row_hash)
+                 VALUES (?1, ?2, 'DEVold', 'GOV', 85.0, 'FACE_MATCHED', 1, 90.0, '{}', '{}', '{}', '{}', ?3, ?4)",
+                params![id, hashed.created_at, prev, hash],
+            )
+            .unwrap();
+            prev = hash;
+        }
+    }
+
+    #[test]
+    fn an_old_plain_chain_migrates_under_a_sealed_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        old_database(&path, 3);
+        let mut store = Store::open(&path, None).unwrap();
+        assert_eq!(store.verify_chain().unwrap().problem, None, "old rows verify as they were");
+        let new = NewVerification { doc_type: "PAN".into(), threshold: 85.0, ..Default::default() };
+        assert_eq!(store.record_verification(&new).unwrap(), 4);
+        assert_eq!(store.verify_chain().unwrap().rows, 4);
+        assert_eq!(store.verify_chain().unwrap().problem, None);
+
+        // Rewriting old history with plain hashes (no key needed for v1) is caught at the
+        // checkpoint, which holds record 3's hash.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE verifications SET front_percent = 10.0 WHERE id = 2", []).unwrap();
+        let mut prev: String = conn
+            .query_row("SELECT row_hash FROM verifications WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        for id in 2..=3 {
+            let hashed = Hashed {
+                id,
+                created_at: 1_700_000_000_000 + id,
+                device_id: "DEVold".into(),
+                token_id: None,
+                media: [None, None, None],
+                media_sha256: [None, None, None],
+                doc_type: "GOV".into(),
+                threshold: 85.0,
+                status: MatchStatus::FaceMatched,
+                matched: true,
+                percents: [Some(if id == 2 { 10.0 } else { 90.0 }), None],
+                request_json: "{}".into(),
+                response_json: "{}".into(),
+                models_json: "{}".into(),
+                timings_json: "{}".into(),
+            };
+            let hash = hashed.plain_hash(&prev);
+            conn.execute(
+                "UPDATE verifications SET prev_hash = ?1, row_hash = ?2 WHERE id = ?3",
+                params![prev, hash, id],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        let report = store.verify_chain().unwrap();
+        assert_eq!(report.first_broken, Some(3), "{report:?}");
+        assert!(report.problem.unwrap().contains("checkpoint disagrees"));
+    }
 
     #[test]
     fn migrates_once_and_refuses_newer_databases() {

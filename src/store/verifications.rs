@@ -2,9 +2,10 @@
 //! removed or reordered row is detected, with its sync outbox entry written in
 //! the same transaction.
 
-use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
-use serde_json::json;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
+
+use super::chain::{Checkpoint, Counted, Hashed, GENESIS, ROWS_WITH_PICTURES};
 
 use super::media::MediaId;
 use super::states::{OutboxState, SyncState};
@@ -15,9 +16,6 @@ use crate::contract::MatchStatus;
 pub(super) fn embeddings_context(row_hash: &str) -> String {
     format!("facematch embeddings v1 {row_hash}")
 }
-
-/// The chain's starting hash.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// A decision to record.
 #[derive(Debug, Clone, Default)]
@@ -112,72 +110,14 @@ pub struct ChainReport {
     pub rows: usize,
     /// The first row whose stored hashes do not match its content or its predecessor.
     pub first_broken: Option<i64>,
+    /// What is wrong, in words (a broken row, a swapped picture, deleted rows, an altered
+    /// checkpoint or counter); `None` when the log holds.
+    pub problem: Option<String>,
 }
 
-/// The hashed content of a row, in a fixed order.
-struct Hashed {
-    id: i64,
-    created_at: i64,
-    device_id: String,
-    token_id: Option<i64>,
-    media: [Option<String>; 3],
-    doc_type: String,
-    threshold: f64,
-    status: MatchStatus,
-    matched: bool,
-    percents: [Option<f64>; 2],
-    request_json: String,
-    response_json: String,
-    models_json: String,
-    timings_json: String,
-}
-
-impl Hashed {
-    fn hash(&self, prev: &str) -> String {
-        let content = json!([
-            self.id,
-            self.created_at,
-            self.device_id,
-            self.token_id,
-            self.media,
-            self.doc_type,
-            self.threshold,
-            self.status.as_str(),
-            self.matched,
-            self.percents,
-            self.request_json,
-            self.response_json,
-            self.models_json,
-            self.timings_json
-        ]);
-        let mut h = Sha256::new();
-        h.update(prev.as_bytes());
-        h.update(b"\n");
-        h.update(content.to_string().as_bytes());
-        hex::encode(h.finalize())
-    }
-
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<(Hashed, String, String)> {
-        Ok((
-            Hashed {
-                id: r.get("id")?,
-                created_at: r.get("created_at")?,
-                device_id: r.get("device_id")?,
-                token_id: r.get("token_id")?,
-                media: [r.get("src_media")?, r.get("front_media")?, r.get("back_media")?],
-                doc_type: r.get("doc_type")?,
-                threshold: r.get("threshold")?,
-                status: r.get("status")?,
-                matched: r.get("matched")?,
-                percents: [r.get("front_percent")?, r.get("back_percent")?],
-                request_json: r.get("request_json")?,
-                response_json: r.get("response_json")?,
-                models_json: r.get("models_json")?,
-                timings_json: r.get("timings_json")?,
-            },
-            r.get("prev_hash")?,
-            r.get("row_hash")?,
-        ))
+impl ChainReport {
+    fn broken(rows: usize, id: Option<i64>, problem: String) -> ChainReport {
+        ChainReport { rows, first_broken: id, problem: Some(problem) }
     }
 }
 
@@ -195,8 +135,15 @@ impl Store {
             })
             .optional()?;
         let (id, prev) = last.map_or((1, GENESIS.to_string()), |(id, hash)| (id + 1, hash));
+        let sha256 = |m: &Option<MediaId>| -> rusqlite::Result<Option<String>> {
+            let Some(m) = m else { return Ok(None) };
+            tx.query_row("SELECT sha256 FROM media WHERE id = ?1", params![m.0], |r| r.get(0))
+                .optional()
+        };
+        let media_sha256 = [sha256(&v.src_media)?, sha256(&v.front_media)?, sha256(&v.back_media)?];
         let hashed = Hashed {
             id,
+            media_sha256,
             created_at: now_ms(),
             device_id: self.device_id.clone(),
             token_id: v.token.map(|t| t.0),
@@ -212,7 +159,7 @@ impl Store {
             models_json: v.models_json.clone(),
             timings_json: v.timings_json.clone(),
         };
-        let row_hash = hashed.hash(&prev);
+        let row_hash = hashed.keyed_hash(&prev, &self.log_key);
         let embeddings = (!v.embeddings.is_empty())
             .then(|| {
                 let plain =
@@ -262,7 +209,25 @@ impl Store {
             params![id, hashed.created_at],
         )?;
         tx.commit()?;
+        self.advance_counter(id, &row_hash);
         Ok(id)
+    }
+
+    /// Moves the counter beside the key to row `id` (never backwards: another process may
+    /// have written a later row). A missing or altered counter is left alone for `log verify`
+    /// to report; recreating it would hide what happened.
+    fn advance_counter(&self, id: i64, row_hash: &str) {
+        match Counted::read(&self.counter, &self.log_key) {
+            Ok(Some(counted)) if counted.last_id < id => {
+                let next = Counted { last_id: id, last_hash: row_hash.to_string(), ..counted };
+                if let Err(e) = next.write(&self.counter, &self.log_key) {
+                    log::warn!("the chain counter was not advanced: {e}");
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => log::warn!("the chain counter {} is missing", self.counter.display()),
+            Err(e) => log::warn!("the chain counter is not advanced: {e}"),
+        }
     }
 
     /// The verification `token` made with idempotency `key` within [`super::IDEMPOTENCY_TTL`],
@@ -366,24 +331,147 @@ impl Store {
             .map_err(|_| StoreError::Crypto { what: format!("verification {id}") })
     }
 
-    /// Recomputes the hash chain from the first row and names the first broken row.
+    /// Recomputes the chain from the first row: plain hashes up to the checkpoint, keyed
+    /// hashes after it; checks the checkpoint's and the counter's MACs, that no row after
+    /// the counter's was deleted or rewritten, and that every picture still stored has the
+    /// sha256 its record covers. Names the first problem.
     ///
     /// # Errors
     /// An SQLite error.
     pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT * FROM verifications ORDER BY id")?;
+        let Some(checkpoint) = Checkpoint::read(&self.conn)? else {
+            return Ok(ChainReport::broken(0, None, "the chain's checkpoint is missing".into()));
+        };
+        if !checkpoint.is_sealed_by(&self.log_key) {
+            return Ok(ChainReport::broken(
+                0,
+                None,
+                "the chain's checkpoint was altered (its MAC fails)".into(),
+            ));
+        }
+        let mut stmt = self.conn.prepare(ROWS_WITH_PICTURES)?;
         let mut rows = stmt.query([])?;
         let mut expected_prev = GENESIS.to_string();
         let mut count = 0;
+        let mut hashes = std::collections::HashMap::new();
+        let mut last_id = 0;
         while let Some(row) = rows.next()? {
             let (hashed, prev, stored) = Hashed::from_row(row)?;
             count += 1;
-            if prev != expected_prev || hashed.hash(&prev) != stored {
-                return Ok(ChainReport { rows: count, first_broken: Some(hashed.id) });
+            let id = hashed.id;
+            let recomputed = if id <= checkpoint.last_v1_id {
+                hashed.plain_hash(&prev)
+            } else {
+                hashed.keyed_hash(&prev, &self.log_key)
+            };
+            if prev != expected_prev || recomputed != stored {
+                let problem = format!("record {id} was altered, removed or reordered");
+                return Ok(ChainReport::broken(count, Some(id), problem));
             }
+            if id == checkpoint.last_v1_id && stored != checkpoint.last_v1_hash {
+                let problem =
+                    format!("records up to {id} were rewritten (the checkpoint disagrees)");
+                return Ok(ChainReport::broken(count, Some(id), problem));
+            }
+            if let Some(problem) = self.swapped_picture(&hashed)? {
+                return Ok(ChainReport::broken(count, Some(id), problem));
+            }
+            hashes.insert(id, stored.clone());
             expected_prev = stored;
+            last_id = id;
         }
-        Ok(ChainReport { rows: count, first_broken: None })
+        if checkpoint.last_v1_id > last_id {
+            let problem = format!(
+                "records after {last_id} were deleted (the checkpoint holds record {})",
+                checkpoint.last_v1_id
+            );
+            return Ok(ChainReport::broken(count, None, problem));
+        }
+        let counted = match Counted::read(&self.counter, &self.log_key) {
+            Ok(Some(counted)) => counted,
+            Ok(None) => {
+                let problem = format!(
+                    "the chain counter {} is missing: deleted newest records could not be seen",
+                    self.counter.display()
+                );
+                return Ok(ChainReport::broken(count, None, problem));
+            }
+            Err(e) => return Ok(ChainReport::broken(count, None, e.to_string())),
+        };
+        if counted.checkpoint != checkpoint.last_v1_id
+            || counted.checkpoint_hash != checkpoint.last_v1_hash
+        {
+            return Ok(ChainReport::broken(
+                count,
+                None,
+                "the chain's checkpoint was remade (the counter beside the key holds another)"
+                    .into(),
+            ));
+        }
+        if counted.last_id > last_id {
+            let problem = format!(
+                "records after {last_id} were deleted (this device wrote up to record {})",
+                counted.last_id
+            );
+            return Ok(ChainReport::broken(count, None, problem));
+        }
+        if counted.last_id > 0 && hashes.get(&counted.last_id) != Some(&counted.last_hash) {
+            let problem =
+                format!("record {} was rewritten (the counter disagrees)", counted.last_id);
+            return Ok(ChainReport::broken(count, Some(counted.last_id), problem));
+        }
+        Ok(ChainReport { rows: count, first_broken: None, problem: None })
+    }
+
+    /// Whether a picture of this record still stored is not the one it recorded.
+    fn swapped_picture(&self, hashed: &Hashed) -> Result<Option<String>, StoreError> {
+        for (id, sha) in hashed.media.iter().zip(&hashed.media_sha256) {
+            let (Some(id), Some(sha)) = (id, sha) else { continue };
+            let sealed: Option<Vec<u8>> = self
+                .conn
+                .query_row("SELECT sealed FROM media WHERE id = ?1", params![id], |r| r.get(0))
+                .optional()?
+                .flatten();
+            let Some(sealed) = sealed else { continue }; // purged by retention
+            let media = MediaId(id.clone());
+            let same = self
+                .key
+                .open(&sealed, &super::media::context(&media))
+                .is_ok_and(|plain| hex::encode(Sha256::digest(plain)) == *sha);
+            if !same {
+                return Ok(Some(format!(
+                    "the picture {id} of record {} is not the one it recorded",
+                    hashed.id
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The newest record's id and hash (the chain's head), if any.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn chain_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT id, row_hash FROM verifications ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// A record's chain hash.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn row_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT row_hash FROM verifications WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 }
 
@@ -419,7 +507,10 @@ mod tests {
         for n in 0..5 {
             assert_eq!(store.record_verification(&sample(n)).unwrap(), i64::from(n) + 1);
         }
-        assert_eq!(store.verify_chain().unwrap(), ChainReport { rows: 5, first_broken: None });
+        assert_eq!(
+            store.verify_chain().unwrap(),
+            ChainReport { rows: 5, first_broken: None, problem: None }
+        );
         assert_eq!(
             store.verification_embeddings(2).unwrap(),
             Some(vec![vec![0.5, -0.25], vec![1.0, 0.0]])
@@ -513,6 +604,9 @@ mod tests {
         assert_eq!(store.verification_embeddings(1).unwrap(), None);
         assert!(store.media_record(&media.0).unwrap().purged);
         assert_eq!(store.list_verifications(10).unwrap().len(), 1);
-        assert_eq!(store.verify_chain().unwrap(), ChainReport { rows: 1, first_broken: None });
+        assert_eq!(
+            store.verify_chain().unwrap(),
+            ChainReport { rows: 1, first_broken: None, problem: None }
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 pub use remote::{HttpRemote, Remote, RemoteAnswer, RemoteError};
 
-use crate::contract::MatchRequest;
+use crate::contract::{Anchor, MatchRequest};
 use crate::store::{OutboxItem, Store, StoreError};
 
 /// Retry and pacing settings.
@@ -180,8 +180,13 @@ fn sync_item(
         threshold: Some(item.threshold.into()),
     };
     let key = format!("{device}-verification-{}", item.verification_id);
-    let answer = with_retries(policy, report, || remote.facex_match(&request, &key))?;
+    let anchor =
+        Anchor { device_id: device, record_id: item.verification_id, hash: item.row_hash.clone() };
+    let answer = with_retries(policy, report, || remote.facex_match(&request, &key, &anchor))?;
     store.mark_synced(item.verification_id, answer.verdict, &answer.raw).map_err(local)?;
+    if answer.anchored {
+        store.note_remote_anchor(item.verification_id).map_err(local)?;
+    }
     report.synced += 1;
     report.disagreements += usize::from(answer.verdict.valid != item.matched);
     Ok(())
@@ -254,9 +259,15 @@ mod tests {
         fn upload(&self, _: &str, _: &[u8], key: &str) -> Result<String, RemoteError> {
             Ok(format!("R{key}"))
         }
-        fn facex_match(&self, _: &MatchRequest, _: &str) -> Result<RemoteAnswer, RemoteError> {
+        fn facex_match(
+            &self,
+            _: &MatchRequest,
+            _: &str,
+            _: &Anchor,
+        ) -> Result<RemoteAnswer, RemoteError> {
             let (valid, status) = self.0.borrow_mut().remove(0)?;
-            Ok(RemoteAnswer { verdict: MatchVerdict { valid, status }, raw: "{}".into() })
+            let verdict = MatchVerdict { valid, status };
+            Ok(RemoteAnswer { verdict, raw: "{}".into(), anchored: false })
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::blocking::{multipart, Client, Response};
 use reqwest::StatusCode;
 
-use crate::contract::{ErrorBody, MatchRequest, MatchVerdict, MediaUploaded};
+use crate::contract::{Anchor, AnchorAnswer, ErrorBody, MatchRequest, MatchVerdict, MediaUploaded};
 
 /// How a remote call failed, as the sync must treat it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,6 +52,8 @@ pub struct RemoteAnswer {
     pub verdict: MatchVerdict,
     /// The response body, as received.
     pub raw: String,
+    /// The remote said it keeps the anchor sent with the call.
+    pub anchored: bool,
 }
 
 /// The two calls the sync makes.
@@ -67,7 +69,8 @@ pub trait Remote {
         idempotency_key: &str,
     ) -> Result<String, RemoteError>;
 
-    /// Runs `facex/match` with `request`; returns the remote's verdict.
+    /// Runs `facex/match` with `request`, sending the record's chain `anchor` along;
+    /// returns the remote's verdict.
     ///
     /// # Errors
     /// A [`RemoteError`] classifying the failure.
@@ -75,6 +78,7 @@ pub trait Remote {
         &self,
         request: &MatchRequest,
         idempotency_key: &str,
+        anchor: &Anchor,
     ) -> Result<RemoteAnswer, RemoteError>;
 }
 
@@ -139,12 +143,19 @@ impl Remote for HttpRemote {
         &self,
         request: &MatchRequest,
         idempotency_key: &str,
+        anchor: &Anchor,
     ) -> Result<RemoteAnswer, RemoteError> {
         let response = self
             .post("/api/v2/public/facex/match", idempotency_key)
+            .header(Anchor::HEADER, anchor.header_value())
             .json(request)
             .send()
             .map_err(transport)?;
+        let anchored = response
+            .headers()
+            .get(Anchor::KEPT_HEADER)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<i64>().ok())
+            == Some(anchor.record_id);
         let raw = classify(response)?;
         let verdict = match serde_json::from_str::<MatchVerdict>(&raw) {
             Ok(verdict) => verdict,
@@ -160,7 +171,7 @@ impl Remote for HttpRemote {
             }
             Err(e) => return Err(not_the_contract("the match answer", e)),
         };
-        Ok(RemoteAnswer { verdict, raw })
+        Ok(RemoteAnswer { verdict, raw, anchored })
     }
 }
 
@@ -174,6 +185,26 @@ fn transport(e: reqwest::Error) -> RemoteError {
         "connection failed"
     };
     RemoteError::Transient { reason: format!("{what}: {}", e.without_url()), retry_after: None }
+}
+
+impl HttpRemote {
+    /// The anchor the remote keeps for `device_id` (`Ok(None)`: it keeps none yet).
+    ///
+    /// # Errors
+    /// [`RemoteError::NotTheContract`] when the remote does not keep anchors at all (it is
+    /// not a facematch server), or any other failure.
+    pub fn anchor(&self, device_id: &str) -> Result<Option<Anchor>, RemoteError> {
+        let response = self
+            .client
+            .get(format!("{}/api/v2/facematch/anchors/{device_id}", self.base))
+            .header("Authorization", format!("Basic {}", self.token))
+            .send()
+            .map_err(transport)?;
+        let text = classify(response)?;
+        let answer: AnchorAnswer =
+            serde_json::from_str(&text).map_err(|e| not_the_contract("the anchor answer", e))?;
+        Ok(answer.anchor)
+    }
 }
 
 /// The largest answer read from the remote: the contract's answers are a few KB.
