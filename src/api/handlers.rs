@@ -355,7 +355,7 @@ pub async fn not_found(method: Method, uri: Uri) -> Response {
 /// A known path with the wrong method, in the contract's error shape.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let body =
-        ErrorBody::new(ErrorCode::Malformed, format!("{} takes POST, not {method}", uri.path()));
+        ErrorBody::new(ErrorCode::Malformed, format!("{} does not take {method}", uri.path()));
     let allow = [(header::ALLOW, "POST")];
     (StatusCode::METHOD_NOT_ALLOWED, allow, Json(body)).into_response()
 }
