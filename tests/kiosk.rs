@@ -193,6 +193,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         "{first}"
     );
     assert!(k.get_sync_summary().contains("1 pending"), "{}", k.get_sync_summary());
+    assert!(k.get_sync_summary().contains("Log head #1 "), "{}", k.get_sync_summary());
     k.invoke_threshold_step(1);
     assert_eq!(k.get_threshold_value(), 86);
     // The last session chose PAN, which stays preselected; the next in the list is VOTER.

@@ -28,7 +28,7 @@ pub fn recent(store: Option<&Store>) -> (Vec<String>, String) {
             )
         },
     );
-    (rows, format!("{sync} · {}", chain_line(store)))
+    (rows, format!("{sync}\n{}", chain_line(store)))
 }
 
 /// `Log head #12 3fa9c2d1, anchored up to #10`: what staff compare with the remote.
@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(
             summary,
             format!(
-                "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements · Log head #1 {}, not anchored yet",
+                "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements\nLog head #1 {}, not anchored yet",
                 &head[..8]
             )
         );
