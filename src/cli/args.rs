@@ -127,15 +127,8 @@ pub enum DisplayArg {
 pub struct SyncArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Base URL of the remote service (e.g. https://api.example.com).
-    #[arg(long, value_name = "URL")]
-    pub remote: Option<String>,
-    /// API token for the remote (prefer FACEMATCH_REMOTE_TOKEN or --config: command lines are visible to other users).
-    #[arg(long, value_name = "TOKEN", env = "FACEMATCH_REMOTE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// A TOML file with `remote`, `token` and optionally `purge_after_sync = true`.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Sync what is pending, then exit (the default).
     #[arg(long, conflicts_with = "watch")]
     pub once: bool,
@@ -272,16 +265,16 @@ pub enum LogAction {
     },
 }
 
-/// The remote to compare with, given as for `sync`.
+/// The remote Face Match API (`sync` sends to it; `log verify --remote` compares with it).
 #[derive(Debug, clap::Args)]
 pub struct RemoteArgs {
-    /// Base URL of the remote service that `sync` sends to.
+    /// Base URL of the remote service (e.g. https://api.example.com).
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,
-    /// API token for the remote (prefer FACEMATCH_REMOTE_TOKEN or --config).
+    /// API token for the remote (prefer FACEMATCH_REMOTE_TOKEN or --config: command lines are visible to other users).
     #[arg(long, value_name = "TOKEN", env = "FACEMATCH_REMOTE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// The sync TOML file with `remote` and `token`.
+    /// A TOML file with `remote`, `token` and, for sync, optionally `purge_after_sync = true`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

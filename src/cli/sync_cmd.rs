@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::args::SyncArgs;
+use super::args::{RemoteArgs, SyncArgs};
 use super::{open_store, print_json};
 use crate::sync::{sync_once, HttpRemote, Policy, SyncError};
 
@@ -43,27 +43,24 @@ fn read_config(path: &Path) -> Result<FileConfig> {
 ///
 /// # Errors
 /// An unreadable config file, or no URL or no token anywhere.
-pub(super) fn remote_and_token(
-    remote: Option<&str>,
-    token: Option<&str>,
-    config: Option<&Path>,
-) -> Result<(String, String)> {
-    let file = config.map(read_config).transpose()?.unwrap_or_default();
-    let url = remote
-        .map(str::to_string)
+pub(super) fn remote_and_token(args: &RemoteArgs) -> Result<(String, String)> {
+    let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
+    let url = args
+        .remote
+        .clone()
         .or(file.remote)
         .context("no remote: give --remote URL or `remote` in --config")?;
-    let token = token
-        .map(str::to_string)
+    let token = args
+        .token
+        .clone()
         .or(file.token)
         .context("no token: give FACEMATCH_REMOTE_TOKEN, --token or `token` in --config")?;
     Ok((url, token))
 }
 
 fn sync(args: &SyncArgs) -> Result<i32> {
-    let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
-    let (remote_url, token) =
-        remote_and_token(args.remote.as_deref(), args.token.as_deref(), args.config.as_deref())?;
+    let file = args.remote.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
+    let (remote_url, token) = remote_and_token(&args.remote)?;
     let purge = args.purge_after_sync || file.purge_after_sync.unwrap_or(false);
     let store = open_store(&args.store)?;
     store.check_writable().with_context(|| {

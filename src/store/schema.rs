@@ -162,6 +162,27 @@ mod tests {
     use crate::store::chain::{Hashed, GENESIS};
     use crate::store::{NewVerification, Store};
 
+    /// Record `id` as the old test database holds it (front match `percent`).
+    fn old_row(id: i64, percent: f64) -> Hashed {
+        Hashed {
+            id,
+            created_at: 1_700_000_000_000 + id,
+            device_id: "DEVold".into(),
+            token_id: None,
+            media: [None, None, None],
+            media_sha256: [None, None, None],
+            doc_type: "GOV".into(),
+            threshold: 85.0,
+            status: MatchStatus::FaceMatched,
+            matched: true,
+            percents: [Some(percent), None],
+            request_json: "{}".into(),
+            response_json: "{}".into(),
+            models_json: "{}".into(),
+            timings_json: "{}".into(),
+        }
+    }
+
     /// A database as the release before the keyed chain left it: schema v3, plain hashes.
     fn old_database(path: &Path, rows: i64) {
         let conn = Connection::open(path).unwrap();
@@ -172,23 +193,7 @@ mod tests {
         conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', 'DEVold')", []).unwrap();
         let mut prev = GENESIS.to_string();
         for id in 1..=rows {
-            let hashed = Hashed {
-                id,
-                created_at: 1_700_000_000_000 + id,
-                device_id: "DEVold".into(),
-                token_id: None,
-                media: [None, None, None],
-                media_sha256: [None, None, None],
-                doc_type: "GOV".into(),
-                threshold: 85.0,
-                status: MatchStatus::FaceMatched,
-                matched: true,
-                percents: [Some(90.0), None],
-                request_json: "{}".into(),
-                response_json: "{}".into(),
-                models_json: "{}".into(),
-                timings_json: "{}".into(),
-            };
+            let hashed = old_row(id, 90.0);
             let hash = hashed.plain_hash(&prev);
             conn.execute(
                 "INSERT INTO verifications (id, created_at, device_id, doc_type, threshold, status,
@@ -222,23 +227,7 @@ mod tests {
             .query_row("SELECT row_hash FROM verifications WHERE id = 1", [], |r| r.get(0))
             .unwrap();
         for id in 2..=3 {
-            let hashed = Hashed {
-                id,
-                created_at: 1_700_000_000_000 + id,
-                device_id: "DEVold".into(),
-                token_id: None,
-                media: [None, None, None],
-                media_sha256: [None, None, None],
-                doc_type: "GOV".into(),
-                threshold: 85.0,
-                status: MatchStatus::FaceMatched,
-                matched: true,
-                percents: [Some(if id == 2 { 10.0 } else { 90.0 }), None],
-                request_json: "{}".into(),
-                response_json: "{}".into(),
-                models_json: "{}".into(),
-                timings_json: "{}".into(),
-            };
+            let hashed = old_row(id, if id == 2 { 10.0 } else { 90.0 });
             let hash = hashed.plain_hash(&prev);
             conn.execute(
                 "UPDATE verifications SET prev_hash = ?1, row_hash = ?2 WHERE id = ?3",
