@@ -17,6 +17,7 @@
 pub mod alignment;
 pub mod answer;
 pub mod api;
+pub mod atomic_file;
 pub mod calibration;
 pub mod camera;
 pub mod cli;

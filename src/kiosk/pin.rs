@@ -142,15 +142,9 @@ impl PinGate {
     /// Writes the attempts to the state file, replacing it in one step.
     fn save(&self) {
         let Some(path) = &self.state_file else { return };
-        let written =
-            toml::to_string(&self.attempts).map_err(std::io::Error::other).and_then(|text| {
-                let folder =
-                    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                let mut file = tempfile::NamedTempFile::new_in(folder)?;
-                std::io::Write::write_all(&mut file, text.as_bytes())?;
-                file.as_file().sync_all()?;
-                file.persist(path).map_err(|e| e.error).map(drop)
-            });
+        let written = toml::to_string(&self.attempts)
+            .map_err(std::io::Error::other)
+            .and_then(|text| crate::atomic_file::replace(path, text.as_bytes()));
         if let Err(e) = written {
             log::warn!("kiosk: the PIN lock-out could not be saved to {}: {e}", path.display());
         }

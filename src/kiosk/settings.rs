@@ -4,7 +4,6 @@
 //! Written whole to a temporary file, synced and renamed over the old one: a
 //! crash leaves either the old choices or the new ones, never half a file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::domain::DocumentType;
@@ -97,14 +96,8 @@ pub fn save(path: &Path, choices: &OperatorChoices) -> Result<(), SettingsError>
         .map_err(|reason| SettingsError::Invalid { path: path.to_path_buf(), reason })?;
     let text = toml::to_string(choices)
         .map_err(|e| SettingsError::Invalid { path: path.to_path_buf(), reason: e.to_string() })?;
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(folder).map_err(io)?;
-    file.write_all(b"# Written by the facematch kiosk's operator screen.\n").map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.as_file().sync_all().map_err(io)?;
-    // Dropping an unpersisted file removes it: a failure leaves the old file alone.
-    file.persist(path).map_err(|e| io(e.error))?;
-    std::fs::File::open(folder).and_then(|dir| dir.sync_all()).map_err(io)
+    let content = format!("# Written by the facematch kiosk's operator screen.\n{text}");
+    crate::atomic_file::replace(path, content.as_bytes()).map_err(io)
 }
 
 #[cfg(test)]

@@ -245,17 +245,12 @@ impl Counted {
         Ok(Some(file.counted))
     }
 
-    /// Replaces the counter file in one step (temporary file, fsync, rename).
+    /// Replaces the counter file in one step.
     pub(super) fn write(&self, path: &Path, key: &LogKey) -> Result<(), StoreError> {
         let io = |e: std::io::Error| StoreError::Chain(format!("{}: {e}", path.display()));
         let file = CounterFile { counted: self.clone(), mac: self.mac(key) };
         let text = toml::to_string(&file).map_err(std::io::Error::other).map_err(io)?;
-        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(io)?;
-        std::io::Write::write_all(&mut temporary, text.as_bytes()).map_err(io)?;
-        temporary.as_file().sync_all().map_err(io)?;
-        temporary.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::atomic_file::replace(path, text.as_bytes()).map_err(io)
     }
 }
 
