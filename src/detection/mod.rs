@@ -76,7 +76,7 @@ pub fn find_faces(
     if faces.is_empty() {
         // The detector sees the padded picture at its input size anyway: pad a copy no
         // larger than twice that, so the retry costs the same on any picture.
-        let small = shrink_to(image, 2 * size.side());
+        let small = crate::intake::reduced::shrunk(image, 2 * size.side());
         let scale = image.width() as f32 / small.width() as f32;
         let border = small.width().max(small.height()) / 2;
         let padded = pad(&small, border);
@@ -159,17 +159,6 @@ pub fn find_oriented_faces(
         }
     }
     Ok(best)
-}
-
-/// The image itself when its longest side is at most `longest`, else a copy shrunk to it.
-fn shrink_to(image: &RgbImage, longest: u32) -> std::borrow::Cow<'_, RgbImage> {
-    let (w, h) = image.dimensions();
-    if w.max(h) <= longest {
-        return std::borrow::Cow::Borrowed(image);
-    }
-    let f = longest as f32 / w.max(h) as f32;
-    let size = |side: u32| ((side as f32 * f).round() as u32).max(1);
-    std::borrow::Cow::Owned(image::imageops::thumbnail(image, size(w), size(h)))
 }
 
 /// A face with every coordinate multiplied by `scale`.

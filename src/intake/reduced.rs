@@ -6,6 +6,7 @@
 //! into a box-filtered image. Every picture, decoded this way or not, is then kept to at
 //! most [`WORKING_SIDE`] pixels on its longest side.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use image::RgbImage;
@@ -19,16 +20,24 @@ pub const REDUCED_ABOVE: u64 = 16_000_000;
 
 /// `pixels` shrunk so that its longest side is at most [`WORKING_SIDE`].
 pub fn to_working_size(pixels: RgbImage) -> RgbImage {
-    let (w, h) = pixels.dimensions();
-    let longest = w.max(h);
-    if longest <= WORKING_SIDE {
-        return pixels;
+    match shrunk(&pixels, WORKING_SIDE) {
+        Cow::Borrowed(_) => pixels,
+        Cow::Owned(smaller) => smaller,
     }
-    let scale = f64::from(WORKING_SIDE) / f64::from(longest);
+}
+
+/// The image itself when its longest side is at most `longest`, else a copy shrunk to it
+/// (the working size here, the detector's padding retry, the kiosk's preview).
+pub fn shrunk(image: &RgbImage, longest: u32) -> Cow<'_, RgbImage> {
+    let (w, h) = image.dimensions();
+    if w.max(h) <= longest {
+        return Cow::Borrowed(image);
+    }
+    let scale = f64::from(longest) / f64::from(w.max(h));
     let size = |side: u32| ((f64::from(side) * scale).round() as u32).max(1);
     // `thumbnail` averages each output pixel's source area directly: no full-height
     // intermediate buffer, unlike a separable filter (98 MB for 6000×2000 → 4096 wide).
-    image::imageops::thumbnail(&pixels, size(w), size(h))
+    Cow::Owned(image::imageops::thumbnail(image, size(w), size(h)))
 }
 
 /// A JPEG decoded with DCT scaling to the smallest size whose longest side still reaches
@@ -131,6 +140,13 @@ pub fn png(bytes: &[u8]) -> Result<Option<RgbImage>, String> {
 mod tests {
     use super::*;
     use image::{ImageEncoder, Rgb};
+
+    #[test]
+    fn pictures_shrink_to_their_longest_side_and_small_ones_stay() {
+        assert_eq!(shrunk(&RgbImage::new(1280, 720), 640).dimensions(), (640, 360));
+        assert!(matches!(shrunk(&RgbImage::new(300, 200), 640), Cow::Borrowed(_)));
+        assert_eq!(to_working_size(RgbImage::new(6144, 1000)).dimensions(), (3072, 500));
+    }
 
     #[test]
     fn large_pictures_come_out_at_working_size_with_their_content() {

@@ -19,9 +19,13 @@ use crate::camera::{self, FrameSource, Play};
 use crate::detection::find_faces;
 use crate::domain::{DocumentType, FaceBox, Role};
 use crate::inference::{Engine, RuntimeOptions};
+use crate::intake::reduced::shrunk;
 use crate::matching::Threshold;
 use crate::store::Store;
 use crate::verify::MatchParams;
+
+/// The longest side of a preview frame sent to the screen.
+const PREVIEW_SIDE: u32 = 640;
 
 /// What the worker needs to start.
 #[derive(Debug, Clone)]
@@ -241,7 +245,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             _ => "Hold the document in the frame, photo side up",
         };
         previous = faces.first().map(|f| f.bbox);
-        let preview = downscale(&frame, 640);
+        let preview = shrunk(&frame, PREVIEW_SIDE).into_owned();
         let full = Arc::new(frame);
         let _ = outbox.send(FromWorker::Preview {
             shot,
@@ -262,24 +266,4 @@ fn open_sources(camera: &str, document_source: &str) -> (Source, Option<Source>)
     let scanner =
         (document_source != "camera").then(|| camera::open(document_source, Play::Newest));
     (camera::open(camera, Play::Loop), scanner)
-}
-
-fn downscale(frame: &RgbImage, max_side: u32) -> RgbImage {
-    let (w, h) = frame.dimensions();
-    if w.max(h) <= max_side {
-        return frame.clone();
-    }
-    let scale = max_side as f32 / w.max(h) as f32;
-    image::imageops::thumbnail(frame, (w as f32 * scale) as u32, (h as f32 * scale) as u32)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn previews_are_downscaled_to_the_longest_side() {
-        assert_eq!(downscale(&RgbImage::new(1280, 720), 640).dimensions(), (640, 360));
-        assert_eq!(downscale(&RgbImage::new(300, 200), 640).dimensions(), (300, 200));
-    }
 }
