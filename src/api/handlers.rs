@@ -55,8 +55,8 @@ async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<To
     state.limiter.check(id, api).map_err(ApiError::limited)?;
     if state.limiter.counts_days() {
         // The day's counts outlive a restart.
-        let day = super::limits::now_ms() / 86_400_000;
-        with_store(state, move |s| Ok(s.count_request(id, api.as_str(), day as i64)?)).await?;
+        let day = super::limits::today() as i64;
+        with_store(state, move |s| Ok(s.count_request(id, api.as_str(), day)?)).await?;
     }
     Ok(id)
 }

@@ -55,6 +55,11 @@ impl Api {
             Api::Match => "match",
         }
     }
+
+    /// The API stored under `name`, if any.
+    pub fn named(name: &str) -> Option<Api> {
+        [Api::Media, Api::Match].into_iter().find(|api| api.as_str() == name)
+    }
 }
 
 /// A refusal: the contract's code and the seconds after which a retry can pass.
@@ -85,9 +90,9 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter enforcing `limits`, starting from `today`'s counts as stored (token, API
     /// or `None` for all, count): the daily limits hold across restarts.
-    pub fn new(limits: Limits, today: &[(TokenId, Option<Api>, u32)]) -> RateLimiter {
-        let day = now_ms() / DAY_MS;
-        let counts = today.iter().map(|&(t, api, n)| ((t, api), (day, n))).collect();
+    pub fn new(limits: Limits, today_counts: &[(TokenId, Option<Api>, u32)]) -> RateLimiter {
+        let day = today();
+        let counts = today_counts.iter().map(|&(t, api, n)| ((t, api), (day, n))).collect();
         RateLimiter { limits, minute: Mutex::default(), day: Mutex::new(counts) }
     }
 
@@ -163,6 +168,11 @@ impl RateLimiter {
 /// Milliseconds since the epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Today's number, in UTC days since the epoch: what the daily counts are kept under.
+pub fn today() -> u64 {
+    now_ms() / DAY_MS
 }
 
 #[cfg(test)]

@@ -74,18 +74,12 @@ impl AppState {
         worker: InferenceWorker,
         limits: Limits,
     ) -> Result<AppState, crate::store::StoreError> {
-        let day = limits::now_ms() / 86_400_000;
         let today: Vec<_> = store
-            .day_counts(day as i64)?
+            .day_counts(limits::today() as i64)?
             .into_iter()
-            .filter_map(|(token, api, n)| {
-                let api = match api.as_deref() {
-                    None => None,
-                    Some("media") => Some(Api::Media),
-                    Some("match") => Some(Api::Match),
-                    Some(_) => return None,
-                };
-                Some((token, api, n))
+            .filter_map(|(token, api, n)| match api.as_deref() {
+                None => Some((token, None, n)),
+                Some(name) => Api::named(name).map(|api| (token, Some(api), n)),
             })
             .collect();
         Ok(AppState {
