@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
-use super::sync_cmd::remote_and_token;
+use super::sync_cmd::{remote_settings, RemoteSettings};
 use crate::store::SyncState;
 use crate::sync::{HttpRemote, RemoteError};
 
@@ -119,7 +119,7 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
 /// Compares the local chain with the anchor the remote keeps for this device: a record the
 /// remote holds must still be here, with the hash it had when it was synced.
 fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Result<i32> {
-    let (url, token) = remote_and_token(remote)?;
+    let RemoteSettings { url, token, .. } = remote_settings(remote)?;
     let client = HttpRemote::new(&url, &token, std::time::Duration::from_secs(30))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let device = store.device_id();

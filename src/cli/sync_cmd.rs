@@ -38,12 +38,22 @@ fn read_config(path: &Path) -> Result<FileConfig> {
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// The remote as `sync` and `log verify --remote` are told about it.
+pub(super) struct RemoteSettings {
+    /// Base URL.
+    pub(super) url: String,
+    /// API token.
+    pub(super) token: String,
+    /// `purge_after_sync` from the config file (sync only).
+    purge_after_sync: bool,
+}
+
 /// The remote's URL and token from the command line, the environment or the config file
-/// (in that order), for `sync` and `log verify --remote`.
+/// (in that order), the config file read once.
 ///
 /// # Errors
 /// An unreadable config file, or no URL or no token anywhere.
-pub(super) fn remote_and_token(args: &RemoteArgs) -> Result<(String, String)> {
+pub(super) fn remote_settings(args: &RemoteArgs) -> Result<RemoteSettings> {
     let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
     let url = args
         .remote
@@ -55,13 +65,13 @@ pub(super) fn remote_and_token(args: &RemoteArgs) -> Result<(String, String)> {
         .clone()
         .or(file.token)
         .context("no token: give FACEMATCH_REMOTE_TOKEN, --token or `token` in --config")?;
-    Ok((url, token))
+    Ok(RemoteSettings { url, token, purge_after_sync: file.purge_after_sync.unwrap_or(false) })
 }
 
 fn sync(args: &SyncArgs) -> Result<i32> {
-    let file = args.remote.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
-    let (remote_url, token) = remote_and_token(&args.remote)?;
-    let purge = args.purge_after_sync || file.purge_after_sync.unwrap_or(false);
+    let RemoteSettings { url: remote_url, token, purge_after_sync } =
+        remote_settings(&args.remote)?;
+    let purge = args.purge_after_sync || purge_after_sync;
     let store = open_store(&args.store)?;
     store.check_writable().with_context(|| {
         format!("{}: sync records what the remote answers", args.store.db.display())
