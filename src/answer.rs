@@ -187,16 +187,20 @@ pub fn answer(
 ) -> Result<(MatchAnswer, Option<Verification>), AnswerError> {
     // Every file is checked before any is decoded, so a bad one is answered without inference;
     // then one picture at a time is decoded, analysed and dropped (bounded memory).
-    let sides =
-        [(Side::Src, Some(bytes.src)), (Side::Front, Some(bytes.front)), (Side::Back, bytes.back)];
-    for (side, file) in sides {
-        if let Some(Err(error)) = file.map(intake::inspect) {
-            return intake_failure(side, &error).map(|a| (a, None));
-        }
-    }
+    let inspect = |side: Side, file: &[u8]| intake::inspect(file).map_err(|e| (side, e));
+    let inspected = (|| {
+        let src = inspect(Side::Src, bytes.src)?;
+        let front = inspect(Side::Front, bytes.front)?;
+        let back = bytes.back.map(|b| inspect(Side::Back, b)).transpose()?;
+        Ok((src, front, back))
+    })();
+    let (src, front, back) = match inspected {
+        Ok(inspected) => inspected,
+        Err((side, error)) => return intake_failure(side, &error).map(|a| (a, None)),
+    };
     let document = Role::Document(params.doc_type);
-    let mut analyse_side = |side: Side, file: &[u8]| {
-        let picture = match intake::decode(file) {
+    let mut analyse_side = |side: Side, file: &[u8], inspected: intake::Inspected| {
+        let picture = match intake::decode_inspected(file, inspected) {
             Ok(picture) => picture,
             Err(error) => return intake_failure(side, &error).map(Err),
         };
@@ -205,18 +209,19 @@ pub fn answer(
             .inspect_err(|e| log::error!("inference failed: {e}"))?;
         Ok(Ok(analysis))
     };
-    let src = match analyse_side(Side::Src, bytes.src)? {
+    let src = match analyse_side(Side::Src, bytes.src, src)? {
         Ok(analysis) => analysis,
         Err(answer) => return Ok((answer, None)),
     };
-    let front = match analyse_side(Side::Front, bytes.front)? {
+    let front = match analyse_side(Side::Front, bytes.front, front)? {
         Ok(analysis) => analysis,
         Err(answer) => return Ok((answer, None)),
     };
-    let back = match bytes.back.map(|b| analyse_side(Side::Back, b)).transpose()? {
-        Some(Err(answer)) => return Ok((answer, None)),
-        back => back.and_then(Result::ok),
-    };
+    let back =
+        match bytes.back.zip(back).map(|(b, i)| analyse_side(Side::Back, b, i)).transpose()? {
+            Some(Err(answer)) => return Ok((answer, None)),
+            back => back.and_then(Result::ok),
+        };
     let verification = conclude(params, src, front, back);
     Ok((MatchAnswer::Processed(Box::new(response(&verification))), Some(verification)))
 }

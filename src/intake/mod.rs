@@ -92,20 +92,36 @@ pub fn sniff(bytes: &[u8]) -> Option<PictureFormat> {
     }
 }
 
+/// What [`inspect`] learned from a file's header: it passed every check that needs no pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspected {
+    /// The sniffed format.
+    pub format: PictureFormat,
+    /// Declared width.
+    pub width: u32,
+    /// Declared height.
+    pub height: u32,
+}
+
+/// The `image` crate's format and the name errors use, for a sniffed format.
+fn image_format(format: PictureFormat) -> (ImageFormat, &'static str) {
+    match format {
+        PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
+        PictureFormat::Png => (ImageFormat::Png, "PNG"),
+    }
+}
+
 /// Checks what can be checked without decoding a pixel: size, format, declared dimensions,
-/// and (JPEG) that the data is not truncated. Returns the format and the dimensions.
+/// and (JPEG) that the data is not truncated.
 ///
 /// # Errors
 /// An [`IntakeError`] naming the first limit the file breaks.
-pub fn inspect(bytes: &[u8]) -> Result<(PictureFormat, u32, u32), IntakeError> {
+pub fn inspect(bytes: &[u8]) -> Result<Inspected, IntakeError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(IntakeError::TooLarge { bytes: bytes.len() });
     }
     let format = sniff(bytes).ok_or(IntakeError::NotAnImage)?;
-    let (image_format, name) = match format {
-        PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
-        PictureFormat::Png => (ImageFormat::Png, "PNG"),
-    };
+    let (image_format, name) = image_format(format);
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), image_format)
         .into_dimensions()
         .map_err(|e| IntakeError::Undecodable { format: name, reason: e.to_string() })?;
@@ -118,7 +134,7 @@ pub fn inspect(bytes: &[u8]) -> Result<(PictureFormat, u32, u32), IntakeError> {
             reason: "the file is truncated (no end-of-image marker)".into(),
         });
     }
-    Ok((format, width, height))
+    Ok(Inspected { format, width, height })
 }
 
 /// Checks the file as [`inspect`] does, then decodes it and applies EXIF orientation.
@@ -126,11 +142,17 @@ pub fn inspect(bytes: &[u8]) -> Result<(PictureFormat, u32, u32), IntakeError> {
 /// # Errors
 /// An [`IntakeError`] naming the first limit the file breaks.
 pub fn decode(bytes: &[u8]) -> Result<Picture, IntakeError> {
-    let (format, width, height) = inspect(bytes)?;
-    let (image_format, name) = match format {
-        PictureFormat::Jpeg => (ImageFormat::Jpeg, "JPEG"),
-        PictureFormat::Png => (ImageFormat::Png, "PNG"),
-    };
+    decode_inspected(bytes, inspect(bytes)?)
+}
+
+/// Decodes a file [`inspect`] already passed (its checks are not repeated) and applies
+/// EXIF orientation.
+///
+/// # Errors
+/// [`IntakeError::Undecodable`] when the pixel data is broken.
+pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, IntakeError> {
+    let Inspected { format, width, height } = inspected;
+    let (image_format, name) = image_format(format);
     let undecodable =
         |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
     let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
