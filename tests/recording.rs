@@ -18,7 +18,7 @@ fn captures() -> Captures {
         facematch::detection::find_faces(&mut e.detector, &photo.pixels, Role::Selfie).unwrap()[0];
     let card = print_card(&portrait_crop(&photo.pixels, &subject.bbox), 3);
     let front = facematch::intake::decode(&card).unwrap().pixels;
-    Captures { selfie: selfie.pixels, front, back: None }
+    Captures::from_frames(selfie.pixels, front, None)
 }
 
 const PARAMS: MatchParams =

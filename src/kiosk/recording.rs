@@ -20,15 +20,23 @@ use crate::verify::{verify, MatchParams, Pictures, Verification};
 /// JPEG quality of the pictures kept as evidence.
 const JPEG_QUALITY: u8 = 92;
 
-/// The frames one session captured.
+/// The frames one session captured, as the pipeline's pictures.
 #[derive(Debug, Clone)]
 pub struct Captures {
     /// The selfie.
-    pub selfie: RgbImage,
+    pub selfie: Picture,
     /// The document front.
-    pub front: RgbImage,
+    pub front: Picture,
     /// The document back, if captured.
-    pub back: Option<RgbImage>,
+    pub back: Option<Picture>,
+}
+
+impl Captures {
+    /// The captured camera frames (kept as JPEG in the log).
+    pub fn from_frames(selfie: RgbImage, front: RgbImage, back: Option<RgbImage>) -> Captures {
+        let picture = |pixels| Picture { pixels, format: PictureFormat::Jpeg };
+        Captures { selfie: picture(selfie), front: picture(front), back: back.map(picture) }
+    }
 }
 
 /// Why a kiosk verification has no verdict to show.
@@ -57,11 +65,8 @@ pub fn verify_and_record(
     captures: &Captures,
 ) -> Result<Verification, RecordingError> {
     let started = Instant::now();
-    let picture =
-        |pixels: &RgbImage| Picture { pixels: pixels.clone(), format: PictureFormat::Jpeg };
-    let (src, front) = (picture(&captures.selfie), picture(&captures.front));
-    let back = captures.back.as_ref().map(picture);
-    let pictures = Pictures { src: &src, front: &front, back: back.as_ref() };
+    let pictures =
+        Pictures { src: &captures.selfie, front: &captures.front, back: captures.back.as_ref() };
     let verification = verify(detector, embedder, pictures, params)?;
     if let Some(store) = store {
         record(store, &verification, params, captures, started)?;
@@ -76,14 +81,20 @@ pub fn result_view(
     params: MatchParams,
 ) -> ResultView {
     match outcome {
-        Ok(v) => ResultView::of(&v, captures.selfie, captures.front, captures.back),
+        Ok(v) => ResultView::of(
+            &v,
+            captures.selfie.pixels,
+            captures.front.pixels,
+            captures.back.map(|b| b.pixels),
+        ),
         Err(e) => {
             log::error!("kiosk: {e}");
             let failure = match e {
                 RecordingError::Model(_) => Failure::Models,
                 RecordingError::Encode(_) | RecordingError::Store(_) => Failure::NotRecorded,
             };
-            ResultView::failure(failure, captures.selfie, captures.front, params.threshold)
+            let (selfie, front) = (captures.selfie.pixels, captures.front.pixels);
+            ResultView::failure(failure, selfie, front, params.threshold)
         }
     }
 }
@@ -106,8 +117,8 @@ fn record(
     captures: &Captures,
     started: Instant,
 ) -> Result<i64, RecordingError> {
-    let save = |store: &Store, pixels: &RgbImage, name: &str| -> Result<MediaId, RecordingError> {
-        Ok(store.insert_media(None, name, "image/jpeg", &encode_jpeg(pixels)?)?)
+    let save = |store: &Store, picture: &Picture, name: &str| -> Result<MediaId, RecordingError> {
+        Ok(store.insert_media(None, name, "image/jpeg", &encode_jpeg(&picture.pixels)?)?)
     };
     let media = RequestMedia {
         src: Some(save(store, &captures.selfie, "kiosk-selfie.jpg")?),

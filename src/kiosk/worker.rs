@@ -184,7 +184,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                     continue;
                 };
                 let params = MatchParams { doc_type, threshold };
-                let captures = Captures { selfie, front, back };
+                let captures = Captures::from_frames(selfie, front, back);
                 let outcome = verify_and_record(
                     &mut engine.detector,
                     &mut engine.embedder,
