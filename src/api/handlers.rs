@@ -175,10 +175,11 @@ pub async fn facex_match(
     };
     let key = idempotency_key(&headers)?;
     if let Some(key) = key.clone() {
+        let lookup = key.clone();
         let found =
-            with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &key)?)).await?;
+            with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &lookup)?)).await?;
         if let Some(earlier) = found {
-            same_request(&earlier, &ids, params)?;
+            same_request(&earlier, &ids, params, &key)?;
             return Ok(with_anchor(&state, token, &headers, replay(earlier)).await);
         }
     }
@@ -250,14 +251,6 @@ fn replay(earlier: KeyedVerification) -> Response {
     (headers, earlier.response_json).into_response()
 }
 
-/// A key reused for another request: refused, never answered with the first one's decision.
-fn key_reused() -> ApiError {
-    ApiError::malformed(
-        "Idempotency-Key was already used for another request (other pictures, type or \
-         threshold); send a new key",
-    )
-}
-
 #[derive(Clone)]
 struct RequestIds {
     src: String,
@@ -311,10 +304,11 @@ async fn decide(
         // The same key, sent again while this one ran, was logged first: answer as it was
         // answered if it was the same request, refuse if it was another.
         Err(StoreError::Exists(_)) => {
+            let key = key.as_deref().unwrap_or_default();
             let earlier = s
-                .verification_by_key(Some(token), key.as_deref().unwrap_or_default())?
+                .verification_by_key(Some(token), key)?
                 .ok_or_else(|| ApiError::internal("idempotency key vanished"))?;
-            same_request(&earlier, &asked, params)?;
+            same_request(&earlier, &asked, params, key)?;
             Ok(Err(earlier))
         }
         Err(e) => Err(e.into()),
@@ -328,11 +322,13 @@ async fn decide(
     }
 }
 
-/// Refuses a key that names another request: other pictures, type or threshold.
+/// Refuses `key` when it names another request (other pictures, type or threshold), as the
+/// store refuses it for another upload: never answered with the first one's decision.
 fn same_request(
     earlier: &KeyedVerification,
     ids: &RequestIds,
     params: MatchParams,
+    key: &str,
 ) -> Result<(), ApiError> {
     let asked = [Some(&ids.src), Some(&ids.front), ids.back.as_ref()];
     let same = earlier.media.iter().map(Option::as_ref).eq(asked)
@@ -341,7 +337,7 @@ fn same_request(
     if same {
         Ok(())
     } else {
-        Err(key_reused())
+        Err(StoreError::KeyReused(key.to_string()).into())
     }
 }
 

@@ -74,9 +74,7 @@ impl Store {
                 .optional()?;
             match found {
                 None => Ok(None),
-                Some((id, _, _, created_at))
-                    if now_ms() - created_at > super::IDEMPOTENCY_TTL.as_millis() as i64 =>
-                {
+                Some((id, _, _, created_at)) if super::key_expired(created_at) => {
                     // An expired key names nothing any more: release it for this upload.
                     conn.execute(
                         "UPDATE media SET idempotency_key = NULL WHERE id = ?1",

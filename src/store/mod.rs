@@ -79,13 +79,21 @@ pub enum StoreError {
     #[error("{0}")]
     InvalidName(String),
     /// An idempotency key already names another request (different pictures or parameters).
-    #[error("Idempotency-Key {0:?} was already used for another request; send a new key")]
+    #[error(
+        "Idempotency-Key {0:?} was already used for another request (other pictures or \
+         parameters); send a new key"
+    )]
     KeyReused(String),
 }
 
 /// How long an idempotency key names its request: a retry within this answers the first
 /// request's answer; after it, the key is released and may name a new request.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether an idempotency key given at `created_at_ms` is older than [`IDEMPOTENCY_TTL`].
+fn key_expired(created_at_ms: i64) -> bool {
+    now_ms() - created_at_ms > IDEMPOTENCY_TTL.as_millis() as i64
+}
 
 /// An open store: the SQLite connection, the device key and the log key derived from it.
 pub struct Store {

@@ -261,7 +261,7 @@ impl Store {
             )
             .optional()?;
         match found {
-            Some(v) if now_ms() - v.created_at > super::IDEMPOTENCY_TTL.as_millis() as i64 => {
+            Some(v) if super::key_expired(v.created_at) => {
                 self.conn.execute(
                     "UPDATE verifications SET idempotency_key = NULL WHERE id = ?1",
                     params![v.id],
