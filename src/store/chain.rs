@@ -256,9 +256,7 @@ impl Counted {
 
 /// The counter file for the key at `key_path`.
 pub(super) fn counter_path(key_path: &Path) -> PathBuf {
-    let mut name = key_path.as_os_str().to_owned();
-    name.push(".chain");
-    PathBuf::from(name)
+    super::with_suffix(key_path, ".chain")
 }
 
 #[cfg(test)]

@@ -170,9 +170,7 @@ fn private_files(db: &Path) -> Result<(), StoreError> {
         Err(_) => return Ok(()), // no folder, a read-only one: opening says what is wrong
     }
     for suffix in ["", "-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        let file = PathBuf::from(name);
+        let file = with_suffix(db, suffix);
         let Ok(meta) = std::fs::metadata(&file) else { continue };
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
@@ -190,8 +188,13 @@ fn private_files(db: &Path) -> Result<(), StoreError> {
 
 /// `<db>.key` beside the database.
 pub fn default_key_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".key");
+    with_suffix(db, ".key")
+}
+
+/// `path` with `suffix` appended to its file name (`log.db` → `log.db-wal`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
     PathBuf::from(name)
 }
 
