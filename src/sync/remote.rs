@@ -110,12 +110,16 @@ impl HttpRemote {
         })
     }
 
+    /// A call to `path` with the token.
+    fn call(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", format!("Basic {}", self.token))
+    }
+
     /// A POST to `path` with the token and the idempotency key.
     fn post(&self, path: &str, idempotency_key: &str) -> reqwest::blocking::RequestBuilder {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .header("Authorization", format!("Basic {}", self.token))
-            .header("Idempotency-Key", idempotency_key)
+        self.call(reqwest::Method::POST, path).header("Idempotency-Key", idempotency_key)
     }
 }
 
@@ -133,9 +137,7 @@ impl Remote for HttpRemote {
             .multipart(form)
             .send()
             .map_err(transport)?;
-        let text = classify(response)?;
-        let uploaded: MediaUploaded =
-            serde_json::from_str(&text).map_err(|e| not_the_contract("the upload's answer", e))?;
+        let uploaded: MediaUploaded = contract_answer(response, "the upload's answer")?;
         Ok(uploaded.id)
     }
 
@@ -195,14 +197,10 @@ impl HttpRemote {
     /// not a facematch server), or any other failure.
     pub fn anchor(&self, device_id: &str) -> Result<Option<Anchor>, RemoteError> {
         let response = self
-            .client
-            .get(format!("{}/api/v2/facematch/anchors/{device_id}", self.base))
-            .header("Authorization", format!("Basic {}", self.token))
+            .call(reqwest::Method::GET, &format!("/api/v2/facematch/anchors/{device_id}"))
             .send()
             .map_err(transport)?;
-        let text = classify(response)?;
-        let answer: AnchorAnswer =
-            serde_json::from_str(&text).map_err(|e| not_the_contract("the anchor answer", e))?;
+        let answer: AnchorAnswer = contract_answer(response, "the anchor answer")?;
         Ok(answer.anchor)
     }
 }
@@ -224,6 +222,15 @@ struct VerdictShape {
 
 fn not_the_contract(what: &str, e: serde_json::Error) -> RemoteError {
     RemoteError::NotTheContract { reason: format!("{what} is not the contract's ({e})") }
+}
+
+/// A successful answer read as `T`; anything else is a [`RemoteError`] (`what` names it).
+fn contract_answer<T: serde::de::DeserializeOwned>(
+    response: Response,
+    what: &str,
+) -> Result<T, RemoteError> {
+    let text = classify(response)?;
+    serde_json::from_str(&text).map_err(|e| not_the_contract(what, e))
 }
 
 /// The first 200 characters of an answer, for a message.
