@@ -281,6 +281,41 @@ fn a_missing_camera_is_a_message_on_screen() {
 }
 
 #[test]
+fn no_verdict_is_shown_when_the_log_cannot_be_opened() {
+    // The log asked for is a folder: the store cannot open it, so nothing can be recorded.
+    let dir = tempfile::tempdir().unwrap();
+    let config = WorkerConfig {
+        camera: "dir:assets/kiosk/camera".into(),
+        document_source: "dir:assets/kiosk/scanner".into(),
+        models: facematch::inference::models::locate_dir(None),
+        runtime: RuntimeOptions::default(),
+        db: Some(dir.path().to_path_buf()),
+        key: None,
+        threshold: Threshold::DEFAULT,
+        frame_interval: Duration::from_millis(1),
+    };
+    let (to_worker, from_worker, worker) = spawn_worker(config);
+    let frame = || image::RgbImage::new(320, 240);
+    let verify = ToWorker::Verify {
+        doc_type: DocumentType::Pan,
+        selfie: frame(),
+        front: frame(),
+        back: None,
+    };
+    to_worker.send(verify).unwrap();
+    let view = loop {
+        match from_worker.recv_timeout(Duration::from_secs(60)).unwrap() {
+            facematch::ui::FromWorker::Verified(view) => break view,
+            _ => continue,
+        }
+    };
+    to_worker.send(ToWorker::Quit).unwrap();
+    worker.join().unwrap();
+    assert!(!view.matched && view.percent.is_empty(), "{view:?}");
+    assert!(view.reason.contains("could not be saved"), "{}", view.reason);
+}
+
+#[test]
 fn the_kiosk_command_refuses_bad_settings_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let stderr = |args: &[&str]| {

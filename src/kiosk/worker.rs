@@ -183,6 +183,12 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                     let _ = outbox.send(FromWorker::Verified(Box::new(view)));
                     continue;
                 };
+                if config.db.is_some() && store.is_none() {
+                    // A log was asked for and could not be opened: no verdict without a record.
+                    let view = ResultView::failure(Failure::NotRecorded, selfie, front, threshold);
+                    let _ = outbox.send(FromWorker::Verified(Box::new(view)));
+                    continue;
+                }
                 let params = MatchParams { doc_type, threshold };
                 let captures = Captures::from_frames(selfie, front, back);
                 let outcome = verify_and_record(
