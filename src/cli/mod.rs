@@ -8,6 +8,7 @@
 
 mod args;
 mod bench_cmd;
+mod captures_cmd;
 mod card_cmd;
 mod eval_cmd;
 mod log_cmd;
@@ -38,6 +39,7 @@ where
         Command::Eval(e) => eval_cmd::run(e),
         Command::Bench(b) => bench_cmd::run(b),
         Command::Card(c) => card_cmd::run(c),
+        Command::Captures(c) => captures_cmd::run(c),
         Command::Serve(s) => serve_cmd::run(s),
         Command::Token(t) => log_cmd::token(t),
         Command::Log(l) => return log_cmd::log(l),

@@ -13,8 +13,13 @@
 //! - the largest face is the subject; the others are kept for the caller to
 //!   report (a passport's small "ghost" copy of the photo, bystanders in a selfie).
 
+pub mod closer_look;
+pub mod holder;
 pub mod nms;
+pub mod orientation;
 pub mod yunet;
+
+pub use orientation::{find_oriented_faces, Orientation};
 
 use image::{Rgb, RgbImage};
 
@@ -47,11 +52,17 @@ impl InputSize {
 
 /// Finds faces in an RGB image. Implemented by [`crate::inference::TfliteDetector`].
 pub trait Detector {
-    /// All faces scoring at least [`MIN_SCORE`], after NMS, in image pixels.
+    /// All faces scoring at least `min_score` ([`MIN_SCORE`] for faces to use; lower for
+    /// candidates worth a closer look), after NMS, in image pixels.
     ///
     /// # Errors
     /// When the model cannot be run.
-    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, ModelError>;
+    fn detect(
+        &mut self,
+        image: &RgbImage,
+        size: InputSize,
+        min_score: f32,
+    ) -> Result<Vec<Face>, ModelError>;
 }
 
 /// The detector input size for a picture's role.
@@ -62,7 +73,8 @@ pub fn input_size_for(role: Role) -> InputSize {
     }
 }
 
-/// Every face in the image, largest first, using the padding retry described in the module doc.
+/// Every face in the image, the subject first ([`holder::order`]), using the closer look
+/// and the padding retry described in the module doc.
 ///
 /// # Errors
 /// When the model cannot be run.
@@ -72,7 +84,20 @@ pub fn find_faces(
     role: Role,
 ) -> Result<Vec<Face>, ModelError> {
     let size = input_size_for(role);
-    let mut faces = detector.detect(image, size)?;
+    let mut faces = match role {
+        Role::Selfie => detector.detect(image, size, MIN_SCORE)?,
+        Role::Document(_) => {
+            let candidates = detector.detect(image, size, closer_look::CANDIDATE_SCORE)?;
+            let input_scale = size.side() as f32 / image.width().max(image.height()) as f32;
+            let faces = closer_look::look_closer(detector, image, candidates, input_scale)?;
+            if faces.is_empty() && input_scale < 1.0 {
+                let candidates = closer_look::tiled(detector, image)?;
+                closer_look::look_closer(detector, image, candidates, input_scale)?
+            } else {
+                faces
+            }
+        }
+    };
     if faces.is_empty() {
         // The detector sees the padded picture at its input size anyway: pad a copy no
         // larger than twice that, so the retry costs the same on any picture.
@@ -80,85 +105,14 @@ pub fn find_faces(
         let scale = image.width() as f32 / small.width() as f32;
         let border = small.width().max(small.height()) / 2;
         let padded = pad(&small, border);
-        faces = detector.detect(&padded, size)?;
+        faces = detector.detect(&padded, size, MIN_SCORE)?;
         for face in &mut faces {
             shift(face, -(border as f32), small.width() as f32, small.height() as f32);
             *face = scaled(face, scale);
         }
     }
-    faces.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+    holder::order(&mut faces, role);
     Ok(faces)
-}
-
-/// How a picture was turned before its faces were found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Orientation {
-    /// As it came.
-    Upright,
-    /// Turned 90° clockwise.
-    Clockwise,
-    /// Turned 90° counter-clockwise.
-    CounterClockwise,
-}
-
-impl Orientation {
-    /// The picture turned this way.
-    pub fn apply(self, image: &RgbImage) -> std::borrow::Cow<'_, RgbImage> {
-        match self {
-            Orientation::Upright => std::borrow::Cow::Borrowed(image),
-            Orientation::Clockwise => std::borrow::Cow::Owned(image::imageops::rotate90(image)),
-            Orientation::CounterClockwise => {
-                std::borrow::Cow::Owned(image::imageops::rotate270(image))
-            }
-        }
-    }
-
-    /// A face found in the turned picture, in the coordinates of the original
-    /// `width`×`height` picture.
-    pub fn to_original(self, face: &Face, width: f32, height: f32) -> Face {
-        let point = |[u, v]: [f32; 2]| match self {
-            Orientation::Upright => [u, v],
-            Orientation::Clockwise => [v, height - u],
-            Orientation::CounterClockwise => [width - v, u],
-        };
-        let b = face.bbox;
-        let bbox = match self {
-            Orientation::Upright => b,
-            Orientation::Clockwise => FaceBox { x: b.y, y: height - (b.x + b.w), w: b.h, h: b.w },
-            Orientation::CounterClockwise => {
-                FaceBox { x: width - (b.y + b.h), y: b.x, w: b.h, h: b.w }
-            }
-        };
-        Face { bbox, score: face.score, landmarks: face.landmarks.map(point) }
-    }
-}
-
-/// [`find_faces`], and for document pages where nothing is found, the same on the
-/// page turned clockwise, then counter-clockwise. Faces are in the coordinates of
-/// the turned picture the returned [`Orientation`] makes.
-///
-/// # Errors
-/// When the model cannot be run.
-pub fn find_oriented_faces(
-    detector: &mut dyn Detector,
-    image: &RgbImage,
-    role: Role,
-) -> Result<(Vec<Face>, Orientation), ModelError> {
-    let faces = find_faces(detector, image, role)?;
-    if !faces.is_empty() || role == Role::Selfie {
-        return Ok((faces, Orientation::Upright));
-    }
-    // Both quarter turns, keeping the more confident: the wrong one shows the face upside
-    // down, which YuNet still finds now and then, with a lower score.
-    let mut best: (Vec<Face>, Orientation) = (Vec::new(), Orientation::Upright);
-    for orientation in [Orientation::Clockwise, Orientation::CounterClockwise] {
-        let faces = find_faces(detector, &orientation.apply(image), role)?;
-        let score = |fs: &[Face]| fs.first().map_or(0.0, |f| f.score);
-        if score(&faces) > score(&best.0) {
-            best = (faces, orientation);
-        }
-    }
-    Ok(best)
 }
 
 /// A face with every coordinate multiplied by `scale`.
@@ -206,7 +160,12 @@ mod tests {
     }
 
     impl Detector for NeedsBorder {
-        fn detect(&mut self, image: &RgbImage, _: InputSize) -> Result<Vec<Face>, ModelError> {
+        fn detect(
+            &mut self,
+            image: &RgbImage,
+            _: InputSize,
+            _: f32,
+        ) -> Result<Vec<Face>, ModelError> {
             self.calls += 1;
             if image.width() < self.original.0 * 3 / 2 {
                 return Ok(vec![]);
@@ -237,33 +196,6 @@ mod tests {
         // Centre 150 in the original; the 320-wide box is clipped to the 300-pixel frame.
         assert_eq!(f.bbox, FaceBox { x: 0.0, y: 0.0, w: 300.0, h: 300.0 });
         assert_eq!(f.landmarks[2], [150.0, 150.0]);
-    }
-
-    #[test]
-    fn turned_faces_map_back_to_the_original() {
-        // A 300x200 picture with a marked pixel at (250, 20): find it in each turned view.
-        let mut image = RgbImage::new(300, 200);
-        image.put_pixel(250, 20, Rgb([255, 255, 255]));
-        for orientation in
-            [Orientation::Upright, Orientation::Clockwise, Orientation::CounterClockwise]
-        {
-            let view = orientation.apply(&image);
-            let (u, v) = view
-                .enumerate_pixels()
-                .find(|(_, _, p)| p[0] == 255)
-                .map(|(x, y, _)| (x, y))
-                .unwrap();
-            // A 1x1 box on that pixel, and a landmark at its centre.
-            let (u, v) = (u as f32, v as f32);
-            let face = Face {
-                bbox: FaceBox { x: u, y: v, w: 1.0, h: 1.0 },
-                score: 0.9,
-                landmarks: [[u + 0.5, v + 0.5]; 5],
-            };
-            let back = orientation.to_original(&face, 300.0, 200.0);
-            assert_eq!(back.bbox, FaceBox { x: 250.0, y: 20.0, w: 1.0, h: 1.0 }, "{orientation:?}");
-            assert_eq!(back.landmarks[0], [250.5, 20.5], "{orientation:?}");
-        }
     }
 
     #[test]

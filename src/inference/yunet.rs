@@ -9,7 +9,7 @@ use super::models::{YUNET_320, YUNET_640};
 use super::runtime::LoadedModel;
 use super::RuntimeOptions;
 use crate::detection::yunet::{decode, letterbox, StrideOutputs};
-use crate::detection::{nms::nms, Detector, InputSize, MIN_SCORE, NMS_IOU};
+use crate::detection::{nms::nms, Detector, InputSize, NMS_IOU};
 use crate::domain::Face;
 use crate::model_error::ModelError;
 
@@ -45,6 +45,7 @@ impl TfliteDetector {
         input: &[f32],
         side: u32,
         scale: f32,
+        min_score: f32,
     ) -> Result<Vec<Face>, ModelError> {
         model.run(input)?;
         let outputs =
@@ -73,17 +74,22 @@ impl TfliteDetector {
             .into_iter()
             .map(|(stride, cls, obj, bbox, kps)| StrideOutputs { stride, cls, obj, bbox, kps })
             .collect();
-        Ok(decode(&levels, side, scale, MIN_SCORE))
+        Ok(decode(&levels, side, scale, min_score))
     }
 }
 
 impl Detector for TfliteDetector {
-    fn detect(&mut self, image: &RgbImage, size: InputSize) -> Result<Vec<Face>, ModelError> {
+    fn detect(
+        &mut self,
+        image: &RgbImage,
+        size: InputSize,
+        min_score: f32,
+    ) -> Result<Vec<Face>, ModelError> {
         let model = match size {
             InputSize::S320 => &self.small,
             InputSize::S640 => &self.large,
         };
         let (input, scale) = letterbox(image, size.side());
-        Ok(nms(Self::raw_faces(model, &input, size.side(), scale)?, NMS_IOU))
+        Ok(nms(Self::raw_faces(model, &input, size.side(), scale, min_score)?, NMS_IOU))
     }
 }

@@ -90,16 +90,17 @@ fn mean_luma(frame: &RgbImage, b: &FaceBox) -> f32 {
     }
 }
 
-/// Takes the picture by itself after [`READY_FRAMES`] ready frames in a row.
+/// Takes the picture by itself after [`READY_FRAMES`] ready frames in a row (selfie and
+/// document alike).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AutoCapture {
     streak: u32,
 }
 
 impl AutoCapture {
-    /// Counts a frame's guidance; true when the picture should be taken now.
-    pub fn update(&mut self, guidance: Guidance) -> bool {
-        self.streak = if guidance == Guidance::Ready { self.streak + 1 } else { 0 };
+    /// Counts a frame that is `ready` or not; true when the picture should be taken now.
+    pub fn update(&mut self, ready: bool) -> bool {
+        self.streak = if ready { self.streak + 1 } else { 0 };
         if self.streak >= READY_FRAMES {
             self.streak = 0;
             return true;
@@ -149,7 +150,7 @@ mod tests {
             Guidance::Ready,
             Guidance::Ready,
         ] {
-            fired.push(auto.update(g));
+            fired.push(auto.update(g == Guidance::Ready));
         }
         assert_eq!(fired, vec![false, false, false, false, false, false, true, false]);
     }

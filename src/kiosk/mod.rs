@@ -1,11 +1,13 @@
 //! The kiosk's logic, without a screen: the session state machine ([`flow`]),
-//! the live-selfie guidance ([`guidance`]), the staff PIN ([`pin`]), the
+//! the live-selfie guidance ([`guidance`]), the document guidance with a camera
+//! ([`document_guidance`]), the staff PIN ([`pin`]), the
 //! operator's saved choices ([`settings`]), what the result screen says
 //! ([`result_view`]), how a verification is recorded ([`recording`]), the
 //! operator's view of the log ([`operator_log`]), and the [`worker`] thread that
 //! runs cameras, models and the store. The Slint UI (`src/ui/`, feature `kiosk`)
 //! only shows these states and forwards taps; no rule lives in markup.
 
+pub mod document_guidance;
 pub mod flow;
 pub mod guidance;
 pub mod operator_log;

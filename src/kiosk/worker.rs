@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 
+use super::document_guidance::{self, DocumentGuidance};
 use super::flow::Shot;
 use super::guidance::{assess, AutoCapture, Guidance};
 use super::operator_log;
@@ -238,17 +239,15 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 continue;
             }
         };
-        let (guidance, take) = if shot == Shot::Selfie {
+        let (text, take) = if shot == Shot::Selfie {
             let g = assess(&faces, &frame, previous);
-            (g, auto.update(g))
+            (g.text(), auto.update(g == Guidance::Ready))
         } else {
-            // Documents are taken with the button: the face on a card is small by design.
-            (if faces.is_empty() { Guidance::LookAtCamera } else { Guidance::Ready }, false)
-        };
-        let text = match (shot, guidance) {
-            (Shot::Selfie, g) => g.text(),
-            (_, Guidance::Ready) => "Photo found on the document: take the picture",
-            _ => "Hold the document in the frame, photo side up",
+            // From the camera the card is taken by itself once it is good; from a scanner
+            // with the button (the page lies still, the customer decides when it is placed).
+            let g = document_guidance::assess(&faces, &frame, previous);
+            let ready = g == DocumentGuidance::Ready && sources.1.is_none();
+            (g.text(), auto.update(ready))
         };
         previous = faces.first().map(|f| f.bbox);
         let preview = shrunk(&frame, PREVIEW_SIDE).into_owned();
