@@ -1,7 +1,7 @@
 //! Small printed faces looked at with the resolution they have. A document page is shrunk to
 //! the detector's 640 input, so the 30-50 px face of a card photographed at arm's length
 //! becomes 15-25 px there: YuNet then misses it, scores it low, or places its landmarks
-//! poorly. Each such face, and each low-scoring candidate, gets a second look: the region
+//! poorly. Each such small face or candidate, however low it scores, gets a second look: the region
 //! around it, cut from the full-resolution picture, through the 320 detector, where the face
 //! is about 80 px wide (README "How faces are chosen").
 
@@ -69,8 +69,9 @@ pub fn tiled(detector: &mut dyn Detector, image: &RgbImage) -> Result<Vec<Face>,
 const REGION_IN_FACES: f32 = 4.0;
 
 /// The faces of the first pass (every one scoring at least [`CANDIDATE_SCORE`], found in the
-/// picture shrunk by `input_scale`), with the small and unsure ones replaced by what a closer
-/// look finds; unsure candidates that a closer look does not confirm are dropped.
+/// picture shrunk by `input_scale`), with the small ones replaced by what a closer look finds;
+/// unsure candidates (under [`MIN_SCORE`]) that are large, or that a closer look does not
+/// confirm, are dropped.
 ///
 /// # Errors
 /// When the model cannot be run.
@@ -84,8 +85,9 @@ pub fn look_closer(
         "first pass (input scale {input_scale:.2}): {:?}",
         first_pass.iter().map(|f| (f.score, f.bbox.w.round())).collect::<Vec<_>>()
     );
-    let needs_look =
-        |f: &Face| f.score < MIN_SCORE || f.bbox.w.max(f.bbox.h) * input_scale < SMALL_IN_INPUT_PX;
+    // Only small faces get a closer look: a large face that scores low is not held back by
+    // resolution (it is turned, or not a face), and looking closer would only make it look surer.
+    let needs_look = |f: &Face| f.bbox.w.max(f.bbox.h) * input_scale < SMALL_IN_INPUT_PX;
     let (mut looks, mut faces): (Vec<Face>, Vec<Face>) =
         first_pass.into_iter().partition(|f| input_scale < 1.0 && needs_look(f));
     faces.retain(|f| f.score >= MIN_SCORE);

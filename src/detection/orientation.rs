@@ -62,13 +62,20 @@ impl Orientation {
 }
 
 /// The face stands the right way up in its picture: the eyes' midpoint lies above the
-/// mouth's (image y grows downwards). YuNet now and then finds a face on an upside-down page,
+/// mouth's (image y grows downwards), within [`UPRIGHT_MAX_DEGREES`] of the vertical. YuNet now and then finds a face on an upside-down page,
 /// with its "eye" points below its "mouth" points; scoring that face compares a turned face
 /// and tells a genuine customer "not matched".
+/// A sideways face read as upright (its eye-to-mouth line lying more than
+/// [`UPRIGHT_MAX_DEGREES`] off the vertical) does not count as upright either.
 pub fn is_upright(face: &Face) -> bool {
     let [re, le, _, rm, lm] = face.landmarks;
-    (re[1] + le[1]) / 2.0 < (rm[1] + lm[1]) / 2.0
+    let dx = (rm[0] + lm[0] - re[0] - le[0]) / 2.0;
+    let dy = (rm[1] + lm[1] - re[1] - le[1]) / 2.0;
+    dy > 0.0 && dx.abs() <= dy * UPRIGHT_MAX_DEGREES.to_radians().tan()
 }
+
+/// Largest angle between a face's eye-to-mouth line and the vertical for it to stand upright.
+pub const UPRIGHT_MAX_DEGREES: f32 = 60.0;
 
 /// The upright faces of the picture as it came; for document pages where there are none,
 /// the same on the page turned upside down, then the more confident of the two quarter
@@ -98,12 +105,12 @@ pub fn find_oriented_faces(
         }
         return Ok((turned, Orientation::UpsideDown));
     }
-    let faces = upright(find_faces(detector, &Orientation::UpsideDown.apply(image), role)?);
-    if !faces.is_empty() {
-        return Ok((faces, Orientation::UpsideDown));
-    }
+    // The other three turns, keeping the most confident: a wrong turn shows the face sideways
+    // or upside down, which YuNet still finds now and then, with a lower score.
     let mut best: (Vec<Face>, Orientation) = (Vec::new(), Orientation::Upright);
-    for orientation in [Orientation::Clockwise, Orientation::CounterClockwise] {
+    for orientation in
+        [Orientation::UpsideDown, Orientation::Clockwise, Orientation::CounterClockwise]
+    {
         let faces = upright(find_faces(detector, &orientation.apply(image), role)?);
         let score = |fs: &[Face]| fs.first().map_or(0.0, |f| f.score);
         if score(&faces) > score(&best.0) {
@@ -179,8 +186,19 @@ mod tests {
         assert!(is_upright(&face));
         let turned = Orientation::UpsideDown.to_original(&face, 112.0, 112.0);
         assert!(!is_upright(&turned));
-        // Rolled 60 degrees: still the right way up.
-        let (s, c) = 60f32.to_radians().sin_cos();
+        // Rolled 45 degrees: still the right way up; 80 degrees: sideways.
+        let rolled_by = |degrees: f32| {
+            let (s, c) = degrees.to_radians().sin_cos();
+            Face {
+                landmarks: TEMPLATE.map(|[x, y]| {
+                    [56.0 + (x - 56.0) * c - (y - 56.0) * s, 56.0 + (x - 56.0) * s + (y - 56.0) * c]
+                }),
+                ..face
+            }
+        };
+        assert!(is_upright(&rolled_by(45.0)));
+        assert!(!is_upright(&rolled_by(80.0)));
+        let (s, c) = 45f32.to_radians().sin_cos();
         let rolled = Face {
             landmarks: TEMPLATE.map(|[x, y]| {
                 [56.0 + (x - 56.0) * c - (y - 56.0) * s, 56.0 + (x - 56.0) * s + (y - 56.0) * c]

@@ -5,6 +5,7 @@
 
 use image::RgbImage;
 
+use super::guidance::moved;
 use crate::alignment::align;
 use crate::detection::orientation::is_upright;
 use crate::domain::{Face, FaceBox};
@@ -66,12 +67,8 @@ pub fn assess(faces: &[Face], frame: &RgbImage, previous: Option<FaceBox>) -> Do
     if blown_out_share(frame, &face.bbox) > MAX_GLARE_SHARE {
         return DocumentGuidance::Glare;
     }
-    if let Some(p) = previous {
-        let centre = |b: &FaceBox| (b.x + b.w / 2.0, b.y + b.h / 2.0);
-        let ((x0, y0), (x1, y1)) = (centre(&p), centre(&face.bbox));
-        if (x1 - x0).hypot(y1 - y0) > MAX_MOVE_SHARE * frame.width() as f32 {
-            return DocumentGuidance::HoldStill;
-        }
+    if moved(previous, &face.bbox, MAX_MOVE_SHARE * frame.width() as f32) {
+        return DocumentGuidance::HoldStill;
     }
     if laplacian_variance_of(&align(frame, &face.landmarks)) < READY_SHARPNESS {
         return DocumentGuidance::HoldStill;

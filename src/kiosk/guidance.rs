@@ -61,14 +61,19 @@ pub fn assess(faces: &[Face], frame: &RgbImage, previous: Option<FaceBox>) -> Gu
     if mean_luma(frame, &subject.bbox) < MIN_FACE_LUMA {
         return Guidance::MoreLight;
     }
-    if let Some(p) = previous {
-        let centre = |b: &FaceBox| (b.x + b.w / 2.0, b.y + b.h / 2.0);
-        let ((x0, y0), (x1, y1)) = (centre(&p), centre(&subject.bbox));
-        if (x1 - x0).hypot(y1 - y0) > MAX_MOVE_SHARE * width {
-            return Guidance::HoldStill;
-        }
+    if moved(previous, &subject.bbox, MAX_MOVE_SHARE * width) {
+        return Guidance::HoldStill;
     }
     Guidance::Ready
+}
+
+/// The box's centre moved more than `limit` pixels since the `previous` frame's box.
+pub fn moved(previous: Option<FaceBox>, current: &FaceBox, limit: f32) -> bool {
+    let centre = |b: &FaceBox| (b.x + b.w / 2.0, b.y + b.h / 2.0);
+    previous.is_some_and(|p| {
+        let ((x0, y0), (x1, y1)) = (centre(&p), centre(current));
+        (x1 - x0).hypot(y1 - y0) > limit
+    })
 }
 
 fn mean_luma(frame: &RgbImage, b: &FaceBox) -> f32 {
