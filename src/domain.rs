@@ -47,6 +47,11 @@ pub struct FaceBox {
 }
 
 impl FaceBox {
+    /// The box's centre, (x, y).
+    pub fn centre(&self) -> (f32, f32) {
+        (self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+
     /// Area in square pixels (0 for degenerate boxes).
     pub fn area(&self) -> f32 {
         self.w.max(0.0) * self.h.max(0.0)

@@ -82,8 +82,8 @@ pub fn portrait_with_bystander(
     let face_w = other_face.w * scale;
     // Face centre so that 35 % of the face lies beyond the right edge.
     let (cx, cy) = (width - 0.15 * face_w, 0.42 * height);
-    let ox = (other_face.x + other_face.w / 2.0) * scale - cx;
-    let oy = (other_face.y + other_face.h / 2.0) * scale - cy;
+    let (fx, fy) = other_face.centre();
+    let (ox, oy) = (fx * scale - cx, fy * scale - cy);
     let split = (width - 0.68 * face_w).max(0.0) as u32;
     for y in 0..out.height() {
         for x in split..out.width() {

@@ -7,7 +7,7 @@
 
 use image::RgbImage;
 
-use super::{Detector, InputSize, MIN_SCORE};
+use super::{placed, Detector, InputSize, MIN_SCORE};
 use crate::domain::{Face, FaceBox};
 use crate::model_error::ModelError;
 
@@ -20,20 +20,34 @@ pub const SMALL_IN_INPUT_PX: f32 = 40.0;
 pub const MAX_LOOKS: usize = 3;
 /// Before tiling, a picture is shrunk to at most this side (twice the 640 input).
 const TILED_MAX_SIDE: u32 = 1280;
+/// Tiles are searched only when they show the page at least this many times larger than the
+/// whole-page pass did (a 1280×720 frame: 0.89 against 0.5). A card scanned sideways at 856 px
+/// (0.75 against 1.0) is not tiled: there a tile found its sideways face as an upright one.
+const MIN_TILE_GAIN: f32 = 1.5;
 /// Tiles overlap by at least this share of their side, so a face on a seam is whole in one.
 const TILE_OVERLAP: f32 = 0.3;
 
 /// Faces scoring at least [`CANDIDATE_SCORE`] in overlapping square tiles of the picture,
-/// each given the 640 input to itself: for pages where the whole-page pass found nothing.
-/// A 1280×720 camera frame is 3 tiles of 720 px (input scale 0.89 instead of 0.5).
+/// each given the 640 input to itself: for pages where the whole-page pass (which saw the page
+/// at `page_scale`) found nothing. A 1280×720 camera frame is 3 tiles of 720 px (input scale
+/// 0.89 instead of 0.5).
 ///
 /// # Errors
 /// When the model cannot be run.
-pub fn tiled(detector: &mut dyn Detector, image: &RgbImage) -> Result<Vec<Face>, ModelError> {
+pub fn tiled(
+    detector: &mut dyn Detector,
+    image: &RgbImage,
+    page_scale: f32,
+) -> Result<Vec<Face>, ModelError> {
     let shrunk = crate::intake::reduced::shrunk(image, TILED_MAX_SIDE);
     let back = image.width() as f32 / shrunk.width() as f32;
     let (w, h) = shrunk.dimensions();
     let side = w.min(h).max(InputSize::S640.side()).min(w.max(h));
+    let tile_scale = InputSize::S640.side() as f32 / side as f32 / back;
+    if tile_scale < MIN_TILE_GAIN * page_scale {
+        // Tiles barely larger than the whole page add false faces, not resolution.
+        return Ok(Vec::new());
+    }
     let starts = |length: u32| -> Vec<u32> {
         if length <= side {
             return vec![0];
@@ -48,17 +62,7 @@ pub fn tiled(detector: &mut dyn Detector, image: &RgbImage) -> Result<Vec<Face>,
             let tile =
                 image::imageops::crop_imm(&*shrunk, x, y, side.min(w), side.min(h)).to_image();
             for f in detector.detect(&tile, InputSize::S640, CANDIDATE_SCORE)? {
-                let (ox, oy) = (x as f32, y as f32);
-                faces.push(Face {
-                    bbox: FaceBox {
-                        x: (f.bbox.x + ox) * back,
-                        y: (f.bbox.y + oy) * back,
-                        w: f.bbox.w * back,
-                        h: f.bbox.h * back,
-                    },
-                    score: f.score,
-                    landmarks: f.landmarks.map(|[px, py]| [(px + ox) * back, (py + oy) * back]),
-                });
+                faces.push(placed(&f, (x as f32, y as f32), back));
             }
         }
     }
@@ -82,7 +86,7 @@ pub fn look_closer(
     input_scale: f32,
 ) -> Result<Vec<Face>, ModelError> {
     log::debug!(
-        "first pass (input scale {input_scale:.2}): {:?}",
+        "document candidates (page input scale {input_scale:.2}): {:?}",
         first_pass.iter().map(|f| (f.score, f.bbox.w.round())).collect::<Vec<_>>()
     );
     // Only small faces get a closer look: a large face that scores low is not held back by
@@ -109,17 +113,12 @@ fn closer(
     image: &RgbImage,
     candidate: &Face,
 ) -> Result<Option<Face>, ModelError> {
-    let Some((region, (ox, oy))) = region_around(image, candidate) else { return Ok(None) };
-    let (cx, cy) =
-        (candidate.bbox.x + candidate.bbox.w / 2.0, candidate.bbox.y + candidate.bbox.h / 2.0);
+    let Some((region, offset)) = region_around(image, candidate) else { return Ok(None) };
+    let (cx, cy) = candidate.bbox.centre();
     let nearest = detector
         .detect(&region, InputSize::S320, MIN_SCORE)?
-        .into_iter()
-        .map(|f| Face {
-            bbox: FaceBox { x: f.bbox.x + ox, y: f.bbox.y + oy, ..f.bbox },
-            score: f.score,
-            landmarks: f.landmarks.map(|[x, y]| [x + ox, y + oy]),
-        })
+        .iter()
+        .map(|f| placed(f, offset, 1.0))
         .filter(|f| contains(&f.bbox, cx, cy))
         .min_by(|a, c| distance(a, cx, cy).total_cmp(&distance(c, cx, cy)));
     Ok(nearest)
@@ -130,7 +129,7 @@ fn closer(
 pub fn region_around(image: &RgbImage, face: &Face) -> Option<(RgbImage, (f32, f32))> {
     let b = face.bbox;
     let side = (b.w.max(b.h) * REGION_IN_FACES).max(64.0);
-    let (cx, cy) = (b.x + b.w / 2.0, b.y + b.h / 2.0);
+    let (cx, cy) = b.centre();
     let x0 = (cx - side / 2.0).clamp(0.0, image.width() as f32) as u32;
     let y0 = (cy - side / 2.0).clamp(0.0, image.height() as f32) as u32;
     let x1 = ((cx + side / 2.0).max(0.0) as u32).min(image.width());
@@ -147,5 +146,6 @@ fn contains(b: &FaceBox, x: f32, y: f32) -> bool {
 }
 
 fn distance(f: &Face, x: f32, y: f32) -> f32 {
-    (f.bbox.x + f.bbox.w / 2.0 - x).hypot(f.bbox.y + f.bbox.h / 2.0 - y)
+    let (fx, fy) = f.bbox.centre();
+    (fx - x).hypot(fy - y)
 }

@@ -6,12 +6,16 @@
 //!   (320 for selfies, 640 for document pages, where a printed face may be only
 //!   60-120 px wide);
 //! - boxes under [`MIN_SCORE`] are dropped and overlapping boxes merged by NMS;
+//! - on document pages, small faces and candidates down to a lower score get a
+//!   closer look at full resolution, and a page that yields nothing is searched
+//!   in tiles ([`closer_look`]);
 //! - when nothing is found, the picture is tried once more inside a wide border:
 //!   tight crops whose face fills the whole frame are otherwise missed;
-//! - document pages where nothing is found upright are tried turned a quarter
-//!   turn each way ([`find_oriented_faces`]): cards laid sideways on a scanner;
-//! - the largest face is the subject; the others are kept for the caller to
-//!   report (a passport's small "ghost" copy of the photo, bystanders in a selfie).
+//! - only faces standing the right way up are used; document pages are read the
+//!   way their face stands upright (turned 180° or a quarter turn, [`orientation`]);
+//! - the subject is the largest face in a selfie, the most confident face of
+//!   near-largest size on a document ([`holder`]); the others are kept for the
+//!   caller to report (a passport's small "ghost" copy, bystanders).
 
 pub mod closer_look;
 pub mod holder;
@@ -91,7 +95,7 @@ pub fn find_faces(
             let input_scale = size.side() as f32 / image.width().max(image.height()) as f32;
             let faces = closer_look::look_closer(detector, image, candidates, input_scale)?;
             if faces.is_empty() && input_scale < 1.0 {
-                let candidates = closer_look::tiled(detector, image)?;
+                let candidates = closer_look::tiled(detector, image, input_scale)?;
                 closer_look::look_closer(detector, image, candidates, input_scale)?
             } else {
                 faces
@@ -108,20 +112,27 @@ pub fn find_faces(
         faces = detector.detect(&padded, size, MIN_SCORE)?;
         for face in &mut faces {
             shift(face, -(border as f32), small.width() as f32, small.height() as f32);
-            *face = scaled(face, scale);
+            *face = placed(face, (0.0, 0.0), scale);
         }
     }
     holder::order(&mut faces, role);
     Ok(faces)
 }
 
-/// A face with every coordinate multiplied by `scale`.
-fn scaled(face: &Face, scale: f32) -> Face {
+/// A face found in a part of a picture (a crop at `offset`, shrunk by 1 / `scale`), in the
+/// whole picture's coordinates: every coordinate moved by `offset`, then multiplied by `scale`.
+fn placed(face: &Face, offset: (f32, f32), scale: f32) -> Face {
+    let (ox, oy) = offset;
     let b = face.bbox;
     Face {
-        bbox: FaceBox { x: b.x * scale, y: b.y * scale, w: b.w * scale, h: b.h * scale },
+        bbox: FaceBox {
+            x: (b.x + ox) * scale,
+            y: (b.y + oy) * scale,
+            w: b.w * scale,
+            h: b.h * scale,
+        },
         score: face.score,
-        landmarks: face.landmarks.map(|[x, y]| [x * scale, y * scale]),
+        landmarks: face.landmarks.map(|[x, y]| [(x + ox) * scale, (y + oy) * scale]),
     }
 }
 

@@ -62,11 +62,10 @@ impl Orientation {
 }
 
 /// The face stands the right way up in its picture: the eyes' midpoint lies above the
-/// mouth's (image y grows downwards), within [`UPRIGHT_MAX_DEGREES`] of the vertical. YuNet now and then finds a face on an upside-down page,
-/// with its "eye" points below its "mouth" points; scoring that face compares a turned face
+/// mouth's (image y grows downwards), their line within [`UPRIGHT_MAX_DEGREES`] of the
+/// vertical. YuNet now and then finds a face on an upside-down or sideways page with its
+/// "eye" points below or beside its "mouth" points; scoring that face compares a turned face
 /// and tells a genuine customer "not matched".
-/// A sideways face read as upright (its eye-to-mouth line lying more than
-/// [`UPRIGHT_MAX_DEGREES`] off the vertical) does not count as upright either.
 pub fn is_upright(face: &Face) -> bool {
     let [re, le, _, rm, lm] = face.landmarks;
     let dx = (rm[0] + lm[0] - re[0] - le[0]) / 2.0;
@@ -77,9 +76,10 @@ pub fn is_upright(face: &Face) -> bool {
 /// Largest angle between a face's eye-to-mouth line and the vertical for it to stand upright.
 pub const UPRIGHT_MAX_DEGREES: f32 = 60.0;
 
-/// The upright faces of the picture as it came; for document pages where there are none,
-/// the same on the page turned upside down, then the more confident of the two quarter
-/// turns. Faces are in the coordinates of the turned picture the returned [`Orientation`]
+/// A selfie's faces as they come (a rolled head is for the quality gate to refuse, with its
+/// reason). A document page's upright faces as it came (read upside down when its subject
+/// scores higher so); where there are none, the most confident of the page turned 180° and a
+/// quarter turn each way. Faces are in the coordinates of the turned picture the returned [`Orientation`]
 /// makes, the subject first.
 ///
 /// # Errors
@@ -89,12 +89,12 @@ pub fn find_oriented_faces(
     image: &RgbImage,
     role: Role,
 ) -> Result<(Vec<Face>, Orientation), ModelError> {
+    if role == Role::Selfie {
+        return Ok((find_faces(detector, image, role)?, Orientation::Upright));
+    }
     let upright =
         |faces: Vec<Face>| -> Vec<Face> { faces.into_iter().filter(is_upright).collect() };
     let faces = upright(find_faces(detector, image, role)?);
-    if role == Role::Selfie {
-        return Ok((faces, Orientation::Upright));
-    }
     if let Some(subject) = faces.first() {
         if !looks_upside_down(detector, image, subject)? {
             return Ok((faces, Orientation::Upright));

@@ -5,7 +5,7 @@
 
 use image::RgbImage;
 
-use super::guidance::moved;
+use super::guidance::{mean_in_box, moved};
 use crate::alignment::align;
 use crate::detection::orientation::is_upright;
 use crate::domain::{Face, FaceBox};
@@ -78,22 +78,7 @@ pub fn assess(faces: &[Face], frame: &RgbImage, previous: Option<FaceBox>) -> Do
 
 /// Share of the box's pixels that are blown out white.
 fn blown_out_share(frame: &RgbImage, b: &FaceBox) -> f32 {
-    let (w, h) = (frame.width() as f32, frame.height() as f32);
-    let (x0, y0) = (b.x.clamp(0.0, w) as u32, b.y.clamp(0.0, h) as u32);
-    let (x1, y1) = ((b.x + b.w).clamp(0.0, w) as u32, (b.y + b.h).clamp(0.0, h) as u32);
-    let (mut blown, mut n) = (0u32, 0u32);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let p = frame.get_pixel(x, y);
-            blown += u32::from(p[0].min(p[1]).min(p[2]) >= BLOWN_OUT);
-            n += 1;
-        }
-    }
-    if n == 0 {
-        0.0
-    } else {
-        blown as f32 / n as f32
-    }
+    mean_in_box(frame, b, 1, |p| f32::from(u8::from(p[0].min(p[1]).min(p[2]) >= BLOWN_OUT)))
 }
 
 #[cfg(test)]

@@ -69,22 +69,33 @@ pub fn assess(faces: &[Face], frame: &RgbImage, previous: Option<FaceBox>) -> Gu
 
 /// The box's centre moved more than `limit` pixels since the `previous` frame's box.
 pub fn moved(previous: Option<FaceBox>, current: &FaceBox, limit: f32) -> bool {
-    let centre = |b: &FaceBox| (b.x + b.w / 2.0, b.y + b.h / 2.0);
     previous.is_some_and(|p| {
-        let ((x0, y0), (x1, y1)) = (centre(&p), centre(current));
+        let ((x0, y0), (x1, y1)) = (p.centre(), current.centre());
         (x1 - x0).hypot(y1 - y0) > limit
     })
 }
 
 fn mean_luma(frame: &RgbImage, b: &FaceBox) -> f32 {
+    mean_in_box(frame, b, 2, |p| {
+        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+    })
+}
+
+/// Mean of `value` over the pixels of the box (clipped to the frame), every `step`-th pixel
+/// each way; 0 for a box outside the frame.
+pub fn mean_in_box(
+    frame: &RgbImage,
+    b: &FaceBox,
+    step: usize,
+    value: impl Fn(&image::Rgb<u8>) -> f32,
+) -> f32 {
     let (w, h) = (frame.width() as f32, frame.height() as f32);
     let (x0, y0) = (b.x.clamp(0.0, w) as u32, b.y.clamp(0.0, h) as u32);
     let (x1, y1) = ((b.x + b.w).clamp(0.0, w) as u32, (b.y + b.h).clamp(0.0, h) as u32);
     let (mut sum, mut n) = (0f32, 0u32);
-    for y in (y0..y1).step_by(2) {
-        for x in (x0..x1).step_by(2) {
-            let p = frame.get_pixel(x, y);
-            sum += 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+    for y in (y0..y1).step_by(step) {
+        for x in (x0..x1).step_by(step) {
+            sum += value(frame.get_pixel(x, y));
             n += 1;
         }
     }
