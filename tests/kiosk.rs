@@ -2,7 +2,8 @@
 //! session from welcome to verdict with folder cameras and real photos from
 //! `../shared`, the verdict read back from the screen's properties, a declined
 //! session that stores nothing, and a snapshot of every screen written to
-//! `target/kiosk-screens/` and checked not to be blank.
+//! `target/kiosk-screens/` and checked not to be blank; a document held up to the camera
+//! taken by itself.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use facematch::inference::RuntimeOptions;
 use facematch::kiosk::flow::Screen;
 use facematch::matching::Threshold;
 use facematch::store::Store;
+use facematch::synthetic_capture::{capture, Condition};
 use facematch::synthetic_card::{portrait_crop, print_card};
 use facematch::ui::{
     init, spawn_worker, AppWindow, Controller, DocChoice, Kiosk, Settings, ToWorker, WorkerConfig,
@@ -241,6 +243,73 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let log = store.list_verifications(10).unwrap();
     assert_eq!(log.len(), 1, "only the finished session is recorded");
     assert_eq!((log[0].doc_type.as_str(), log[0].status.as_str()), ("PASSPORT", "FACE_MATCHED"));
+
+    document_held_up_to_the_camera_is_taken_by_itself(dir.path());
+}
+
+/// Documents from the camera (no scanner): the preview shows the card-shaped guide and the
+/// document's hint, and a card held still, its photo found at a usable size, is taken without
+/// the button. The camera plays a 1280×720 capture of a card 500 px wide.
+fn document_held_up_to_the_camera_is_taken_by_itself(dir: &Path) {
+    let camera = dir.join("camera-card");
+    std::fs::create_dir_all(&camera).unwrap();
+    {
+        let photo =
+            facematch::intake::decode(&std::fs::read(face("barack_obama", 2)).unwrap()).unwrap();
+        let mut e = engine();
+        let subject = find_faces(&mut e.detector, &photo.pixels, Role::Selfie).unwrap()[0];
+        let portrait = portrait_crop(&photo.pixels, &subject.bbox);
+        std::fs::write(camera.join("card.jpg"), capture(&portrait, Condition::UnevenLight, 5))
+            .unwrap();
+    }
+    let config = WorkerConfig {
+        camera: format!("dir:{}", camera.display()),
+        document_source: "camera".into(),
+        models: facematch::inference::models::locate_dir(None),
+        runtime: RuntimeOptions::default(),
+        db: None,
+        key: None,
+        threshold: Threshold::DEFAULT,
+        frame_interval: Duration::from_millis(1),
+    };
+    let (to_worker, from_worker, worker) = spawn_worker(config);
+    let window = init().unwrap();
+    window.window().set_size(slint::PhysicalSize::new(1024, 768));
+    window.show().unwrap();
+    let settings = Settings {
+        doc_type: DocumentType::Gov,
+        idle_timeout: Duration::from_secs(600),
+        operator_pin: None,
+        threshold: Threshold::DEFAULT,
+        camera: format!("dir:{}", camera.display()),
+        settings_file: None,
+        pin_state_file: None,
+    };
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let k = window.global::<Kiosk>();
+    k.invoke_start();
+    k.invoke_consent(true);
+    k.invoke_choose_type(DocChoice::Dl);
+    wait_for(&controller, Duration::from_secs(30), "a selfie preview", |c| {
+        *c.previews.borrow() > 0
+    });
+    // The card's small face is no selfie: the guide is not drawn, the button takes it.
+    assert!(!k.get_card_guide());
+    k.invoke_capture();
+    assert_eq!(controller.screen(), Screen::DocumentFront);
+    let before = *controller.previews.borrow();
+    wait_for(&controller, Duration::from_secs(30), "a document preview", |c| {
+        *c.previews.borrow() > before
+    });
+    assert!(k.get_card_guide(), "the card-shaped guide is drawn for the camera");
+    assert!(k.get_preview_face().shown, "the photo on the card is boxed");
+    snapshot(&window, "5-document-front-camera");
+    wait_for(&controller, Duration::from_secs(30), "the card taken by itself", |c| {
+        c.screen() == Screen::DocumentBack
+    });
+    k.invoke_cancel();
+    to_worker.send(ToWorker::Quit).unwrap();
+    worker.join().unwrap();
 }
 
 #[test]

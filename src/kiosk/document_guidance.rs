@@ -29,15 +29,17 @@ pub enum DocumentGuidance {
 }
 
 impl DocumentGuidance {
-    /// The words on screen.
-    pub fn text(self) -> &'static str {
+    /// The words on screen; `automatic` when a good picture is taken by itself (a camera),
+    /// not with the button (a scanner).
+    pub fn text(self, automatic: bool) -> &'static str {
         match self {
             DocumentGuidance::ShowDocument => "Hold the document inside the frame, photo side up",
             DocumentGuidance::TurnDocument => "Turn the document the right way up",
             DocumentGuidance::MoveCloser => "Bring the document closer",
             DocumentGuidance::Glare => "Tilt the document a little: light reflects on the photo",
             DocumentGuidance::HoldStill => "Hold the document still",
-            DocumentGuidance::Ready => "Hold still... taking the picture",
+            DocumentGuidance::Ready if automatic => "Hold still... taking the picture",
+            DocumentGuidance::Ready => "Photo found on the document: take the picture",
         }
     }
 }
@@ -123,5 +125,8 @@ mod tests {
             }
         }
         assert_eq!(assess(&[face(100.0, 60.0)], &glare, None), DocumentGuidance::Glare);
+        // Only a camera takes the picture by itself; a scanner's page waits for the button.
+        assert_eq!(DocumentGuidance::Ready.text(true), "Hold still... taking the picture");
+        assert!(DocumentGuidance::Ready.text(false).contains("take the picture"));
     }
 }

@@ -92,6 +92,9 @@ pub enum FromWorker {
         guidance: &'static str,
         /// Take the picture now (steady, ready frames).
         take: bool,
+        /// Draw the card-shaped guide: a document held up to the camera (a scanner's page
+        /// lies where the scanner puts it).
+        card_guide: bool,
     },
     /// The source cannot give a picture.
     CameraProblem {
@@ -239,15 +242,18 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 continue;
             }
         };
+        // From the camera a card is taken by itself once it is good; from a scanner with the
+        // button (the page lies still, the customer decides when it is placed).
+        let document_from_camera = shot != Shot::Selfie && sources.1.is_none();
         let (text, take) = if shot == Shot::Selfie {
             let g = assess(&faces, &frame, previous);
             (g.text(), auto.update(g == Guidance::Ready))
         } else {
-            // From the camera the card is taken by itself once it is good; from a scanner
-            // with the button (the page lies still, the customer decides when it is placed).
             let g = document_guidance::assess(&faces, &frame, previous);
-            let ready = g == DocumentGuidance::Ready && sources.1.is_none();
-            (g.text(), auto.update(ready))
+            (
+                g.text(document_from_camera),
+                auto.update(g == DocumentGuidance::Ready && document_from_camera),
+            )
         };
         previous = faces.first().map(|f| f.bbox);
         let preview = shrunk(&frame, PREVIEW_SIDE).into_owned();
@@ -259,6 +265,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             face: previous,
             guidance: text,
             take,
+            card_guide: document_from_camera,
         });
     }
 }

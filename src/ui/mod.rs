@@ -340,7 +340,7 @@ impl Controller {
         let Some(window) = self.window.upgrade() else { return };
         let k = window.global::<Kiosk>();
         match message {
-            FromWorker::Preview { shot, preview, full, face, guidance, take } => {
+            FromWorker::Preview { shot, preview, full, face, guidance, take, card_guide } => {
                 if Some(shot) != self.watching() {
                     return; // a frame for a screen already left
                 }
@@ -348,6 +348,7 @@ impl Controller {
                 k.set_preview(to_image(&preview));
                 k.set_preview_face(mark(face, full.width(), full.height()));
                 k.set_guidance(guidance.into());
+                k.set_card_guide(card_guide);
                 k.set_camera_message("".into());
                 *self.last_frame.borrow_mut() = Some(full);
                 if take {
