@@ -5,7 +5,7 @@
 //! `target/kiosk-screens/` and checked not to be blank; a document held up to the camera
 //! taken by itself.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use facematch::detection::find_faces;
@@ -35,6 +35,28 @@ fn snapshot(window: &AppWindow, name: &str) {
     colours.sort_unstable();
     colours.dedup();
     assert!(colours.len() > 8, "screen {name} looks blank ({} colours)", colours.len());
+}
+
+/// The worker's settings for these tests: shipped models, default threshold, no pause between frames.
+fn worker_config(camera: String, document_source: String, db: Option<PathBuf>) -> WorkerConfig {
+    WorkerConfig {
+        camera,
+        document_source,
+        models: facematch::inference::models::locate_dir(None),
+        runtime: RuntimeOptions::default(),
+        db,
+        key: None,
+        threshold: Threshold::DEFAULT,
+        frame_interval: Duration::from_millis(1),
+    }
+}
+
+/// A kiosk window at the size of a 10" panel, shown.
+fn shown_window() -> AppWindow {
+    let window = init().unwrap();
+    window.window().set_size(slint::PhysicalSize::new(1024, 768));
+    window.show().unwrap();
+    window
 }
 
 /// Pumps the controller until `done` holds, failing after `limit`.
@@ -84,20 +106,13 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         .unwrap();
     }
     let db = dir.path().join("kiosk.db");
-    let config = WorkerConfig {
-        camera: format!("dir:{}", camera.display()),
-        document_source: format!("dir:{}", scanner.display()),
-        models: facematch::inference::models::locate_dir(None),
-        runtime: RuntimeOptions::default(),
-        db: Some(db.clone()),
-        key: None,
-        threshold: Threshold::DEFAULT,
-        frame_interval: Duration::from_millis(1),
-    };
+    let config = worker_config(
+        format!("dir:{}", camera.display()),
+        format!("dir:{}", scanner.display()),
+        Some(db.clone()),
+    );
     let (to_worker, from_worker, worker) = spawn_worker(config);
-    let window = init().unwrap();
-    window.window().set_size(slint::PhysicalSize::new(1024, 768));
-    window.show().unwrap();
+    let window = shown_window();
     let saved = dir.path().join("kiosk-settings.toml");
     let settings = Settings {
         doc_type: DocumentType::Gov,
@@ -262,20 +277,9 @@ fn document_held_up_to_the_camera_is_taken_by_itself(dir: &Path) {
         std::fs::write(camera.join("card.jpg"), capture(&portrait, Condition::UnevenLight, 5))
             .unwrap();
     }
-    let config = WorkerConfig {
-        camera: format!("dir:{}", camera.display()),
-        document_source: "camera".into(),
-        models: facematch::inference::models::locate_dir(None),
-        runtime: RuntimeOptions::default(),
-        db: None,
-        key: None,
-        threshold: Threshold::DEFAULT,
-        frame_interval: Duration::from_millis(1),
-    };
+    let config = worker_config(format!("dir:{}", camera.display()), "camera".into(), None);
     let (to_worker, from_worker, worker) = spawn_worker(config);
-    let window = init().unwrap();
-    window.window().set_size(slint::PhysicalSize::new(1024, 768));
-    window.show().unwrap();
+    let window = shown_window();
     let settings = Settings {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
@@ -315,16 +319,7 @@ fn document_held_up_to_the_camera_is_taken_by_itself(dir: &Path) {
 #[test]
 fn a_missing_camera_is_a_message_on_screen() {
     // The flow and worker without a window: the worker reports the problem instead of crashing.
-    let config = WorkerConfig {
-        camera: "/dev/video9".into(),
-        document_source: "dir:/no/such/scanner".into(),
-        models: facematch::inference::models::locate_dir(None),
-        runtime: RuntimeOptions::default(),
-        db: None,
-        key: None,
-        threshold: Threshold::DEFAULT,
-        frame_interval: Duration::from_millis(1),
-    };
+    let config = worker_config("/dev/video9".into(), "dir:/no/such/scanner".into(), None);
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let mut messages = Vec::new();
     for shot in [facematch::kiosk::flow::Shot::Selfie, facematch::kiosk::flow::Shot::Front] {
@@ -353,16 +348,11 @@ fn a_missing_camera_is_a_message_on_screen() {
 fn no_verdict_is_shown_when_the_log_cannot_be_opened() {
     // The log asked for is a folder: the store cannot open it, so nothing can be recorded.
     let dir = tempfile::tempdir().unwrap();
-    let config = WorkerConfig {
-        camera: "dir:assets/kiosk/camera".into(),
-        document_source: "dir:assets/kiosk/scanner".into(),
-        models: facematch::inference::models::locate_dir(None),
-        runtime: RuntimeOptions::default(),
-        db: Some(dir.path().to_path_buf()),
-        key: None,
-        threshold: Threshold::DEFAULT,
-        frame_interval: Duration::from_millis(1),
-    };
+    let config = worker_config(
+        "dir:assets/kiosk/camera".into(),
+        "dir:assets/kiosk/scanner".into(),
+        Some(dir.path().to_path_buf()),
+    );
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let frame = || image::RgbImage::new(320, 240);
     let verify = ToWorker::Verify {
