@@ -7,4 +7,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cargo build --release --locked --features kiosk-kms
 cp -f "$root/.tflite/$(uname -m)/libtensorflowlite_c.so" "$root/target/release/"
-exec "$root/target/release/facematch" kiosk --camera dir:assets/kiosk/camera --document-source dir:assets/kiosk/scanner "$@"
+# The selfie camera plays a generated bona fide liveness session of the sample selfie (a still
+# picture would rightly never pass the head-movement challenge), asked in the order it shows.
+demo="$root/target/kiosk-demo"
+if [ ! -f "$demo/sessions/sessions.csv" ]; then
+  mkdir -p "$demo/faces/astronaut"
+  cp -f assets/samples/selfie_astronaut.png "$demo/faces/astronaut/"
+  "$root/target/release/facematch" liveness generate --faces "$demo/faces" --out "$demo/sessions"
+fi
+row=$(grep ',bona_fide,' "$demo/sessions/sessions.csv" | head -1)
+frames=${row%%,*}
+challenge=$(echo "$row" | cut -d, -f2)
+exec "$root/target/release/facematch" kiosk --camera "dir:$demo/sessions/$frames" \
+  --liveness-challenge "$challenge" --document-source dir:assets/kiosk/scanner "$@"

@@ -29,6 +29,7 @@ pub mod eval;
 pub mod inference;
 pub mod intake;
 pub mod kiosk;
+pub mod liveness;
 pub mod matching;
 pub mod model_error;
 pub mod quality;
@@ -38,6 +39,7 @@ pub mod store;
 pub mod sync;
 pub mod synthetic_capture;
 pub mod synthetic_card;
+pub mod synthetic_session;
 #[cfg(feature = "kiosk")]
 pub mod ui;
 pub mod verify;

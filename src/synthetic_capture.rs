@@ -243,9 +243,10 @@ fn desk(rng: &mut Rng) -> RgbImage {
     })
 }
 
-/// Draws the card onto the frame through the perspective map, with anti-aliased edges.
-fn place(frame: &mut RgbImage, card: &RgbImage, corners: [(f32, f32); 4]) {
-    let (cw, ch) = (CARD_SIZE.0 as f32, CARD_SIZE.1 as f32);
+/// Draws a flat picture (a card, a print, a screen) onto the frame through the perspective map
+/// that sends its corners (clockwise from the top left) to `corners`, with anti-aliased edges.
+pub(crate) fn place(frame: &mut RgbImage, card: &RgbImage, corners: [(f32, f32); 4]) {
+    let (cw, ch) = (card.width() as f32, card.height() as f32);
     let Some(projection) =
         Projection::from_control_points([(0.0, 0.0), (cw, 0.0), (cw, ch), (0.0, ch)], corners)
     else {
@@ -307,7 +308,7 @@ fn motion_blur(frame: &RgbImage, length: u32, horizontal: bool) -> RgbImage {
 }
 
 /// Sensor noise: uniform, `amplitude` grey levels either way.
-fn add_noise(frame: &mut RgbImage, rng: &mut Rng, amplitude: f32) {
+pub(crate) fn add_noise(frame: &mut RgbImage, rng: &mut Rng, amplitude: f32) {
     for p in frame.pixels_mut() {
         let n = rng.range(-amplitude, amplitude);
         for c in 0..3 {

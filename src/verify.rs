@@ -117,6 +117,9 @@ pub struct Verification {
     pub back_score: Option<Score>,
     /// The verdict.
     pub matched: bool,
+    /// The selfie was refused as a copy of the document's own photo (the kiosk's liveness
+    /// rule, [`crate::liveness::document_copy`]); `matched` is then false.
+    pub document_copy: bool,
 }
 
 /// Runs the pipeline on a request's pictures.
@@ -150,10 +153,28 @@ pub fn conclude(
     let front_score = score(Some(&front));
     let back_score = score(back.as_ref());
     let matched = matched(front_score, back_score, params.threshold);
-    Verification { params, src, front, back, front_score, back_score, matched }
+    Verification {
+        params,
+        src,
+        front,
+        back,
+        front_score,
+        back_score,
+        matched,
+        document_copy: false,
+    }
 }
 
 impl Verification {
+    /// Refuses the selfie when it is the document's own photo held up to the camera (a
+    /// kiosk's selfie must be a living face; the API's `src` is whatever the caller sends).
+    pub fn refuse_document_copy(&mut self) {
+        if self.best_score().is_some_and(crate::liveness::document_copy::is_document_copy) {
+            self.matched = false;
+            self.document_copy = true;
+        }
+    }
+
     /// The best of the front and back scores.
     pub fn best_score(&self) -> Option<Score> {
         [self.front_score, self.back_score]

@@ -12,12 +12,17 @@ use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
 use facematch::inference::RuntimeOptions;
 use facematch::kiosk::flow::Screen;
+use facematch::kiosk::liveness_step::LivenessMode;
+use facematch::liveness::Challenge;
 use facematch::matching::Threshold;
 use facematch::store::Store;
 use facematch::synthetic_capture::{capture, Condition};
+use facematch::synthetic_card::encode_jpeg;
 use facematch::synthetic_card::{portrait_crop, print_card};
+use facematch::synthetic_session::{generate, Species};
 use facematch::ui::{
-    init, spawn_worker, AppWindow, Controller, DocChoice, Kiosk, Settings, ToWorker, WorkerConfig,
+    init, spawn_worker, AppWindow, Arrow, Controller, DocChoice, Kiosk, Settings, ToWorker,
+    WorkerConfig,
 };
 use slint::{ComponentHandle, Model};
 
@@ -48,6 +53,8 @@ fn worker_config(camera: String, document_source: String, db: Option<PathBuf>) -
         key: None,
         threshold: Threshold::DEFAULT,
         frame_interval: Duration::from_millis(1),
+        liveness: LivenessMode::Random,
+        capture_sessions: None,
     }
 }
 
@@ -92,7 +99,19 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let (camera, scanner) = (dir.path().join("camera"), dir.path().join("scanner"));
     std::fs::create_dir_all(&camera).unwrap();
     std::fs::create_dir_all(&scanner).unwrap();
-    std::fs::copy(face("barack_obama", 1), camera.join("me.jpg")).unwrap();
+    // The camera plays a generated bona fide session: still, then left, up and right.
+    let challenge: Challenge = "left up right".parse().unwrap();
+    {
+        let photo =
+            facematch::intake::decode(&std::fs::read(face("barack_obama", 1)).unwrap()).unwrap();
+        let subject = find_faces(&mut engine().detector, &photo.pixels, Role::Selfie).unwrap()[0];
+        let session = generate(&photo.pixels, &subject, Species::BonaFide, &challenge, 3);
+        // A longer still start, so the challenge begins before the head moves.
+        let still = std::iter::repeat_n(&session.frames[0], 12);
+        for (i, frame) in still.chain(&session.frames).enumerate() {
+            std::fs::write(camera.join(format!("{i:03}.jpg")), encode_jpeg(frame, 90)).unwrap();
+        }
+    }
     {
         // The scanner holds an ID card printed with another photo of the same person.
         let photo =
@@ -106,11 +125,16 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         .unwrap();
     }
     let db = dir.path().join("kiosk.db");
-    let config = worker_config(
-        format!("dir:{}", camera.display()),
-        format!("dir:{}", scanner.display()),
-        Some(db.clone()),
-    );
+    let captured = dir.path().join("captured-sessions");
+    let config = WorkerConfig {
+        liveness: LivenessMode::Fixed(challenge),
+        capture_sessions: Some(captured.clone()),
+        ..worker_config(
+            format!("dir:{}", camera.display()),
+            format!("dir:{}", scanner.display()),
+            Some(db.clone()),
+        )
+    };
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let window = shown_window();
     let saved = dir.path().join("kiosk-settings.toml");
@@ -126,6 +150,8 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings.clone());
     let k = window.global::<Kiosk>();
 
+    // As `ui::run` does for `kiosk --capture-sessions`: the consent says the attempt is recorded.
+    k.set_capture_sessions(true);
     snapshot(&window, "1-welcome");
     k.invoke_start();
     assert_eq!(controller.screen(), Screen::Consent);
@@ -141,9 +167,43 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     });
     assert!(k.get_preview_face().shown && !k.get_guidance().is_empty());
     snapshot(&window, "4-selfie");
-    wait_for(&controller, Duration::from_secs(30), "the automatic selfie", |c| {
+    // The challenge: each movement asked with its arrow and "Step n of 3", then the selfie is
+    // taken from inside the attempt.
+    for (n, (words, arrow)) in [
+        ("to your left", Arrow::Left),
+        ("Lift your chin", Arrow::Up),
+        ("to your right", Arrow::Right),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        wait_for(&controller, Duration::from_secs(60), words, |_| {
+            k.get_guidance().contains(words) && k.get_challenge_progress() > 0.3
+        });
+        assert_eq!(k.get_challenge_arrow(), arrow);
+        assert_eq!((k.get_challenge_step(), k.get_challenge_steps()), (n as i32 + 1, 3));
+        assert!(k.get_liveness_on(), "no button skips the challenge");
+        snapshot(
+            &window,
+            &format!("4{}-liveness-{}", ["a", "b", "c"][n], ["left", "up", "right"][n]),
+        );
+    }
+    wait_for(&controller, Duration::from_secs(60), "the selfie after the challenge", |c| {
         c.screen() == Screen::DocumentFront
     });
+    // The attempt was recorded for in-house testing, and replays as live from the command line.
+    let rows = std::fs::read_to_string(captured.join("sessions.csv")).unwrap();
+    let row: Vec<&str> = rows.lines().nth(1).expect("one attempt recorded").split(',').collect();
+    assert_eq!(&row[1..], ["left up right", "unlabelled", "true", ""], "{rows}");
+    let out = crate::util::facematch(&[
+        "liveness",
+        "check",
+        "--frames",
+        captured.join(row[0]).to_str().unwrap(),
+        "--challenge",
+        row[1],
+    ]);
+    assert_eq!(crate::util::json(&out)["live"], true);
 
     // The document preview, at a measured frame rate; taken with the button.
     let before = *controller.previews.borrow();

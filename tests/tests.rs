@@ -11,6 +11,7 @@ mod durability;
 mod hardening;
 #[cfg(feature = "kiosk")]
 mod kiosk;
+mod liveness;
 mod odd_remote;
 mod overload;
 mod pipeline;

@@ -44,6 +44,11 @@ pub enum Command {
     ///
     /// Example: facematch captures --faces ../shared/faces --out target/captures
     Captures(CapturesArgs),
+    /// Liveness of a recorded attempt: check one folder of frames, evaluate a labelled set
+    /// (ISO/IEC 30107-3 figures), or generate a synthetic set (README "Liveness").
+    ///
+    /// Example: facematch liveness check --frames session/ --challenge "left up right"
+    Liveness(LivenessArgs),
     /// Serve the Face Match API (media upload + facex/match) from this device.
     ///
     /// Example: facematch serve --db /var/lib/facematch/log.db --listen 127.0.0.1:8080
@@ -113,8 +118,30 @@ pub struct KioskArgs {
     /// Fill the screen (with `--display window`; `kms` always does).
     #[arg(long)]
     pub fullscreen: bool,
+    /// The selfie step's liveness challenge (README "Liveness"): `on` asks for three random
+    /// head movements; `off` takes the selfie once the face is steady (a staffed desk only).
+    #[arg(long, value_enum, default_value_t = LivenessArg::On)]
+    pub liveness: LivenessArg,
+    /// Always ask these movements (e.g. "left up right"), to play a recorded session from a
+    /// folder camera. Never on a kiosk: a fixed order lets a replayed video through.
+    #[arg(long, value_name = "MOVES", conflicts_with = "liveness")]
+    pub liveness_challenge: Option<crate::liveness::Challenge>,
+    /// Record every liveness attempt's frames and challenge in this folder, in the layout
+    /// `liveness eval` reads (the consent screen tells the customer). For in-house testing.
+    #[arg(long, value_name = "DIR")]
+    pub capture_sessions: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// `kiosk --liveness` values.
+#[cfg(feature = "kiosk")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LivenessArg {
+    /// Random head-movement challenge.
+    On,
+    /// No challenge.
+    Off,
 }
 
 /// `--display` values.
@@ -368,6 +395,78 @@ pub struct EvalArgs {
     pub scores: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LivenessArgs {
+    #[command(subcommand)]
+    pub command: LivenessCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LivenessCommand {
+    /// Check one attempt: the frames of a folder (JPEG/PNG, in name order) against a challenge.
+    ///
+    /// Prints one JSON object: live, reason (null when live), message, steps, parallax,
+    /// frames, faceFrames, selfieFrame, identity. Exit 0 when processed (live or not); exit 2
+    /// with the contract's error JSON (4001) for bad input.
+    Check(LivenessCheckArgs),
+    /// Evaluate a labelled set: a CSV with columns frames,challenge,label (frames = a folder
+    /// relative to the CSV's folder; label bona_fide or an attack species). Prints one JSON
+    /// object: sessions, bona_fide, attacks, bpcer, apcer per species, apcer_max.
+    Eval(LivenessEvalArgs),
+    /// Write synthetic sessions (bona fide and five attack species) from a folder of face
+    /// photos, with the sessions.csv that `liveness eval` reads.
+    Generate(LivenessGenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LivenessCheckArgs {
+    /// Folder of frames, read in name order.
+    #[arg(long, value_name = "DIR")]
+    pub frames: PathBuf,
+    /// The movements asked, in order: left, right, up, down separated by spaces or commas.
+    #[arg(long, value_name = "MOVES")]
+    pub challenge: String,
+    /// Frames per second the folder was recorded at (time limits are counted in frames).
+    #[arg(long, default_value_t = 15.0)]
+    pub fps: f32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LivenessEvalArgs {
+    /// CSV with columns frames,challenge,label (other columns ignored).
+    #[arg(long, value_name = "CSV")]
+    pub sessions: PathBuf,
+    /// Frames per second of the recorded sessions.
+    #[arg(long, default_value_t = 15.0)]
+    pub fps: f32,
+    /// Also print every session's result (folder, label, live, reason, parallax) in the JSON.
+    #[arg(long)]
+    pub details: bool,
+    /// Write sessions.csv with every session's result into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LivenessGenerateArgs {
+    /// Folder of face photos, one sub-folder per person.
+    #[arg(long, value_name = "DIR")]
+    pub faces: PathBuf,
+    /// Where to write one folder of frames per session and sessions.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// At most this many photos per person (each gives one session per species).
+    #[arg(long, default_value_t = 1)]
+    pub per_person: usize,
+    /// Only these people (folder names; repeat or separate by commas); default: all.
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub person: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -10,16 +10,20 @@ use image::RgbImage;
 use super::args::CapturesArgs;
 use super::load_engine;
 use crate::detection::find_faces;
-use crate::domain::{FaceBox, Role};
+use crate::domain::{Face, Role};
 use crate::synthetic_capture::{capture, Condition};
 use crate::synthetic_card::{portrait_crop, portrait_with_bystander};
 
 /// A face photo of the set, with its face.
-struct Photo {
-    path: PathBuf,
-    identity: String,
-    pixels: RgbImage,
-    face: FaceBox,
+pub(super) struct Photo {
+    /// The file.
+    pub path: PathBuf,
+    /// The person (the photo's folder name).
+    pub identity: String,
+    /// The decoded photo.
+    pub pixels: RgbImage,
+    /// Its largest face.
+    pub face: Face,
 }
 
 /// Runs the subcommand.
@@ -44,9 +48,14 @@ pub fn run(args: CapturesArgs) -> Result<()> {
                         .skip(i + 1)
                         .find(|o| o.identity != photo.identity)
                         .unwrap_or(photo);
-                    portrait_with_bystander(&photo.pixels, &photo.face, &other.pixels, &other.face)
+                    portrait_with_bystander(
+                        &photo.pixels,
+                        &photo.face.bbox,
+                        &other.pixels,
+                        &other.face.bbox,
+                    )
                 }
-                _ => portrait_crop(&photo.pixels, &photo.face),
+                _ => portrait_crop(&photo.pixels, &photo.face.bbox),
             };
             let name = format!("{}_{}.jpg", photo.identity, i);
             let bytes = capture(&portrait, condition, 1000 + i as u64);
@@ -61,7 +70,7 @@ pub fn run(args: CapturesArgs) -> Result<()> {
 }
 
 /// Every photo of `faces/<identity>/`, at most `per_person` each, with its largest face.
-fn read_photos(faces: &Path, per_person: usize) -> Result<Vec<Photo>> {
+pub(super) fn read_photos(faces: &Path, per_person: usize) -> Result<Vec<Photo>> {
     let mut engine =
         load_engine(&super::args::EngineArgs { models: None, threads: None, no_xnnpack: false })?;
     let mut by_identity: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -93,7 +102,7 @@ fn read_photos(faces: &Path, per_person: usize) -> Result<Vec<Photo>> {
             photos.push(Photo {
                 path,
                 identity: identity.clone(),
-                face: face.bbox,
+                face: *face,
                 pixels: picture.pixels,
             });
         }

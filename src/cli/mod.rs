@@ -11,6 +11,7 @@ mod bench_cmd;
 mod captures_cmd;
 mod card_cmd;
 mod eval_cmd;
+mod liveness_cmd;
 mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
@@ -40,6 +41,7 @@ where
         Command::Bench(b) => bench_cmd::run(b),
         Command::Card(c) => card_cmd::run(c),
         Command::Captures(c) => captures_cmd::run(c),
+        Command::Liveness(l) => return liveness_cmd::run(l),
         Command::Serve(s) => serve_cmd::run(s),
         Command::Token(t) => log_cmd::token(t),
         Command::Log(l) => return log_cmd::log(l),
@@ -150,6 +152,20 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         key: args.key,
         threshold,
         frame_interval: std::time::Duration::from_millis(30),
+        capture_sessions: args.capture_sessions,
+        liveness: match (args.liveness_challenge, args.liveness) {
+            (Some(fixed), _) => {
+                log::warn!("kiosk: the liveness challenge is fixed to '{fixed}': for recorded sessions only");
+                crate::kiosk::liveness_step::LivenessMode::Fixed(fixed)
+            }
+            (None, args::LivenessArg::On) => crate::kiosk::liveness_step::LivenessMode::Random,
+            (None, args::LivenessArg::Off) => {
+                log::warn!(
+                    "kiosk: liveness is off: a photo held up to the camera is taken as a selfie"
+                );
+                crate::kiosk::liveness_step::LivenessMode::Off
+            }
+        },
     };
     let settings = crate::ui::Settings {
         doc_type,

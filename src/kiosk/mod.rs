@@ -10,9 +10,11 @@
 pub mod document_guidance;
 pub mod flow;
 pub mod guidance;
+pub mod liveness_step;
 pub mod operator_log;
 pub mod pin;
 pub mod recording;
 pub mod result_view;
+pub mod session_capture;
 pub mod settings;
 pub mod worker;

@@ -67,7 +67,8 @@ pub fn verify_and_record(
     let started = Instant::now();
     let pictures =
         Pictures { src: &captures.selfie, front: &captures.front, back: captures.back.as_ref() };
-    let verification = verify(detector, embedder, pictures, params)?;
+    let mut verification = verify(detector, embedder, pictures, params)?;
+    verification.refuse_document_copy();
     if let Some(store) = store {
         record(store, &verification, params, captures, started)?;
     }

@@ -65,6 +65,15 @@ impl ResultView {
         let face = |a: &FaceAnalysis| a.subject().map(|f| f.bbox);
         let (verdict, reason, retake_selfie, retake_document) = if v.matched {
             ("Identity confirmed: it's a match".to_string(), String::new(), false, false)
+        } else if v.document_copy {
+            (
+                "We could not use your photo".to_string(),
+                "Your photo shows the picture on your document. Please look at the camera \
+                 yourself."
+                    .to_string(),
+                true,
+                false,
+            )
         } else if let Some(problem) = v.src.problem() {
             (
                 "We could not use your photo".to_string(),
@@ -174,6 +183,7 @@ mod tests {
             back: None,
             front_score,
             back_score: None,
+            document_copy: false,
         }
     }
 
@@ -224,5 +234,23 @@ mod tests {
         let r =
             ResultView::failure(Failure::NotRecorded, RgbImage::new(1, 1), RgbImage::new(1, 1), t);
         assert!(r.reason.contains("could not be saved"), "{}", r.reason);
+    }
+
+    #[test]
+    fn the_documents_own_photo_as_the_selfie_is_refused_not_matched() {
+        let mut v = verification(analysis(true, None), analysis(true, None), Some(99.0));
+        v.front_score = Some(Score { cosine: 0.95, percent: 99.0 });
+        assert!(v.matched);
+        v.refuse_document_copy();
+        assert!(!v.matched && v.document_copy);
+        let view = ResultView::of(&v, RgbImage::new(4, 4), RgbImage::new(4, 4), None);
+        assert!(view.reason.contains("picture on your document"), "{}", view.reason);
+        assert!(view.retake_selfie && !view.retake_document);
+
+        // Two photographs of one person never came this close on ../shared: a match stays one.
+        let mut v = verification(analysis(true, None), analysis(true, None), Some(99.0));
+        v.front_score = Some(Score { cosine: 0.87, percent: 99.0 });
+        v.refuse_document_copy();
+        assert!(v.matched && !v.document_copy);
     }
 }

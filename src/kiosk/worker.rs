@@ -12,10 +12,12 @@ use image::RgbImage;
 
 use super::document_guidance::{self, DocumentGuidance};
 use super::flow::Shot;
-use super::guidance::{assess, AutoCapture, Guidance};
+use super::guidance::AutoCapture;
+use super::liveness_step::{ChallengeView, LivenessMode, LivenessStep};
 use super::operator_log;
 use super::recording::{result_view, verify_and_record, Captures};
 use super::result_view::{Failure, ResultView};
+use super::session_capture::SessionRecorder;
 use crate::camera::{self, FrameSource, Play};
 use crate::detection::find_faces;
 use crate::domain::{DocumentType, FaceBox, Role};
@@ -47,6 +49,10 @@ pub struct WorkerConfig {
     pub threshold: Threshold,
     /// Pause between preview frames (a file camera would otherwise spin).
     pub frame_interval: Duration,
+    /// The selfie step's liveness challenge.
+    pub liveness: LivenessMode,
+    /// Record every liveness attempt's frames here (`kiosk --capture-sessions`).
+    pub capture_sessions: Option<PathBuf>,
 }
 
 /// Messages to the worker.
@@ -95,6 +101,8 @@ pub enum FromWorker {
         /// Draw the card-shaped guide: a document held up to the camera (a scanner's page
         /// lies where the scanner puts it).
         card_guide: bool,
+        /// The liveness challenge as the screen draws it (selfie only).
+        challenge: ChallengeView,
     },
     /// The source cannot give a picture.
     CameraProblem {
@@ -147,6 +155,9 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
     let mut watching: Option<Shot> = None;
     let mut previous: Option<FaceBox> = None;
     let mut auto = AutoCapture::default();
+    let mut selfie_step = LivenessStep::default();
+    selfie_step.recorder = config.capture_sessions.clone().map(SessionRecorder::new);
+    let mut rate = FrameRate::default();
     loop {
         let wait =
             if watching.is_some() { config.frame_interval } else { Duration::from_secs(3600) };
@@ -161,6 +172,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 watching = shot;
                 previous = None;
                 auto = AutoCapture::default();
+                selfie_step.reset();
                 continue;
             }
             Ok(ToWorker::SetThreshold(value)) => {
@@ -175,7 +187,11 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 continue;
             }
             Ok(ToWorker::Recent) => {
-                let (rows, summary) = operator_log::recent(store.as_ref());
+                let (rows, mut summary) = operator_log::recent(store.as_ref());
+                summary.push_str(&format!(
+                    " · liveness: {} failed attempts since start",
+                    selfie_step.failed_total
+                ));
                 let cameras = camera::choices(&current_camera);
                 let _ = outbox.send(FromWorker::Recent { rows, summary, cameras });
                 continue;
@@ -245,9 +261,36 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         // From the camera a card is taken by itself once it is good; from a scanner with the
         // button (the page lies still, the customer decides when it is placed).
         let document_from_camera = shot != Shot::Selfie && sources.1.is_none();
+        let fps = rate.tick();
+        let mut challenge = ChallengeView::default();
+        let mut frame = frame;
         let (text, take) = if shot == Shot::Selfie {
-            let g = assess(&faces, &frame, previous);
-            (g.text(), auto.update(g == Guidance::Ready))
+            let out = match selfie_step.frame(
+                &config.liveness,
+                &frame,
+                &faces,
+                previous,
+                fps,
+                &mut engine.embedder,
+            ) {
+                Ok(out) => out,
+                Err(e) => {
+                    log::error!("kiosk: the liveness check failed: {e}");
+                    problem(shot, "The face check is not working: please call staff".into());
+                    continue;
+                }
+            };
+            challenge = out.view;
+            let take = out.selfie.map(|(selfie, report)| {
+                if let Some(r) = report {
+                    log::info!(
+                        "kiosk: liveness passed: challenge '{}', parallax {:.3}, {} of {} frames with a face",
+                        r.challenge, r.parallax, r.face_frames, r.frames
+                    );
+                }
+                frame = selfie;
+            });
+            (out.text, take.is_some())
         } else {
             let g = document_guidance::assess(&faces, &frame, previous);
             (
@@ -266,7 +309,28 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             guidance: text,
             take,
             card_guide: document_from_camera,
+            challenge,
         });
+    }
+}
+
+/// The preview's measured frame rate, which the liveness time limits are counted in.
+#[derive(Debug, Default)]
+struct FrameRate {
+    last: Option<std::time::Instant>,
+    fps: Option<f32>,
+}
+
+impl FrameRate {
+    /// Counts a frame now; returns the smoothed rate (10 frames/s until measured).
+    fn tick(&mut self) -> f32 {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last {
+            let instant = 1.0 / now.duration_since(last).as_secs_f32().max(1e-3);
+            self.fps = Some(self.fps.map_or(instant, |f| 0.8 * f + 0.2 * instant));
+        }
+        self.last = Some(now);
+        self.fps.unwrap_or(10.0).clamp(2.0, 60.0)
     }
 }
 

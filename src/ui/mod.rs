@@ -24,8 +24,10 @@ pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig}
 
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
+use crate::kiosk::liveness_step::ChallengeView;
 use crate::kiosk::pin::{PinGate, PinRefusal};
 use crate::kiosk::settings::{self, OperatorChoices};
+use crate::liveness::Direction;
 use crate::matching::Threshold;
 
 slint::include_modules!();
@@ -318,6 +320,9 @@ impl Controller {
             k.set_preview_face(FaceMark::default());
             k.set_guidance("".into());
             k.set_camera_message("".into());
+            k.set_challenge_arrow(Arrow::None);
+            k.set_challenge_steps(0);
+            k.set_challenge_staff(false);
         }
         let _ = self.to_worker.send(ToWorker::Watch(watch));
     }
@@ -340,7 +345,16 @@ impl Controller {
         let Some(window) = self.window.upgrade() else { return };
         let k = window.global::<Kiosk>();
         match message {
-            FromWorker::Preview { shot, preview, full, face, guidance, take, card_guide } => {
+            FromWorker::Preview {
+                shot,
+                preview,
+                full,
+                face,
+                guidance,
+                take,
+                card_guide,
+                challenge,
+            } => {
                 if Some(shot) != self.watching() {
                     return; // a frame for a screen already left
                 }
@@ -349,6 +363,7 @@ impl Controller {
                 k.set_preview_face(mark(face, full.width(), full.height()));
                 k.set_guidance(guidance.into());
                 k.set_card_guide(card_guide);
+                show_challenge(&k, &challenge);
                 k.set_camera_message("".into());
                 *self.last_frame.borrow_mut() = Some(full);
                 if take {
@@ -441,6 +456,22 @@ fn to_image(picture: &RgbImage) -> slint::Image {
     slint::Image::from_rgb8(buffer)
 }
 
+/// The liveness challenge's arrow, step and progress (all cleared when none runs).
+fn show_challenge(k: &Kiosk, c: &ChallengeView) {
+    k.set_liveness_on(c.required);
+    k.set_challenge_arrow(match c.direction {
+        None => Arrow::None,
+        Some(Direction::Left) => Arrow::Left,
+        Some(Direction::Right) => Arrow::Right,
+        Some(Direction::Up) => Arrow::Up,
+        Some(Direction::Down) => Arrow::Down,
+    });
+    k.set_challenge_step(c.step as i32);
+    k.set_challenge_steps(c.steps as i32);
+    k.set_challenge_progress(c.progress);
+    k.set_challenge_staff(c.staff);
+}
+
 fn mark(face: Option<FaceBox>, width: u32, height: u32) -> FaceMark {
     let Some(b) = face else { return FaceMark::default() };
     let (w, h) = (width.max(1) as f32, height.max(1) as f32);
@@ -493,6 +524,9 @@ pub fn run(
     if fullscreen {
         window.window().set_fullscreen(true);
     }
+    let k = window.global::<Kiosk>();
+    k.set_liveness_on(config.liveness != crate::kiosk::liveness_step::LivenessMode::Off);
+    k.set_capture_sessions(config.capture_sessions.is_some());
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let timer = slint::Timer::default();

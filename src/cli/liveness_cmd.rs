@@ -1,0 +1,463 @@
+//! `facematch liveness check | eval | generate`: the kiosk's liveness logic over folders of
+//! frames, so anyone can test it without a camera (README "Liveness").
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use image::RgbImage;
+use serde::Serialize;
+
+use super::args::LivenessGenerateArgs;
+use super::args::{LivenessArgs, LivenessCheckArgs, LivenessCommand, LivenessEvalArgs};
+use super::captures_cmd::Photo;
+use super::{load_engine, print_json};
+use crate::contract::{ErrorBody, ErrorCode};
+use crate::inference::Engine;
+use crate::liveness::geometry::nose_offset;
+use crate::liveness::session::FRONTAL_OFFSET;
+use crate::liveness::{check, Challenge, Report};
+use crate::synthetic_card::{encode_jpeg, Rng};
+use crate::synthetic_session::{generate, Species, FPS};
+
+/// Runs the subcommand; returns the exit code.
+pub fn run(args: LivenessArgs) -> i32 {
+    let result = match args.command {
+        LivenessCommand::Check(c) => return check_cmd(&c),
+        LivenessCommand::Eval(e) => eval_cmd(&e),
+        LivenessCommand::Generate(g) => generate_cmd(&g),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("facematch: {e:#}");
+            2
+        }
+    }
+}
+
+/// One attempt as `liveness check` prints it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckJson {
+    live: bool,
+    /// The failure's code, null when live.
+    reason: Option<&'static str>,
+    /// The failure in words, null when live.
+    message: Option<String>,
+    challenge: String,
+    steps: Vec<StepJson>,
+    /// The weakest parallax among the movements done, eye distances.
+    parallax: f32,
+    frames: usize,
+    face_frames: usize,
+    selfie_frame: Option<usize>,
+    /// The lowest match percentage of a kept frame against the selfie.
+    identity: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct StepJson {
+    movement: &'static str,
+    done: bool,
+    /// The largest nose parallax toward the asked direction, eye distances.
+    parallax: f32,
+    /// The detector's landmark movement toward it, in its thresholds (1 = seen).
+    landmarks: f32,
+}
+
+impl From<&Report> for CheckJson {
+    fn from(r: &Report) -> CheckJson {
+        let round = |v: f32| (v * 1000.0).round() / 1000.0;
+        CheckJson {
+            live: r.live(),
+            reason: r.outcome.err().map(|f| f.code()),
+            message: r.outcome.err().map(|f| f.to_string()),
+            challenge: r.challenge.to_string(),
+            steps: r
+                .steps
+                .iter()
+                .map(|s| StepJson {
+                    movement: s.direction.name(),
+                    done: s.done,
+                    parallax: round(s.parallax),
+                    landmarks: round(s.landmarks),
+                })
+                .collect(),
+            parallax: round(r.parallax),
+            frames: r.frames,
+            face_frames: r.face_frames,
+            selfie_frame: r.selfie_frame,
+            identity: r.identity_percent.map(|p| (p * 10.0).round() / 10.0),
+        }
+    }
+}
+
+fn check_cmd(args: &LivenessCheckArgs) -> i32 {
+    let bad = |message: String| {
+        print_json(&ErrorBody::new(ErrorCode::Malformed, message));
+        2
+    };
+    let challenge: Challenge = match args.challenge.parse() {
+        Ok(c) => c,
+        Err(e) => return bad(format!("--challenge: {e}")),
+    };
+    if !(args.fps.is_finite() && args.fps >= 1.0) {
+        return bad(format!("--fps must be at least 1, not {}", args.fps));
+    }
+    let frames = match read_frames(&args.frames) {
+        Ok(f) => f,
+        Err(e) => return bad(format!("{e:#}")),
+    };
+    let result = load_engine(&args.engine)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut engine| run_check(&mut engine, frames, challenge, args.fps));
+    match result {
+        Ok(report) => {
+            print_json(&CheckJson::from(&report));
+            0
+        }
+        Err(e) => {
+            log::error!("{e:#}");
+            print_json(&ErrorBody::new(ErrorCode::Internal, format!("{e:#}")));
+            2
+        }
+    }
+}
+
+fn run_check(
+    engine: &mut Engine,
+    frames: Vec<RgbImage>,
+    challenge: Challenge,
+    fps: f32,
+) -> Result<Report> {
+    Ok(check(&mut engine.detector, &mut engine.embedder, frames, challenge, fps)?)
+}
+
+/// The JPEG and PNG frames of `dir`, in name order, decoded.
+fn read_frames(dir: &Path) -> Result<Vec<RgbImage>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the frames folder {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        bail!("no JPEG or PNG frames in {}", dir.display());
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            let picture = crate::intake::decode(&bytes)
+                .with_context(|| format!("frame {} is not a usable picture", p.display()))?;
+            Ok(picture.pixels)
+        })
+        .collect()
+}
+
+/// One species' tally.
+#[derive(Debug, Default, Serialize)]
+struct Tally {
+    attempts: usize,
+    /// Classified live.
+    accepted: usize,
+    /// accepted / attempts.
+    rate: f64,
+    /// Clopper-Pearson upper 95 % bound on the rate.
+    upper95: f64,
+    /// Failure codes and how often each was given.
+    reasons: BTreeMap<&'static str, usize>,
+}
+
+/// `liveness eval`'s answer.
+#[derive(Debug, Serialize)]
+struct EvalJson {
+    sessions: usize,
+    bona_fide: usize,
+    attacks: usize,
+    /// Bona fide sessions classified as attacks / bona fide sessions.
+    bpcer: f64,
+    bpcer_upper95: f64,
+    bpcer_reasons: BTreeMap<&'static str, usize>,
+    /// Per attack species.
+    apcer: BTreeMap<String, Tally>,
+    /// The worst species' APCER (ISO/IEC 30107-3 reports the maximum).
+    apcer_max: f64,
+    /// Replays whose shown order equals the asked one (the CSV's optional `shows` column), and
+    /// the chance of that for a random replay: 1 / the number of distinct challenges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replay_order_matches: Option<usize>,
+    replay_chance: f64,
+    /// Median over sessions of the time per frame (detection, point tracking, the session's
+    /// rules), ms: what the live preview pays for liveness and the face box together.
+    frame_ms_median: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<DetailJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct DetailJson {
+    /// The session's folder (the CSV's `frames`).
+    folder: String,
+    label: String,
+    #[serde(flatten)]
+    check: CheckJson,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SessionRow {
+    frames: String,
+    challenge: String,
+    label: String,
+    #[serde(default)]
+    shows: Option<String>,
+}
+
+fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
+    let base = args.sessions.parent().unwrap_or(Path::new("."));
+    let mut reader = csv::Reader::from_path(&args.sessions)
+        .with_context(|| format!("reading {}", args.sessions.display()))?;
+    let rows: Vec<SessionRow> = reader
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{}: columns frames,challenge,label", args.sessions.display()))?;
+    let mut engine = load_engine(&args.engine)?;
+    let mut bona_fide = Tally::default();
+    let mut species: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut details = Vec::new();
+    let mut replay_matches: Option<usize> = None;
+    let mut report_rows = Vec::new();
+    let mut frame_ms = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let challenge: Challenge =
+            row.challenge.parse().with_context(|| format!("row {}: challenge", i + 2))?;
+        let frames = read_frames(&base.join(&row.frames))?;
+        let started = std::time::Instant::now();
+        let report = run_check(&mut engine, frames, challenge.clone(), args.fps)?;
+        frame_ms.push(started.elapsed().as_secs_f64() * 1000.0 / report.frames.max(1) as f64);
+        let tally = if row.label == "bona_fide" {
+            &mut bona_fide
+        } else {
+            species.entry(row.label.clone()).or_default()
+        };
+        tally.attempts += 1;
+        if report.live() {
+            tally.accepted += 1;
+        }
+        if let Err(f) = report.outcome {
+            *tally.reasons.entry(f.code()).or_default() += 1;
+        }
+        if row.label == "video_replay" {
+            if let Some(shows) = &row.shows {
+                let same = shows.parse::<Challenge>().is_ok_and(|s| s == challenge);
+                *replay_matches.get_or_insert(0) += usize::from(same);
+            }
+        }
+        let verdict = report.outcome.err().map_or("live".to_string(), |f| f.code().to_string());
+        eprintln!(
+            "liveness eval: {}/{} {} {}: {verdict}",
+            i + 1,
+            rows.len(),
+            row.label,
+            row.frames
+        );
+        report_rows.push([
+            row.frames.clone(),
+            row.label.clone(),
+            challenge.to_string(),
+            report.live().to_string(),
+            verdict,
+            format!("{:.3}", report.parallax),
+        ]);
+        if args.details {
+            details.push(DetailJson {
+                folder: row.frames.clone(),
+                label: row.label.clone(),
+                check: CheckJson::from(&report),
+            });
+        }
+    }
+    if let Some(dir) = &args.report {
+        write_report(dir, &report_rows)?;
+    }
+    // Bona fide: a rejection is the error, so the rate counts rejections.
+    let rejected = bona_fide.attempts - bona_fide.accepted;
+    for t in species.values_mut() {
+        t.rate = rate(t.accepted, t.attempts);
+        t.upper95 = upper95(t.accepted, t.attempts);
+    }
+    let apcer_max = species.values().map(|t| t.rate).fold(0.0, f64::max);
+    print_json(&EvalJson {
+        sessions: rows.len(),
+        bona_fide: bona_fide.attempts,
+        attacks: rows.len() - bona_fide.attempts,
+        bpcer: rate(rejected, bona_fide.attempts),
+        bpcer_upper95: upper95(rejected, bona_fide.attempts),
+        bpcer_reasons: bona_fide.reasons,
+        apcer: species,
+        apcer_max,
+        replay_order_matches: replay_matches,
+        replay_chance: 1.0 / f64::from(Challenge::variety()),
+        frame_ms_median: median(&mut frame_ms),
+        details,
+    });
+    Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).map_or(0.0, |m| (m * 100.0).round() / 100.0)
+}
+
+fn rate(k: usize, n: usize) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        k as f64 / n as f64
+    }
+}
+
+/// The exact (Clopper-Pearson) upper 95 % bound for `k` successes in `n` trials: the p at
+/// which seeing `k` or fewer has probability 2.5 %. For k = 0 that is 1 - 0.025^(1/n), about
+/// 3.7 / n (the "rule of three" is the one-sided 95 % form).
+fn upper95(k: usize, n: usize) -> f64 {
+    if n == 0 || k >= n {
+        return 1.0;
+    }
+    let at_most_k = |p: f64| -> f64 {
+        // Binomial CDF, by the recurrence on the probability mass.
+        let mut term = (1.0 - p).powi(n as i32);
+        let mut sum = term;
+        for i in 0..k {
+            term *= (n - i) as f64 / (i + 1) as f64 * p / (1.0 - p);
+            sum += term;
+        }
+        sum
+    };
+    let (mut lo, mut hi) = (k as f64 / n as f64, 1.0);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if at_most_k(mid) > 0.025 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (hi * 10_000.0).round() / 10_000.0
+}
+
+fn write_report(dir: &Path, rows: &[[String; 6]]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("sessions.csv");
+    let mut w =
+        csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(["frames", "label", "challenge", "live", "reason", "parallax"])?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
+    let mut photos = super::captures_cmd::read_photos(&args.faces, usize::MAX)?;
+    if !args.person.is_empty() {
+        photos.retain(|p| args.person.contains(&p.identity));
+    }
+    // A session starts from a person looking at the camera: only frontal photos are used, at
+    // most `per_person` of each person.
+    let all = photos.len();
+    photos.retain(|p| nose_offset(&p.face.landmarks)[0].abs() < 0.5 * FRONTAL_OFFSET);
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    photos.retain(|p| {
+        let n = taken.entry(p.identity.clone()).or_default();
+        *n += 1;
+        *n <= args.per_person
+    });
+    eprintln!(
+        "liveness generate: {} frontal photos of {} people used (of {all})",
+        photos.len(),
+        taken.values().filter(|&&n| n > 0).count()
+    );
+    if photos.is_empty() {
+        bail!("no photo with a face in {}", args.faces.display());
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    // Rendering is the slow part: the photos are shared out between the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len());
+    let rows: Vec<Result<Vec<[String; 6]>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let photos = &photos;
+                scope.spawn(move || {
+                    (t..photos.len())
+                        .step_by(threads)
+                        .map(|i| write_sessions(&args.out, i, &photos[i]))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
+    rows.sort();
+    let path = args.out.join("sessions.csv");
+    let mut w =
+        csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(["frames", "challenge", "label", "person", "shows", "fps"])?;
+    for row in rows {
+        w.write_record(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// One session per species from photo number `i`, written under `out`; their CSV rows.
+fn write_sessions(out: &Path, i: usize, photo: &Photo) -> Result<Vec<[String; 6]>> {
+    let mut rows = Vec::new();
+    for (k, species) in Species::ALL.into_iter().enumerate() {
+        let seed = 7919 * i as u64 + k as u64;
+        let mut rng = Rng(seed);
+        let asked = Challenge::draw(|| rng.next());
+        let session = generate(&photo.pixels, &photo.face, species, &asked, seed);
+        let name = format!("{}_{i}_{species}", photo.identity);
+        let dir = out.join(&name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (n, frame) in session.frames.iter().enumerate() {
+            let file = dir.join(format!("{n:03}.jpg"));
+            std::fs::write(&file, encode_jpeg(frame, 90))
+                .with_context(|| format!("writing {}", file.display()))?;
+        }
+        let shows = Challenge(session.shows).to_string();
+        rows.push([
+            name,
+            asked.to_string(),
+            species.label().to_string(),
+            photo.identity.clone(),
+            shows,
+            FPS.to_string(),
+        ]);
+    }
+    eprintln!("liveness generate: {} done", photo.identity);
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upper95;
+
+    #[test]
+    fn clopper_pearson_bounds_match_published_values() {
+        // 0 of 150: 1 - 0.025^(1/150) = 0.0243; 1 of 10: 0.4450; 5 of 10: 0.8129.
+        assert!((upper95(0, 150) - 0.0243).abs() < 1e-4, "{}", upper95(0, 150));
+        assert!((upper95(1, 10) - 0.4450).abs() < 1e-4, "{}", upper95(1, 10));
+        assert!((upper95(5, 10) - 0.8129).abs() < 1e-4, "{}", upper95(5, 10));
+    }
+}

@@ -1,0 +1,210 @@
+//! A whole attempt over real frames: the detector's faces feed the [`Session`], the frames it
+//! asks to keep are embedded at the end, and all must show the person of the selfie.
+
+use image::RgbImage;
+
+use crate::alignment::align;
+use crate::calibration::{percent, DEFAULT_THRESHOLD};
+use crate::detection::{Detector, InputSize, MIN_SCORE};
+use crate::domain::{Embedding, Face};
+use crate::embedding::{cosine, Embedder};
+use crate::model_error::ModelError;
+
+use super::flow::Tracker;
+use super::passive::PassiveCheck;
+use super::session::{Failure, Keep, Progress, Session, StepResult};
+use super::Challenge;
+
+/// The match percentage every kept frame must reach against the selfie: the kiosk's default
+/// decision threshold. Frames of one attempt are seconds apart under the same light, so the
+/// same person scores higher than across the separate photographs of `../shared/faces`
+/// (97.9 % of those genuine pairs reach it); another person reaches it 0.03 % of the time.
+pub const IDENTITY_PERCENT: f64 = DEFAULT_THRESHOLD;
+
+/// Everything an attempt leaves: the outcome and the evidence the log keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The challenge asked.
+    pub challenge: Challenge,
+    /// Passed, or why not.
+    pub outcome: Result<(), Failure>,
+    /// Each asked movement as it went.
+    pub steps: Vec<StepResult>,
+    /// The weakest parallax among the movements done, eye distances.
+    pub parallax: f32,
+    /// Frames seen.
+    pub frames: usize,
+    /// Frames with a face.
+    pub face_frames: usize,
+    /// 0-based index of the frame chosen as the selfie, once passed.
+    pub selfie_frame: Option<usize>,
+    /// The lowest match percentage between a kept frame and the selfie, when compared.
+    pub identity_percent: Option<f64>,
+}
+
+impl Report {
+    /// Whether the attempt passed.
+    pub fn live(&self) -> bool {
+        self.outcome.is_ok()
+    }
+}
+
+/// One attempt in progress, holding the few frames it must compare at the end.
+pub struct Attempt {
+    session: Session,
+    passive: Option<Box<dyn PassiveCheck>>,
+    tracker: Option<Tracker>,
+    kept: Vec<(Keep, RgbImage, Face)>,
+    selfie_frame: Option<usize>,
+}
+
+impl Attempt {
+    /// A new attempt at `challenge` at `fps` frames per second.
+    pub fn new(challenge: Challenge, fps: f32) -> Attempt {
+        Attempt {
+            session: Session::new(challenge, fps),
+            passive: None,
+            tracker: None,
+            kept: Vec::new(),
+            selfie_frame: None,
+        }
+    }
+
+    /// Adds a passive check of the selfie frame, which can only refuse.
+    pub fn with_passive(mut self, check: Box<dyn PassiveCheck>) -> Attempt {
+        self.passive = Some(check);
+        self
+    }
+
+    /// The session's state (steps, frames, outcome).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Runs the detector on `frame` and feeds its faces.
+    ///
+    /// # Errors
+    /// When the model cannot be run.
+    pub fn observe(
+        &mut self,
+        detector: &mut dyn Detector,
+        frame: &RgbImage,
+    ) -> Result<Progress, ModelError> {
+        let faces = detector.detect(frame, InputSize::S320, MIN_SCORE)?;
+        Ok(self.observe_faces(frame, &faces))
+    }
+
+    /// Feeds faces already found in `frame` (the kiosk's preview has them).
+    pub fn observe_faces(&mut self, frame: &RgbImage, faces: &[Face]) -> Progress {
+        let nose = self.tracker.as_mut().and_then(|t| {
+            t.track(frame);
+            t.nose_parallax()
+        });
+        let progress = self.session.observe(faces, nose);
+        if progress.stage == super::Stage::Passed
+            || matches!(progress.stage, super::Stage::Failed(_))
+        {
+            self.tracker = None;
+        }
+        if let Some(keep) = progress.keep {
+            let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+            if let Some(face) = subject {
+                if keep == Keep::Reference {
+                    self.tracker = Some(Tracker::start(frame, face));
+                }
+                if keep == Keep::Selfie {
+                    self.kept.retain(|(k, _, _)| *k != Keep::Selfie);
+                    self.selfie_frame = Some(self.session.frames() - 1);
+                }
+                self.kept.push((keep, frame.clone(), *face));
+            }
+        }
+        progress
+    }
+
+    /// The selfie frame and its face, once one was kept.
+    pub fn selfie(&self) -> Option<(&RgbImage, &Face)> {
+        self.kept.iter().find(|(k, _, _)| *k == Keep::Selfie).map(|(_, image, face)| (image, face))
+    }
+
+    /// Ends the attempt: when the movements passed, the kept frames are compared with the
+    /// selfie. Returns the report.
+    ///
+    /// # Errors
+    /// When the embedding model cannot be run.
+    pub fn conclude(&mut self, embedder: &mut dyn Embedder) -> Result<Report, ModelError> {
+        let mut identity = None;
+        if self.session.outcome().is_some_and(|o| o.is_ok()) {
+            let lowest = self.lowest_identity(embedder)?;
+            identity = lowest;
+            let mut failure = match lowest {
+                Some(p) if p < IDENTITY_PERCENT => Some(Failure::DifferentPerson { percent: p }),
+                None => Some(Failure::NoFrontalFrame),
+                _ => None,
+            };
+            if let (None, Some(check), Some((image, face))) = (
+                failure,
+                self.passive.as_mut(),
+                self.kept.iter().find(|k| k.0 == Keep::Selfie).map(|k| (&k.1, &k.2)),
+            ) {
+                if !check.looks_live(image, face)? {
+                    failure = Some(Failure::PassiveRefused);
+                }
+            }
+            self.session.finish(failure).ok();
+        }
+        let outcome = self.session.finish(None);
+        Ok(Report {
+            challenge: self.session.challenge().clone(),
+            outcome,
+            steps: self.session.steps().to_vec(),
+            parallax: self.session.parallax(),
+            frames: self.session.frames(),
+            face_frames: self.session.face_frames(),
+            selfie_frame: outcome.is_ok().then_some(self.selfie_frame).flatten(),
+            identity_percent: identity,
+        })
+    }
+
+    fn lowest_identity(&self, embedder: &mut dyn Embedder) -> Result<Option<f64>, ModelError> {
+        let Some((image, face)) = self.selfie() else { return Ok(None) };
+        let selfie = embed(embedder, image, face)?;
+        let mut lowest: Option<f64> = None;
+        for (keep, image, face) in &self.kept {
+            if *keep != Keep::Selfie {
+                let p = percent(cosine(&selfie, &embed(embedder, image, face)?));
+                lowest = Some(lowest.map_or(p, |l| l.min(p)));
+            }
+        }
+        Ok(lowest)
+    }
+}
+
+fn embed(
+    embedder: &mut dyn Embedder,
+    image: &RgbImage,
+    face: &Face,
+) -> Result<Embedding, ModelError> {
+    embedder.embed(&align(image, &face.landmarks))
+}
+
+/// Runs a whole attempt over `frames` (in order) at `fps`.
+///
+/// # Errors
+/// When a model cannot be run.
+pub fn check(
+    detector: &mut dyn Detector,
+    embedder: &mut dyn Embedder,
+    frames: impl IntoIterator<Item = RgbImage>,
+    challenge: Challenge,
+    fps: f32,
+) -> Result<Report, ModelError> {
+    let mut attempt = Attempt::new(challenge, fps);
+    for frame in frames {
+        attempt.observe(detector, &frame)?;
+        if attempt.session().outcome().is_some() {
+            break;
+        }
+    }
+    attempt.conclude(embedder)
+}

@@ -1,0 +1,297 @@
+//! The image's own motion inside the face, as the 3-D test: textured points of the reference
+//! frame are followed from frame to frame (pyramidal Lucas-Kanade), and how far their motion
+//! is from one homography says whether the face is a plane.
+//!
+//! Why not the detector's five landmarks alone: YuNet *regresses* its landmarks with a
+//! learned prior, so on a print tilted 30° it moves the nose as if a head had turned; its
+//! nose "parallax" on the generated prints reached 0.09 eye distances, as much as a real turn
+//! (README "Liveness"). Pixels of a flat picture, by contrast, move by one homography exactly,
+//! whatever the detector believes.
+
+use image::{imageops, GrayImage, RgbImage};
+
+use crate::domain::Face;
+
+use super::geometry::{eye_distance, fit_plane};
+
+/// Points followed per attempt (the most textured of a grid over the face).
+pub const POINTS: usize = 48;
+/// Fewer points left than this and the motion is not judged.
+pub const MIN_POINTS: usize = 16;
+/// A point followed into the next frame and back must land this close to where it was, pixels.
+const MAX_ROUND_TRIP: f32 = 0.5;
+/// Half the side of the tracking window, pixels.
+const RADIUS: i32 = 5;
+
+/// A grey frame as floats, for sub-pixel sampling.
+#[derive(Debug, Clone)]
+pub struct Grey {
+    w: usize,
+    h: usize,
+    data: Vec<f32>,
+}
+
+impl Grey {
+    /// The luma of an RGB frame.
+    pub fn of(frame: &RgbImage) -> Grey {
+        Grey::from_luma(&imageops::grayscale(frame))
+    }
+
+    fn from_luma(g: &GrayImage) -> Grey {
+        Grey {
+            w: g.width() as usize,
+            h: g.height() as usize,
+            data: g.pixels().map(|p| f32::from(p[0])).collect(),
+        }
+    }
+
+    /// Half the size, each pixel the mean of four.
+    fn half(&self) -> Grey {
+        let (w, h) = (self.w / 2, self.h / 2);
+        let mut data = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let i = 2 * y * self.w + 2 * x;
+                data.push(
+                    (self.data[i]
+                        + self.data[i + 1]
+                        + self.data[i + self.w]
+                        + self.data[i + self.w + 1])
+                        / 4.0,
+                );
+            }
+        }
+        Grey { w, h, data }
+    }
+
+    fn inside(&self, x: f32, y: f32, margin: f32) -> bool {
+        x >= margin
+            && y >= margin
+            && x < self.w as f32 - 1.0 - margin
+            && y < self.h as f32 - 1.0 - margin
+    }
+
+    /// Bilinear sample; the caller keeps (x, y) inside.
+    fn at(&self, x: f32, y: f32) -> f32 {
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let i = y0 * self.w + x0;
+        let top = self.data[i] * (1.0 - fx) + self.data[i + 1] * fx;
+        let bottom = self.data[i + self.w] * (1.0 - fx) + self.data[i + self.w + 1] * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+
+    /// The structure tensor's smaller eigenvalue around (x, y): how well a point can be followed.
+    fn cornerness(&self, x: f32, y: f32) -> f32 {
+        let (mut xx, mut xy, mut yy) = (0f32, 0f32, 0f32);
+        for dy in -RADIUS..=RADIUS {
+            for dx in -RADIUS..=RADIUS {
+                let (px, py) = (x + dx as f32, y + dy as f32);
+                let gx = (self.at(px + 1.0, py) - self.at(px - 1.0, py)) / 2.0;
+                let gy = (self.at(px, py + 1.0) - self.at(px, py - 1.0)) / 2.0;
+                xx += gx * gx;
+                xy += gx * gy;
+                yy += gy * gy;
+            }
+        }
+        let trace = xx + yy;
+        let det = xx * yy - xy * xy;
+        trace / 2.0 - ((trace * trace / 4.0 - det).max(0.0)).sqrt()
+    }
+}
+
+/// A frame and its half-size copy.
+#[derive(Debug, Clone)]
+struct Pyramid {
+    full: Grey,
+    half: Grey,
+}
+
+impl Pyramid {
+    fn of(frame: &RgbImage) -> Pyramid {
+        let full = Grey::of(frame);
+        let half = full.half();
+        Pyramid { full, half }
+    }
+}
+
+/// Points of the reference frame followed through the attempt.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    reference: Vec<[f32; 2]>,
+    current: Vec<Option<[f32; 2]>>,
+    /// The first `nose` points sit on the nose; the rest cover the face.
+    nose: usize,
+    previous: Pyramid,
+    eye_distance: f32,
+}
+
+impl Tracker {
+    /// Picks the most textured points of a grid over `face` (eyes to mouth, cheek to cheek) in
+    /// the reference `frame`.
+    pub fn start(frame: &RgbImage, face: &Face) -> Tracker {
+        let pyramid = Pyramid::of(frame);
+        let l = &face.landmarks;
+        let iod = eye_distance(l).max(1.0);
+        let (xs, ys) = (l.map(|p| p[0]), l.map(|p| p[1]));
+        let (x0, x1) = (
+            xs.iter().copied().fold(f32::MAX, f32::min) - 0.45 * iod,
+            xs.iter().copied().fold(f32::MIN, f32::max) + 0.45 * iod,
+        );
+        let (y0, y1) = (
+            ys.iter().copied().fold(f32::MAX, f32::min) - 0.45 * iod,
+            ys.iter().copied().fold(f32::MIN, f32::max) + 0.35 * iod,
+        );
+        let mut candidates = Vec::new();
+        let n = 12;
+        for j in 0..n {
+            for i in 0..n {
+                let x = x0 + (x1 - x0) * (i as f32 + 0.5) / n as f32;
+                let y = y0 + (y1 - y0) * (j as f32 + 0.5) / n as f32;
+                if pyramid.full.inside(x, y, (2 * RADIUS + 2) as f32) {
+                    candidates.push((pyramid.full.cornerness(x, y), [x, y]));
+                }
+            }
+        }
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // The nose: a small grid over its tip and lower ridge, followed like the rest.
+        let nose = l[2];
+        let mut reference: Vec<[f32; 2]> = Vec::new();
+        for j in -2..=1 {
+            for i in -1..=1 {
+                let p = [nose[0] + 0.1 * iod * i as f32, nose[1] + 0.1 * iod * j as f32];
+                if pyramid.full.inside(p[0], p[1], (2 * RADIUS + 2) as f32) {
+                    reference.push(p);
+                }
+            }
+        }
+        let nose_points = reference.len();
+        let away_from_nose = |p: &[f32; 2]| (p[0] - nose[0]).hypot(p[1] - nose[1]) > 0.3 * iod;
+        reference.extend(
+            candidates
+                .into_iter()
+                .filter(|c| c.0 > 1.0 && away_from_nose(&c.1))
+                .take(POINTS)
+                .map(|c| c.1),
+        );
+        let current = reference.iter().map(|p| Some(*p)).collect();
+        Tracker { reference, current, nose: nose_points, previous: pyramid, eye_distance: iod }
+    }
+
+    /// Follows the points into the next frame.
+    pub fn track(&mut self, frame: &RgbImage) {
+        let next = Pyramid::of(frame);
+        for p in &mut self.current {
+            // Followed forward and back again: a point that does not come home slipped.
+            *p = p.and_then(|at| {
+                let there = follow(&self.previous, &next, at)?;
+                let back = follow(&next, &self.previous, there)?;
+                ((back[0] - at[0]).hypot(back[1] - at[1]) < MAX_ROUND_TRIP).then_some(there)
+            });
+        }
+        self.previous = next;
+    }
+
+    /// Points still followed.
+    pub fn points(&self) -> usize {
+        self.current.iter().flatten().count()
+    }
+
+    /// The face points (not the nose's) still followed: (reference, now).
+    fn face_pairs(&self) -> (Vec<[f32; 2]>, Vec<[f32; 2]>) {
+        self.reference[self.nose..]
+            .iter()
+            .zip(&self.current[self.nose..])
+            .filter_map(|(r, c)| c.map(|c| (*r, c)))
+            .unzip()
+    }
+
+    /// Where the nose went off the plane of the rest of the face since the reference frame:
+    /// the face points' homography predicts where the nose points would be on a flat
+    /// picture, and the median miss is returned in reference eye distances, x toward the
+    /// image's right and y down. A head turning to its own left moves it toward +x, a chin
+    /// going up toward -y; a flat picture leaves it near 0. `None` when too few points are left.
+    pub fn nose_parallax(&self) -> Option<[f32; 2]> {
+        let (from, to) = self.face_pairs();
+        if from.len() < MIN_POINTS {
+            return None;
+        }
+        let plane = fit_plane(&from, &to)?;
+        let (mut dx, mut dy): (Vec<f32>, Vec<f32>) = self.reference[..self.nose]
+            .iter()
+            .zip(&self.current[..self.nose])
+            .filter_map(|(r, c)| {
+                let (c, predicted) = ((*c)?, plane.apply(*r)?);
+                Some((c[0] - predicted[0], c[1] - predicted[1]))
+            })
+            .unzip();
+        if dx.len() < 3 {
+            return None;
+        }
+        let iod = self.eye_distance;
+        Some([median(&mut dx) / iod, median(&mut dy) / iod])
+    }
+}
+
+/// Where the point `at` of `previous` is in `next`: solved on the half-size frames first,
+/// then refined at full size. `None` when it leaves the frame or cannot be followed.
+fn follow(previous: &Pyramid, next: &Pyramid, at: [f32; 2]) -> Option<[f32; 2]> {
+    let coarse = lucas_kanade(&previous.half, &next.half, [at[0] / 2.0, at[1] / 2.0], [0.0, 0.0])?;
+    let fine = lucas_kanade(&previous.full, &next.full, at, [coarse[0] * 2.0, coarse[1] * 2.0])?;
+    Some([at[0] + fine[0], at[1] + fine[1]])
+}
+
+/// The displacement of the window around `p` from `a` to `b`, starting from `guess`
+/// (iterative Lucas-Kanade).
+fn lucas_kanade(a: &Grey, b: &Grey, p: [f32; 2], guess: [f32; 2]) -> Option<[f32; 2]> {
+    let margin = (RADIUS + 2) as f32;
+    if !a.inside(p[0], p[1], margin) {
+        return None;
+    }
+    let side = (2 * RADIUS + 1) as usize;
+    let mut grads = Vec::with_capacity(side * side);
+    let (mut xx, mut xy, mut yy) = (0f32, 0f32, 0f32);
+    for dy in -RADIUS..=RADIUS {
+        for dx in -RADIUS..=RADIUS {
+            let (x, y) = (p[0] + dx as f32, p[1] + dy as f32);
+            let gx = (a.at(x + 1.0, y) - a.at(x - 1.0, y)) / 2.0;
+            let gy = (a.at(x, y + 1.0) - a.at(x, y - 1.0)) / 2.0;
+            grads.push((gx, gy, a.at(x, y)));
+            xx += gx * gx;
+            xy += gx * gy;
+            yy += gy * gy;
+        }
+    }
+    let det = xx * yy - xy * xy;
+    if det.abs() < 1e-3 {
+        return None;
+    }
+    let mut v = guess;
+    for _ in 0..12 {
+        if !b.inside(p[0] + v[0], p[1] + v[1], margin) {
+            return None;
+        }
+        let (mut bx, mut by) = (0f32, 0f32);
+        let mut k = 0;
+        for dy in -RADIUS..=RADIUS {
+            for dx in -RADIUS..=RADIUS {
+                let (gx, gy, va) = grads[k];
+                k += 1;
+                let diff = b.at(p[0] + v[0] + dx as f32, p[1] + v[1] + dy as f32) - va;
+                bx += diff * gx;
+                by += diff * gy;
+            }
+        }
+        let step = [-(yy * bx - xy * by) / det, -(-xy * bx + xx * by) / det];
+        v = [v[0] + step[0], v[1] + step[1]];
+        if step[0].hypot(step[1]) < 0.02 {
+            break;
+        }
+    }
+    (v[0].is_finite() && v[1].is_finite()).then_some(v)
+}
+
+fn median(v: &mut [f32]) -> f32 {
+    v.sort_by(f32::total_cmp);
+    v[v.len() / 2]
+}

@@ -1,0 +1,672 @@
+//! One liveness attempt, frame by frame: frame the face, then each asked movement in
+//! order and back to the centre, then a frontal frame for the selfie. The same state
+//! machine runs in the kiosk (live frames) and in `facematch liveness check` (a folder).
+//!
+//! It decides from the detector's faces alone; which frames must also be compared for
+//! identity it says through [`Progress::keep`], and the caller embeds those
+//! ([`super::check`]).
+
+use crate::domain::{Face, FaceBox, Landmarks};
+
+use super::challenge::{Challenge, Direction};
+use super::geometry::nose_offset;
+
+/// How far the nose must leave the plane of the rest of the face, in the asked direction and
+/// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count: about
+/// 9° of turn or nod on average proportions. On the generated sessions, head movements of
+/// 17-25° reached 0.10-0.19 and no print, screen or card went past 0.01 (README "Liveness").
+pub const MOVE_PARALLAX: f32 = 0.06;
+/// Back under this share of [`MOVE_PARALLAX`] counts as back at the centre.
+pub const CENTRE_SHARE: f32 = 0.5;
+/// Below this nose parallax (eye distances) the face is flat, whatever its landmarks say.
+pub const MIN_PARALLAX: f32 = 0.02;
+/// Sideways movement of YuNet's nose landmark, in face units ([`nose_offset`]), that shows a
+/// turn as the detector sees it (about 12°). Only used to name a flat picture: YuNet moves its
+/// landmarks on a tilted print as if a head turned (its prior), the pixels do not follow.
+pub const TURN_LANDMARKS: f32 = 0.08;
+/// Up/down movement of YuNet's nose landmark that shows a nod as the detector sees it (YuNet
+/// reports about half the nose movement of a nod).
+pub const NOD_LANDMARKS: f32 = 0.04;
+/// Steady frontal frames that start the challenge (and fix the reference frame).
+pub const FRAMING_FRAMES: usize = 5;
+/// How much the detector's nose landmark may move ([`nose_offset`], face units) across the
+/// framing frames: several times its jitter on a still face, well under a movement.
+pub const FRAMING_JITTER: f32 = 0.03;
+/// Frontal frames after the last movement among which the selfie is chosen.
+pub const SELFIE_FRAMES: usize = 3;
+/// Time for each movement, and again for coming back to the centre.
+pub const STEP_SECONDS: f32 = 6.0;
+/// The longest a face may be lost during the challenge, in seconds (a few frames).
+pub const MAX_GAP_SECONDS: f32 = 0.3;
+/// The most a face's centre can move between frames, in its box widths per frame elapsed:
+/// more is a swap of pictures, not a head.
+pub const MAX_JUMP_BOX_WIDTHS: f32 = 0.35;
+/// Between two framing frames the face's centre moves less than this share of its box width.
+pub const STEADY_BOX_WIDTHS: f32 = 0.05;
+/// The most a face's box can grow or shrink between frames (ratio of widths).
+pub const MAX_SIZE_CHANGE: f32 = 1.35;
+/// A second face at least this share of the subject's area ends the attempt.
+pub const SECOND_FACE_SHARE: f32 = 0.25;
+/// On a frontal frame the nose is within this of the middle of the eyes (face units).
+pub const FRONTAL_OFFSET: f32 = 0.1;
+
+/// Why an attempt failed: an answer about the person in front of the camera, not an error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Failure {
+    /// No face in any frame.
+    NoFace,
+    /// A face, but never steady and frontal long enough to start.
+    NotFramed,
+    /// The asked movement was not seen in time.
+    MovementNotSeen(Direction),
+    /// Another movement came first: the wrong order, as a replayed video would show.
+    WrongMovement {
+        /// The movement asked for.
+        asked: Direction,
+        /// The movement seen.
+        seen: Direction,
+    },
+    /// The detector's landmarks showed the movement, but the face's pixels moved as one
+    /// plane: a tilted picture.
+    Flat {
+        /// The movement.
+        movement: Direction,
+        /// Its parallax, eye distances.
+        parallax: f32,
+    },
+    /// The face was lost for more than a few frames.
+    LostFace,
+    /// The face jumped further than a head moves between frames.
+    Jump,
+    /// Another face came into the picture.
+    SecondFace,
+    /// Frames of the attempt show different people.
+    DifferentPerson {
+        /// The lowest match percentage between a kept frame and the selfie.
+        percent: f64,
+    },
+    /// No frontal frame after the last movement.
+    NoFrontalFrame,
+    /// A passive check ([`super::passive`]) refused the selfie frame.
+    PassiveRefused,
+}
+
+impl Failure {
+    /// A stable snake_case code for JSON, CSV reports and the log.
+    pub fn code(self) -> &'static str {
+        match self {
+            Failure::NoFace => "no_face",
+            Failure::NotFramed => "not_framed",
+            Failure::MovementNotSeen(_) => "movement_not_seen",
+            Failure::WrongMovement { .. } => "wrong_movement",
+            Failure::Flat { .. } => "flat",
+            Failure::LostFace => "lost_face",
+            Failure::Jump => "jump",
+            Failure::SecondFace => "second_face",
+            Failure::DifferentPerson { .. } => "different_person",
+            Failure::NoFrontalFrame => "no_frontal_frame",
+            Failure::PassiveRefused => "passive_refused",
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    /// Plain words for the operator and the log (the customer sees the kiosk's own words).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::NoFace => write!(f, "no face was seen"),
+            Failure::NotFramed => write!(f, "the face was never steady and frontal"),
+            Failure::MovementNotSeen(d) => write!(f, "the movement '{d}' was not seen in time"),
+            Failure::WrongMovement { asked, seen } => {
+                write!(f, "'{seen}' was seen where '{asked}' was asked")
+            }
+            Failure::Flat { movement, parallax } => write!(
+                f,
+                "the landmarks showed '{movement}' but the face moved as one flat picture \
+                 (nose parallax {parallax:.3}, a head shows at least {MOVE_PARALLAX})"
+            ),
+            Failure::LostFace => write!(f, "the face was lost during the challenge"),
+            Failure::Jump => write!(f, "the face jumped between frames"),
+            Failure::SecondFace => write!(f, "a second face came into the picture"),
+            Failure::DifferentPerson { percent } => {
+                write!(f, "frames of the attempt show different people ({percent:.0} %)")
+            }
+            Failure::NoFrontalFrame => write!(f, "no frontal frame after the last movement"),
+            Failure::PassiveRefused => write!(f, "the passive check refused the selfie frame"),
+        }
+    }
+}
+
+/// What a frame is kept for, when the caller must keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The reference frame at the start: compared with the selfie for identity.
+    Reference,
+    /// A frame back at the centre after a movement: compared with the selfie for identity.
+    BetweenMovements,
+    /// A candidate for the selfie (a later candidate with a more frontal face replaces it).
+    Selfie,
+}
+
+/// Where the attempt stands after a frame, for the screen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stage {
+    /// Waiting for a steady frontal face.
+    Framing,
+    /// Asking for movement number `step` (0-based).
+    Moving {
+        /// Index into the challenge.
+        step: usize,
+        /// The movement.
+        direction: Direction,
+        /// How far along the movement is, 0..=1.
+        fraction: f32,
+    },
+    /// The movement was done; back to the centre, please.
+    Returning {
+        /// Index into the challenge.
+        step: usize,
+    },
+    /// All movements done; looking for a frontal frame.
+    Settling,
+    /// Passed the movement checks (identity is the caller's to confirm).
+    Passed,
+    /// Failed, and why.
+    Failed(Failure),
+}
+
+/// The result of one frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Where the attempt stands now.
+    pub stage: Stage,
+    /// Seconds left for the current movement, when one is running.
+    pub seconds_left: Option<f32>,
+    /// Keep this frame (and its subject face) for the reason given.
+    pub keep: Option<Keep>,
+}
+
+/// One asked movement, as it went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepResult {
+    /// The movement asked for.
+    pub direction: Direction,
+    /// Done in order and back at the centre.
+    pub done: bool,
+    /// The largest nose parallax toward the asked direction, eye distances: the movement as
+    /// the face's pixels show it.
+    pub parallax: f32,
+    /// The largest movement of the detector's nose landmark toward the asked direction, in
+    /// [`TURN_LANDMARKS`] / [`NOD_LANDMARKS`] (1 = the detector saw the movement).
+    pub landmarks: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Framing,
+    Moving { step: usize, started: usize },
+    Returning { step: usize, started: usize },
+    Settling { started: usize },
+    Over,
+}
+
+/// The state of one attempt.
+#[derive(Debug, Clone)]
+pub struct Session {
+    challenge: Challenge,
+    fps: f32,
+    phase: Phase,
+    frames: usize,
+    face_frames: usize,
+    gap: usize,
+    last_box: Option<FaceBox>,
+    steady: Vec<Landmarks>,
+    reference_offset: [f32; 2],
+    steps: Vec<StepResult>,
+    frontal_run: usize,
+    best_selfie: f32,
+    outcome: Option<Result<(), Failure>>,
+}
+
+impl Session {
+    /// A new attempt at `challenge`, fed frames at `fps` frames per second (time limits are
+    /// counted in frames).
+    pub fn new(challenge: Challenge, fps: f32) -> Session {
+        let steps = challenge
+            .0
+            .iter()
+            .map(|&direction| StepResult { direction, done: false, parallax: 0.0, landmarks: 0.0 })
+            .collect();
+        Session {
+            challenge,
+            fps: fps.max(1.0),
+            phase: Phase::Framing,
+            frames: 0,
+            face_frames: 0,
+            gap: 0,
+            last_box: None,
+            steady: Vec::new(),
+            reference_offset: [0.0, 0.0],
+            steps,
+            frontal_run: 0,
+            best_selfie: f32::INFINITY,
+            outcome: None,
+        }
+    }
+
+    /// The challenge being asked.
+    pub fn challenge(&self) -> &Challenge {
+        &self.challenge
+    }
+
+    /// Frames seen so far.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Frames with a face so far.
+    pub fn face_frames(&self) -> usize {
+        self.face_frames
+    }
+
+    /// Each asked movement as it went so far.
+    pub fn steps(&self) -> &[StepResult] {
+        &self.steps
+    }
+
+    /// The weakest nose parallax among the movements done, eye distances (0 before any).
+    pub fn parallax(&self) -> f32 {
+        self.steps.iter().filter(|s| s.done).map(|s| s.parallax).reduce(f32::min).unwrap_or(0.0)
+    }
+
+    /// `Some(Ok)` once passed, `Some(Err)` once failed, `None` while running.
+    pub fn outcome(&self) -> Option<Result<(), Failure>> {
+        self.outcome
+    }
+
+    /// Ends the attempt now (the frames ran out, or the caller found a failure of its own,
+    /// such as different people in the kept frames); returns the outcome.
+    pub fn finish(&mut self, failure: Option<Failure>) -> Result<(), Failure> {
+        if let Some(f) = failure {
+            self.fail(f);
+        }
+        if self.outcome.is_none() {
+            let f = match self.phase {
+                Phase::Framing if self.face_frames == 0 => Failure::NoFace,
+                Phase::Framing => Failure::NotFramed,
+                Phase::Moving { step, .. } | Phase::Returning { step, .. } => {
+                    Failure::MovementNotSeen(self.challenge.0[step])
+                }
+                Phase::Settling { .. } | Phase::Over => Failure::NoFrontalFrame,
+            };
+            self.fail(f);
+        }
+        self.outcome.unwrap_or(Err(Failure::NoFace))
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        if !matches!(self.outcome, Some(Err(_))) {
+            self.outcome = Some(Err(failure));
+        }
+        self.phase = Phase::Over;
+    }
+
+    fn step_frames(&self) -> usize {
+        (STEP_SECONDS * self.fps).ceil() as usize
+    }
+
+    /// Feeds the faces the detector found in the next frame (any order) and, once the
+    /// challenge runs, where the nose went off the plane of the face since the reference
+    /// frame ([`super::flow::Tracker::nose_parallax`]; `None` when it could not be measured).
+    pub fn observe(&mut self, faces: &[Face], nose: Option<[f32; 2]>) -> Progress {
+        self.frames += 1;
+        let frame = self.frames - 1;
+        if matches!(self.phase, Phase::Over) {
+            return self.progress(None, None);
+        }
+        let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+        let started = !matches!(self.phase, Phase::Framing);
+        let Some(subject) = subject else {
+            self.gap += 1;
+            if started && self.gap as f32 > MAX_GAP_SECONDS * self.fps {
+                self.fail(Failure::LostFace);
+            } else if !started {
+                self.steady.clear();
+            }
+            self.check_time(frame);
+            return self.progress(None, None);
+        };
+        self.face_frames += 1;
+        let crowded = faces.iter().any(|f| {
+            !std::ptr::eq(f, subject) && f.bbox.area() >= SECOND_FACE_SHARE * subject.bbox.area()
+        });
+        let jumped = self.last_box.is_some_and(|b| jumped(&b, &subject.bbox, self.gap + 1));
+        let steady = self.gap == 0
+            && self.last_box.is_some_and(|b| !jumped_by(&b, &subject.bbox, STEADY_BOX_WIDTHS));
+        self.gap = 0;
+        self.last_box = Some(subject.bbox);
+        if started && crowded {
+            self.fail(Failure::SecondFace);
+            return self.progress(None, None);
+        }
+        if started && jumped {
+            self.fail(Failure::Jump);
+            return self.progress(None, None);
+        }
+        let keep = match self.phase {
+            Phase::Framing => self.frame_up(subject, steady && !crowded),
+            Phase::Moving { step, .. } => self.moving(subject, nose, step, frame),
+            Phase::Returning { step, .. } => self.returning(subject, nose, step, frame),
+            Phase::Settling { .. } => self.settling(nose),
+            Phase::Over => None,
+        };
+        let fraction = self.fraction(nose);
+        self.check_time(frame);
+        self.progress(keep, fraction)
+    }
+
+    /// The head's movement since the reference frame as the pixels show it, in
+    /// [`MOVE_PARALLAX`]: 1 along a direction is that movement done.
+    fn movement(nose: Option<[f32; 2]>) -> [f32; 2] {
+        nose.map_or([0.0, 0.0], |n| [n[0] / MOVE_PARALLAX, n[1] / MOVE_PARALLAX])
+    }
+
+    /// The detector's nose landmark movement since the reference frame, in
+    /// [`TURN_LANDMARKS`] / [`NOD_LANDMARKS`].
+    fn landmark_movement(&self, face: &Face) -> [f32; 2] {
+        let o = nose_offset(&face.landmarks);
+        [
+            (o[0] - self.reference_offset[0]) / TURN_LANDMARKS,
+            (o[1] - self.reference_offset[1]) / NOD_LANDMARKS,
+        ]
+    }
+
+    fn frame_up(&mut self, face: &Face, steady: bool) -> Option<Keep> {
+        let offset = nose_offset(&face.landmarks);
+        let frontal = offset[0].abs() < FRONTAL_OFFSET;
+        // A head already moving is no reference: its nose must stay put against the first
+        // framing frame's.
+        let still = self.steady.first().is_none_or(|first| {
+            let o = nose_offset(first);
+            (o[0] - offset[0]).hypot(o[1] - offset[1]) < FRAMING_JITTER
+        });
+        if !steady || !frontal || !still {
+            self.steady.clear();
+            if steady && frontal {
+                self.steady.push(face.landmarks);
+            }
+            return None;
+        }
+        self.steady.push(face.landmarks);
+        if self.steady.len() < FRAMING_FRAMES {
+            return None;
+        }
+        let n = self.steady.len() as f32;
+        let mut mean = [[0f32; 2]; 5];
+        for l in &self.steady {
+            for (m, p) in mean.iter_mut().zip(l) {
+                m[0] += p[0] / n;
+                m[1] += p[1] / n;
+            }
+        }
+        self.reference_offset = nose_offset(&mean);
+        self.phase = Phase::Moving { step: 0, started: self.frames - 1 };
+        Some(Keep::Reference)
+    }
+
+    /// Records the step's largest movements; returns the pixels' movement, in thresholds.
+    fn track(&mut self, face: &Face, nose: Option<[f32; 2]>, step: usize) -> [f32; 2] {
+        let d = self.steps[step].direction.in_frame();
+        let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
+        let landmarks = along(self.landmark_movement(face));
+        let s = &mut self.steps[step];
+        s.landmarks = s.landmarks.max(landmarks);
+        if let Some(n) = nose {
+            s.parallax = s.parallax.max(along(n));
+        }
+        Self::movement(nose)
+    }
+
+    /// A movement other than the asked one, if the head clearly made one.
+    fn wrong_way(&self, m: [f32; 2], asked: Direction) -> Option<Direction> {
+        let seen = Direction::of(m);
+        let d = seen.in_frame();
+        (seen != asked && m[0] * d[0] + m[1] * d[1] >= 1.0).then_some(seen)
+    }
+
+    fn moving(
+        &mut self,
+        face: &Face,
+        nose: Option<[f32; 2]>,
+        step: usize,
+        frame: usize,
+    ) -> Option<Keep> {
+        let asked = self.steps[step].direction;
+        let m = self.track(face, nose, step);
+        let s = self.steps[step];
+        if let Some(seen) = self.wrong_way(m, asked) {
+            self.fail(Failure::WrongMovement { asked, seen });
+        } else if s.parallax >= MOVE_PARALLAX {
+            self.phase = Phase::Returning { step, started: frame };
+        } else if nose.is_some() && s.landmarks >= 1.0 && s.parallax < MIN_PARALLAX {
+            self.fail(Failure::Flat { movement: asked, parallax: s.parallax });
+        }
+        None
+    }
+
+    fn returning(
+        &mut self,
+        face: &Face,
+        nose: Option<[f32; 2]>,
+        step: usize,
+        frame: usize,
+    ) -> Option<Keep> {
+        let asked = self.steps[step].direction;
+        let m = self.track(face, nose, step);
+        if let Some(seen) = self.wrong_way(m, asked) {
+            self.fail(Failure::WrongMovement { asked, seen });
+            return None;
+        }
+        if nose.is_none() || m[0].hypot(m[1]) > CENTRE_SHARE {
+            return None;
+        }
+        self.steps[step].done = true;
+        self.phase = if step + 1 < self.steps.len() {
+            Phase::Moving { step: step + 1, started: frame }
+        } else {
+            self.frontal_run = 0;
+            Phase::Settling { started: frame }
+        };
+        Some(Keep::BetweenMovements)
+    }
+
+    fn settling(&mut self, nose: Option<[f32; 2]>) -> Option<Keep> {
+        let m = Self::movement(nose);
+        let off = m[0].hypot(m[1]);
+        if nose.is_none() || off > CENTRE_SHARE {
+            self.frontal_run = 0;
+            return None;
+        }
+        self.frontal_run += 1;
+        let better = off < self.best_selfie;
+        if better {
+            self.best_selfie = off;
+        }
+        if self.frontal_run >= SELFIE_FRAMES {
+            self.outcome = Some(Ok(()));
+            self.phase = Phase::Over;
+        }
+        better.then_some(Keep::Selfie)
+    }
+
+    /// Fails a movement (or the return, or the settling) that ran out of time.
+    fn check_time(&mut self, frame: usize) {
+        let limit = self.step_frames();
+        match self.phase {
+            Phase::Moving { step, started } | Phase::Returning { step, started }
+                if frame - started > limit =>
+            {
+                self.fail(Failure::MovementNotSeen(self.challenge.0[step]));
+            }
+            Phase::Settling { started } if frame - started > limit => {
+                self.fail(Failure::NoFrontalFrame)
+            }
+            _ => {}
+        }
+    }
+
+    fn fraction(&self, nose: Option<[f32; 2]>) -> Option<f32> {
+        let Phase::Moving { step, .. } = self.phase else { return None };
+        let d = self.steps[step].direction.in_frame();
+        let m = Self::movement(nose);
+        Some((m[0] * d[0] + m[1] * d[1]).clamp(0.0, 1.0))
+    }
+
+    fn progress(&self, keep: Option<Keep>, fraction: Option<f32>) -> Progress {
+        let frame = self.frames.saturating_sub(1);
+        let left = |started: usize| {
+            Some((self.step_frames() as f32 - (frame - started) as f32).max(0.0) / self.fps)
+        };
+        let (stage, seconds_left) = match (self.outcome, self.phase) {
+            (Some(Err(f)), _) => (Stage::Failed(f), None),
+            (Some(Ok(())), _) => (Stage::Passed, None),
+            (None, Phase::Framing | Phase::Over) => (Stage::Framing, None),
+            (None, Phase::Moving { step, started }) => (
+                Stage::Moving {
+                    step,
+                    direction: self.challenge.0[step],
+                    fraction: fraction.unwrap_or(0.0),
+                },
+                left(started),
+            ),
+            (None, Phase::Returning { step, started }) => {
+                (Stage::Returning { step }, left(started))
+            }
+            (None, Phase::Settling { started }) => (Stage::Settling, left(started)),
+        };
+        Progress { stage, seconds_left, keep }
+    }
+}
+
+/// Whether a face box's centre moved more than `box_widths` of its width.
+fn jumped_by(before: &FaceBox, now: &FaceBox, box_widths: f32) -> bool {
+    let ((x0, y0), (x1, y1)) = (before.centre(), now.centre());
+    (x1 - x0).hypot(y1 - y0) > box_widths * before.w.max(1.0)
+}
+
+/// Whether a face box moved or changed size more than a head can in `frames` frames.
+fn jumped(before: &FaceBox, now: &FaceBox, frames: usize) -> bool {
+    let ratio = now.w.max(1.0) / before.w.max(1.0);
+    let growth = MAX_SIZE_CHANGE.powi(frames.min(8) as i32);
+    jumped_by(before, now, MAX_JUMP_BOX_WIDTHS * frames as f32)
+        || ratio > growth
+        || ratio < 1.0 / growth
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::liveness::geometry::tests::{nose_miss, project, HEAD};
+
+    fn face(landmarks: Landmarks) -> Face {
+        let xs = landmarks.map(|p| p[0]);
+        let ys = landmarks.map(|p| p[1]);
+        let (x0, x1) =
+            (xs.iter().copied().fold(f32::MAX, f32::min), xs.iter().copied().fold(0.0, f32::max));
+        let y0 = ys.iter().copied().fold(f32::MAX, f32::min);
+        let w = (x1 - x0) * 1.8;
+        let bbox = FaceBox { x: (x0 + x1) / 2.0 - w / 2.0, y: y0 - 0.5 * w, w, h: w * 1.25 };
+        Face { bbox, score: 0.95, landmarks }
+    }
+
+    /// The (yaw, pitch) of each frame of a person doing `moves` at `peak` degrees: still at
+    /// first, then each movement out and back, then still again.
+    fn script(moves: &[Direction], peak: f32) -> Vec<(f32, f32)> {
+        let mut poses = vec![(0.0, 0.0); 8];
+        for d in moves {
+            let (yaw, pitch) = match d {
+                Direction::Left => (peak, 0.0),
+                Direction::Right => (-peak, 0.0),
+                Direction::Up => (0.0, peak),
+                Direction::Down => (0.0, -peak),
+            };
+            for i in (0..=6).chain((0..6).rev()) {
+                let t = i as f32 / 6.0;
+                poses.push((yaw * t, pitch * t));
+            }
+            poses.extend([(0.0, 0.0); 2]);
+        }
+        poses.extend([(0.0, 0.0); 6]);
+        poses
+    }
+
+    /// Runs a session over the frames a head makes at each pose, with half a pixel of
+    /// alternating landmark jitter. A `flat` head is a picture whose pixels move as one plane
+    /// while the detector still moves its landmarks like a head's (as YuNet does on a tilted
+    /// print).
+    fn run(challenge: &str, flat: bool, poses: &[(f32, f32)]) -> Session {
+        let mut s = Session::new(challenge.parse().unwrap(), 15.0);
+        for (i, &(yaw, pitch)) in poses.iter().enumerate() {
+            let jitter = if i % 2 == 0 { 0.5 } else { -0.5 };
+            let l = project(&HEAD, yaw, pitch, 500.0).map(|[x, y]| [x + jitter, y - jitter]);
+            s.observe(&[face(l)], Some(nose_miss(flat, yaw, pitch)));
+            if s.outcome().is_some() {
+                break;
+            }
+        }
+        s.finish(None).ok();
+        s
+    }
+
+    use Direction::*;
+
+    #[test]
+    fn a_head_doing_the_asked_movements_passes() {
+        let s = run("left up right", false, &script(&[Left, Up, Right], 20.0));
+        assert_eq!(s.outcome(), Some(Ok(())));
+        assert!(s.steps().iter().all(|st| st.done));
+        assert!(s.parallax() > MOVE_PARALLAX, "{}", s.parallax());
+    }
+
+    #[test]
+    fn a_flat_picture_turned_the_same_way_fails() {
+        let s = run("left up right", true, &script(&[Left, Up, Right], 20.0));
+        assert!(
+            matches!(s.outcome(), Some(Err(Failure::Flat { movement: Left, .. }))),
+            "{:?}",
+            s.outcome()
+        );
+    }
+
+    #[test]
+    fn the_wrong_order_fails_at_the_first_wrong_movement() {
+        let s = run("left up right", false, &script(&[Right, Left, Up], 20.0));
+        assert_eq!(s.outcome(), Some(Err(Failure::WrongMovement { asked: Left, seen: Right })));
+    }
+
+    #[test]
+    fn a_still_face_never_does_the_movement() {
+        let s = run("down left up", false, &vec![(0.0, 0.0); 40]);
+        assert_eq!(s.outcome(), Some(Err(Failure::MovementNotSeen(Down))));
+        assert_eq!(s.face_frames(), 40);
+    }
+
+    #[test]
+    fn a_lost_face_a_jump_and_a_second_face_end_the_attempt() {
+        let still = face(project(&HEAD, 0.0, 0.0, 500.0));
+        let other = face(project(&HEAD, 0.0, 0.0, 520.0).map(|[x, y]| [x + 200.0, y]));
+        let jumped = face(still.landmarks.map(|[x, y]| [x + 150.0, y]));
+        let cases: [(Vec<Vec<Face>>, Failure); 3] = [
+            ([vec![vec![still]; 8], vec![vec![]; 6]].concat(), Failure::LostFace),
+            ([vec![vec![still]; 8], vec![vec![jumped]]].concat(), Failure::Jump),
+            ([vec![vec![still]; 8], vec![vec![other, still]]].concat(), Failure::SecondFace),
+        ];
+        for (frames, expected) in cases {
+            let mut s = Session::new("left up right".parse().unwrap(), 15.0);
+            for f in &frames {
+                s.observe(f, None);
+            }
+            assert_eq!(s.outcome(), Some(Err(expected)));
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Liveness sessions made from one photo, so the liveness logic can be tested and measured
+//! without a camera (`facematch liveness generate`, README "Liveness"). They test the logic
+//! (order, geometry, tracking), not how real attack instruments look to a real camera.
+//!
+//! - **bona fide**: the photo rendered as a 2.5-D head turning (a paraboloid the size of the
+//!   face plus a nose ridge, from the five landmarks; average adult proportions), doing the
+//!   asked movements out and back;
+//! - **print**: the photo on paper, tilted by hand to follow the asked movements;
+//! - **screen**: the photo on a phone (bezel, moiré, bluish light), tilted the same way;
+//! - **video replay**: a bona fide rendering doing *another* random order, on a screen;
+//! - **card**: the photo printed on an ID card, held up close and tilted;
+//! - **static**: one frontal frame, frozen (sensor noise only).
+//!
+//! Frames are 640×480 at 15 frames/s with the face about 190 px wide; every draw comes from
+//! the seed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use image::{imageops, Rgb, RgbImage};
+
+use crate::domain::Face;
+use crate::liveness::{Challenge, Direction};
+use crate::synthetic_capture::{add_noise, place};
+use crate::synthetic_card::{draw_card, portrait_crop, CardStyle, Rng};
+
+/// Frame size of a generated session.
+pub const FRAME_SIZE: (u32, u32) = (640, 480);
+/// Frames per second the timelines are drawn at.
+pub const FPS: f32 = 15.0;
+/// Width of the face box in a bona fide frame, pixels.
+const FACE_WIDTH: f32 = 190.0;
+
+/// What is in front of the camera, as ISO/IEC 30107-3 names it: bona fide or an attack species.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Species {
+    /// A living person doing the challenge.
+    BonaFide,
+    /// A paper print of the photo.
+    Print,
+    /// The photo on a phone screen.
+    Screen,
+    /// A video of the person doing another order of movements, on a screen.
+    VideoReplay,
+    /// The ID card held up.
+    Card,
+    /// A frozen frame.
+    Static,
+}
+
+impl Species {
+    /// All six, bona fide first.
+    pub const ALL: [Species; 6] = [
+        Species::BonaFide,
+        Species::Print,
+        Species::Screen,
+        Species::VideoReplay,
+        Species::Card,
+        Species::Static,
+    ];
+
+    /// The label used in `sessions.csv` (`bona_fide`, `print`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            Species::BonaFide => "bona_fide",
+            Species::Print => "print",
+            Species::Screen => "screen",
+            Species::VideoReplay => "video_replay",
+            Species::Card => "card",
+            Species::Static => "static",
+        }
+    }
+}
+
+impl fmt::Display for Species {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Species {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Species::ALL
+            .into_iter()
+            .find(|k| k.label() == s)
+            .ok_or_else(|| format!("unknown species {s:?}"))
+    }
+}
+
+/// One generated session.
+#[derive(Debug, Clone)]
+pub struct GeneratedSession {
+    /// The frames, in order.
+    pub frames: Vec<RgbImage>,
+    /// The movements the frames show (differs from the asked ones for a replay; none for a
+    /// static frame).
+    pub shows: Vec<Direction>,
+}
+
+/// A session of `species` made from `photo` whose face is `face`, asked `asked`.
+pub fn generate(
+    photo: &RgbImage,
+    face: &Face,
+    species: Species,
+    asked: &Challenge,
+    seed: u64,
+) -> GeneratedSession {
+    let mut rng = Rng(seed ^ 0x5EED_0F11_FE00);
+    let (frontal, head) = stage(photo, face);
+    let shows = match species {
+        Species::VideoReplay => Challenge::draw(|| rng.next()).0,
+        Species::Static => Vec::new(),
+        _ => asked.0.clone(),
+    };
+    let frames = match species {
+        Species::BonaFide => {
+            let poses = timeline(&shows, (17.0, 25.0), &mut rng);
+            poses.iter().map(|&p| head_frame(&frontal, &head, p, &mut rng)).collect()
+        }
+        Species::Static => {
+            let n = timeline(&asked.0, (0.0, 0.0), &mut rng).len();
+            (0..n).map(|_| camera(frontal.clone(), &mut rng)).collect()
+        }
+        Species::Print | Species::Screen | Species::Card => {
+            let (picture, pivot, scale) = match species {
+                Species::Print => (as_print(&frontal), centre(&frontal), 0.8),
+                Species::Screen => (as_screen(&frontal, &mut rng), centre(&frontal), 0.75),
+                _ => held_card(photo, face, &mut rng),
+            };
+            let poses = timeline(&shows, (25.0, 40.0), &mut rng);
+            poses.iter().map(|&p| held_frame(&picture, pivot, scale, p, &mut rng)).collect()
+        }
+        Species::VideoReplay => {
+            let poses = timeline(&shows, (17.0, 25.0), &mut rng);
+            let drift = (rng.range(-4.0, 4.0), rng.range(-4.0, 4.0));
+            poses
+                .iter()
+                .map(|&p| {
+                    let shown = head_frame(&frontal, &head, p, &mut rng);
+                    let screen = as_screen(&shown, &mut rng);
+                    held_frame(&screen, centre(&screen), 0.85, drift, &mut rng)
+                })
+                .collect()
+        }
+    };
+    GeneratedSession { frames, shows }
+}
+
+fn centre(image: &RgbImage) -> (f32, f32) {
+    (image.width() as f32 / 2.0, image.height() as f32 / 2.0)
+}
+
+/// The photo scaled and cropped into a frame with the face [`FACE_WIDTH`] wide, centred a
+/// little above the middle, and the face's landmarks in that frame.
+fn stage(photo: &RgbImage, face: &Face) -> (RgbImage, Face) {
+    let s = FACE_WIDTH / face.bbox.w.max(1.0);
+    let (fx, fy) = face.bbox.centre();
+    let (w, h) = (FRAME_SIZE.0 as f32, FRAME_SIZE.1 as f32);
+    let (ox, oy) = (fx - w / 2.0 / s, fy - 0.45 * h / s);
+    let fill = Rgb([196, 200, 204]);
+    let frame = RgbImage::from_fn(FRAME_SIZE.0, FRAME_SIZE.1, |x, y| {
+        let (px, py) = (ox + x as f32 / s, oy + y as f32 / s);
+        if px < 0.0
+            || py < 0.0
+            || px >= photo.width() as f32 - 1.0
+            || py >= photo.height() as f32 - 1.0
+        {
+            return fill;
+        }
+        imageops::interpolate_bilinear(photo, px, py).unwrap_or(fill)
+    });
+    let map = |[x, y]: [f32; 2]| [(x - ox) * s, (y - oy) * s];
+    let b = &face.bbox;
+    let bbox =
+        crate::domain::FaceBox { x: (b.x - ox) * s, y: (b.y - oy) * s, w: b.w * s, h: b.h * s };
+    (frame, Face { bbox, score: face.score, landmarks: face.landmarks.map(map) })
+}
+
+/// (yaw, pitch) in degrees per frame: still while the kiosk frames the face and shows the
+/// first arrow (1.3 s), each movement out to a peak drawn from `peak`, held, and back, then
+/// still while the selfie is chosen; positive yaw is the person's left, positive pitch chin up.
+fn timeline(moves: &[Direction], peak: (f32, f32), rng: &mut Rng) -> Vec<(f32, f32)> {
+    let mut poses = vec![(0.0, 0.0); 20];
+    for d in moves {
+        let a = rng.range(peak.0, peak.1);
+        let target = match d {
+            Direction::Left => (a, 0.0),
+            Direction::Right => (-a, 0.0),
+            Direction::Up => (0.0, a),
+            Direction::Down => (0.0, -a),
+        };
+        let ramp = 7 + (rng.next() % 4) as usize;
+        let out = (0..=ramp).map(|i| i as f32 / ramp as f32);
+        let hold = std::iter::repeat_n(1.0, 3);
+        let back = (0..ramp).rev().map(|i| i as f32 / ramp as f32);
+        for t in out.chain(hold).chain(back) {
+            // Ease in and out, as a head moves.
+            let t = 0.5 - 0.5 * (t * std::f32::consts::PI).cos();
+            poses.push((target.0 * t, target.1 * t));
+        }
+        poses.extend([(0.0, 0.0); 4]);
+    }
+    poses.extend([(0.0, 0.0); 12]);
+    poses
+}
+
+/// The frontal frame re-rendered with the head turned to `pose`: each pixel moves by the
+/// rotation of a surface point at its depth (a paraboloid over the face plus a nose ridge),
+/// found by inverting the forward map with a few fixed-point steps.
+fn head_frame(frontal: &RgbImage, head: &Face, pose: (f32, f32), rng: &mut Rng) -> RgbImage {
+    let l = &head.landmarks;
+    let iod = (l[1][0] - l[0][0]).hypot(l[1][1] - l[0][1]).max(1.0);
+    let cx = (l[0][0] + l[1][0]) / 2.0;
+    let cy = (l[0][1] + l[1][1] + l[3][1] + l[4][1]) / 4.0;
+    let (a, b) = (1.15 * iod, 1.6 * iod);
+    let nose = l[2];
+    let depth = |x: f32, y: f32| {
+        let r2 = ((x - cx) / a).powi(2) + ((y - cy) / b).powi(2);
+        let skull = 0.9 * iod * (1.0 - r2).max(0.0);
+        // The nose: highest at its tip, a narrow ridge fading out well below the eyes.
+        let ridge = 0.25
+            * iod
+            * (-((x - nose[0]) / (0.16 * iod)).powi(2) / 2.0
+                - ((y - nose[1] + 0.12 * iod) / (0.24 * iod)).powi(2) / 2.0)
+                .exp();
+        (skull + ridge, (1.0 - r2).clamp(0.0, 1.0))
+    };
+    let (sy, cyaw) = pose.0.to_radians().sin_cos();
+    let (sp, cp) = pose.1.to_radians().sin_cos();
+    let (jx, jy) = (rng.range(-1.0, 1.0), rng.range(-1.0, 1.0));
+    let forward = |x: f32, y: f32| {
+        let (z, inside) = depth(x, y);
+        (
+            x + inside * (x - cx) * (cyaw - 1.0) + z * sy + jx,
+            y + inside * (y - cy) * (cp - 1.0) - z * sp + jy,
+        )
+    };
+    let fill = Rgb([196, 200, 204]);
+    // Only the head moves: outside its ellipse (with a margin for the turn) the map is the
+    // hand's jitter alone.
+    let (x0, x1) = (cx - 1.4 * a, cx + 1.4 * a);
+    let (y0, y1) = (cy - 1.3 * b, cy + 1.3 * b);
+    let frame = RgbImage::from_fn(frontal.width(), frontal.height(), |x, y| {
+        let (tx, ty) = (x as f32, y as f32);
+        let (mut sx, mut sy_) = (tx - jx, ty - jy);
+        if (x0..x1).contains(&tx) && (y0..y1).contains(&ty) {
+            for _ in 0..5 {
+                let (fx, fy) = forward(sx, sy_);
+                sx += (tx - fx) * 0.8;
+                sy_ += (ty - fy) * 0.8;
+            }
+        }
+        imageops::interpolate_bilinear(frontal, sx, sy_).unwrap_or(fill)
+    });
+    camera(frame, rng)
+}
+
+/// What the camera adds to any frame: sensor noise (the resampling already softens it).
+fn camera(mut frame: RgbImage, rng: &mut Rng) -> RgbImage {
+    add_noise(&mut frame, rng, 3.0);
+    frame
+}
+
+/// The photo as a paper print: white margin, lower contrast, a warm cast.
+fn as_print(photo: &RgbImage) -> RgbImage {
+    let margin = photo.width() / 14;
+    let mut paper = RgbImage::from_pixel(
+        photo.width() + 2 * margin,
+        photo.height() + 2 * margin,
+        Rgb([238, 234, 224]),
+    );
+    let printed = RgbImage::from_fn(photo.width(), photo.height(), |x, y| {
+        let p = photo.get_pixel(x, y);
+        Rgb([0, 1, 2].map(|c| {
+            let v = 30.0 + 0.8 * f32::from(p[c]) + [6.0, 2.0, -6.0][c];
+            v.clamp(0.0, 255.0) as u8
+        }))
+    });
+    imageops::replace(&mut paper, &printed, i64::from(margin), i64::from(margin));
+    paper
+}
+
+/// The picture on a phone screen: black bezel, brighter and bluish, with the moiré a camera
+/// sees on a pixel grid.
+fn as_screen(picture: &RgbImage, rng: &mut Rng) -> RgbImage {
+    let bezel = picture.width() / 18;
+    let mut phone = RgbImage::from_pixel(
+        picture.width() + 2 * bezel,
+        picture.height() + 3 * bezel,
+        Rgb([12, 12, 14]),
+    );
+    let angle = rng.range(0.2, 1.2);
+    let period = rng.range(2.6, 3.6);
+    let (s, c) = angle.sin_cos();
+    let lit = RgbImage::from_fn(picture.width(), picture.height(), |x, y| {
+        let p = picture.get_pixel(x, y);
+        let wave =
+            1.0 + 0.07 * ((x as f32 * c + y as f32 * s) * std::f32::consts::TAU / period).sin();
+        Rgb([0, 1, 2].map(|ch| {
+            let v = (12.0 + 1.05 * f32::from(p[ch]) + [-8.0, 0.0, 12.0][ch]) * wave;
+            v.clamp(0.0, 255.0) as u8
+        }))
+    });
+    imageops::replace(&mut phone, &lit, i64::from(bezel), i64::from(bezel));
+    phone
+}
+
+/// The ID card with the holder's photo, the point of the card at the photo's centre, and the
+/// scale at which the card is held so that its printed face is about as wide as a selfie's.
+fn held_card(photo: &RgbImage, face: &Face, rng: &mut Rng) -> (RgbImage, (f32, f32), f32) {
+    let portrait = portrait_crop(photo, &face.bbox);
+    let (card, on_card) = draw_card(&portrait, rng, CardStyle::Standard);
+    let scale = 0.8 * FACE_WIDTH / (0.55 * on_card.w);
+    (card, on_card.centre(), scale)
+}
+
+/// A flat `picture` held in front of a room-like background: its point `pivot` near the frame's
+/// centre, `scale` frame pixels per picture pixel when facing the camera, turned to `pose`
+/// (degrees, as a head would), with a little hand shake.
+fn held_frame(
+    picture: &RgbImage,
+    pivot: (f32, f32),
+    scale: f32,
+    pose: (f32, f32),
+    rng: &mut Rng,
+) -> RgbImage {
+    let (w, h) = (FRAME_SIZE.0 as f32, FRAME_SIZE.1 as f32);
+    let mut frame = RgbImage::from_fn(FRAME_SIZE.0, FRAME_SIZE.1, |x, y| {
+        let shade = 0.8 + 0.3 * (y as f32 / h) - 0.1 * (x as f32 / w);
+        Rgb([150.0, 146.0, 138.0].map(|c| (c * shade).min(255.0) as u8))
+    });
+    let at = (w / 2.0 + rng.range(-3.0, 3.0), 0.45 * h + rng.range(-3.0, 3.0));
+    let roll = rng.range(-1.5, 1.5).to_radians();
+    let (syaw, cyaw) = pose.0.to_radians().sin_cos();
+    let (sp, cp) = pose.1.to_radians().sin_cos();
+    let distance = 600.0;
+    let (pw, ph) = (picture.width() as f32, picture.height() as f32);
+    let corners = [(0.0, 0.0), (pw, 0.0), (pw, ph), (0.0, ph)].map(|(x, y)| {
+        let (x, y) = ((x - pivot.0) * scale, (y - pivot.1) * scale);
+        let (x, y) = (x * roll.cos() - y * roll.sin(), x * roll.sin() + y * roll.cos());
+        // Turned like a head: the picture's normal toward +x for a left turn, toward -y for
+        // chin up; z toward the camera.
+        let (x, z) = (x * cyaw, -x * syaw);
+        let (y, z) = (y * cp, z + y * sp);
+        let depth = distance - z;
+        (at.0 + distance * x / depth, at.1 + distance * y / depth)
+    });
+    place(&mut frame, picture, corners);
+    camera(frame, rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FaceBox;
+
+    fn photo() -> (RgbImage, Face) {
+        let photo = RgbImage::from_fn(400, 500, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let landmarks =
+            [[170.0, 220.0], [230.0, 220.0], [200.0, 255.0], [176.0, 285.0], [224.0, 285.0]];
+        let face = Face {
+            bbox: FaceBox { x: 140.0, y: 170.0, w: 120.0, h: 150.0 },
+            score: 0.9,
+            landmarks,
+        };
+        (photo, face)
+    }
+
+    #[test]
+    fn sessions_are_reproducible_and_replays_show_their_own_order() {
+        let (photo, face) = photo();
+        let asked: Challenge = "left".parse().unwrap();
+        for species in Species::ALL {
+            let a = generate(&photo, &face, species, &asked, 3);
+            let b = generate(&photo, &face, species, &asked, 3);
+            assert!(a.frames.len() > 25, "{species}");
+            assert_eq!(a.frames[16], b.frames[16], "{species}");
+            assert_eq!(a.frames[0].dimensions(), FRAME_SIZE);
+            match species {
+                Species::VideoReplay | Species::Static => {}
+                _ => assert_eq!(a.shows, asked.0, "{species}"),
+            }
+        }
+        assert_eq!("video_replay".parse(), Ok(Species::VideoReplay));
+    }
+
+    #[test]
+    fn a_turned_head_moves_the_nose_region_more_than_the_cheeks() {
+        let (photo, face) = photo();
+        let (frontal, head) = stage(&photo, &face);
+        let mut rng = Rng(1);
+        let turned = head_frame(&frontal, &head, (22.0, 0.0), &mut rng);
+        let still = head_frame(&frontal, &head, (0.0, 0.0), &mut rng);
+        let differs = |x: f32, y: f32| {
+            let (a, b) =
+                (turned.get_pixel(x as u32, y as u32), still.get_pixel(x as u32, y as u32));
+            (0..3).map(|c| (i32::from(a[c]) - i32::from(b[c])).abs()).sum::<i32>()
+        };
+        let nose = head.landmarks[2];
+        let corner = (5.0, 5.0);
+        assert!(differs(nose[0], nose[1]) > 10);
+        assert!(differs(corner.0, corner.1) < 30);
+    }
+}
