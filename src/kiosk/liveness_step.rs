@@ -170,6 +170,8 @@ impl LivenessStep {
                         out.selfie = Some((image, Some(report)));
                     }
                     (outcome, _) => {
+                        // No step row over a retry or the staff message.
+                        out.view.steps = 0;
                         let failure = outcome.err().unwrap_or(Failure::NoFrontalFrame);
                         log::info!("kiosk: liveness attempt failed: {failure}");
                         self.failures += 1;

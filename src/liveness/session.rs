@@ -6,16 +6,16 @@
 //! identity it says through [`Progress::keep`], and the caller embeds those
 //! ([`super::check`]).
 
-use crate::domain::{Face, FaceBox, Landmarks};
+use crate::domain::{Face, FaceBox};
 
 use super::challenge::{Challenge, Direction};
 use super::geometry::nose_offset;
 
 /// How far the nose must leave the plane of the rest of the face, in the asked direction and
 /// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count: about
-/// 9° of turn or nod on average proportions. On the generated sessions, head movements of
-/// 17-25° reached 0.10-0.19 and no print, screen or card went past 0.01 (README "Liveness").
-pub const MOVE_PARALLAX: f32 = 0.06;
+/// 8° of turn or nod on average proportions. On the generated sessions, head movements of
+/// 17-25° reached 0.055-0.19 and no print, screen or card went past 0.018 (README "Liveness").
+pub const MOVE_PARALLAX: f32 = 0.05;
 /// Back under this share of [`MOVE_PARALLAX`] counts as back at the centre.
 pub const CENTRE_SHARE: f32 = 0.5;
 /// Below this nose parallax (eye distances) the face is flat, whatever its landmarks say.
@@ -41,14 +41,16 @@ pub const MAX_GAP_SECONDS: f32 = 0.3;
 /// The most a face's centre can move between frames, in its box widths per frame elapsed:
 /// more is a swap of pictures, not a head.
 pub const MAX_JUMP_BOX_WIDTHS: f32 = 0.35;
-/// Between two framing frames the face's centre moves less than this share of its box width.
-pub const STEADY_BOX_WIDTHS: f32 = 0.05;
+/// Across the framing frames the face's centre stays within this share of its box width of
+/// where it was in the first (a head starting to move is no reference).
+pub const STEADY_BOX_WIDTHS: f32 = 0.03;
 /// The most a face's box can grow or shrink between frames (ratio of widths).
 pub const MAX_SIZE_CHANGE: f32 = 1.35;
 /// A second face at least this share of the subject's area ends the attempt.
 pub const SECOND_FACE_SHARE: f32 = 0.25;
-/// On a frontal frame the nose is within this of the middle of the eyes (face units).
-pub const FRONTAL_OFFSET: f32 = 0.1;
+/// On a frontal frame YuNet's nose is within this of the middle of the eyes (face units; about
+/// 20° of turn; a frontal ../shared photo re-rendered read up to 0.12).
+pub const FRONTAL_OFFSET: f32 = 0.15;
 
 /// Why an attempt failed: an answer about the person in front of the camera, not an error.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -220,7 +222,7 @@ pub struct Session {
     face_frames: usize,
     gap: usize,
     last_box: Option<FaceBox>,
-    steady: Vec<Landmarks>,
+    steady: Vec<Face>,
     reference_offset: [f32; 2],
     steps: Vec<StepResult>,
     frontal_run: usize,
@@ -341,8 +343,6 @@ impl Session {
             !std::ptr::eq(f, subject) && f.bbox.area() >= SECOND_FACE_SHARE * subject.bbox.area()
         });
         let jumped = self.last_box.is_some_and(|b| jumped(&b, &subject.bbox, self.gap + 1));
-        let steady = self.gap == 0
-            && self.last_box.is_some_and(|b| !jumped_by(&b, &subject.bbox, STEADY_BOX_WIDTHS));
         self.gap = 0;
         self.last_box = Some(subject.bbox);
         if started && crowded {
@@ -354,7 +354,7 @@ impl Session {
             return self.progress(None, None);
         }
         let keep = match self.phase {
-            Phase::Framing => self.frame_up(subject, steady && !crowded),
+            Phase::Framing => self.frame_up(subject, !crowded),
             Phase::Moving { step, .. } => self.moving(subject, nose, step, frame),
             Phase::Returning { step, .. } => self.returning(subject, nose, step, frame),
             Phase::Settling { .. } => self.settling(nose),
@@ -381,30 +381,31 @@ impl Session {
         ]
     }
 
-    fn frame_up(&mut self, face: &Face, steady: bool) -> Option<Keep> {
+    fn frame_up(&mut self, face: &Face, alone: bool) -> Option<Keep> {
         let offset = nose_offset(&face.landmarks);
         let frontal = offset[0].abs() < FRONTAL_OFFSET;
-        // A head already moving is no reference: its nose must stay put against the first
-        // framing frame's.
+        // A head already moving is no reference: its box and nose must stay put against the
+        // first framing frame's.
         let still = self.steady.first().is_none_or(|first| {
-            let o = nose_offset(first);
+            let o = nose_offset(&first.landmarks);
             (o[0] - offset[0]).hypot(o[1] - offset[1]) < FRAMING_JITTER
+                && !jumped_by(&first.bbox, &face.bbox, STEADY_BOX_WIDTHS)
         });
-        if !steady || !frontal || !still {
+        if !alone || !frontal || !still {
             self.steady.clear();
-            if steady && frontal {
-                self.steady.push(face.landmarks);
+            if alone && frontal {
+                self.steady.push(*face);
             }
             return None;
         }
-        self.steady.push(face.landmarks);
+        self.steady.push(*face);
         if self.steady.len() < FRAMING_FRAMES {
             return None;
         }
         let n = self.steady.len() as f32;
         let mut mean = [[0f32; 2]; 5];
-        for l in &self.steady {
-            for (m, p) in mean.iter_mut().zip(l) {
+        for f in &self.steady {
+            for (m, p) in mean.iter_mut().zip(&f.landmarks) {
                 m[0] += p[0] / n;
                 m[1] += p[1] / n;
             }
@@ -566,6 +567,7 @@ fn jumped(before: &FaceBox, now: &FaceBox, frames: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Landmarks;
     use crate::liveness::geometry::tests::{nose_miss, project, HEAD};
 
     fn face(landmarks: Landmarks) -> Face {

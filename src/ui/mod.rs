@@ -120,7 +120,7 @@ impl Controller {
         k.on_back(on(&c, |c| c.apply(Event::Back)));
         k.on_cancel(on(&c, |c| c.apply(Event::Cancel)));
         k.on_done(on(&c, |c| c.apply(Event::Back)));
-        k.on_capture(on(&c, |c| c.capture()));
+        k.on_capture(on(&c, |c| c.capture_pressed()));
         k.on_staff(on(&c, |c| c.apply(Event::OperatorRequested)));
         k.on_pin_clear(on(&c, |c| c.set_pin(String::new(), "")));
         k.on_pin_ok(on(&c, |c| c.check_pin()));
@@ -183,8 +183,19 @@ impl Controller {
         self.show_screen();
     }
 
+    /// "Take picture": the last preview frame, except for a selfie that must come from a passed
+    /// liveness challenge (the button is hidden then; this keeps the rule if it is pressed anyway).
+    pub fn capture_pressed(&self) {
+        let required = self.window.upgrade().is_some_and(|w| w.global::<Kiosk>().get_liveness_on());
+        if self.screen() == Screen::Selfie && required {
+            log::warn!("kiosk: a selfie is taken only by a passed liveness challenge");
+            return;
+        }
+        self.capture();
+    }
+
     /// Takes the last preview frame as the current screen's picture.
-    pub fn capture(&self) {
+    fn capture(&self) {
         let frame = self.last_frame.borrow_mut().take();
         if let Some(frame) = frame {
             self.apply(Event::Captured(Arc::unwrap_or_clone(frame)));
