@@ -6,6 +6,7 @@
 //! taken by itself.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use facematch::detection::find_faces;
@@ -64,6 +65,32 @@ fn shown_window() -> AppWindow {
     window.window().set_size(slint::PhysicalSize::new(1024, 768));
     window.show().unwrap();
     window
+}
+
+/// A kiosk with its worker, no operator PIN and no saved settings, taken through consent and
+/// the document type `choice` to the selfie screen.
+fn at_the_selfie(
+    config: WorkerConfig,
+    camera: &Path,
+    choice: DocChoice,
+) -> (std::sync::mpsc::Sender<ToWorker>, std::thread::JoinHandle<()>, AppWindow, Rc<Controller>) {
+    let (to_worker, from_worker, worker) = spawn_worker(config);
+    let window = shown_window();
+    let settings = Settings {
+        doc_type: DocumentType::Gov,
+        idle_timeout: Duration::from_secs(600),
+        operator_pin: None,
+        threshold: Threshold::DEFAULT,
+        camera: format!("dir:{}", camera.display()),
+        settings_file: None,
+        pin_state_file: None,
+    };
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let k = window.global::<Kiosk>();
+    k.invoke_start();
+    k.invoke_consent(true);
+    k.invoke_choose_type(choice);
+    (to_worker, worker, window, controller)
 }
 
 /// Pumps the controller until `done` holds, failing after `limit`.
@@ -341,22 +368,8 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
         liveness: LivenessMode::Fixed("down left up".parse().unwrap()),
         ..worker_config(format!("dir:{}", camera.display()), "dir:/no/such/scanner".into(), None)
     };
-    let (to_worker, from_worker, worker) = spawn_worker(config);
-    let window = shown_window();
-    let settings = Settings {
-        doc_type: DocumentType::Gov,
-        idle_timeout: Duration::from_secs(600),
-        operator_pin: None,
-        threshold: Threshold::DEFAULT,
-        camera: format!("dir:{}", camera.display()),
-        settings_file: None,
-        pin_state_file: None,
-    };
-    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let (to_worker, worker, window, controller) = at_the_selfie(config, &camera, DocChoice::Uidai);
     let k = window.global::<Kiosk>();
-    k.invoke_start();
-    k.invoke_consent(true);
-    k.invoke_choose_type(DocChoice::Uidai);
     wait_for(&controller, Duration::from_secs(30), "the first movement asked", |_| {
         k.get_guidance().contains("Lower your chin")
     });
@@ -402,22 +415,8 @@ fn document_held_up_to_the_camera_is_taken_by_itself(dir: &Path) {
         liveness: LivenessMode::Off,
         ..worker_config(format!("dir:{}", camera.display()), "camera".into(), None)
     };
-    let (to_worker, from_worker, worker) = spawn_worker(config);
-    let window = shown_window();
-    let settings = Settings {
-        doc_type: DocumentType::Gov,
-        idle_timeout: Duration::from_secs(600),
-        operator_pin: None,
-        threshold: Threshold::DEFAULT,
-        camera: format!("dir:{}", camera.display()),
-        settings_file: None,
-        pin_state_file: None,
-    };
-    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let (to_worker, worker, window, controller) = at_the_selfie(config, &camera, DocChoice::Dl);
     let k = window.global::<Kiosk>();
-    k.invoke_start();
-    k.invoke_consent(true);
-    k.invoke_choose_type(DocChoice::Dl);
     wait_for(&controller, Duration::from_secs(30), "a selfie preview", |c| {
         *c.previews.borrow() > 0
     });

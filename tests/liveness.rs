@@ -68,6 +68,25 @@ fn a_head_passes_and_flat_pictures_frozen_frames_and_wrong_orders_fail() {
     }
 }
 
+/// `facematch liveness check` on a folder.
+fn run_check(frames: &Path, challenge: &str) -> std::process::Output {
+    facematch(&[
+        "liveness",
+        "check",
+        "--frames",
+        frames.to_str().unwrap(),
+        "--challenge",
+        challenge,
+    ])
+}
+
+/// `facematch liveness check` on a folder: its JSON, after checking it exited 0.
+fn check_cli(frames: &Path, challenge: &str) -> serde_json::Value {
+    let out = run_check(frames, challenge);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    json(&out)
+}
+
 #[test]
 fn liveness_check_and_eval_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,16 +101,7 @@ fn liveness_check_and_eval_from_the_command_line() {
     std::fs::write(dir.path().join("sessions.csv"), csv).unwrap();
 
     let bona_fide = dir.path().join("bona_fide");
-    let out = facematch(&[
-        "liveness",
-        "check",
-        "--frames",
-        bona_fide.to_str().unwrap(),
-        "--challenge",
-        "right down left",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    let v = json(&out);
+    let v = check_cli(&bona_fide, "right down left");
     assert_eq!(v["live"], true, "{v}");
     assert!(v["reason"].is_null());
     assert_eq!(v["steps"].as_array().unwrap().len(), 3);
@@ -100,16 +110,7 @@ fn liveness_check_and_eval_from_the_command_line() {
     assert!(v["faceFrames"].as_u64().unwrap() <= v["frames"].as_u64().unwrap());
 
     // The same frames against another order: not live, and the reason says why.
-    let out = facematch(&[
-        "liveness",
-        "check",
-        "--frames",
-        bona_fide.to_str().unwrap(),
-        "--challenge",
-        "left,down,right",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    let v = json(&out);
+    let v = check_cli(&bona_fide, "left,down,right");
     assert_eq!((v["live"].as_bool(), v["reason"].as_str()), (Some(false), Some("wrong_movement")));
 
     let out = facematch(&[
@@ -142,14 +143,7 @@ fn bad_liveness_input_gets_the_contracts_4001() {
         (dir.path(), "left sideways", "unknown movement"),
     ];
     for (frames, challenge, says) in cases {
-        let out = facematch(&[
-            "liveness",
-            "check",
-            "--frames",
-            frames.to_str().unwrap(),
-            "--challenge",
-            challenge,
-        ]);
+        let out = run_check(frames, challenge);
         assert_eq!(out.status.code(), Some(2), "{challenge}");
         let v = json(&out);
         assert_eq!(v["code"], 4001, "{v}");

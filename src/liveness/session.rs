@@ -435,6 +435,23 @@ impl Session {
         (seen != asked && m[0] * d[0] + m[1] * d[1] >= 1.0).then_some(seen)
     }
 
+    /// Records the frame for `step` and fails a movement other than the asked one; the
+    /// pixels' movement, in thresholds, while the attempt goes on.
+    fn follow_step(
+        &mut self,
+        face: &Face,
+        nose: Option<[f32; 2]>,
+        step: usize,
+    ) -> Option<[f32; 2]> {
+        let asked = self.steps[step].direction;
+        let m = self.track(face, nose, step);
+        if let Some(seen) = self.wrong_way(m, asked) {
+            self.fail(Failure::WrongMovement { asked, seen });
+            return None;
+        }
+        Some(m)
+    }
+
     fn moving(
         &mut self,
         face: &Face,
@@ -442,15 +459,12 @@ impl Session {
         step: usize,
         frame: usize,
     ) -> Option<Keep> {
-        let asked = self.steps[step].direction;
-        let m = self.track(face, nose, step);
+        self.follow_step(face, nose, step)?;
         let s = self.steps[step];
-        if let Some(seen) = self.wrong_way(m, asked) {
-            self.fail(Failure::WrongMovement { asked, seen });
-        } else if s.parallax >= MOVE_PARALLAX {
+        if s.parallax >= MOVE_PARALLAX {
             self.phase = Phase::Returning { step, started: frame };
         } else if nose.is_some() && s.landmarks >= 1.0 && s.parallax < MIN_PARALLAX {
-            self.fail(Failure::Flat { movement: asked, parallax: s.parallax });
+            self.fail(Failure::Flat { movement: s.direction, parallax: s.parallax });
         }
         None
     }
@@ -462,12 +476,7 @@ impl Session {
         step: usize,
         frame: usize,
     ) -> Option<Keep> {
-        let asked = self.steps[step].direction;
-        let m = self.track(face, nose, step);
-        if let Some(seen) = self.wrong_way(m, asked) {
-            self.fail(Failure::WrongMovement { asked, seen });
-            return None;
-        }
+        let m = self.follow_step(face, nose, step)?;
         if nose.is_none() || m[0].hypot(m[1]) > CENTRE_SHARE {
             return None;
         }
