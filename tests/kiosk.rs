@@ -390,6 +390,22 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
     wait_for(&controller, Duration::from_secs(10), "the operator's count", |_| {
         k.get_sync_summary().contains("liveness: 3 failed attempts")
     });
+    // A new session does not buy three more tries: five failures in three minutes on this
+    // kiosk, and staff are asked for after the second.
+    k.invoke_cancel();
+    k.invoke_start();
+    k.invoke_consent(true);
+    k.invoke_choose_type(DocChoice::Uidai);
+    wait_for(&controller, Duration::from_secs(30), "the new session's first movement", |_| {
+        k.get_guidance().contains("Lower your chin")
+    });
+    wait_for(&controller, Duration::from_secs(120), "staff asked for again", |_| {
+        k.get_challenge_staff()
+    });
+    to_worker.send(ToWorker::Recent).unwrap();
+    wait_for(&controller, Duration::from_secs(10), "the operator's count", |_| {
+        k.get_sync_summary().contains("liveness: 5 failed attempts")
+    });
     k.invoke_cancel();
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();

@@ -18,6 +18,12 @@ use crate::model_error::ModelError;
 pub const MAX_RETRIES: u32 = 2;
 /// How long a failed attempt's message stays before the next attempt starts.
 pub const FAILURE_PAUSE: Duration = Duration::from_millis(2500);
+/// Failed attempts on this kiosk within [`FAILURE_WINDOW`], across sessions, after which staff
+/// are asked for until the window clears: starting new sessions must not buy an attacker with
+/// a recorded video more tries at the 1-in-36 order (AWS's advice is 5 per 3 minutes).
+pub const MAX_RECENT_FAILURES: usize = 5;
+/// The window [`MAX_RECENT_FAILURES`] counts in.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(180);
 
 /// Whether and how the selfie step proves liveness.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,13 +77,22 @@ pub struct LivenessStep {
     pub failed_total: u32,
     /// Where attempts are recorded (`kiosk --capture-sessions`).
     pub recorder: Option<SessionRecorder>,
+    /// When the recent failed attempts happened (kept across sessions).
+    recent: std::collections::VecDeque<Instant>,
 }
 
 impl LivenessStep {
     /// A fresh selfie step (a new session, or the screen opened again).
     pub fn reset(&mut self) {
         let (failed_total, recorder) = (self.failed_total, self.recorder.take());
-        *self = LivenessStep { failed_total, recorder, ..LivenessStep::default() };
+        let recent = std::mem::take(&mut self.recent);
+        *self = LivenessStep { failed_total, recorder, recent, ..LivenessStep::default() };
+    }
+
+    /// No attempts left: this session's retries are used up, or this kiosk saw too many
+    /// failed attempts lately.
+    fn needs_staff(&self) -> bool {
+        self.failures > MAX_RETRIES || self.recent.len() >= MAX_RECENT_FAILURES
     }
 
     /// Handles one frame: `faces` as found in it, `previous` the subject's box one frame
@@ -97,7 +112,10 @@ impl LivenessStep {
         let view =
             ChallengeView { required: *mode != LivenessMode::Off, ..ChallengeView::default() };
         let mut out = StepOutput { text: "", view, selfie: None };
-        if self.failures > MAX_RETRIES {
+        while self.recent.front().is_some_and(|t| t.elapsed() > FAILURE_WINDOW) {
+            self.recent.pop_front();
+        }
+        if self.needs_staff() {
             out.text = "Please ask a member of staff";
             out.view.staff = true;
             return Ok(out);
@@ -176,12 +194,13 @@ impl LivenessStep {
                         log::info!("kiosk: liveness attempt failed: {failure}");
                         self.failures += 1;
                         self.failed_total += 1;
-                        out.text = if self.failures > MAX_RETRIES {
+                        self.recent.push_back(Instant::now());
+                        out.text = if self.needs_staff() {
                             "Please ask a member of staff"
                         } else {
                             retry_text(failure)
                         };
-                        out.view.staff = self.failures > MAX_RETRIES;
+                        out.view.staff = self.needs_staff();
                         self.pause = Some((Instant::now() + FAILURE_PAUSE, out.text));
                     }
                 }

@@ -88,6 +88,10 @@ pub enum FromWorker {
     Preview {
         /// The source.
         shot: Shot,
+        /// How many `Watch` messages the worker had received when it took the frame: a
+        /// preview from an earlier visit of the same screen (a cancelled session's, still on
+        /// its way) is not this one's, and must never be captured.
+        visit: u64,
         /// Downscaled for the screen.
         preview: RgbImage,
         /// Full resolution, what a capture takes.
@@ -158,12 +162,14 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
     let mut selfie_step = LivenessStep::default();
     selfie_step.recorder = config.capture_sessions.clone().map(SessionRecorder::new);
     let mut rate = FrameRate::default();
+    let mut visit = 0u64;
     loop {
         let wait =
             if watching.is_some() { config.frame_interval } else { Duration::from_secs(3600) };
         match inbox.recv_timeout(wait) {
             Ok(ToWorker::Quit) | Err(RecvTimeoutError::Disconnected) => return,
             Ok(ToWorker::Watch(shot)) => {
+                visit += 1;
                 if shot.is_none() {
                     if let Ok(camera) = &mut sources.0 {
                         camera.pause();
@@ -303,6 +309,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         let full = Arc::new(frame);
         let _ = outbox.send(FromWorker::Preview {
             shot,
+            visit,
             preview,
             full,
             face: previous,

@@ -12,16 +12,16 @@ use super::challenge::{Challenge, Direction};
 use super::geometry::nose_offset;
 
 /// How far the nose must leave the plane of the rest of the face, in the asked direction and
-/// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count: about
-/// 8° of turn or nod on average proportions. On the generated sessions, head movements of
-/// 17-25° reached 0.055-0.19 and no print, screen or card went past 0.018 (README "Liveness").
+/// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count. On the
+/// generated sessions, head movements of 17-25° reached 0.055-0.19 and no print, screen or
+/// card went past 0.015 (README "Liveness").
 pub const MOVE_PARALLAX: f32 = 0.05;
 /// Back under this share of [`MOVE_PARALLAX`] counts as back at the centre.
 pub const CENTRE_SHARE: f32 = 0.5;
 /// Below this nose parallax (eye distances) the face is flat, whatever its landmarks say.
 pub const MIN_PARALLAX: f32 = 0.02;
 /// Sideways movement of YuNet's nose landmark, in face units ([`nose_offset`]), that shows a
-/// turn as the detector sees it (about 12°). Only used to name a flat picture: YuNet moves its
+/// turn as the detector sees it. Only used to name a flat picture: YuNet moves its
 /// landmarks on a tilted print as if a head turned (its prior), the pixels do not follow.
 pub const TURN_LANDMARKS: f32 = 0.08;
 /// Up/down movement of YuNet's nose landmark that shows a nod as the detector sees it (YuNet

@@ -76,6 +76,9 @@ pub struct Controller {
     idle_timeout: Duration,
     /// Previews shown so far (the frame-rate figure).
     pub previews: RefCell<u64>,
+    /// `Watch` messages sent to the worker: previews carry the worker's count, and one from
+    /// another visit of a screen is dropped.
+    visits: Cell<u64>,
 }
 
 impl Controller {
@@ -105,6 +108,7 @@ impl Controller {
             last_touch: RefCell::new(Instant::now()),
             idle_timeout,
             previews: RefCell::new(0),
+            visits: Cell::new(0),
         });
         let k = window.global::<Kiosk>();
         let on = |c: &Rc<Controller>, f: fn(&Controller)| {
@@ -335,6 +339,7 @@ impl Controller {
             k.set_challenge_steps(0);
             k.set_challenge_staff(false);
         }
+        self.visits.set(self.visits.get() + 1);
         let _ = self.to_worker.send(ToWorker::Watch(watch));
     }
 
@@ -358,6 +363,7 @@ impl Controller {
         match message {
             FromWorker::Preview {
                 shot,
+                visit,
                 preview,
                 full,
                 face,
@@ -366,7 +372,7 @@ impl Controller {
                 card_guide,
                 challenge,
             } => {
-                if Some(shot) != self.watching() {
+                if Some(shot) != self.watching() || visit != self.visits.get() {
                     return; // a frame for a screen already left
                 }
                 *self.previews.borrow_mut() += 1;
