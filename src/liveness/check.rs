@@ -128,7 +128,8 @@ impl Attempt {
     }
 
     /// Ends the attempt: when the movements passed, the kept frames are compared with the
-    /// selfie. Returns the report.
+    /// selfie, and the passive check (if one was added) sees the selfie frame. Returns the
+    /// report.
     ///
     /// # Errors
     /// When the embedding model cannot be run.
