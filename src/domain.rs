@@ -52,6 +52,12 @@ impl FaceBox {
         (self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
 
+    /// How far the centre of `other` is from this box's centre, in pixels.
+    pub fn centre_distance(&self, other: &FaceBox) -> f32 {
+        let ((x0, y0), (x1, y1)) = (self.centre(), other.centre());
+        (x1 - x0).hypot(y1 - y0)
+    }
+
     /// Area in square pixels (0 for degenerate boxes).
     pub fn area(&self) -> f32 {
         self.w.max(0.0) * self.h.max(0.0)

@@ -25,6 +25,14 @@ pub struct StillFrames {
     next: usize,
 }
 
+/// Whether a file's name says it is a picture a folder camera plays: `.jpg`, `.jpeg` or
+/// `.png`, in any case.
+pub fn is_picture_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+}
+
 impl StillFrames {
     /// Plays `dir` in the given mode. The folder is read on every frame, so pictures
     /// added later (a scanner) are seen.
@@ -38,11 +46,7 @@ impl StillFrames {
         let mut pictures: Vec<(PathBuf, std::time::SystemTime)> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| {
-                p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                    matches!(x.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png")
-                })
-            })
+            .filter(|p| is_picture_file(p))
             .map(|p| {
                 let modified = std::fs::metadata(&p)
                     .and_then(|m| m.modified())

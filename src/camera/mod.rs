@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 
-pub use folder::{Play, StillFrames};
+pub use folder::{is_picture_file, Play, StillFrames};
 
 /// Why no frame could be had. Shown on screen as a clear message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,6 +12,7 @@ use super::args::LivenessGenerateArgs;
 use super::args::{LivenessArgs, LivenessCheckArgs, LivenessCommand, LivenessEvalArgs};
 use super::captures_cmd::Photo;
 use super::{load_engine, print_json};
+use crate::camera::is_picture_file;
 use crate::contract::{ErrorBody, ErrorCode};
 use crate::inference::Engine;
 use crate::liveness::geometry::nose_offset;
@@ -140,11 +141,7 @@ fn read_frames(dir: &Path) -> Result<Vec<RgbImage>> {
         .with_context(|| format!("cannot read the frames folder {}", dir.display()))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
-        })
+        .filter(|p| is_picture_file(p))
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -354,10 +351,15 @@ fn upper95(k: usize, n: usize) -> f64 {
 
 fn write_report(dir: &Path, rows: &[[String; 6]]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("sessions.csv");
+    let header = ["frames", "label", "challenge", "live", "reason", "parallax"];
+    write_csv(&dir.join("sessions.csv"), header, rows)
+}
+
+/// A CSV file of `header` and `rows`.
+fn write_csv(path: &Path, header: [&str; 6], rows: &[[String; 6]]) -> Result<()> {
     let mut w =
-        csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
-    w.write_record(["frames", "label", "challenge", "live", "reason", "parallax"])?;
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(header)?;
     for r in rows {
         w.write_record(r)?;
     }
@@ -408,15 +410,8 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     });
     let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
     rows.sort();
-    let path = args.out.join("sessions.csv");
-    let mut w =
-        csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
-    w.write_record(["frames", "challenge", "label", "person", "shows", "fps"])?;
-    for row in rows {
-        w.write_record(row)?;
-    }
-    w.flush()?;
-    Ok(())
+    let header = ["frames", "challenge", "label", "person", "shows", "fps"];
+    write_csv(&args.out.join("sessions.csv"), header, &rows)
 }
 
 /// One session per species from photo number `i`, written under `out`; their CSV rows.

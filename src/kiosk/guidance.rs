@@ -69,10 +69,7 @@ pub fn assess(faces: &[Face], frame: &RgbImage, previous: Option<FaceBox>) -> Gu
 
 /// The box's centre moved more than `limit` pixels since the `previous` frame's box.
 pub fn moved(previous: Option<FaceBox>, current: &FaceBox, limit: f32) -> bool {
-    previous.is_some_and(|p| {
-        let ((x0, y0), (x1, y1)) = (p.centre(), current.centre());
-        (x1 - x0).hypot(y1 - y0) > limit
-    })
+    previous.is_some_and(|p| p.centre_distance(current) > limit)
 }
 
 fn mean_luma(frame: &RgbImage, b: &FaceBox) -> f32 {

@@ -124,7 +124,7 @@ impl Attempt {
 
     /// The selfie frame and its face, once one was kept.
     pub fn selfie(&self) -> Option<(&RgbImage, &Face)> {
-        self.kept.iter().find(|(k, _, _)| *k == Keep::Selfie).map(|(_, image, face)| (image, face))
+        kept_selfie(&self.kept)
     }
 
     /// Ends the attempt: when the movements passed, the kept frames are compared with the
@@ -143,11 +143,9 @@ impl Attempt {
                 None => Some(Failure::NoFrontalFrame),
                 _ => None,
             };
-            if let (None, Some(check), Some((image, face))) = (
-                failure,
-                self.passive.as_mut(),
-                self.kept.iter().find(|k| k.0 == Keep::Selfie).map(|k| (&k.1, &k.2)),
-            ) {
+            if let (None, Some(check), Some((image, face))) =
+                (failure, self.passive.as_mut(), kept_selfie(&self.kept))
+            {
                 if !check.looks_live(image, face)? {
                     failure = Some(Failure::PassiveRefused);
                 }
@@ -179,6 +177,11 @@ impl Attempt {
         }
         Ok(lowest)
     }
+}
+
+/// The selfie among the kept frames (a separate function so that it borrows only the list).
+fn kept_selfie(kept: &[(Keep, RgbImage, Face)]) -> Option<(&RgbImage, &Face)> {
+    kept.iter().find(|(k, _, _)| *k == Keep::Selfie).map(|(_, image, face)| (image, face))
 }
 
 fn embed(

@@ -560,8 +560,7 @@ impl Session {
 
 /// Whether a face box's centre moved more than `box_widths` of its width.
 fn jumped_by(before: &FaceBox, now: &FaceBox, box_widths: f32) -> bool {
-    let ((x0, y0), (x1, y1)) = (before.centre(), now.centre());
-    (x1 - x0).hypot(y1 - y0) > box_widths * before.w.max(1.0)
+    before.centre_distance(now) > box_widths * before.w.max(1.0)
 }
 
 /// Whether a face box moved or changed size more than a head can in `frames` frames.
