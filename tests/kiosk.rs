@@ -352,6 +352,40 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let log = store.list_verifications(10).unwrap();
     assert_eq!(log.len(), 1, "only the finished session is recorded");
     assert_eq!((log[0].doc_type.as_str(), log[0].status.as_str()), ("PASSPORT", "FACE_MATCHED"));
+    // The passed attempt is in the liveness log with its evidence, and the verification names it.
+    let attempts = store.list_attempts(10).unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert!(attempts[0].live && attempts[0].frame_media.is_none());
+    assert_eq!(
+        (attempts[0].verification, log[0].liveness_attempt),
+        (Some(log[0].id), Some(attempts[0].id))
+    );
+    drop(store);
+    let db_arg = db.to_str().unwrap();
+    let out = crate::util::facematch(&["log", "--db", db_arg, "--json"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let attempt = lines.iter().find(|l| l["record"] == "liveness").expect("the attempt is listed");
+    let evidence = &attempt["evidence"];
+    assert_eq!(
+        (evidence["live"].as_bool(), evidence["challenge"].as_str()),
+        (Some(true), Some("left up right"))
+    );
+    assert!(evidence["steps"].as_array().unwrap().iter().all(|s| s["done"] == true), "{evidence}");
+    assert!(evidence["parallax"].as_f64().unwrap() >= 0.05, "{evidence}");
+    assert!(evidence["faceFrames"].as_u64().unwrap() > 20, "{evidence}");
+    assert_eq!(
+        attempt["verification"],
+        lines.iter().find(|l| l["record"] == "verification").unwrap()["id"]
+    );
+    let out = crate::util::facematch(&["log", "verify", "--db", db_arg]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("intact: 1 record(s), 1 liveness attempt(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     document_held_up_to_the_camera_is_taken_by_itself(dir.path());
     a_photo_held_still_fails_the_challenge_three_times_then_staff(dir.path());
@@ -359,16 +393,23 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
 
 /// A still photo as the camera (what a print held perfectly still shows): the first movement is
 /// asked, never seen, retried twice with words saying what to do, then staff are asked for; the
-/// button cannot take the selfie; the operator's summary counts the failed attempts.
+/// button cannot take the selfie; every failed attempt is in the liveness log with its frame and
+/// no match decision, the operator's summary counts them, and a restart keeps the limit.
 fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
     let camera = dir.join("camera-still");
     std::fs::create_dir_all(&camera).unwrap();
     std::fs::copy(face("barack_obama", 1), camera.join("photo.jpg")).unwrap();
+    let db = dir.join("still-photo.db");
     let config = WorkerConfig {
         liveness: LivenessMode::Fixed("down left up".parse().unwrap()),
-        ..worker_config(format!("dir:{}", camera.display()), "dir:/no/such/scanner".into(), None)
+        ..worker_config(
+            format!("dir:{}", camera.display()),
+            "dir:/no/such/scanner".into(),
+            Some(db.clone()),
+        )
     };
-    let (to_worker, worker, window, controller) = at_the_selfie(config, &camera, DocChoice::Uidai);
+    let (to_worker, worker, window, controller) =
+        at_the_selfie(config.clone(), &camera, DocChoice::Uidai);
     let k = window.global::<Kiosk>();
     wait_for(&controller, Duration::from_secs(30), "the first movement asked", |_| {
         k.get_guidance().contains("Lower your chin")
@@ -388,7 +429,7 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
     snapshot(&window, "4f-liveness-staff");
     to_worker.send(ToWorker::Recent).unwrap();
     wait_for(&controller, Duration::from_secs(10), "the operator's count", |_| {
-        k.get_sync_summary().contains("liveness: 3 failed attempts")
+        k.get_sync_summary().contains("Liveness today (UTC): 0 passed, 3 failed")
     });
     // A new session does not buy three more tries: five failures in three minutes on this
     // kiosk, and staff are asked for after the second.
@@ -404,11 +445,40 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
     });
     to_worker.send(ToWorker::Recent).unwrap();
     wait_for(&controller, Duration::from_secs(10), "the operator's count", |_| {
-        k.get_sync_summary().contains("liveness: 5 failed attempts")
+        k.get_sync_summary().contains("0 passed, 5 failed")
     });
     k.invoke_cancel();
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
+
+    // Restarting the kiosk does not reset the limit: it is counted from the log.
+    let (to_worker, worker, window, controller) = at_the_selfie(config, &camera, DocChoice::Pan);
+    let k = window.global::<Kiosk>();
+    wait_for(&controller, Duration::from_secs(30), "staff asked for after a restart", |_| {
+        k.get_challenge_staff()
+    });
+    k.invoke_cancel();
+    to_worker.send(ToWorker::Quit).unwrap();
+    worker.join().unwrap();
+
+    let store = Store::open(&db, None).unwrap();
+    let attempts = store.list_attempts(10).unwrap();
+    assert_eq!(attempts.len(), 5, "every attempt is logged, none after the restart: {attempts:?}");
+    for a in &attempts {
+        assert_eq!(
+            (a.live, a.reason.as_deref(), a.challenge.as_str()),
+            (false, Some("movement_not_seen"), "down left up")
+        );
+        let frame = a.frame_media.as_deref().expect("a failed attempt keeps its frame");
+        let jpeg = store.media_bytes(frame, None).unwrap();
+        assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "the frame is a JPEG, sealed in the store");
+    }
+    assert!(
+        store.list_verifications(10).unwrap().is_empty(),
+        "a failed attempt records no match decision"
+    );
+    let chain = store.verify_chain().unwrap();
+    assert_eq!((chain.attempts, chain.problem), (5, None));
 }
 
 /// Documents from the camera (no scanner): the preview shows the card-shaped guide and the

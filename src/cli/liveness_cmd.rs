@@ -18,6 +18,7 @@ use crate::inference::Engine;
 use crate::liveness::geometry::nose_offset;
 use crate::liveness::session::FRONTAL_OFFSET;
 use crate::liveness::{check, Challenge, Report};
+use crate::record::attempt::AttemptJson;
 use crate::synthetic_card::{encode_jpeg, Rng};
 use crate::synthetic_session::{generate, Species, FPS};
 
@@ -33,63 +34,6 @@ pub fn run(args: LivenessArgs) -> i32 {
         Err(e) => {
             eprintln!("facematch: {e:#}");
             2
-        }
-    }
-}
-
-/// One attempt as `liveness check` prints it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CheckJson {
-    live: bool,
-    /// The failure's code, null when live.
-    reason: Option<&'static str>,
-    /// The failure in words, null when live.
-    message: Option<String>,
-    challenge: String,
-    steps: Vec<StepJson>,
-    /// The weakest parallax among the movements done, eye distances.
-    parallax: f32,
-    frames: usize,
-    face_frames: usize,
-    selfie_frame: Option<usize>,
-    /// The lowest match percentage of a kept frame against the selfie.
-    identity: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
-struct StepJson {
-    movement: &'static str,
-    done: bool,
-    /// The largest nose parallax toward the asked direction, eye distances.
-    parallax: f32,
-    /// The detector's landmark movement toward it, in its thresholds (1 = seen).
-    landmarks: f32,
-}
-
-impl From<&Report> for CheckJson {
-    fn from(r: &Report) -> CheckJson {
-        let round = |v: f32| (v * 1000.0).round() / 1000.0;
-        CheckJson {
-            live: r.live(),
-            reason: r.outcome.err().map(|f| f.code()),
-            message: r.outcome.err().map(|f| f.to_string()),
-            challenge: r.challenge.to_string(),
-            steps: r
-                .steps
-                .iter()
-                .map(|s| StepJson {
-                    movement: s.direction.name(),
-                    done: s.done,
-                    parallax: round(s.parallax),
-                    landmarks: round(s.landmarks),
-                })
-                .collect(),
-            parallax: round(r.parallax),
-            frames: r.frames,
-            face_frames: r.face_frames,
-            selfie_frame: r.selfie_frame,
-            identity: r.identity_percent.map(|p| (p * 10.0).round() / 10.0),
         }
     }
 }
@@ -115,7 +59,7 @@ fn check_cmd(args: &LivenessCheckArgs) -> i32 {
         .and_then(|mut engine| run_check(&mut engine, frames, challenge, args.fps));
     match result {
         Ok(report) => {
-            print_json(&CheckJson::from(&report));
+            print_json(&AttemptJson::from(&report));
             0
         }
         Err(e) => {
@@ -204,7 +148,7 @@ struct DetailJson {
     folder: String,
     label: String,
     #[serde(flatten)]
-    check: CheckJson,
+    check: AttemptJson,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -276,7 +220,7 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
             details.push(DetailJson {
                 folder: row.frames.clone(),
                 label: row.label.clone(),
-                check: CheckJson::from(&report),
+                check: AttemptJson::from(&report),
             });
         }
     }

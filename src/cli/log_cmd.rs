@@ -1,11 +1,12 @@
-//! `facematch token`, `log`, `log verify` and `purge`: the operator's view of the store.
+//! `facematch token`, `log`, `log verify` and `purge`: the operator's view of the store
+//! (verifications and liveness attempts).
 
 use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
 use super::sync_cmd::{remote_settings, RemoteSettings};
-use crate::store::SyncState;
+use crate::store::{AttemptRecord, SyncState, VerificationRecord};
 use crate::sync::{HttpRemote, RemoteError};
 
 /// `token add|revoke`.
@@ -48,15 +49,16 @@ pub fn log(args: LogArgs) -> i32 {
 fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
     let store = open_store(args)?;
     let records = store.list_verifications(limit)?;
+    let attempts = store.list_attempts(limit)?;
     if json {
-        for r in &records {
-            println!("{}", serde_json::to_string(r)?);
+        for line in json_lines(&records, &attempts, limit)? {
+            println!("{line}");
         }
         return Ok(());
     }
     println!(
-        "{:>6}  {:<13}  {:<8}  {:>5}  {:<18}  {:>6}  {:>6}  {:<8}",
-        "id", "time (UTC ms)", "type", "thr", "status", "front", "back", "sync"
+        "{:>6}  {:<20}  {:<8}  {:>5}  {:<18}  {:>6}  {:>6}  {:<8}",
+        "id", "time (UTC)", "type", "thr", "status", "front", "back", "sync"
     );
     let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.1}"));
     for r in &records {
@@ -84,7 +86,62 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
     for r in records.iter().filter(|r| r.sync_state == Some(SyncState::Parked)) {
         println!("parked {}: {}", r.id, r.sync_note.as_deref().unwrap_or("?"));
     }
+    if !attempts.is_empty() {
+        print_attempts(&attempts);
+    }
     Ok(())
+}
+
+/// The newest `limit` records of both logs as JSON lines, newest first: verifications as
+/// they are stored (`"record": "verification"`), liveness attempts with their evidence as
+/// an object (`"record": "liveness"`, the shape `liveness check` prints).
+fn json_lines(
+    records: &[VerificationRecord],
+    attempts: &[AttemptRecord],
+    limit: usize,
+) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for r in records {
+        let mut value = serde_json::to_value(r)?;
+        value["record"] = "verification".into();
+        lines.push((r.created_at, value));
+    }
+    for a in attempts {
+        let mut value = serde_json::to_value(a)?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("evidence_json");
+        }
+        value["record"] = "liveness".into();
+        value["evidence"] = serde_json::from_str(&a.evidence_json)
+            .with_context(|| format!("liveness attempt {}'s evidence", a.id))?;
+        lines.push((a.created_at, value));
+    }
+    lines.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    Ok(lines.into_iter().take(limit).map(|(_, v)| v.to_string()).collect())
+}
+
+/// The liveness attempts' table, after the verifications'.
+fn print_attempts(attempts: &[AttemptRecord]) {
+    println!(
+        "\nliveness attempts (record #: the verification that used its selfie)\n\
+         {:>6}  {:<20}  {:<6}  {:<16}  {:<17}  {:>8}  {:>11}  {:<8}",
+        "id", "time (UTC)", "live", "reason", "challenge", "parallax", "face/frames", "record #"
+    );
+    for a in attempts {
+        let evidence: serde_json::Value =
+            serde_json::from_str(&a.evidence_json).unwrap_or_default();
+        println!(
+            "{:>6}  {:<20}  {:<6}  {:<16}  {:<17}  {:>8}  {:>11}  {:<8}",
+            a.id,
+            utc(a.created_at),
+            if a.live { "yes" } else { "no" },
+            a.reason.as_deref().unwrap_or("-"),
+            a.challenge,
+            evidence["parallax"].as_f64().map_or("-".into(), |p| format!("{p:.3}")),
+            format!("{}/{}", evidence["faceFrames"], evidence["frames"]),
+            a.verification.map_or("-".into(), |v| v.to_string())
+        );
+    }
 }
 
 /// `2026-11-25T23:59:01Z` for milliseconds since the epoch (UTC, whole seconds).
@@ -98,7 +155,10 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
     let report = store.verify_chain().context("reading the log")?;
     let mut code = match (&report.problem, report.first_broken) {
         (None, _) => {
-            println!("hash chain intact: {} record(s)", report.rows);
+            println!(
+                "hash chain intact: {} record(s), {} liveness attempt(s)",
+                report.rows, report.attempts
+            );
             0
         }
         (Some(problem), Some(id)) => {

@@ -61,9 +61,20 @@ pub struct StepOutput {
     pub text: &'static str,
     /// The challenge as the screen draws it.
     pub view: ChallengeView,
-    /// The selfie, once an attempt passed (or, with liveness off, once the face was steady),
-    /// with the attempt's report.
-    pub selfie: Option<(RgbImage, Option<Report>)>,
+    /// The selfie, once an attempt passed (or, with liveness off, once the face was steady).
+    pub selfie: Option<RgbImage>,
+    /// The attempt that ended on this frame, passed or failed, for the liveness log.
+    pub ended: Option<Ended>,
+}
+
+/// An attempt that ended: what the liveness log keeps of it.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// Its outcome and evidence.
+    pub report: Report,
+    /// A failed attempt's frame that best shows who made it (a passed attempt's selfie goes
+    /// to its verification instead).
+    pub frame: Option<RgbImage>,
 }
 
 /// The selfie step's state across frames.
@@ -73,7 +84,8 @@ pub struct LivenessStep {
     auto: AutoCapture,
     failures: u32,
     pause: Option<(Instant, &'static str)>,
-    /// Failed attempts since the kiosk started (the operator screen shows it).
+    /// Failed attempts since the kiosk started (the operator screen shows it when there is no
+    /// log to count them in).
     pub failed_total: u32,
     /// Where attempts are recorded (`kiosk --capture-sessions`).
     pub recorder: Option<SessionRecorder>,
@@ -82,6 +94,13 @@ pub struct LivenessStep {
 }
 
 impl LivenessStep {
+    /// Counts failed attempts that happened `ages` ago (from the log, at start) toward the
+    /// limit across sessions, so a restart does not reset it.
+    pub fn remember_failures(&mut self, ages: impl IntoIterator<Item = Duration>) {
+        let now = Instant::now();
+        self.recent.extend(ages.into_iter().filter_map(|age| now.checked_sub(age)));
+    }
+
     /// A fresh selfie step (a new session, or the screen opened again).
     pub fn reset(&mut self) {
         let (failed_total, recorder) = (self.failed_total, self.recorder.take());
@@ -111,7 +130,7 @@ impl LivenessStep {
     ) -> Result<StepOutput, ModelError> {
         let view =
             ChallengeView { required: *mode != LivenessMode::Off, ..ChallengeView::default() };
-        let mut out = StepOutput { text: "", view, selfie: None };
+        let mut out = StepOutput { text: "", view, selfie: None, ended: None };
         while self.recent.front().is_some_and(|t| t.elapsed() > FAILURE_WINDOW) {
             self.recent.pop_front();
         }
@@ -134,7 +153,7 @@ impl LivenessStep {
             if ready {
                 let challenge = match mode {
                     LivenessMode::Off => {
-                        out.selfie = Some((frame.clone(), None));
+                        out.selfie = Some(frame.clone());
                         return Ok(out);
                     }
                     LivenessMode::Random => Challenge::random(),
@@ -180,12 +199,16 @@ impl LivenessStep {
                     r.finish(&report);
                 }
                 let selfie = attempt.selfie().map(|(image, _)| image.clone());
+                let evidence = attempt.evidence().unwrap_or(frame).clone();
                 self.attempt = None;
                 self.auto = AutoCapture::default();
-                match (report.outcome, selfie) {
+                let outcome = report.outcome;
+                let passed = outcome.is_ok() && selfie.is_some();
+                out.ended = Some(Ended { report, frame: (!passed).then_some(evidence) });
+                match (outcome, selfie) {
                     (Ok(()), Some(image)) => {
                         out.text = "Thank you";
-                        out.selfie = Some((image, Some(report)));
+                        out.selfie = Some(image);
                     }
                     (outcome, _) => {
                         // No step row over a retry or the staff message.

@@ -1,6 +1,6 @@
 //! The operator screen's view of the log: the recent verifications, one line
 //! each, and in one line the sync counts, the chain's head (short code) and the newest
-//! record a remote keeps as this device's anchor.
+//! record a remote keeps as this device's anchor; in another, today's liveness attempts.
 
 use crate::store::{Store, VerificationRecord};
 
@@ -28,7 +28,17 @@ pub fn recent(store: Option<&Store>) -> (Vec<String>, String) {
             )
         },
     );
-    (rows, format!("{sync}\n{}", chain_line(store)))
+    (rows, format!("{sync}\n{}\n{}", chain_line(store), liveness_line(store)))
+}
+
+/// `Liveness today (UTC): 7 passed, 2 failed`: failures are what staff watch for.
+fn liveness_line(store: &Store) -> String {
+    const DAY_MS: i64 = 86_400_000;
+    let now = crate::store::now_ms();
+    match store.attempt_counts_since(now - now.rem_euclid(DAY_MS)) {
+        Ok(c) => format!("Liveness today (UTC): {} passed, {} failed", c.passed, c.failed),
+        Err(e) => format!("Liveness attempts cannot be counted: {e}"),
+    }
 }
 
 /// `Log head #12 3fa9c2d1, anchored up to #10`: what staff compare with the remote.
@@ -83,12 +93,20 @@ mod tests {
         assert_eq!(
             summary,
             format!(
-                "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements\nLog head #1 {}, not anchored yet",
+                "Sync: 1 pending, 0 synced, 0 parked, 0 disagreements\nLog head #1 {}, not anchored yet\n\
+                 Liveness today (UTC): 0 passed, 0 failed",
                 &head[..8]
             )
         );
         store.note_remote_anchor(1).unwrap();
-        assert!(recent(Some(&store)).1.ends_with("anchored up to #1"));
+        let failed =
+            crate::store::NewAttempt { challenge: "up left down".into(), ..Default::default() };
+        store.record_attempt(&failed).unwrap();
+        let summary = recent(Some(&store)).1;
+        assert!(
+            summary.contains("anchored up to #1\nLiveness today (UTC): 0 passed, 1 failed"),
+            "{summary}"
+        );
         let (rows, summary) = recent(None);
         assert!(rows[0].contains("--db FILE") && summary.is_empty());
     }

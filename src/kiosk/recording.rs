@@ -1,6 +1,7 @@
 //! A kiosk verification from captured frames to the log: verify, store the
 //! pictures (JPEG, sealed) and the decision in one place, and say what the
-//! screen may show. A verdict is shown only once it is recorded.
+//! screen may show. A verdict is shown only once it is recorded. Liveness attempts are
+//! recorded here too, a failed one with its frame.
 
 use std::time::Instant;
 
@@ -12,7 +13,9 @@ use crate::contract::{MatchAnswer, MatchRequest};
 use crate::detection::Detector;
 use crate::domain::{Picture, PictureFormat};
 use crate::embedding::Embedder;
+use crate::liveness::Report;
 use crate::model_error::ModelError;
+use crate::record::attempt::new_attempt;
 use crate::record::{new_verification, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
 use crate::verify::{verify, MatchParams, Pictures, Verification};
@@ -29,13 +32,20 @@ pub struct Captures {
     pub front: Picture,
     /// The document back, if captured.
     pub back: Option<Picture>,
+    /// The passed liveness attempt the selfie came from, as the liveness log numbers it.
+    pub liveness_attempt: Option<i64>,
 }
 
 impl Captures {
     /// The captured camera frames (kept as JPEG in the log).
     pub fn from_frames(selfie: RgbImage, front: RgbImage, back: Option<RgbImage>) -> Captures {
         let picture = |pixels| Picture { pixels, format: PictureFormat::Jpeg };
-        Captures { selfie: picture(selfie), front: picture(front), back: back.map(picture) }
+        Captures {
+            selfie: picture(selfie),
+            front: picture(front),
+            back: back.map(picture),
+            liveness_attempt: None,
+        }
     }
 }
 
@@ -134,7 +144,7 @@ fn record(
         threshold: Some(params.threshold.percent().into()),
     };
     let answer = MatchAnswer::Processed(Box::new(response(verification)));
-    let entry = new_verification(
+    let mut entry = new_verification(
         None,
         &request,
         params,
@@ -143,7 +153,27 @@ fn record(
         media,
         started.elapsed(),
     );
+    entry.liveness_attempt = captures.liveness_attempt;
     Ok(store.record_verification(&entry)?)
+}
+
+/// Records a liveness attempt in the log, a failed one with `frame` sealed as evidence (it
+/// records no match decision). Returns the attempt's id.
+///
+/// # Errors
+/// The frame cannot be encoded, or the log refuses the record.
+pub fn record_attempt(
+    store: &mut Store,
+    report: &Report,
+    frame: Option<&RgbImage>,
+) -> Result<i64, RecordingError> {
+    let media = match frame {
+        Some(f) => {
+            Some(store.insert_media(None, "kiosk-liveness.jpg", "image/jpeg", &encode_jpeg(f)?)?)
+        }
+        None => None,
+    };
+    Ok(store.record_attempt(&new_attempt(report, media))?)
 }
 
 #[cfg(test)]

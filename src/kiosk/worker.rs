@@ -15,7 +15,7 @@ use super::flow::Shot;
 use super::guidance::AutoCapture;
 use super::liveness_step::{ChallengeView, LivenessMode, LivenessStep};
 use super::operator_log;
-use super::recording::{result_view, verify_and_record, Captures};
+use super::recording::{record_attempt, result_view, verify_and_record, Captures};
 use super::result_view::{Failure, ResultView};
 use super::session_capture::SessionRecorder;
 use crate::camera::{self, FrameSource, Play};
@@ -161,6 +161,11 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
     let mut auto = AutoCapture::default();
     let mut selfie_step = LivenessStep::default();
     selfie_step.recorder = config.capture_sessions.clone().map(SessionRecorder::new);
+    if let Some(store) = &store {
+        selfie_step.remember_failures(recent_failures(store));
+    }
+    // The passed liveness attempt of this session's selfie, for its verification's record.
+    let mut passed_attempt: Option<i64> = None;
     let mut rate = FrameRate::default();
     let mut visit = 0u64;
     loop {
@@ -174,6 +179,9 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                     if let Ok(camera) = &mut sources.0 {
                         camera.pause();
                     }
+                }
+                if shot == Some(Shot::Selfie) {
+                    passed_attempt = None;
                 }
                 watching = shot;
                 previous = None;
@@ -194,10 +202,12 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             }
             Ok(ToWorker::Recent) => {
                 let (rows, mut summary) = operator_log::recent(store.as_ref());
-                summary.push_str(&format!(
-                    " · liveness: {} failed attempts since start",
-                    selfie_step.failed_total
-                ));
+                if store.is_none() {
+                    summary.push_str(&format!(
+                        "\nLiveness: {} failed attempts since start",
+                        selfie_step.failed_total
+                    ));
+                }
                 let cameras = camera::choices(&current_camera);
                 let _ = outbox.send(FromWorker::Recent { rows, summary, cameras });
                 continue;
@@ -216,7 +226,8 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                     continue;
                 }
                 let params = MatchParams { doc_type, threshold };
-                let captures = Captures::from_frames(selfie, front, back);
+                let mut captures = Captures::from_frames(selfie, front, back);
+                captures.liveness_attempt = passed_attempt.take();
                 let outcome = verify_and_record(
                     &mut engine.detector,
                     &mut engine.embedder,
@@ -287,15 +298,25 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 }
             };
             challenge = out.view;
-            let take = out.selfie.map(|(selfie, report)| {
-                if let Some(r) = report {
-                    log::info!(
-                        "kiosk: liveness passed: challenge '{}', parallax {:.3}, {} of {} frames with a face",
-                        r.challenge, r.parallax, r.face_frames, r.frames
-                    );
+            if let Some(ended) = out.ended {
+                let r = &ended.report;
+                log::info!(
+                    "kiosk: liveness attempt ended ({}): challenge '{}', parallax {:.3}, {} of {} frames with a face",
+                    r.outcome.err().map_or("passed", |f| f.code()),
+                    r.challenge,
+                    r.parallax,
+                    r.face_frames,
+                    r.frames
+                );
+                if let Some(store) = store.as_mut() {
+                    match record_attempt(store, r, ended.frame.as_ref()) {
+                        Ok(id) if r.live() => passed_attempt = Some(id),
+                        Ok(_) => {}
+                        Err(e) => log::error!("kiosk: the liveness attempt was not recorded: {e}"),
+                    }
                 }
-                frame = selfie;
-            });
+            }
+            let take = out.selfie.map(|selfie| frame = selfie);
             (out.text, take.is_some())
         } else {
             let g = document_guidance::assess(&faces, &frame, previous);
@@ -319,6 +340,19 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             challenge,
         });
     }
+}
+
+/// How long ago the failed liveness attempts within the limit's window happened, from the log.
+fn recent_failures(store: &Store) -> Vec<Duration> {
+    let now = crate::store::now_ms();
+    let window = super::liveness_step::FAILURE_WINDOW.as_millis() as i64;
+    store.failed_attempt_times_since(now - window).map_or_else(
+        |e| {
+            log::warn!("kiosk: the recent liveness failures cannot be read: {e}");
+            Vec::new()
+        },
+        |times| times.iter().map(|t| Duration::from_millis((now - t).max(0) as u64)).collect(),
+    )
 }
 
 /// The preview's measured frame rate, which the liveness time limits are counted in.

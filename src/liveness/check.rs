@@ -127,6 +127,13 @@ impl Attempt {
         kept_selfie(&self.kept)
     }
 
+    /// The frame that best shows who made the attempt: the selfie, else the framed reference
+    /// frame (None before the face was framed). A failed attempt's evidence.
+    pub fn evidence(&self) -> Option<&RgbImage> {
+        let kept = |wanted| self.kept.iter().find(|(k, _, _)| *k == wanted).map(|(_, f, _)| f);
+        kept(Keep::Selfie).or_else(|| kept(Keep::Reference))
+    }
+
     /// Ends the attempt: when the movements passed, the kept frames are compared with the
     /// selfie, and the passive check (if one was added) sees the selfie frame. Returns the
     /// report.

@@ -60,6 +60,8 @@ pub(super) struct Hashed {
     pub(super) response_json: String,
     pub(super) models_json: String,
     pub(super) timings_json: String,
+    /// The liveness attempt that gave the selfie (kiosk rows since the liveness log).
+    pub(super) liveness_attempt: Option<i64>,
 }
 
 impl Hashed {
@@ -91,10 +93,14 @@ impl Hashed {
         hex::encode(h.finalize())
     }
 
-    /// The v2 hash: HMAC under the log key, the pictures' sha256 included.
+    /// The v2 hash: HMAC under the log key, the pictures' sha256 included, and the liveness
+    /// attempt when there is one (so rows without one keep the hash they were written with).
     pub(super) fn keyed_hash(&self, prev: &str, key: &LogKey) -> String {
         let mut fields = self.fields();
         fields.push(json!(self.media_sha256));
+        if let Some(attempt) = self.liveness_attempt {
+            fields.push(json!({ "liveness_attempt": attempt }));
+        }
         key.mac(&["facematch log v2", prev, &serde_json::Value::Array(fields).to_string()])
     }
 
@@ -117,6 +123,7 @@ impl Hashed {
                 response_json: r.get("response_json")?,
                 models_json: r.get("models_json")?,
                 timings_json: r.get("timings_json")?,
+                liveness_attempt: r.get("liveness_attempt")?,
             },
             r.get("prev_hash")?,
             r.get("row_hash")?,
@@ -174,8 +181,10 @@ impl Checkpoint {
 pub(super) fn seal_checkpoint(
     conn: &Connection,
     key: &LogKey,
-    counter: &Path,
+    key_path: &Path,
 ) -> Result<(), StoreError> {
+    let counter = Counter::Verifications.path(key_path);
+    let counter = counter.as_path();
     let Some(checkpoint) = Checkpoint::read(conn)? else { return Ok(()) };
     if checkpoint.mac.is_some() {
         return Ok(());
@@ -192,12 +201,54 @@ pub(super) fn seal_checkpoint(
             last_id: checkpoint.last_v1_id,
             last_hash: checkpoint.last_v1_hash,
         };
-        head.write(counter, key)?;
+        head.write(counter, key, Counter::Verifications)?;
     }
     Ok(())
 }
 
-/// The counter file beside the key: the checkpoint and the newest row this device wrote.
+/// Which chain a counter file beside the key follows. Each file is MACed under its own label,
+/// so one cannot stand in for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counter {
+    /// The verifications (`<key>.chain`).
+    Verifications,
+    /// The liveness attempts (`<key>.liveness`).
+    Liveness,
+}
+
+impl Counter {
+    fn label(self) -> &'static str {
+        match self {
+            Counter::Verifications => "facematch counter v1",
+            Counter::Liveness => "facematch liveness counter v1",
+        }
+    }
+
+    /// The counter file for the key at `key_path`.
+    pub(super) fn path(self, key_path: &Path) -> PathBuf {
+        match self {
+            Counter::Verifications => super::with_suffix(key_path, ".chain"),
+            Counter::Liveness => super::with_suffix(key_path, ".liveness"),
+        }
+    }
+
+    /// Starts an empty chain's counter file, unless it exists.
+    pub(super) fn start(self, key_path: &Path, key: &LogKey) -> Result<(), StoreError> {
+        let path = self.path(key_path);
+        if path.exists() {
+            return Ok(());
+        }
+        let empty = Counted {
+            checkpoint: 0,
+            checkpoint_hash: GENESIS.into(),
+            last_id: 0,
+            last_hash: GENESIS.into(),
+        };
+        empty.write(&path, key, self)
+    }
+}
+
+/// A counter file beside the key: the checkpoint and the newest row this device wrote.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Counted {
     pub(super) checkpoint: i64,
@@ -214,9 +265,9 @@ struct CounterFile {
 }
 
 impl Counted {
-    fn mac(&self, key: &LogKey) -> String {
+    fn mac(&self, key: &LogKey, kind: Counter) -> String {
         key.mac(&[
-            "facematch counter v1",
+            kind.label(),
             &self.checkpoint.to_string(),
             &self.checkpoint_hash,
             &self.last_id.to_string(),
@@ -228,7 +279,11 @@ impl Counted {
     ///
     /// # Errors
     /// [`StoreError::Chain`] when it is damaged or its MAC is not the log key's.
-    pub(super) fn read(path: &Path, key: &LogKey) -> Result<Option<Counted>, StoreError> {
+    pub(super) fn read(
+        path: &Path,
+        key: &LogKey,
+        kind: Counter,
+    ) -> Result<Option<Counted>, StoreError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -236,7 +291,7 @@ impl Counted {
         };
         let file: CounterFile = toml::from_str(&text)
             .map_err(|e| StoreError::Chain(format!("{} is damaged: {e}", path.display())))?;
-        if file.mac != file.counted.mac(key) {
+        if file.mac != file.counted.mac(key, kind) {
             return Err(StoreError::Chain(format!(
                 "{} was altered (its MAC fails)",
                 path.display()
@@ -246,17 +301,12 @@ impl Counted {
     }
 
     /// Replaces the counter file in one step.
-    pub(super) fn write(&self, path: &Path, key: &LogKey) -> Result<(), StoreError> {
+    pub(super) fn write(&self, path: &Path, key: &LogKey, kind: Counter) -> Result<(), StoreError> {
         let io = |e: std::io::Error| StoreError::Chain(format!("{}: {e}", path.display()));
-        let file = CounterFile { counted: self.clone(), mac: self.mac(key) };
+        let file = CounterFile { counted: self.clone(), mac: self.mac(key, kind) };
         let text = toml::to_string(&file).map_err(std::io::Error::other).map_err(io)?;
         crate::atomic_file::replace(path, text.as_bytes()).map_err(io)
     }
-}
-
-/// The counter file for the key at `key_path`.
-pub(super) fn counter_path(key_path: &Path) -> PathBuf {
-    super::with_suffix(key_path, ".chain")
 }
 
 #[cfg(test)]
@@ -284,10 +334,13 @@ mod tests {
             last_id: 7,
             last_hash: "ab".into(),
         };
-        counted.write(&path, &key).unwrap();
-        assert_eq!(Counted::read(&path, &key).unwrap(), Some(counted));
+        counted.write(&path, &key, Counter::Verifications).unwrap();
+        assert_eq!(Counted::read(&path, &key, Counter::Verifications).unwrap(), Some(counted));
+        let other = Counted::read(&path, &key, Counter::Liveness).unwrap_err();
+        assert!(other.to_string().contains("altered"), "one chain's counter is not the other's");
         let text = std::fs::read_to_string(&path).unwrap().replace("last_id = 7", "last_id = 5");
         std::fs::write(&path, text).unwrap();
-        assert!(Counted::read(&path, &key).unwrap_err().to_string().contains("altered"));
+        let edited = Counted::read(&path, &key, Counter::Verifications).unwrap_err();
+        assert!(edited.to_string().contains("altered"));
     }
 }

@@ -1,5 +1,5 @@
 //! The device's record: one SQLite file holding media (encrypted), the
-//! verification log (hash-chained), the sync outbox and API tokens.
+//! verification log and the liveness log (hash-chained), the sync outbox and API tokens.
 //!
 //! Owns the schema and its migrations, the device key and every SQL statement.
 //! It knows nothing of HTTP or the screen; of the contract it knows only the
@@ -9,6 +9,7 @@
 //! [`NewVerification`], [`VerificationRecord`].
 
 mod anchors;
+mod attempts;
 mod chain;
 mod crypto;
 mod key_check;
@@ -24,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
+pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
 pub use crypto::DeviceKey;
 pub use media::{MediaId, MediaRecord};
 pub use outbox::{OutboxItem, SyncCounts};
@@ -100,8 +102,10 @@ pub struct Store {
     conn: Connection,
     key: DeviceKey,
     log_key: chain::LogKey,
-    /// The counter file beside the key (`<key>.chain`).
+    /// The verifications' counter file beside the key (`<key>.chain`).
     counter: PathBuf,
+    /// The liveness attempts' counter file beside the key (`<key>.liveness`).
+    liveness_counter: PathBuf,
     device_id: String,
 }
 
@@ -119,13 +123,23 @@ impl Store {
         private_files(path)?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        schema::migrate(&conn, path)?;
+        let before = schema::migrate(&conn, path)?;
         let key = key_check::bind(&conn, path, &key_path)?;
         let log_key = chain::LogKey::of(&key);
-        let counter = chain::counter_path(&key_path);
-        chain::seal_checkpoint(&conn, &log_key, &counter)?;
+        chain::seal_checkpoint(&conn, &log_key, &key_path)?;
+        if before < schema::LIVENESS_LOG {
+            // Started once, when the liveness log begins: a counter missing later is reported.
+            chain::Counter::Liveness.start(&key_path, &log_key)?;
+        }
         let device_id = schema::device_id(&conn)?;
-        Ok(Store { conn, key, log_key, counter, device_id })
+        Ok(Store {
+            conn,
+            key,
+            log_key,
+            counter: chain::Counter::Verifications.path(&key_path),
+            liveness_counter: chain::Counter::Liveness.path(&key_path),
+            device_id,
+        })
     }
 
     /// This device's id (random, made when the database was created).

@@ -114,13 +114,38 @@ CREATE TABLE anchors (
     PRIMARY KEY (token_id, device_id)
 );
 ",
+    r"
+-- v5: the liveness log. Every attempt at the kiosk's challenge, passed or failed, in a keyed
+-- chain of its own that also holds the verification chain's head at its time; a verification
+-- names the attempt its selfie came from (covered by its hash).
+CREATE TABLE liveness_attempts (
+    id             INTEGER PRIMARY KEY,
+    created_at     INTEGER NOT NULL,
+    device_id      TEXT NOT NULL,
+    live           INTEGER NOT NULL,
+    reason         TEXT,
+    challenge      TEXT NOT NULL,
+    evidence_json  TEXT NOT NULL,
+    frame_media    TEXT REFERENCES media(id),
+    after_record   INTEGER,
+    after_hash     TEXT,
+    prev_hash      TEXT NOT NULL,
+    row_hash       TEXT NOT NULL
+);
+CREATE INDEX liveness_attempts_created ON liveness_attempts(created_at);
+ALTER TABLE verifications ADD COLUMN liveness_attempt INTEGER REFERENCES liveness_attempts(id);
+",
 ];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Turns on WAL and foreign keys, refuses newer databases, and applies pending migrations atomically.
-pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+/// The version that added the liveness log (its counter file starts when a database reaches it).
+pub(super) const LIVENESS_LOG: i64 = 5;
+
+/// Turns on WAL and foreign keys, refuses newer databases, and applies pending migrations
+/// atomically. Returns the version the database had before.
+pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
         return Err(StoreError::NewerSchema {
@@ -139,7 +164,7 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The device id stored in `meta`, made on first use.
@@ -180,6 +205,7 @@ mod tests {
             response_json: "{}".into(),
             models_json: "{}".into(),
             timings_json: "{}".into(),
+            liveness_attempt: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
-use super::chain::{Checkpoint, Counted, Hashed, GENESIS, ROWS_WITH_PICTURES};
+use super::chain::{Checkpoint, Counted, Counter, Hashed, GENESIS, ROWS_WITH_PICTURES};
 
 use super::media::MediaId;
 use super::states::{OutboxState, SyncState};
@@ -52,6 +52,8 @@ pub struct NewVerification {
     pub embeddings: Vec<Vec<f32>>,
     /// The client's `Idempotency-Key`, unique per token: a retried request is answered from the log.
     pub idempotency_key: Option<String>,
+    /// The kiosk's passed liveness attempt the selfie came from ([`Store::record_attempt`]).
+    pub liveness_attempt: Option<i64>,
 }
 
 /// A verification found by its idempotency key: what it answered, and what it was asked,
@@ -101,13 +103,17 @@ pub struct VerificationRecord {
     pub remote_status: Option<String>,
     /// The response JSON.
     pub response_json: String,
+    /// The liveness attempt the selfie came from (kiosk verifications with liveness on).
+    pub liveness_attempt: Option<i64>,
 }
 
 /// Result of recomputing the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
-    /// Rows checked.
+    /// Verification records checked.
     pub rows: usize,
+    /// Liveness attempts checked.
+    pub attempts: usize,
     /// The first row whose stored hashes do not match its content or its predecessor.
     pub first_broken: Option<i64>,
     /// What is wrong, in words (a broken row, a swapped picture, deleted rows, an altered
@@ -117,7 +123,7 @@ pub struct ChainReport {
 
 impl ChainReport {
     fn broken(rows: usize, id: Option<i64>, problem: String) -> ChainReport {
-        ChainReport { rows, first_broken: id, problem: Some(problem) }
+        ChainReport { rows, attempts: 0, first_broken: id, problem: Some(problem) }
     }
 }
 
@@ -158,6 +164,7 @@ impl Store {
             response_json: v.response_json.clone(),
             models_json: v.models_json.clone(),
             timings_json: v.timings_json.clone(),
+            liveness_attempt: v.liveness_attempt,
         };
         let row_hash = hashed.keyed_hash(&prev, &self.log_key);
         let embeddings = (!v.embeddings.is_empty())
@@ -171,8 +178,9 @@ impl Store {
         tx.execute(
             "INSERT INTO verifications (id, created_at, device_id, token_id, src_media, front_media, back_media,
                 doc_type, threshold, status, matched, front_percent, back_percent, request_json, response_json,
-                models_json, timings_json, embeddings_sealed, prev_hash, row_hash, idempotency_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                models_json, timings_json, embeddings_sealed, prev_hash, row_hash, idempotency_key,
+                liveness_attempt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             params![
                 id,
                 hashed.created_at,
@@ -194,7 +202,8 @@ impl Store {
                 embeddings,
                 prev,
                 row_hash,
-                v.idempotency_key
+                v.idempotency_key,
+                v.liveness_attempt
             ],
         )
         .map_err(|e| {
@@ -209,24 +218,33 @@ impl Store {
             params![id, hashed.created_at],
         )?;
         tx.commit()?;
-        self.advance_counter(id, &row_hash);
+        self.advance_counter(Counter::Verifications, id, &row_hash);
         Ok(id)
     }
 
-    /// Moves the counter beside the key to row `id` (never backwards: another process may
+    /// Moves `kind`'s counter beside the key to row `id` (never backwards: another process may
     /// have written a later row). A missing or altered counter is left alone for `log verify`
     /// to report; recreating it would hide what happened.
-    fn advance_counter(&self, id: i64, row_hash: &str) {
-        match Counted::read(&self.counter, &self.log_key) {
+    pub(super) fn advance_counter(&self, kind: Counter, id: i64, row_hash: &str) {
+        let path = self.counter_file(kind);
+        match Counted::read(path, &self.log_key, kind) {
             Ok(Some(counted)) if counted.last_id < id => {
                 let next = Counted { last_id: id, last_hash: row_hash.to_string(), ..counted };
-                if let Err(e) = next.write(&self.counter, &self.log_key) {
+                if let Err(e) = next.write(path, &self.log_key, kind) {
                     log::warn!("the chain counter was not advanced: {e}");
                 }
             }
             Ok(Some(_)) => {}
-            Ok(None) => log::warn!("the chain counter {} is missing", self.counter.display()),
+            Ok(None) => log::warn!("the chain counter {} is missing", path.display()),
             Err(e) => log::warn!("the chain counter is not advanced: {e}"),
+        }
+    }
+
+    /// The counter file of `kind`'s chain.
+    pub(super) fn counter_file(&self, kind: Counter) -> &std::path::Path {
+        match kind {
+            Counter::Verifications => &self.counter,
+            Counter::Liveness => &self.liveness_counter,
         }
     }
 
@@ -280,7 +298,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT v.id, v.created_at, v.device_id, v.doc_type, v.threshold, v.status, v.matched,
                     v.front_percent, v.back_percent,
-                    o.state, o.disagreement, v.response_json, o.last_error, o.remote_status
+                    o.state, o.disagreement, v.response_json, o.last_error, o.remote_status,
+                    v.liveness_attempt
              FROM verifications v LEFT JOIN outbox o ON o.verification_id = v.id
              ORDER BY v.id DESC LIMIT ?1",
         )?;
@@ -304,6 +323,7 @@ impl Store {
                 response_json: r.get(11)?,
                 sync_note: r.get(12)?,
                 remote_status: r.get(13)?,
+                liveness_attempt: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -373,7 +393,10 @@ impl Store {
                     format!("records up to {id} were rewritten (the checkpoint disagrees)");
                 return Ok(ChainReport::broken(count, Some(id), problem));
             }
-            if let Some(problem) = self.swapped_picture(&hashed)? {
+            let record = format!("record {id}");
+            if let Some(problem) =
+                self.swapped_picture(&record, &hashed.media, &hashed.media_sha256)?
+            {
                 return Ok(ChainReport::broken(count, Some(id), problem));
             }
             hashes.insert(id, stored.clone());
@@ -387,7 +410,7 @@ impl Store {
             );
             return Ok(ChainReport::broken(count, None, problem));
         }
-        let counted = match Counted::read(&self.counter, &self.log_key) {
+        let counted = match Counted::read(&self.counter, &self.log_key, Counter::Verifications) {
             Ok(Some(counted)) => counted,
             Ok(None) => {
                 let problem = format!(
@@ -420,12 +443,19 @@ impl Store {
                 format!("record {} was rewritten (the counter disagrees)", counted.last_id);
             return Ok(ChainReport::broken(count, Some(counted.last_id), problem));
         }
-        Ok(ChainReport { rows: count, first_broken: None, problem: None })
+        let (attempts, problem) = self.verify_attempts(&hashes)?;
+        Ok(ChainReport { rows: count, attempts, first_broken: None, problem })
     }
 
-    /// Whether a picture of this record still stored is not the one it recorded.
-    fn swapped_picture(&self, hashed: &Hashed) -> Result<Option<String>, StoreError> {
-        for (id, sha) in hashed.media.iter().zip(&hashed.media_sha256) {
+    /// Whether a picture still stored is not the one `record` (named so in the problem)
+    /// recorded: `media` ids beside the sha256 its hash covers.
+    pub(super) fn swapped_picture(
+        &self,
+        record: &str,
+        media: &[Option<String>],
+        sha256: &[Option<String>],
+    ) -> Result<Option<String>, StoreError> {
+        for (id, sha) in media.iter().zip(sha256) {
             let (Some(id), Some(sha)) = (id, sha) else { continue };
             let sealed: Option<Vec<u8>> = self
                 .conn
@@ -440,8 +470,7 @@ impl Store {
                 .is_ok_and(|plain| hex::encode(Sha256::digest(plain)) == *sha);
             if !same {
                 return Ok(Some(format!(
-                    "the picture {id} of record {} is not the one it recorded",
-                    hashed.id
+                    "the picture {id} of {record} is not the one it recorded"
                 )));
             }
         }
@@ -509,7 +538,7 @@ mod tests {
         }
         assert_eq!(
             store.verify_chain().unwrap(),
-            ChainReport { rows: 5, first_broken: None, problem: None }
+            ChainReport { rows: 5, attempts: 0, first_broken: None, problem: None }
         );
         assert_eq!(
             store.verification_embeddings(2).unwrap(),
@@ -606,7 +635,7 @@ mod tests {
         assert_eq!(store.list_verifications(10).unwrap().len(), 1);
         assert_eq!(
             store.verify_chain().unwrap(),
-            ChainReport { rows: 1, first_broken: None, problem: None }
+            ChainReport { rows: 1, attempts: 0, first_broken: None, problem: None }
         );
     }
 }

@@ -1,5 +1,8 @@
 //! What a decision looks like in the device's log: maps a request, its answer
-//! and the pipeline's [`Verification`] onto the store's [`NewVerification`].
+//! and the pipeline's [`Verification`] onto the store's [`NewVerification`]; `attempt`
+//! does the same for a liveness attempt.
+
+pub mod attempt;
 
 use std::time::Duration;
 
@@ -61,5 +64,6 @@ pub fn new_verification(
         timings_json: serde_json::json!({ "total_ms": elapsed.as_secs_f64() * 1e3 }).to_string(),
         embeddings,
         idempotency_key: None,
+        liveness_attempt: None,
     }
 }
