@@ -6,7 +6,9 @@
 #   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
 #     (sha256 of the wheel and of the extracted library are checked)
 #   - TensorFlow Lite's C headers from the crates.io crate edgefirst-tflite-sys 0.10.3
-# into .tflite/ (git-ignored), where .cargo/config.toml points tflitec.
+# into .tflite/ (git-ignored), where .cargo/config.toml points tflitec;
+#   - the kiosk's Indic fonts (Noto Sans Devanagari, Tamil, Bengali; OFL-1.1) from Debian's
+#     fonts-noto-core package into assets/fonts/ (git-ignored), which the kiosk embeds.
 # Usage: scripts/setup.sh [x86_64|aarch64 ...]   (default: this machine's architecture)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,3 +95,43 @@ if [ ! -f "$dest/include/tensorflow/lite/core/c/c_api.h" ]; then
   rm -rf "$dest/include" && mv "$dest/include.tmp" "$dest/include"
 fi
 say "TensorFlow Lite runtime ready in $dest"
+
+# The kiosk's Indic fonts, embedded in the binary (ui/app.slint): from Debian's fonts-noto-core
+# (origin, licence: assets/fonts/README.md), each file's sha256 pinned.
+FONTS_DEB=fonts-noto-core_20201225-1_all.deb
+FONTS_DEB_SHA=58f4f0bb6720f919f92096b3508e1412a0f1544424ade6c5b5bf1eb694dd64ba
+declare -A FONT_SHA=(
+  [NotoSansDevanagari-Regular.ttf]=79a470365ccb210fa3c7d8d8ff2e005ef9d983cfd067f735a0caf7e15070ca9f
+  [NotoSansDevanagari-Bold.ttf]=77ad688cfe1dc55185bf4edb4db3c614202c65dd23a1463ad0e23fc52bcc9a5c
+  [NotoSansTamil-Regular.ttf]=a7bb7f92f165479af2f0556c4fd669b74c5959f464f603e18389b532f4d07a71
+  [NotoSansTamil-Bold.ttf]=7ef7071ba2fad67dcae397dc7f5bfd4dbce69d86cdc453c2cc4abe640df0b442
+  [NotoSansBengali-Regular.ttf]=9bb35b3547829ecc42041b6017e87fd4c5f1da1edcd00f59171777050f346018
+  [NotoSansBengali-Bold.ttf]=22c9ff99baca4d31c531ce450a1369beed889467e1ad964f4b8a6f810aa46955
+)
+fonts="$root/assets/fonts"
+fonts_ready() {
+  local f
+  for f in "${!FONT_SHA[@]}"; do
+    [ -f "$fonts/$f" ] && check_sha "$fonts/$f" "${FONT_SHA[$f]}" 2>/dev/null || return 1
+  done
+  [ -f "$fonts/OFL-and-copyright.txt" ]
+}
+if ! fonts_ready; then
+  say "fetching the kiosk's Indic fonts (Debian fonts-noto-core, ~12 MB)"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  (cd "$work" && apt-get download -qq fonts-noto-core >/dev/null 2>&1) || {
+    $sudo_cmd apt-get update -qq
+    (cd "$work" && apt-get download -qq fonts-noto-core >/dev/null)
+  }
+  check_sha "$work/$FONTS_DEB" "$FONTS_DEB_SHA"
+  dpkg-deb -x "$work/$FONTS_DEB" "$work/x"
+  mkdir -p "$fonts"
+  for f in "${!FONT_SHA[@]}"; do
+    check_sha "$work/x/usr/share/fonts/truetype/noto/$f" "${FONT_SHA[$f]}"
+    cp "$work/x/usr/share/fonts/truetype/noto/$f" "$fonts/$f"
+  done
+  cp "$work/x/usr/share/doc/fonts-noto-core/copyright" "$fonts/OFL-and-copyright.txt"
+fi
+say "kiosk fonts ready in $fonts"

@@ -13,6 +13,7 @@ use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
 use facematch::inference::RuntimeOptions;
 use facematch::kiosk::flow::Screen;
+use facematch::kiosk::language::Language;
 use facematch::kiosk::liveness_step::LivenessMode;
 use facematch::liveness::Challenge;
 use facematch::matching::Threshold;
@@ -34,9 +35,10 @@ fn snapshot(window: &AppWindow, name: &str) {
     let shot = window.window().take_snapshot().expect("the software renderer draws the window");
     let image =
         image::RgbaImage::from_raw(shot.width(), shot.height(), shot.as_bytes().to_vec()).unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/kiosk-screens");
-    std::fs::create_dir_all(&dir).unwrap();
-    image.save(dir.join(format!("{name}.png"))).unwrap();
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/kiosk-screens/{name}.png"));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    image.save(&file).unwrap();
     let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
     colours.sort_unstable();
     colours.dedup();
@@ -84,6 +86,7 @@ fn at_the_selfie(
         camera: format!("dir:{}", camera.display()),
         settings_file: None,
         pin_state_file: None,
+        language: Language::English,
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let k = window.global::<Kiosk>();
@@ -173,6 +176,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         camera: format!("dir:{}", camera.display()),
         settings_file: Some(saved.clone()),
         pin_state_file: Some(dir.path().join("kiosk-pin-lock.toml")),
+        language: Language::English,
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings.clone());
     let k = window.global::<Kiosk>();
@@ -313,6 +317,10 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     assert_eq!(k.get_default_type_name(), "VOTER");
     // The camera choices are the configured folder and this machine's cameras (none in CI).
     k.invoke_next_camera();
+    assert_eq!(k.get_default_language_name(), "English");
+    k.invoke_next_default_language();
+    assert_eq!(k.get_default_language_name(), "हिन्दी");
+    assert_eq!(k.get_language(), "en", "staff screens stay in English");
     assert!(k.get_operator_message().is_empty(), "{}", k.get_operator_message());
     snapshot(&window, "10-operator");
     k.invoke_back();
@@ -323,9 +331,12 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     assert_eq!(choices.threshold, Some(86.0));
     assert_eq!(choices.document_type(), Some(DocumentType::Voter));
     assert_eq!(choices.camera.as_deref(), Some(k.get_camera_name().as_str()));
+    assert_eq!(choices.language(), Some(Language::Hindi));
+    assert_eq!(k.get_language(), "hi", "back on the welcome screen, in the new default language");
     let restarted = Settings {
         doc_type: choices.document_type().unwrap(),
         threshold: choices.threshold().unwrap(),
+        language: choices.language().unwrap(),
         ..settings.clone()
     };
     let window2 = init().unwrap();
@@ -334,6 +345,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let _again = Controller::new(&window2, idle_to_worker, idle_from_worker, restarted);
     let k2 = window2.global::<Kiosk>();
     assert_eq!((k2.get_threshold_value(), k2.get_default_type_name().as_str()), (86, "VOTER"));
+    assert_eq!(k2.get_language(), "hi");
 
     // A choice that cannot be saved says so on the operator screen; the old file stays.
     let unwritable = Settings { settings_file: Some(db.join("s.toml")), ..settings };
@@ -389,6 +401,104 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
 
     document_held_up_to_the_camera_is_taken_by_itself(dir.path());
     a_photo_held_still_fails_the_challenge_three_times_then_staff(dir.path());
+    for (default, chosen) in [
+        (Language::English, None),
+        (Language::Hindi, None),
+        (Language::Bengali, None),
+        (Language::English, Some(Language::Tamil)),
+    ] {
+        a_whole_session_in_one_language(&camera, &scanner, default, chosen);
+    }
+}
+
+/// A session in one language from welcome to verdict, every screen rendered to
+/// `target/kiosk-screens/<code>/`: the kiosk starts in `default` (`--language`), and the
+/// customer may choose `chosen` on the welcome screen; the words Rust sends are in the
+/// session's language and digits, and the next session starts in `default` again.
+fn a_whole_session_in_one_language(
+    camera: &Path,
+    scanner: &Path,
+    default: Language,
+    chosen: Option<Language>,
+) {
+    let language = chosen.unwrap_or(default);
+    let (to_worker, from_worker, worker) = spawn_worker(WorkerConfig {
+        liveness: LivenessMode::Fixed("left up right".parse().unwrap()),
+        ..worker_config(
+            format!("dir:{}", camera.display()),
+            format!("dir:{}", scanner.display()),
+            None,
+        )
+    });
+    let window = shown_window();
+    let settings = Settings {
+        doc_type: DocumentType::Gov,
+        idle_timeout: Duration::from_secs(600),
+        operator_pin: None,
+        threshold: Threshold::DEFAULT,
+        camera: format!("dir:{}", camera.display()),
+        settings_file: None,
+        pin_state_file: None,
+        language: default,
+    };
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let k = window.global::<Kiosk>();
+    let shot = |name: &str| snapshot(&window, &format!("{}/{name}", language.code()));
+    assert_eq!(k.get_language(), default.code());
+    assert_eq!(k.get_languages().row_count(), 4, "every language is offered");
+    if let Some(chosen) = chosen {
+        k.invoke_choose_language(chosen.code().into());
+    }
+    assert_eq!(
+        (k.get_language().as_str(), k.get_font_family().as_str()),
+        (language.code(), language.font_family())
+    );
+    shot("1-welcome");
+    k.invoke_start();
+    shot("2-consent");
+    k.invoke_consent(true);
+    shot("3-document-type");
+    k.invoke_choose_type(DocChoice::Passport);
+    let said = |english: &str| language.translate(english).to_string();
+    if language != Language::English {
+        assert_ne!(
+            said("Turn your head slowly to your left"),
+            "Turn your head slowly to your left"
+        );
+    }
+    wait_for(&controller, Duration::from_secs(60), "the first movement asked", |_| {
+        k.get_guidance() == said("Turn your head slowly to your left")
+    });
+    let step =
+        language.format("Step {} of {}", &[language.number(1.0, 0), language.number(3.0, 0)]);
+    assert_eq!(k.get_challenge_step_text(), step);
+    shot("4-selfie-challenge");
+    wait_for(&controller, Duration::from_secs(60), "the document screen", |c| {
+        c.screen() == Screen::DocumentFront
+    });
+    assert_eq!(k.get_doc_type_name(), said("passport"));
+    wait_for(&controller, Duration::from_secs(30), "a document preview", |_| {
+        k.get_preview_face().shown
+    });
+    shot("5-document-front");
+    k.invoke_capture();
+    shot("6-document-back");
+    k.invoke_skip_back();
+    shot("7-processing");
+    wait_for(&controller, Duration::from_secs(60), "the verdict", |c| c.screen() == Screen::Result);
+    assert!(k.get_matched(), "{} {}", k.get_verdict(), k.get_reason());
+    assert_eq!(k.get_verdict(), said("Identity confirmed: it's a match"));
+    let needed = language.format("Needed: {} %", &[language.number(85.0, 0)]);
+    assert_eq!(k.get_threshold_text(), needed);
+    if language == Language::Bengali {
+        assert!(k.get_percent().contains('৯'), "Bengali digits: {}", k.get_percent());
+    }
+    shot("8-result");
+    k.invoke_done();
+    assert_eq!(controller.screen(), Screen::Welcome);
+    assert_eq!(k.get_language(), default.code(), "the next session starts in the default language");
+    to_worker.send(ToWorker::Quit).unwrap();
+    worker.join().unwrap();
 }
 
 /// A still photo as the camera (what a print held perfectly still shows): the first movement is
@@ -539,10 +649,11 @@ fn a_missing_camera_is_a_message_on_screen() {
         // Reports about the screen watched before may still be on their way, as in the kiosk.
         loop {
             match from_worker.recv_timeout(Duration::from_secs(30)).unwrap() {
-                facematch::ui::FromWorker::CameraProblem { shot: about, message }
+                facematch::ui::FromWorker::CameraProblem { shot: about, message, detail }
                     if about == shot =>
                 {
-                    messages.push(message);
+                    assert!(message.starts_with("The camera is not working"), "{message}");
+                    messages.push(detail);
                     break;
                 }
                 facematch::ui::FromWorker::CameraProblem { .. } => {}
@@ -582,7 +693,7 @@ fn no_verdict_is_shown_when_the_log_cannot_be_opened() {
     };
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
-    assert!(!view.matched && view.percent.is_empty(), "{view:?}");
+    assert!(!view.matched && view.percent.is_none(), "{view:?}");
     assert!(view.reason.contains("could not be saved"), "{}", view.reason);
 }
 
@@ -599,6 +710,9 @@ fn the_kiosk_command_refuses_bad_settings_clearly() {
     let (code, err) = stderr(&["kiosk", "--threshold", "0"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("outside 1-100"), "{err}");
+    let (code, err) = stderr(&["kiosk", "--language", "fr"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--language") && err.contains("one of en, hi, ta, bn"), "{err}");
 
     // No screen to draw on (a DRM device that does not exist, even on a machine with a screen):
     // damaged saved choices are reported, then the display's failure, exit 2.

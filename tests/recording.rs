@@ -53,7 +53,7 @@ fn a_recorded_verdict_is_shown_and_one_the_log_refuses_is_not() {
     };
     assert!(matches!(outcome, Err(RecordingError::Store(_))), "{outcome:?}");
     let view = result_view(outcome, shots, PARAMS);
-    assert!(!view.matched && view.percent.is_empty(), "no verdict without a record");
+    assert!(!view.matched && view.percent.is_none(), "no verdict without a record");
     assert!(view.reason.contains("could not be saved"), "{}", view.reason);
     assert_eq!(store.list_verifications(5).unwrap().len(), 1, "nothing half-written");
 }

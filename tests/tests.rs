@@ -11,6 +11,8 @@ mod durability;
 mod hardening;
 #[cfg(feature = "kiosk")]
 mod kiosk;
+#[cfg(feature = "kiosk")]
+mod languages;
 mod liveness;
 mod odd_remote;
 mod overload;

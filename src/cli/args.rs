@@ -101,14 +101,18 @@ pub struct KioskArgs {
     /// Document type preselected on the type screen.
     #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
     pub doc_type: DocumentType,
+    /// The language each session starts in: en, hi (Hindi), ta (Tamil) or bn (Bengali); the
+    /// customer can choose another on the welcome screen.
+    #[arg(long, value_name = "CODE", default_value = "en")]
+    pub language: crate::kiosk::language::Language,
     /// Seconds without a touch before the session is dropped and the welcome screen returns.
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub idle_timeout: u64,
     /// A TOML file with `operator_pin = "sha256:..."` (from `facematch operator-pin`) for the staff screen.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Where the operator screen saves its choices (threshold, default type, camera); saved choices
-    /// take precedence over --threshold, --type and --camera. Without it they last until the kiosk stops.
+    /// Where the operator screen saves its choices (threshold, default type, camera, language); saved
+    /// choices take precedence over --threshold, --type, --camera and --language. Without it they last until the kiosk stops.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// Where to draw: `window` (X11/Wayland desktop), `kms` (straight on the screen, no desktop:

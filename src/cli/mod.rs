@@ -103,14 +103,15 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     if args.document_source != "camera" {
         crate::camera::CameraSpec::parse(&args.document_source).context("--document-source")?;
     }
-    let (mut threshold, mut camera) = (args.threshold, args.camera);
+    let (mut threshold, mut camera, mut language) = (args.threshold, args.camera, args.language);
     if let Some(path) = &args.settings {
         // A kiosk must come up: damaged saved choices are reported and the command line's used.
         match crate::kiosk::settings::load(path) {
             Ok(saved) => {
                 threshold = saved.threshold().unwrap_or(threshold);
                 doc_type = saved.document_type().unwrap_or(doc_type);
-                camera = saved.camera.unwrap_or(camera);
+                camera = saved.camera.clone().unwrap_or(camera);
+                language = saved.language().unwrap_or(language);
             }
             Err(e) => eprintln!("kiosk: the operator's saved choices are ignored: {e}"),
         }
@@ -176,6 +177,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         // The PIN lock-out is kept beside the saved choices, so a restart does not reset it.
         pin_state_file: args.settings.as_ref().map(|p| p.with_file_name("kiosk-pin-lock.toml")),
         settings_file: args.settings,
+        language,
     };
     let display = match args.display {
         args::DisplayArg::Auto => crate::ui::Display::Auto,

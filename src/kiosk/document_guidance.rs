@@ -3,6 +3,7 @@
 //! (steady, sharp, the right way up, no reflection on the photo, its face large enough).
 //! With a flatbed scanner the same lines are shown; the picture is taken with the button.
 
+use crate::tr;
 use image::RgbImage;
 
 use super::guidance::{mean_in_box, moved};
@@ -33,13 +34,17 @@ impl DocumentGuidance {
     /// not with the button (a scanner).
     pub fn text(self, automatic: bool) -> &'static str {
         match self {
-            DocumentGuidance::ShowDocument => "Hold the document inside the frame, photo side up",
-            DocumentGuidance::TurnDocument => "Turn the document the right way up",
-            DocumentGuidance::MoveCloser => "Bring the document closer",
-            DocumentGuidance::Glare => "Tilt the document a little: light reflects on the photo",
-            DocumentGuidance::HoldStill => "Hold the document still",
-            DocumentGuidance::Ready if automatic => "Hold still... taking the picture",
-            DocumentGuidance::Ready => "Photo found on the document: take the picture",
+            DocumentGuidance::ShowDocument => {
+                tr!("Hold the document inside the frame, photo side up")
+            }
+            DocumentGuidance::TurnDocument => tr!("Turn the document the right way up"),
+            DocumentGuidance::MoveCloser => tr!("Bring the document closer"),
+            DocumentGuidance::Glare => {
+                tr!("Tilt the document a little: light reflects on the photo")
+            }
+            DocumentGuidance::HoldStill => tr!("Hold the document still"),
+            DocumentGuidance::Ready if automatic => tr!("Hold still... taking the picture"),
+            DocumentGuidance::Ready => tr!("Photo found on the document: take the picture"),
         }
     }
 }
@@ -126,7 +131,7 @@ mod tests {
         }
         assert_eq!(assess(&[face(100.0, 60.0)], &glare, None), DocumentGuidance::Glare);
         // Only a camera takes the picture by itself; a scanner's page waits for the button.
-        assert_eq!(DocumentGuidance::Ready.text(true), "Hold still... taking the picture");
+        assert_eq!(DocumentGuidance::Ready.text(true), tr!("Hold still... taking the picture"));
         assert!(DocumentGuidance::Ready.text(false).contains("take the picture"));
     }
 }

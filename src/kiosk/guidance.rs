@@ -2,6 +2,7 @@
 //! the faces found in one preview frame, and when the picture is good enough to
 //! take by itself.
 
+use crate::tr;
 use image::RgbImage;
 
 use crate::domain::{Face, FaceBox};
@@ -27,12 +28,12 @@ impl Guidance {
     /// The words on screen.
     pub fn text(self) -> &'static str {
         match self {
-            Guidance::LookAtCamera => "Look at the camera",
-            Guidance::OneFacePlease => "One face please",
-            Guidance::MoveCloser => "Move closer",
-            Guidance::MoreLight => "More light please",
-            Guidance::HoldStill => "Hold still",
-            Guidance::Ready => "Hold still... taking the picture",
+            Guidance::LookAtCamera => tr!("Look at the camera"),
+            Guidance::OneFacePlease => tr!("One face please"),
+            Guidance::MoveCloser => tr!("Move closer"),
+            Guidance::MoreLight => tr!("More light please"),
+            Guidance::HoldStill => tr!("Hold still"),
+            Guidance::Ready => tr!("Hold still... taking the picture"),
         }
     }
 }
@@ -146,7 +147,7 @@ mod tests {
         check(&[face(100.0, 200.0)], &dark, None, Guidance::MoreLight);
         check(&[face(100.0, 200.0)], &lit, Some(face(160.0, 200.0).bbox), Guidance::HoldStill);
         check(&[face(100.0, 200.0)], &lit, Some(face(105.0, 200.0).bbox), Guidance::Ready);
-        assert_eq!(Guidance::MoveCloser.text(), "Move closer");
+        assert_eq!(Guidance::MoveCloser.text(), tr!("Move closer"));
     }
 
     #[test]

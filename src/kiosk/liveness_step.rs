@@ -3,6 +3,7 @@
 //! A failed attempt is an answer in the customer's words, retried at most twice, then staff
 //! are asked for.
 
+use crate::tr;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
@@ -135,7 +136,7 @@ impl LivenessStep {
             self.recent.pop_front();
         }
         if self.needs_staff() {
-            out.text = "Please ask a member of staff";
+            out.text = tr!("Please ask a member of staff");
             out.view.staff = true;
             return Ok(out);
         }
@@ -149,7 +150,7 @@ impl LivenessStep {
         let Some(attempt) = self.attempt.as_mut() else {
             let g = assess(faces, frame, previous);
             let ready = self.auto.update(g == Guidance::Ready);
-            out.text = if g == Guidance::Ready { "Hold still" } else { g.text() };
+            out.text = if g == Guidance::Ready { tr!("Hold still") } else { g.text() };
             if ready {
                 let challenge = match mode {
                     LivenessMode::Off => {
@@ -174,7 +175,7 @@ impl LivenessStep {
         out.view.steps = steps;
         match progress.stage {
             Stage::Framing => {
-                out.text = "Look straight at the camera";
+                out.text = tr!("Look straight at the camera");
                 out.view.step = 1;
             }
             Stage::Moving { step, direction, fraction } => {
@@ -184,12 +185,12 @@ impl LivenessStep {
                 out.view.progress = fraction;
             }
             Stage::Returning { step } => {
-                out.text = "Now look straight at the camera again";
+                out.text = tr!("Now look straight at the camera again");
                 out.view.step = step + 1;
                 out.view.progress = 1.0;
             }
             Stage::Settling => {
-                out.text = "Hold still";
+                out.text = tr!("Hold still");
                 out.view.step = steps;
                 out.view.progress = 1.0;
             }
@@ -207,7 +208,7 @@ impl LivenessStep {
                 out.ended = Some(Ended { report, frame: (!passed).then_some(evidence) });
                 match (outcome, selfie) {
                     (Ok(()), Some(image)) => {
-                        out.text = "Thank you";
+                        out.text = tr!("Thank you");
                         out.selfie = Some(image);
                     }
                     (outcome, _) => {
@@ -219,7 +220,7 @@ impl LivenessStep {
                         self.failed_total += 1;
                         self.recent.push_back(Instant::now());
                         out.text = if self.needs_staff() {
-                            "Please ask a member of staff"
+                            tr!("Please ask a member of staff")
                         } else {
                             retry_text(failure)
                         };
@@ -236,10 +237,10 @@ impl LivenessStep {
 /// The request for a movement, in the person's own terms.
 pub fn ask(direction: Direction) -> &'static str {
     match direction {
-        Direction::Left => "Turn your head slowly to your left",
-        Direction::Right => "Turn your head slowly to your right",
-        Direction::Up => "Lift your chin slowly",
-        Direction::Down => "Lower your chin slowly",
+        Direction::Left => tr!("Turn your head slowly to your left"),
+        Direction::Right => tr!("Turn your head slowly to your right"),
+        Direction::Up => tr!("Lift your chin slowly"),
+        Direction::Down => tr!("Lower your chin slowly"),
     }
 }
 
@@ -248,15 +249,17 @@ pub fn ask(direction: Direction) -> &'static str {
 pub fn retry_text(failure: Failure) -> &'static str {
     match failure {
         Failure::MovementNotSeen(_) | Failure::Flat { .. } | Failure::PassiveRefused => {
-            "We could not see the movement. Let's try again, a little further"
+            tr!("We could not see the movement. Let's try again, a little further")
         }
-        Failure::WrongMovement { .. } => "Please follow the arrow. Let's try again",
+        Failure::WrongMovement { .. } => tr!("Please follow the arrow. Let's try again"),
         Failure::LostFace | Failure::Jump | Failure::SecondFace => {
-            "Please keep only your face in the picture. Let's try again"
+            tr!("Please keep only your face in the picture. Let's try again")
         }
-        Failure::DifferentPerson { .. } => "Please stay in front of the camera. Let's try again",
+        Failure::DifferentPerson { .. } => {
+            tr!("Please stay in front of the camera. Let's try again")
+        }
         Failure::NoFace | Failure::NotFramed | Failure::NoFrontalFrame => {
-            "Please look straight at the camera. Let's try again"
+            tr!("Please look straight at the camera. Let's try again")
         }
     }
 }

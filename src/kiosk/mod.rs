@@ -1,6 +1,6 @@
 //! The kiosk's logic, without a screen: the session state machine ([`flow`]),
 //! the live-selfie guidance ([`guidance`]), the document guidance with a camera
-//! ([`document_guidance`]), the staff PIN ([`pin`]), the
+//! ([`document_guidance`]), the languages and their words ([`language`]), the staff PIN ([`pin`]), the
 //! operator's saved choices ([`settings`]), what the result screen says
 //! ([`result_view`]), how a verification is recorded ([`recording`]), the
 //! operator's view of the log ([`operator_log`]), and the [`worker`] thread that
@@ -10,6 +10,7 @@
 pub mod document_guidance;
 pub mod flow;
 pub mod guidance;
+pub mod language;
 pub mod liveness_step;
 pub mod operator_log;
 pub mod pin;

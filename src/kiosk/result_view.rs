@@ -7,6 +7,8 @@ use image::RgbImage;
 
 use crate::domain::FaceBox;
 use crate::matching::Threshold;
+use crate::quality::QualityIssue;
+use crate::tr;
 use crate::verify::{FaceAnalysis, Verification};
 
 /// The result screen's content.
@@ -14,14 +16,14 @@ use crate::verify::{FaceAnalysis, Verification};
 pub struct ResultView {
     /// The verdict.
     pub matched: bool,
-    /// The verdict in a customer's words.
-    pub verdict: String,
-    /// "Match 96.7 %" or empty.
-    pub percent: String,
-    /// "Needed: 85 %".
-    pub threshold_text: String,
-    /// Why a picture could not be used, or what to do next; may be empty.
-    pub reason: String,
+    /// The verdict in a customer's words (an English message id, translated where shown).
+    pub verdict: &'static str,
+    /// The match percentage, when there is one.
+    pub percent: Option<f64>,
+    /// The threshold in percent.
+    pub threshold: f64,
+    /// Why a picture could not be used, or what to do next (a message id); may be empty.
+    pub reason: &'static str,
     /// The selfie.
     pub selfie: RgbImage,
     /// Selfie face box.
@@ -64,48 +66,31 @@ impl ResultView {
         };
         let face = |a: &FaceAnalysis| a.subject().map(|f| f.bbox);
         let (verdict, reason, retake_selfie, retake_document) = if v.matched {
-            ("Identity confirmed: it's a match".to_string(), String::new(), false, false)
+            (tr!("Identity confirmed: it's a match"), "", false, false)
         } else if v.document_copy {
             (
-                "We could not use your photo".to_string(),
-                "Your photo shows the picture on your document. Please look at the camera \
-                 yourself."
-                    .to_string(),
+                tr!("We could not use your photo"),
+                tr!("Your photo shows the picture on your document. Please look at the camera yourself."),
                 true,
                 false,
             )
-        } else if let Some(problem) = v.src.problem() {
+        } else if !v.src.valid() {
+            (tr!("We could not use your photo"), selfie_reason(&v.src), true, false)
+        } else if !v.front.valid() && v.back.as_ref().is_none_or(|b| !b.valid()) {
             (
-                "We could not use your photo".to_string(),
-                format!("Your photo: {problem}. Please try again."),
-                true,
-                false,
-            )
-        } else if let Some(problem) =
-            v.front.problem().filter(|_| v.back.as_ref().is_none_or(|b| !b.valid()))
-        {
-            (
-                "We could not read the photo on your document".to_string(),
-                format!("Document: {problem}."),
+                tr!("We could not read the photo on your document"),
+                document_reason(&v.front),
                 false,
                 true,
             )
         } else {
-            (
-                "The faces do not match".to_string(),
-                "Please see a member of staff.".to_string(),
-                true,
-                true,
-            )
+            (tr!("The faces do not match"), tr!("Please see a member of staff."), true, true)
         };
         ResultView {
             matched: v.matched,
             verdict,
-            percent: v
-                .best_score()
-                .map(|s| format!("Match {:.1} %", s.percent))
-                .unwrap_or_default(),
-            threshold_text: needed(v.params.threshold),
+            percent: v.best_score().map(|s| s.percent),
+            threshold: v.params.threshold.percent(),
             reason,
             selfie_face: face(&v.src),
             selfie,
@@ -124,17 +109,17 @@ impl ResultView {
         threshold: Threshold,
     ) -> ResultView {
         let reason = match failure {
-            Failure::Models => "The check could not run. Please see a member of staff.",
+            Failure::Models => tr!("The check could not run. Please see a member of staff."),
             Failure::NotRecorded => {
-                "The result could not be saved, so it is not shown. Please see a member of staff."
+                tr!("The result could not be saved, so it is not shown. Please see a member of staff.")
             }
         };
         ResultView {
             matched: false,
-            verdict: "Something went wrong".into(),
-            percent: String::new(),
-            threshold_text: needed(threshold),
-            reason: reason.into(),
+            verdict: tr!("Something went wrong"),
+            percent: None,
+            threshold: threshold.percent(),
+            reason,
             selfie,
             selfie_face: None,
             document,
@@ -145,8 +130,53 @@ impl ResultView {
     }
 }
 
-fn needed(threshold: Threshold) -> String {
-    format!("Needed: {:.0} %", threshold.percent())
+/// Why the selfie could not be used, and what to do, in a customer's words (the figures
+/// behind it are in the log's response).
+fn selfie_reason(a: &FaceAnalysis) -> &'static str {
+    match (a.subject(), a.issue) {
+        (None, _) | (_, None) => {
+            tr!("We could not see your face. Please look at the camera and try again.")
+        }
+        (_, Some(QualityIssue::TooSmall { .. })) => {
+            tr!("Your face was too small in the picture. Please come closer and try again.")
+        }
+        (_, Some(QualityIssue::TooDark { .. })) => {
+            tr!("Your photo was too dark. Please find more light and try again.")
+        }
+        (_, Some(QualityIssue::TooBright { .. })) => {
+            tr!("Your photo was too bright. Please move out of direct light and try again.")
+        }
+        (_, Some(QualityIssue::TooBlurry { .. })) => {
+            tr!("Your photo was blurred. Please hold still and try again.")
+        }
+        (_, Some(QualityIssue::TooTilted { .. })) => {
+            tr!("Your head was tilted. Please hold your head straight and try again.")
+        }
+    }
+}
+
+/// Why the document's photo could not be used, and what to do.
+fn document_reason(a: &FaceAnalysis) -> &'static str {
+    match (a.subject(), a.issue) {
+        (None, _) | (_, None) => {
+            tr!("We could not find the photo on your document. Please show the side with your photo.")
+        }
+        (_, Some(QualityIssue::TooSmall { .. })) => {
+            tr!("The photo on your document is too small in the picture. Please bring the document closer.")
+        }
+        (_, Some(QualityIssue::TooDark { .. })) => {
+            tr!("The picture of your document is too dark. Please find more light.")
+        }
+        (_, Some(QualityIssue::TooBright { .. })) => {
+            tr!("Light reflects on your document. Please tilt it a little.")
+        }
+        (_, Some(QualityIssue::TooBlurry { .. })) => {
+            tr!("The picture of your document is blurred. Please hold it still.")
+        }
+        (_, Some(QualityIssue::TooTilted { .. })) => {
+            tr!("The photo on your document is tilted. Please hold the document straight.")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -196,10 +226,7 @@ mod tests {
         let r = view(&verification(analysis(true, None), analysis(true, None), Some(96.74)));
         assert!(r.matched);
         assert_eq!(r.verdict, "Identity confirmed: it's a match");
-        assert_eq!(
-            (r.percent.as_str(), r.threshold_text.as_str()),
-            ("Match 96.7 %", "Needed: 85 %")
-        );
+        assert_eq!((r.percent, r.threshold), (Some(96.74), 85.0));
         assert!(!r.retake_selfie && !r.retake_document);
         assert_eq!(r.document.width(), 3, "the front is shown");
         assert!(r.selfie_face.is_some() && r.document_face.is_some());
@@ -209,16 +236,24 @@ mod tests {
     fn each_unusable_picture_offers_its_own_retake() {
         let r = view(&verification(analysis(false, None), analysis(true, None), None));
         assert_eq!(r.verdict, "We could not use your photo");
-        assert!(r.reason.contains("no face detected"), "{}", r.reason);
+        assert!(r.reason.starts_with("We could not see your face"), "{}", r.reason);
         assert!(r.retake_selfie && !r.retake_document);
 
         let r = view(&verification(analysis(true, None), analysis(false, None), None));
         assert_eq!(r.verdict, "We could not read the photo on your document");
+        assert!(r.reason.starts_with("We could not find the photo"), "{}", r.reason);
         assert!(!r.retake_selfie && r.retake_document);
+
+        let small = QualityIssue::TooSmall { size: 20.0, min: 24.0 };
+        let r = view(&verification(analysis(true, None), analysis(true, Some(small)), None));
+        assert!(r.reason.contains("bring the document closer"), "{}", r.reason);
+        let blurred = QualityIssue::TooBlurry { sharpness: 3.0 };
+        let r = view(&verification(analysis(true, Some(blurred)), analysis(true, None), None));
+        assert!(r.reason.starts_with("Your photo was blurred"), "{}", r.reason);
 
         let r = view(&verification(analysis(true, None), analysis(true, None), Some(40.0)));
         assert_eq!(r.verdict, "The faces do not match");
-        assert_eq!(r.percent, "Match 40.0 %");
+        assert_eq!(r.percent, Some(40.0));
         assert!(r.retake_selfie && r.retake_document);
     }
 
@@ -227,9 +262,9 @@ mod tests {
         let t = Threshold::new(90.0).unwrap();
         for failure in [Failure::Models, Failure::NotRecorded] {
             let r = ResultView::failure(failure, RgbImage::new(1, 1), RgbImage::new(1, 1), t);
-            assert!(!r.matched && r.percent.is_empty(), "{failure:?}");
+            assert!(!r.matched && r.percent.is_none(), "{failure:?}");
             assert_eq!(r.verdict, "Something went wrong");
-            assert_eq!(r.threshold_text, "Needed: 90 %");
+            assert_eq!(r.threshold, 90.0);
         }
         let r =
             ResultView::failure(Failure::NotRecorded, RgbImage::new(1, 1), RgbImage::new(1, 1), t);

@@ -1,4 +1,4 @@
-//! The operator's choices (threshold, default document type, camera) kept in a
+//! The operator's choices (threshold, default document type, camera, language) kept in a
 //! small TOML file, so a restart or a power cut does not undo them.
 //!
 //! Written whole to a temporary file, synced and renamed over the old one: a
@@ -40,12 +40,19 @@ pub struct OperatorChoices {
     pub doc_type: Option<String>,
     /// The selfie camera spec (`/dev/videoN`, `N`, `auto` or `dir:FOLDER`).
     pub camera: Option<String>,
+    /// The language sessions start in: en, hi, ta or bn.
+    pub language: Option<String>,
 }
 
 impl OperatorChoices {
     /// The saved threshold, if it is one.
     pub fn threshold(&self) -> Option<Threshold> {
         self.threshold.and_then(|t| Threshold::new(t).ok())
+    }
+
+    /// The saved language, if it is one.
+    pub fn language(&self) -> Option<super::language::Language> {
+        self.language.as_deref().and_then(|l| l.parse().ok())
     }
 
     /// The saved document type, if it is one.
@@ -59,6 +66,9 @@ impl OperatorChoices {
         }
         if let Some(name) = &self.doc_type {
             name.parse::<DocumentType>().map_err(|e| format!("doc_type: {e}"))?;
+        }
+        if let Some(language) = &self.language {
+            language.parse::<super::language::Language>().map_err(|e| format!("language: {e}"))?;
         }
         if let Some(camera) = &self.camera {
             crate::camera::CameraSpec::parse(camera).map_err(|e| e.to_string())?;
@@ -113,6 +123,7 @@ mod tests {
             threshold: Some(90.0),
             doc_type: Some("PASSPORT".into()),
             camera: Some("/dev/video2".into()),
+            language: Some("ta".into()),
         };
         save(&path, &choices).unwrap();
         assert_eq!(load(&path).unwrap(), choices);
@@ -132,6 +143,7 @@ mod tests {
             ("threshold = 150", "outside 1-100"),
             ("doc_type = \"CARD\"", "is not one of UIDAI"),
             ("camera = \"webcam\"", "dir:FOLDER"),
+            ("language = \"fr\"", "one of en, hi, ta, bn"),
             ("threshold = \"high\"", "invalid type"),
             ("colour = 1", "unknown field"),
             ("threshold = ", "threshold"),

@@ -25,6 +25,7 @@ use crate::inference::{Engine, RuntimeOptions};
 use crate::intake::reduced::shrunk;
 use crate::matching::Threshold;
 use crate::store::Store;
+use crate::tr;
 use crate::verify::MatchParams;
 
 /// The longest side of a preview frame sent to the screen.
@@ -113,7 +114,10 @@ pub enum FromWorker {
         /// The source.
         shot: Shot,
         /// Why, for the screen.
-        message: String,
+        /// Why, in the customer's words (a message id, translated where shown).
+        message: &'static str,
+        /// The technical reason, for staff and the log (never shown to the customer).
+        detail: String,
     },
     /// The verification finished and was recorded.
     Verified(Box<ResultView>),
@@ -142,9 +146,14 @@ pub fn spawn_worker(
 }
 
 fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWorker>) {
-    let problem = |shot, message: String| {
-        let _ = outbox.send(FromWorker::CameraProblem { shot, message });
+    let problem = |shot, message: &'static str, detail: String| {
+        if !detail.is_empty() {
+            log::warn!("kiosk: {detail}");
+        }
+        let _ = outbox.send(FromWorker::CameraProblem { shot, message, detail });
     };
+    let camera_down = tr!("The camera is not working. Please call a member of staff.");
+    let check_down = tr!("The face check is not working. Please call a member of staff.");
     let mut engine = Engine::load(&config.models, config.runtime)
         .inspect_err(|e| log::error!("kiosk: the face models cannot be loaded: {e}"))
         .ok();
@@ -243,7 +252,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         }
         let Some(shot) = watching else { continue };
         let Some(engine) = engine.as_mut() else {
-            problem(shot, "The face models could not be loaded: call staff".into());
+            problem(shot, check_down, "the face models could not be loaded".into());
             continue;
         };
         let source = match (shot, &mut sources) {
@@ -253,14 +262,14 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         let source = match source {
             Ok(source) => source,
             Err(e) => {
-                problem(shot, format!("Camera unavailable: {e}"));
+                problem(shot, camera_down, format!("camera unavailable: {e}"));
                 continue;
             }
         };
         let frame = match source.next_frame() {
             Ok(frame) => frame,
             Err(e) => {
-                problem(shot, format!("Camera unavailable: {e}"));
+                problem(shot, camera_down, format!("camera unavailable: {e}"));
                 continue;
             }
         };
@@ -271,7 +280,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
             Err(e) => {
                 // A model failure is not "no face": the customer is told to get help.
                 log::error!("kiosk: face detection failed: {e}");
-                problem(shot, "The face check is not working: please call staff".into());
+                problem(shot, check_down, String::new());
                 continue;
             }
         };
@@ -293,7 +302,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 Ok(out) => out,
                 Err(e) => {
                     log::error!("kiosk: the liveness check failed: {e}");
-                    problem(shot, "The face check is not working: please call staff".into());
+                    problem(shot, check_down, String::new());
                     continue;
                 }
             };

@@ -24,11 +24,13 @@ pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig}
 
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
+use crate::kiosk::language::Language;
 use crate::kiosk::liveness_step::ChallengeView;
 use crate::kiosk::pin::{PinGate, PinRefusal};
 use crate::kiosk::settings::{self, OperatorChoices};
 use crate::liveness::Direction;
 use crate::matching::Threshold;
+use crate::tr;
 
 slint::include_modules!();
 
@@ -57,6 +59,9 @@ pub struct Settings {
     pub settings_file: Option<PathBuf>,
     /// Where wrong staff PINs and the lock-out are kept (None: they last until the kiosk stops).
     pub pin_state_file: Option<PathBuf>,
+    /// The language each session starts in (the customer may choose another on the welcome
+    /// screen; the next session starts in this one again).
+    pub language: Language,
 }
 
 /// Connects the window to a session and a worker.
@@ -66,6 +71,9 @@ pub struct Controller {
     pin: RefCell<String>,
     gate: RefCell<PinGate>,
     threshold: Cell<Threshold>,
+    /// The operator's default language, and the session's.
+    default_language: Cell<Language>,
+    language: Cell<Language>,
     camera: RefCell<String>,
     cameras: RefCell<Vec<String>>,
     settings_file: Option<PathBuf>,
@@ -99,6 +107,8 @@ impl Controller {
                 None => PinGate::new(settings.operator_pin),
             }),
             threshold: Cell::new(settings.threshold),
+            default_language: Cell::new(settings.language),
+            language: Cell::new(settings.language),
             camera: RefCell::new(settings.camera.clone()),
             cameras: RefCell::new(vec![settings.camera.clone()]),
             settings_file: settings.settings_file,
@@ -130,6 +140,24 @@ impl Controller {
         k.on_pin_ok(on(&c, |c| c.check_pin()));
         k.on_next_default_type(on(&c, |c| c.next_default_type()));
         k.on_next_camera(on(&c, |c| c.next_camera()));
+        k.on_next_default_language(on(&c, |c| c.next_default_language()));
+        let choices: Vec<LanguageChoice> = Language::ALL
+            .iter()
+            .map(|l| LanguageChoice {
+                code: l.code().into(),
+                name: l.own_name().into(),
+                font: l.font_family().into(),
+            })
+            .collect();
+        k.set_languages(slint::ModelRc::new(slint::VecModel::from(choices)));
+        let weak = Rc::downgrade(&c);
+        k.on_choose_language(move |code| {
+            if let (Some(c), Ok(language)) = (weak.upgrade(), code.parse()) {
+                *c.last_touch.borrow_mut() = Instant::now();
+                c.language.set(language);
+                c.show_screen();
+            }
+        });
         k.set_camera_name(settings.camera.into());
         let weak = Rc::downgrade(&c);
         k.on_pin_digit(move |digit| {
@@ -177,10 +205,20 @@ impl Controller {
         self.flow.borrow().screen()
     }
 
+    /// The session's language.
+    pub fn language(&self) -> Language {
+        self.language.get()
+    }
+
     /// Applies a session event: updates the screen, tells the worker what to watch or verify.
+    /// Back on the welcome screen, the next session starts in the operator's default language.
     pub fn apply(&self, event: Event) {
         *self.last_touch.borrow_mut() = Instant::now();
+        let before = self.screen();
         let effect = self.flow.borrow_mut().handle(event);
+        if self.screen() == Screen::Welcome && before != Screen::Welcome {
+            self.language.set(self.default_language.get());
+        }
         if let Some(Effect::Verify { doc_type, selfie, front, back }) = effect {
             let _ = self.to_worker.send(ToWorker::Verify { doc_type, selfie, front, back });
         }
@@ -258,6 +296,17 @@ impl Controller {
         self.show_screen();
     }
 
+    /// Operator setting: the next language in the list becomes every session's first.
+    fn next_default_language(&self) {
+        let current = self.default_language.get();
+        let i = Language::ALL.iter().position(|l| *l == current).unwrap_or(0);
+        let next = Language::ALL[(i + 1) % Language::ALL.len()];
+        self.default_language.set(next);
+        self.language.set(next);
+        self.remember();
+        self.show_screen();
+    }
+
     /// Operator setting: the next camera of those seen (the one configured at start, then
     /// each native camera found).
     fn next_camera(&self) {
@@ -282,6 +331,7 @@ impl Controller {
             threshold: Some(self.threshold.get().percent()),
             doc_type: Some(self.flow.borrow().doc_type().as_str().into()),
             camera: Some(self.camera.borrow().clone()),
+            language: Some(self.default_language.get().code().into()),
         };
         let message = match settings::save(path, &choices) {
             Ok(()) => String::new(),
@@ -311,7 +361,9 @@ impl Controller {
             Screen::OperatorPin => ScreenKind::OperatorPin,
             Screen::Operator => ScreenKind::Operator,
         });
+        self.show_language(&k, screen);
         k.set_default_type_name(self.flow.borrow().doc_type().as_str().into());
+        k.set_default_language_name(self.default_language.get().own_name().into());
         k.set_threshold_value(self.threshold.get().percent().round() as i32);
         if screen == Screen::Operator {
             let _ = self.to_worker.send(ToWorker::Recent);
@@ -321,7 +373,9 @@ impl Controller {
             k.set_pin_dots("".into());
             k.set_pin_message("".into());
         }
-        k.set_doc_type_name(document_name(self.flow.borrow().doc_type()).into());
+        let language = self.language.get();
+        let doc_type_name = document_name(self.flow.borrow().doc_type());
+        k.set_doc_type_name(language.translate(doc_type_name).into());
         let watch = match screen {
             Screen::Selfie => Some(Shot::Selfie),
             Screen::DocumentFront => Some(Shot::Front),
@@ -343,6 +397,18 @@ impl Controller {
         let _ = self.to_worker.send(ToWorker::Watch(watch));
     }
 
+    /// The session's language on screen: the markup's words (Slint's bundled catalogue) and
+    /// the font of its script. Staff screens stay in English.
+    fn show_language(&self, k: &Kiosk, screen: Screen) {
+        let staff = matches!(screen, Screen::OperatorPin | Screen::Operator);
+        let language = if staff { Language::English } else { self.language.get() };
+        if let Err(e) = slint::select_bundled_translation(language.code()) {
+            log::error!("kiosk: the {language} words cannot be shown: {e}");
+        }
+        k.set_language(language.code().into());
+        k.set_font_family(language.font_family().into());
+    }
+
     /// Handles everything the worker sent, and the idle timeout. Returns how many messages were handled.
     pub fn pump(&self) -> usize {
         let mut handled = 0;
@@ -353,6 +419,10 @@ impl Controller {
         let idle = self.last_touch.borrow().elapsed() > self.idle_timeout;
         if idle && !matches!(self.screen(), Screen::Welcome | Screen::Processing) {
             self.apply(Event::Timeout);
+        } else if idle && self.language.get() != self.default_language.get() {
+            // A language chosen and left on the welcome screen is not the next customer's.
+            self.language.set(self.default_language.get());
+            self.show_screen();
         }
         handled
     }
@@ -378,18 +448,19 @@ impl Controller {
                 *self.previews.borrow_mut() += 1;
                 k.set_preview(to_image(&preview));
                 k.set_preview_face(mark(face, full.width(), full.height()));
-                k.set_guidance(guidance.into());
+                let language = self.language.get();
+                k.set_guidance(language.translate(guidance).into());
                 k.set_card_guide(card_guide);
-                show_challenge(&k, &challenge);
+                show_challenge(&k, &challenge, language);
                 k.set_camera_message("".into());
                 *self.last_frame.borrow_mut() = Some(full);
                 if take {
                     self.capture();
                 }
             }
-            FromWorker::CameraProblem { shot, message } => {
+            FromWorker::CameraProblem { shot, message, .. } => {
                 if Some(shot) == self.watching() {
-                    k.set_camera_message(message.into());
+                    k.set_camera_message(self.language.get().translate(message).into());
                 }
             }
             FromWorker::Recent { rows, summary, cameras } => {
@@ -418,11 +489,14 @@ impl Controller {
                     view.document.width(),
                     view.document.height(),
                 ));
+                let l = self.language.get();
                 k.set_matched(view.matched);
-                k.set_verdict(view.verdict.into());
-                k.set_percent(view.percent.into());
-                k.set_threshold_text(view.threshold_text.into());
-                k.set_reason(view.reason.into());
+                k.set_verdict(l.translate(view.verdict).into());
+                let percent = view.percent.map(|p| l.format(tr!("Match {} %"), &[l.number(p, 1)]));
+                k.set_percent(percent.unwrap_or_default().into());
+                let needed = l.format(tr!("Needed: {} %"), &[l.number(view.threshold, 0)]);
+                k.set_threshold_text(needed.into());
+                k.set_reason(l.translate(view.reason).into());
                 k.set_can_retake_selfie(view.retake_selfie);
                 k.set_can_retake_document(view.retake_document);
                 self.apply(Event::Verified);
@@ -452,15 +526,15 @@ fn document_type(choice: DocChoice) -> DocumentType {
     }
 }
 
-/// Words for the document type on screen.
+/// Words for the document type on screen ("Show the front of your …").
 fn document_name(t: DocumentType) -> &'static str {
     match t {
-        DocumentType::Uidai => "Aadhaar card",
-        DocumentType::Dl => "driving licence",
-        DocumentType::Pan => "PAN card",
-        DocumentType::Voter => "voter card",
-        DocumentType::Passport => "passport",
-        DocumentType::Gov => "ID document",
+        DocumentType::Uidai => tr!("Aadhaar card"),
+        DocumentType::Dl => tr!("driving licence"),
+        DocumentType::Pan => tr!("PAN card"),
+        DocumentType::Voter => tr!("voter ID card"),
+        DocumentType::Passport => tr!("passport"),
+        DocumentType::Gov => tr!("ID document"),
     }
 }
 
@@ -474,7 +548,7 @@ fn to_image(picture: &RgbImage) -> slint::Image {
 }
 
 /// The liveness challenge's arrow, step and progress (all cleared when none runs).
-fn show_challenge(k: &Kiosk, c: &ChallengeView) {
+fn show_challenge(k: &Kiosk, c: &ChallengeView, language: Language) {
     k.set_liveness_on(c.required);
     k.set_challenge_arrow(match c.direction {
         None => Arrow::None,
@@ -485,6 +559,8 @@ fn show_challenge(k: &Kiosk, c: &ChallengeView) {
     });
     k.set_challenge_step(c.step as i32);
     k.set_challenge_steps(c.steps as i32);
+    let (step, steps) = (language.number(c.step as f64, 0), language.number(c.steps as f64, 0));
+    k.set_challenge_step_text(language.format(tr!("Step {} of {}"), &[step, steps]).into());
     k.set_challenge_progress(c.progress);
     k.set_challenge_staff(c.staff);
 }
