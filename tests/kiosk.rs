@@ -447,18 +447,27 @@ fn a_whole_session_in_one_language(
     assert_eq!(k.get_language(), default.code());
     assert_eq!(k.get_languages().row_count(), 4, "every language is offered");
     if let Some(chosen) = chosen {
+        // The customer who chooses a language also asks for large text.
         k.invoke_choose_language(chosen.code().into());
+        k.invoke_toggle_large_text();
+        assert!(k.get_large_text());
     }
     assert_eq!(
         (k.get_language().as_str(), k.get_font_family().as_str()),
         (language.code(), language.font_family())
     );
     shot("1-welcome");
+    let step = |n: f64| {
+        language.format("Step {} of {}", &[language.number(n, 0), language.number(4.0, 0)])
+    };
     k.invoke_start();
+    assert_eq!(k.get_flow_step_text(), step(1.0));
     shot("2-consent");
     k.invoke_consent(true);
+    assert_eq!(k.get_flow_step_text(), step(2.0));
     shot("3-document-type");
     k.invoke_choose_type(DocChoice::Passport);
+    assert_eq!(k.get_flow_step_text(), step(3.0));
     let said = |english: &str| language.translate(english).to_string();
     if language != Language::English {
         assert_ne!(
@@ -469,14 +478,15 @@ fn a_whole_session_in_one_language(
     wait_for(&controller, Duration::from_secs(60), "the first movement asked", |_| {
         k.get_guidance() == said("Turn your head slowly to your left")
     });
-    let step =
+    let challenge_step =
         language.format("Step {} of {}", &[language.number(1.0, 0), language.number(3.0, 0)]);
-    assert_eq!(k.get_challenge_step_text(), step);
+    assert_eq!(k.get_challenge_step_text(), challenge_step);
     shot("4-selfie-challenge");
     wait_for(&controller, Duration::from_secs(60), "the document screen", |c| {
         c.screen() == Screen::DocumentFront
     });
     assert_eq!(k.get_doc_type_name(), said("passport"));
+    assert_eq!(k.get_flow_step_text(), step(4.0));
     wait_for(&controller, Duration::from_secs(30), "a document preview", |_| {
         k.get_preview_face().shown
     });
@@ -497,6 +507,7 @@ fn a_whole_session_in_one_language(
     k.invoke_done();
     assert_eq!(controller.screen(), Screen::Welcome);
     assert_eq!(k.get_language(), default.code(), "the next session starts in the default language");
+    assert!(!k.get_large_text(), "and with normal text");
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
 }

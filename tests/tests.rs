@@ -1,6 +1,7 @@
 //! Integration tests: the real TensorFlow Lite runtime and models on real
 //! pictures from `../shared`, and the real `facematch` binary.
 
+mod accessibility;
 mod api;
 mod architecture;
 mod audit;

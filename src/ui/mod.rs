@@ -151,6 +151,13 @@ impl Controller {
             .collect();
         k.set_languages(slint::ModelRc::new(slint::VecModel::from(choices)));
         let weak = Rc::downgrade(&c);
+        k.on_toggle_large_text(move || {
+            if let Some(window) = weak.upgrade().and_then(|c| c.window.upgrade()) {
+                let k = window.global::<Kiosk>();
+                k.set_large_text(!k.get_large_text());
+            }
+        });
+        let weak = Rc::downgrade(&c);
         k.on_choose_language(move |code| {
             if let (Some(c), Ok(language)) = (weak.upgrade(), code.parse()) {
                 *c.last_touch.borrow_mut() = Instant::now();
@@ -217,7 +224,7 @@ impl Controller {
         let before = self.screen();
         let effect = self.flow.borrow_mut().handle(event);
         if self.screen() == Screen::Welcome && before != Screen::Welcome {
-            self.language.set(self.default_language.get());
+            self.next_customer();
         }
         if let Some(Effect::Verify { doc_type, selfie, front, back }) = effect {
             let _ = self.to_worker.send(ToWorker::Verify { doc_type, selfie, front, back });
@@ -397,6 +404,14 @@ impl Controller {
         let _ = self.to_worker.send(ToWorker::Watch(watch));
     }
 
+    /// The next customer starts in the operator's default language, with normal text.
+    fn next_customer(&self) {
+        self.language.set(self.default_language.get());
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_large_text(false);
+        }
+    }
+
     /// The session's language on screen: the markup's words (Slint's bundled catalogue) and
     /// the font of its script. Staff screens stay in English.
     fn show_language(&self, k: &Kiosk, screen: Screen) {
@@ -407,6 +422,18 @@ impl Controller {
         }
         k.set_language(language.code().into());
         k.set_font_family(language.font_family().into());
+        let step = match screen {
+            Screen::Consent => Some(1),
+            Screen::DocumentType => Some(2),
+            Screen::Selfie => Some(3),
+            Screen::DocumentFront | Screen::DocumentBack => Some(4),
+            _ => None,
+        };
+        let step_text = step.map(|n| {
+            let (n, of) = (language.number(f64::from(n), 0), language.number(4.0, 0));
+            language.format(tr!("Step {} of {}"), &[n, of])
+        });
+        k.set_flow_step_text(step_text.unwrap_or_default().into());
     }
 
     /// Handles everything the worker sent, and the idle timeout. Returns how many messages were handled.
@@ -419,10 +446,14 @@ impl Controller {
         let idle = self.last_touch.borrow().elapsed() > self.idle_timeout;
         if idle && !matches!(self.screen(), Screen::Welcome | Screen::Processing) {
             self.apply(Event::Timeout);
-        } else if idle && self.language.get() != self.default_language.get() {
-            // A language chosen and left on the welcome screen is not the next customer's.
-            self.language.set(self.default_language.get());
-            self.show_screen();
+        } else if idle && self.screen() == Screen::Welcome {
+            // A language or text size chosen and left on the welcome screen is not the next
+            // customer's.
+            let large = self.window.upgrade().is_some_and(|w| w.global::<Kiosk>().get_large_text());
+            if large || self.language.get() != self.default_language.get() {
+                self.next_customer();
+                self.show_screen();
+            }
         }
         handled
     }
