@@ -13,12 +13,16 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 target=aarch64-unknown-linux-gnu
 # The same feature set as the tests: the kiosk included, drawing without a desktop (linuxkms).
 cargo build --release --locked --target $target --features kiosk-kms
+# The voice prompts are data: synthesised on this machine by its own build.
+cargo build --release --locked --features kiosk-kms,test-faults
+"$root/scripts/voice.sh"
 name="facematch-$version-aarch64"
 stage="$root/dist/$name"
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/models" "$stage/etc" "$stage/systemd"
 aarch64-linux-gnu-strip -o "$stage/bin/facematch" "target/$target/release/facematch"
 cp .tflite/aarch64/libtensorflowlite_c.so "$stage/bin/"
 cp models/*.tflite models/README.md models/SHA256SUMS "$stage/models/"
+cp -r assets/voice "$stage/voice"
 cp packaging/facematch packaging/install.sh "$stage/"
 cp packaging/etc/* "$stage/etc/"
 cp packaging/systemd/*.service "$stage/systemd/"
@@ -36,7 +40,7 @@ Package: facematch
 Version: $version
 Architecture: arm64
 Maintainer: facematch <facematch@localhost>
-Depends: libc6 (>= 2.34), libinput10, libxkbcommon0, libudev1, libfontconfig1, fonts-dejavu-core
+Depends: libc6 (>= 2.34), libinput10, libxkbcommon0, libudev1, libfontconfig1, fonts-dejavu-core, alsa-utils
 Section: misc
 Priority: optional
 Description: Offline face verification (selfie vs ID document) with the Face Match API

@@ -7,6 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cargo build --release --locked --features kiosk-kms
 cp -f "$root/.tflite/$(uname -m)/libtensorflowlite_c.so" "$root/target/release/"
+"$root/scripts/voice.sh"
 # The selfie camera plays a generated bona fide liveness session of the sample selfie (a still
 # picture would rightly never pass the head-movement challenge), asked in the order it shows.
 demo="$root/target/kiosk-demo"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything facematch needs to build and run, idempotently:
 #   - Debian packages: libclang-dev (bindgen, for tflitec and nokhwa's V4L2 bindings),
-#     fonts-dejavu-core and libfontconfig-dev (kiosk text), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
+#     fonts-dejavu-core and libfontconfig-dev (kiosk text), espeak-ng and alsa-utils (the
+#     kiosk's voice prompts: synthesised by scripts/voice.sh, played by aplay), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
 #     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheel)
 #   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
 #     (sha256 of the wheel and of the extracted library are checked)
@@ -36,6 +37,9 @@ arch_native=$(dpkg --print-architecture)
 dpkg -s "libclang-dev:$arch_native" >/dev/null 2>&1 || need_apt+=(libclang-dev)
 # The kiosk's text (Slint's software renderer) needs at least one system font.
 dpkg -s "fonts-dejavu-core:all" >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
+# The kiosk's voice: espeak-ng synthesises the prompts (scripts/voice.sh), aplay plays them.
+dpkg -s "espeak-ng:$arch_native" >/dev/null 2>&1 || need_apt+=(espeak-ng)
+dpkg -s "alsa-utils:$arch_native" >/dev/null 2>&1 || need_apt+=(alsa-utils)
 for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev; do
   dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

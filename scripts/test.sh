@@ -10,4 +10,7 @@ cargo fmt --check
 # One feature set for everything on x86_64: the kiosk's Slint UI included (its tests render headless),
 # and test-faults (`serve --inject-faults`, which the sync tests drive; never in a bundle).
 cargo clippy --release --locked --all-targets --features kiosk-kms,test-faults -- -D warnings
+# The kiosk's voice prompts, which the tests check for every language (the same build the tests use).
+cargo build --release --locked --features kiosk-kms,test-faults
+"$root/scripts/voice.sh"
 cargo test --release --locked --features kiosk-kms,test-faults

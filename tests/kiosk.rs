@@ -87,6 +87,9 @@ fn at_the_selfie(
         settings_file: None,
         pin_state_file: None,
         language: Language::English,
+        voice: true,
+        // No such ALSA device: the voice fails as on a kiosk without audio, and says so.
+        audio_device: Some("facematch-test-no-audio".into()),
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let k = window.global::<Kiosk>();
@@ -177,6 +180,9 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         settings_file: Some(saved.clone()),
         pin_state_file: Some(dir.path().join("kiosk-pin-lock.toml")),
         language: Language::English,
+        voice: true,
+        // No such ALSA device: the voice fails as on a kiosk without audio, and says so.
+        audio_device: Some("facematch-test-no-audio".into()),
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings.clone());
     let k = window.global::<Kiosk>();
@@ -309,6 +315,12 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     );
     assert!(k.get_sync_summary().contains("1 pending"), "{}", k.get_sync_summary());
     assert!(k.get_sync_summary().contains("Log head #1 "), "{}", k.get_sync_summary());
+    // The session spoke on a kiosk with no audio device: the operator is told, nothing failed.
+    assert!(
+        k.get_sync_summary().contains("Voice guidance: no audio output"),
+        "{}",
+        k.get_sync_summary()
+    );
     k.invoke_threshold_step(1);
     assert_eq!(k.get_threshold_value(), 86);
     // The last session chose PAN, which stays preselected; the next in the list is VOTER.
@@ -440,6 +452,8 @@ fn a_whole_session_in_one_language(
         settings_file: None,
         pin_state_file: None,
         language: default,
+        voice: true,
+        audio_device: Some("facematch-test-no-audio".into()),
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let k = window.global::<Kiosk>();
@@ -451,6 +465,12 @@ fn a_whole_session_in_one_language(
         k.invoke_choose_language(chosen.code().into());
         k.invoke_toggle_large_text();
         assert!(k.get_large_text());
+    }
+    // The Bengali customer turns the voice off with the speaker button.
+    let silent = language == Language::Bengali;
+    if silent {
+        k.invoke_toggle_voice();
+        assert!(!k.get_voice_on());
     }
     assert_eq!(
         (k.get_language().as_str(), k.get_font_family().as_str()),
@@ -508,6 +528,38 @@ fn a_whole_session_in_one_language(
     assert_eq!(controller.screen(), Screen::Welcome);
     assert_eq!(k.get_language(), default.code(), "the next session starts in the default language");
     assert!(!k.get_large_text(), "and with normal text");
+    assert!(k.get_voice_on(), "and the voice on again");
+    // What was said, in order: each screen's instruction, then the verdict (the live hints of
+    // this fast folder camera come quicker than they may be spoken; the still photo's are).
+    let asked = controller.voice_asked();
+    if silent {
+        assert!(asked.is_empty(), "the speaker button silences the session: {asked:?}");
+    } else {
+        let position = |words: &str| {
+            asked
+                .iter()
+                .position(|a| a == words)
+                .unwrap_or_else(|| panic!("{words:?} not said: {asked:?}"))
+        };
+        let order = [
+            "Your consent",
+            "Which document do you have?",
+            "Look at the camera",
+            "Show the front of your passport",
+            "Comparing your face with your document.",
+            "Identity confirmed: it's a match",
+        ];
+        let positions: Vec<usize> = order.iter().map(|w| position(w)).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{asked:?}");
+        assert_eq!(
+            chosen.is_some(),
+            asked.first().is_some_and(|a| a == "Verify your identity"),
+            "{asked:?}"
+        );
+        for prompt in facematch::kiosk::voice::all_prompts() {
+            assert!(prompt.file(&facematch::kiosk::voice::locate_dir(), language).is_file());
+        }
+    }
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
 }
@@ -571,6 +623,15 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
     k.invoke_cancel();
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();
+    // The live hints were spoken, paced: the movement asked, the retry, then staff.
+    let asked = controller.voice_asked();
+    for hint in [
+        "Lower your chin slowly",
+        "We could not see the movement. Let's try again, a little further",
+        "Please ask a member of staff",
+    ] {
+        assert!(asked.iter().any(|a| a == hint), "{hint:?} not said: {asked:?}");
+    }
 
     // Restarting the kiosk does not reset the limit: it is counted from the log.
     let (to_worker, worker, window, controller) = at_the_selfie(config, &camera, DocChoice::Pan);

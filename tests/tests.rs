@@ -26,3 +26,4 @@ mod slow_clients;
 mod store_cli;
 mod sync;
 mod util;
+mod voice;

@@ -74,6 +74,10 @@ pub enum Command {
     /// Read a staff PIN from standard input and print the kiosk config line that stores its salted hash.
     #[cfg(feature = "kiosk")]
     OperatorPin,
+    /// Synthesise the kiosk's voice prompts (every language) with espeak-ng into a folder.
+    ///
+    /// Example: facematch voice --out assets/voice
+    Voice(VoiceArgs),
     /// List the cameras this device has, as `kiosk --camera` takes them. Exit 1 when there is none.
     #[cfg(feature = "kiosk")]
     Cameras,
@@ -134,17 +138,24 @@ pub struct KioskArgs {
     /// `liveness eval` reads (the consent screen tells the customer). For in-house testing.
     #[arg(long, value_name = "DIR")]
     pub capture_sessions: Option<PathBuf>,
+    /// Voice guidance (README "Languages and voice"): `on` speaks each screen's instruction and
+    /// live hint in the session's language (the customer's speaker button can turn it off).
+    #[arg(long, value_enum, default_value_t = LivenessArg::On)]
+    pub voice: LivenessArg,
+    /// The ALSA device the voice plays on (`aplay -D`; default: the system's default device).
+    #[arg(long, value_name = "NAME")]
+    pub audio_device: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
-/// `kiosk --liveness` values.
+/// `kiosk --liveness` and `--voice` values.
 #[cfg(feature = "kiosk")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LivenessArg {
-    /// Random head-movement challenge.
+    /// On (liveness: a random head-movement challenge; voice: spoken guidance).
     On,
-    /// No challenge.
+    /// Off.
     Off,
 }
 
@@ -540,4 +551,14 @@ impl clap::ValueEnum for Condition {
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.name()))
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VoiceArgs {
+    /// Where to write `<language>/<prompt>.wav`.
+    #[arg(long, value_name = "DIR", default_value = "assets/voice")]
+    pub out: PathBuf,
+    /// The synthesiser (Debian's espeak-ng).
+    #[arg(long, value_name = "PROGRAM", default_value = "espeak-ng")]
+    pub espeak: String,
 }

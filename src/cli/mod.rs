@@ -16,6 +16,7 @@ mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
 mod sync_cmd;
+mod voice_cmd;
 
 use std::ffi::OsString;
 
@@ -47,6 +48,7 @@ where
         Command::Log(l) => return log_cmd::log(l),
         Command::Purge(p) => log_cmd::purge(p),
         Command::Sync(s) => return sync_cmd::run(s),
+        Command::Voice(v) => voice_cmd::run(&v),
         #[cfg(feature = "kiosk")]
         Command::Kiosk(k) => kiosk(k),
         #[cfg(feature = "kiosk")]
@@ -178,6 +180,8 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         pin_state_file: args.settings.as_ref().map(|p| p.with_file_name("kiosk-pin-lock.toml")),
         settings_file: args.settings,
         language,
+        voice: args.voice == args::LivenessArg::On,
+        audio_device: args.audio_device,
     };
     let display = match args.display {
         args::DisplayArg::Auto => crate::ui::Display::Auto,

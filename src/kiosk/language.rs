@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::domain::DocumentType;
+
 /// Marks an English customer string as a message id of the catalogues; it evaluates to the
 /// string itself (translation happens where it is shown, in the session's language).
 #[macro_export]
@@ -116,6 +118,18 @@ impl std::str::FromStr for Language {
     }
 }
 
+/// Words for the document type on screen ("Show the front of your …").
+pub fn document_name(t: DocumentType) -> &'static str {
+    match t {
+        DocumentType::Uidai => crate::tr!("Aadhaar card"),
+        DocumentType::Dl => crate::tr!("driving licence"),
+        DocumentType::Pan => crate::tr!("PAN card"),
+        DocumentType::Voter => crate::tr!("voter ID card"),
+        DocumentType::Passport => crate::tr!("passport"),
+        DocumentType::Gov => crate::tr!("ID document"),
+    }
+}
+
 /// The translated catalogues, as embedded in the binary.
 pub const CATALOGUE_FILES: [(Language, &str); 3] = [
     (Language::Hindi, include_str!("../../ui/translations/hi/LC_MESSAGES/facematch.po")),
@@ -126,6 +140,11 @@ pub const CATALOGUE_FILES: [(Language, &str); 3] = [
 static CATALOGUES: LazyLock<HashMap<Language, HashMap<String, String>>> = LazyLock::new(|| {
     CATALOGUE_FILES.iter().map(|(language, text)| (*language, parse_catalogue(text))).collect()
 });
+
+/// Every message id of the catalogues (the English words the kiosk can show).
+pub fn message_ids() -> impl Iterator<Item = &'static str> {
+    CATALOGUES.get(&Language::Hindi).into_iter().flat_map(|c| c.keys().map(String::as_str))
+}
 
 /// A catalogue's translated, non-fuzzy entries: message id → translation. A catalogue that
 /// does not parse gives none (its language then shows English; the catalogue test fails first).

@@ -3,7 +3,8 @@
 //! ([`document_guidance`]), the languages and their words ([`language`]), the staff PIN ([`pin`]), the
 //! operator's saved choices ([`settings`]), what the result screen says
 //! ([`result_view`]), how a verification is recorded ([`recording`]), the
-//! operator's view of the log ([`operator_log`]), and the [`worker`] thread that
+//! operator's view of the log ([`operator_log`]), voice guidance ([`voice`], played by
+//! [`speaker`]), and the [`worker`] thread that
 //! runs cameras, models and the store. The Slint UI (`src/ui/`, feature `kiosk`)
 //! only shows these states and forwards taps; no rule lives in markup.
 
@@ -18,4 +19,6 @@ pub mod recording;
 pub mod result_view;
 pub mod session_capture;
 pub mod settings;
+pub mod speaker;
+pub mod voice;
 pub mod worker;

@@ -24,10 +24,12 @@ pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig}
 
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
-use crate::kiosk::language::Language;
+use crate::kiosk::language::{document_name, Language};
 use crate::kiosk::liveness_step::ChallengeView;
 use crate::kiosk::pin::{PinGate, PinRefusal};
 use crate::kiosk::settings::{self, OperatorChoices};
+use crate::kiosk::speaker::Aplay;
+use crate::kiosk::voice::{self, Prompt, Voice};
 use crate::liveness::Direction;
 use crate::matching::Threshold;
 use crate::tr;
@@ -62,6 +64,11 @@ pub struct Settings {
     /// The language each session starts in (the customer may choose another on the welcome
     /// screen; the next session starts in this one again).
     pub language: Language,
+    /// Whether each session starts with voice guidance on (the customer's speaker button
+    /// turns it off or on for the session).
+    pub voice: bool,
+    /// The ALSA device the prompts play on (None: the default).
+    pub audio_device: Option<String>,
 }
 
 /// Connects the window to a session and a worker.
@@ -87,6 +94,9 @@ pub struct Controller {
     /// `Watch` messages sent to the worker: previews carry the worker's count, and one from
     /// another visit of a screen is dropped.
     visits: Cell<u64>,
+    /// Voice guidance, and the screen whose instruction it last said.
+    voice: RefCell<Voice>,
+    voiced_screen: Cell<Option<Screen>>,
 }
 
 impl Controller {
@@ -119,6 +129,12 @@ impl Controller {
             idle_timeout,
             previews: RefCell::new(0),
             visits: Cell::new(0),
+            voice: RefCell::new(Voice::new(
+                voice::locate_dir(),
+                Box::new(Aplay::new(settings.audio_device)),
+                settings.voice,
+            )),
+            voiced_screen: Cell::new(None),
         });
         let k = window.global::<Kiosk>();
         let on = |c: &Rc<Controller>, f: fn(&Controller)| {
@@ -150,6 +166,17 @@ impl Controller {
             })
             .collect();
         k.set_languages(slint::ModelRc::new(slint::VecModel::from(choices)));
+        k.set_voice_on(settings.voice);
+        let weak = Rc::downgrade(&c);
+        k.on_toggle_voice(move || {
+            if let Some(c) = weak.upgrade() {
+                let on = !c.voice.borrow().is_on();
+                c.voice.borrow_mut().set_on(on);
+                if let Some(window) = c.window.upgrade() {
+                    window.global::<Kiosk>().set_voice_on(on);
+                }
+            }
+        });
         let weak = Rc::downgrade(&c);
         k.on_toggle_large_text(move || {
             if let Some(window) = weak.upgrade().and_then(|c| c.window.upgrade()) {
@@ -163,6 +190,7 @@ impl Controller {
                 *c.last_touch.borrow_mut() = Instant::now();
                 c.language.set(language);
                 c.show_screen();
+                c.voice.borrow_mut().say(&voice::welcome_prompts(), language, Instant::now());
             }
         });
         k.set_camera_name(settings.camera.into());
@@ -215,6 +243,11 @@ impl Controller {
     /// The session's language.
     pub fn language(&self) -> Language {
         self.language.get()
+    }
+
+    /// Every voice prompt asked for so far, in English, oldest first.
+    pub fn voice_asked(&self) -> Vec<String> {
+        self.voice.borrow().asked.clone()
     }
 
     /// Applies a session event: updates the screen, tells the worker what to watch or verify.
@@ -381,8 +414,12 @@ impl Controller {
             k.set_pin_message("".into());
         }
         let language = self.language.get();
-        let doc_type_name = document_name(self.flow.borrow().doc_type());
-        k.set_doc_type_name(language.translate(doc_type_name).into());
+        let doc_type = self.flow.borrow().doc_type();
+        k.set_doc_type_name(language.translate(document_name(doc_type)).into());
+        if self.voiced_screen.replace(Some(screen)) != Some(screen) {
+            let prompts = voice::screen_prompts(screen, doc_type, k.get_capture_sessions());
+            self.voice.borrow_mut().say(&prompts, language, Instant::now());
+        }
         let watch = match screen {
             Screen::Selfie => Some(Shot::Selfie),
             Screen::DocumentFront => Some(Shot::Front),
@@ -404,11 +441,16 @@ impl Controller {
         let _ = self.to_worker.send(ToWorker::Watch(watch));
     }
 
-    /// The next customer starts in the operator's default language, with normal text.
+    /// The next customer starts in the operator's default language, with normal text and the
+    /// operator's voice setting.
     fn next_customer(&self) {
         self.language.set(self.default_language.get());
+        let mut voice = self.voice.borrow_mut();
+        voice.next_customer();
         if let Some(window) = self.window.upgrade() {
-            window.global::<Kiosk>().set_large_text(false);
+            let k = window.global::<Kiosk>();
+            k.set_large_text(false);
+            k.set_voice_on(voice.is_on());
         }
     }
 
@@ -481,6 +523,7 @@ impl Controller {
                 k.set_preview_face(mark(face, full.width(), full.height()));
                 let language = self.language.get();
                 k.set_guidance(language.translate(guidance).into());
+                self.voice.borrow_mut().hint(guidance, language, Instant::now());
                 k.set_card_guide(card_guide);
                 show_challenge(&k, &challenge, language);
                 k.set_camera_message("".into());
@@ -491,7 +534,9 @@ impl Controller {
             }
             FromWorker::CameraProblem { shot, message, .. } => {
                 if Some(shot) == self.watching() {
-                    k.set_camera_message(self.language.get().translate(message).into());
+                    let language = self.language.get();
+                    k.set_camera_message(language.translate(message).into());
+                    self.voice.borrow_mut().hint(message, language, Instant::now());
                 }
             }
             FromWorker::Recent { rows, summary, cameras } => {
@@ -505,7 +550,11 @@ impl Controller {
                 drop(choices);
                 let rows: Vec<slint::SharedString> = rows.into_iter().map(Into::into).collect();
                 k.set_recent(slint::ModelRc::new(slint::VecModel::from(rows)));
-                k.set_sync_summary(summary.into());
+                let voice = match self.voice.borrow_mut().problem() {
+                    Some(problem) => format!("Voice guidance: {problem}"),
+                    None => "Voice guidance: no problem seen".to_string(),
+                };
+                k.set_sync_summary(format!("{summary}\n{voice}").into());
             }
             FromWorker::Verified(view) => {
                 k.set_selfie(to_image(&view.selfie));
@@ -528,6 +577,12 @@ impl Controller {
                 let needed = l.format(tr!("Needed: {} %"), &[l.number(view.threshold, 0)]);
                 k.set_threshold_text(needed.into());
                 k.set_reason(l.translate(view.reason).into());
+                let said: Vec<Prompt> = [view.verdict, view.reason]
+                    .into_iter()
+                    .filter(|m| !m.is_empty())
+                    .map(Prompt::say)
+                    .collect();
+                self.voice.borrow_mut().say(&said, l, Instant::now());
                 k.set_can_retake_selfie(view.retake_selfie);
                 k.set_can_retake_document(view.retake_document);
                 self.apply(Event::Verified);
@@ -554,18 +609,6 @@ fn document_type(choice: DocChoice) -> DocumentType {
         DocChoice::Voter => DocumentType::Voter,
         DocChoice::Passport => DocumentType::Passport,
         DocChoice::Gov => DocumentType::Gov,
-    }
-}
-
-/// Words for the document type on screen ("Show the front of your …").
-fn document_name(t: DocumentType) -> &'static str {
-    match t {
-        DocumentType::Uidai => tr!("Aadhaar card"),
-        DocumentType::Dl => tr!("driving licence"),
-        DocumentType::Pan => tr!("PAN card"),
-        DocumentType::Voter => tr!("voter ID card"),
-        DocumentType::Passport => tr!("passport"),
-        DocumentType::Gov => tr!("ID document"),
     }
 }
 
