@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The kiosk as it runs on a Pi, drawn for real: boots Debian's arm64 kernel under
 # qemu-system-aarch64 (-cpu cortex-a76, virtio GPU, no desktop), starts the aarch64 bundle's
-# `facematch kiosk --display kms` from a tiny busybox initramfs, and takes a screenshot of
-# the emulated screen through QEMU's monitor until the welcome screen is there.
+# `facematch kiosk --display kms --language hi` from a tiny busybox initramfs, and takes a
+# screenshot of the emulated screen through QEMU's monitor until the welcome screen is there
+# (in Hindi: the embedded Devanagari font's conjuncts and vowel signs, drawn by the Pi's build).
 # Before the kiosk, the guest runs one `facematch match` (the bundled astronaut selfie vs her
 # card) with the real kernel's /proc/cpuinfo, compared with the x86_64 build here.
 # Writes target/kiosk-screens/kms-aarch64-welcome.png; fails if the screen stays blank, the
@@ -94,7 +95,7 @@ echo "kms-check-guest: display devices: $(ls /dev/dri 2>&1)"
 echo "kms-check-guest: cpu: $(grep -m1 Features /proc/cpuinfo)"
 cd /tmp
 echo "kms-check-guest: match $(/opt/facematch/facematch match --type GOV --threshold 1 --src /samples/selfie_astronaut.png --front /cards/card_astronaut.jpg 2>/dev/null | tr -d '\n')"
-/opt/facematch/facematch kiosk --display kms --camera dir:/samples --idle-timeout 600 --threads 2 >/tmp/kiosk.log 2>&1 &
+/opt/facematch/facematch kiosk --display kms --language hi --camera dir:/samples --idle-timeout 600 --threads 2 >/tmp/kiosk.log 2>&1 &
 kiosk=$!
 echo "kms-check-guest: kiosk started"
 while kill -0 $kiosk 2>/dev/null; do sleep 5; done
