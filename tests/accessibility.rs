@@ -70,17 +70,34 @@ fn every_text_colour_reaches_4_5_to_1_on_its_backgrounds() {
 
 #[test]
 fn no_touch_target_is_smaller_than_9_mm() {
-    // Pixels per millimetre: the Raspberry Pi 7" panel (800×480 on 154.08 × 85.92 mm) and a
-    // 10.1" 1280×800 panel (216.96 × 135.6 mm), the densest the kiosk is sold with.
-    let densest = (1280.0 / 216.96_f64).max(800.0 / 154.08);
-    let least = (9.0 * densest).ceil();
+    // Pixels per millimetre: the Raspberry Pi 7" panel (800×480 on 154.08 × 85.92 mm), which
+    // gets the compact theme, and a 10.1" 1280×800 panel (216.96 × 135.6 mm), the densest the
+    // normal theme is drawn on.
+    let at = |px_per_mm: f64| (9.0 * px_per_mm).ceil();
+    let (seven_inch, ten_inch) = (at(800.0 / 154.08), at(1280.0 / 216.96));
     let theme = std::fs::read_to_string(root().join("ui/theme.slint")).unwrap();
-    let touch_min: f64 = theme
+    let line = theme
         .lines()
-        .find_map(|l| l.trim().strip_prefix("out property <length> touch-min: "))
-        .and_then(|v| v.trim_end_matches(';').trim_end_matches("px").parse().ok())
-        .expect("the theme names its smallest touch target");
-    assert!(touch_min >= least, "touch-min {touch_min} px is under 9 mm ({least} px)");
+        .find_map(|l| l.trim().strip_prefix("out property <length> touch-min: compact ? "))
+        .expect("the theme names its smallest touch target, compact and normal");
+    let sizes: Vec<f64> = line
+        .trim_end_matches(';')
+        .split(':')
+        .map(|v| v.trim().trim_end_matches("px").parse().unwrap())
+        .collect();
+    assert!(
+        sizes[0] >= seven_inch,
+        "compact touch-min {} px is under 9 mm ({seven_inch} px)",
+        sizes[0]
+    );
+    assert!(sizes[1] >= ten_inch, "touch-min {} px is under 9 mm ({ten_inch} px)", sizes[1]);
+    eprintln!(
+        "accessibility: touch-min {} px = {:.1} mm on the 7\" panel, {} px = {:.1} mm on a 10.1\" one",
+        sizes[0],
+        sizes[0] / (800.0 / 154.08),
+        sizes[1],
+        sizes[1] / (1280.0 / 216.96)
+    );
     // No page sets a smaller size of its own.
     for entry in std::fs::read_dir(root().join("ui/pages")).unwrap().flatten() {
         let text = std::fs::read_to_string(entry.path()).unwrap();
@@ -89,7 +106,11 @@ fn no_touch_target_is_smaller_than_9_mm() {
                 let Some(px) = value.split("px").next().and_then(|v| v.parse::<f64>().ok()) else {
                     continue; // a theme value, checked above
                 };
-                assert!(px >= least, "{}: {property}{px}px is under 9 mm", entry.path().display());
+                assert!(
+                    px >= ten_inch,
+                    "{}: {property}{px}px is under 9 mm",
+                    entry.path().display()
+                );
             }
         }
     }

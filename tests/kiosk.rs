@@ -413,25 +413,31 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
 
     document_held_up_to_the_camera_is_taken_by_itself(dir.path());
     a_photo_held_still_fails_the_challenge_three_times_then_staff(dir.path());
-    for (default, chosen) in [
-        (Language::English, None),
-        (Language::Hindi, None),
-        (Language::Bengali, None),
-        (Language::English, Some(Language::Tamil)),
+    for (default, chosen, panel) in [
+        (Language::English, None, PANEL_7_INCH),
+        (Language::Hindi, None, PANEL_10_INCH),
+        (Language::Bengali, None, PANEL_10_INCH),
+        (Language::English, Some(Language::Tamil), PANEL_10_INCH),
     ] {
-        a_whole_session_in_one_language(&camera, &scanner, default, chosen);
+        a_whole_session_in_one_language(&camera, &scanner, default, chosen, panel);
     }
 }
 
-/// A session in one language from welcome to verdict, every screen rendered to
-/// `target/kiosk-screens/<code>/`: the kiosk starts in `default` (`--language`), and the
-/// customer may choose `chosen` on the welcome screen; the words Rust sends are in the
-/// session's language and digits, and the next session starts in `default` again.
+/// The Raspberry Pi 7" panel (the compact theme) and the 10" panels the screens are laid out for.
+const PANEL_7_INCH: (u32, u32) = (800, 480);
+const PANEL_10_INCH: (u32, u32) = (1024, 768);
+
+/// A session in one language from welcome to verdict on a `panel`-sized screen, every screen
+/// rendered to `target/kiosk-screens/<code>/` (`en-800x480/` for the 7" panel): the kiosk
+/// starts in `default` (`--language`), and the customer may choose `chosen` on the welcome
+/// screen; the words Rust sends are in the session's language and digits, and the next
+/// session starts in `default` again.
 fn a_whole_session_in_one_language(
     camera: &Path,
     scanner: &Path,
     default: Language,
     chosen: Option<Language>,
+    panel: (u32, u32),
 ) {
     let language = chosen.unwrap_or(default);
     let (to_worker, from_worker, worker) = spawn_worker(WorkerConfig {
@@ -443,6 +449,7 @@ fn a_whole_session_in_one_language(
         )
     });
     let window = shown_window();
+    window.window().set_size(slint::PhysicalSize::new(panel.0, panel.1));
     let settings = Settings {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
@@ -457,7 +464,11 @@ fn a_whole_session_in_one_language(
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let k = window.global::<Kiosk>();
-    let shot = |name: &str| snapshot(&window, &format!("{}/{name}", language.code()));
+    let folder = match panel {
+        PANEL_10_INCH => language.code().to_string(),
+        (w, h) => format!("{}-{w}x{h}", language.code()),
+    };
+    let shot = |name: &str| snapshot(&window, &format!("{folder}/{name}"));
     assert_eq!(k.get_language(), default.code());
     assert_eq!(k.get_languages().row_count(), 4, "every language is offered");
     if let Some(chosen) = chosen {
