@@ -78,7 +78,19 @@ fn at_the_selfie(
 ) -> (std::sync::mpsc::Sender<ToWorker>, std::thread::JoinHandle<()>, AppWindow, Rc<Controller>) {
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let window = shown_window();
-    let settings = Settings {
+    let settings = customer_settings(camera, Language::English);
+    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
+    let k = window.global::<Kiosk>();
+    k.invoke_start();
+    k.invoke_consent(true);
+    k.invoke_choose_type(choice);
+    (to_worker, worker, window, controller)
+}
+
+/// A kiosk's settings without operator PIN or saved choices, starting in `language`, its voice
+/// on an ALSA device that does not exist (it fails as on a kiosk without audio, and says so).
+fn customer_settings(camera: &Path, language: Language) -> Settings {
+    Settings {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
         operator_pin: None,
@@ -86,17 +98,10 @@ fn at_the_selfie(
         camera: format!("dir:{}", camera.display()),
         settings_file: None,
         pin_state_file: None,
-        language: Language::English,
+        language,
         voice: true,
-        // No such ALSA device: the voice fails as on a kiosk without audio, and says so.
         audio_device: Some("facematch-test-no-audio".into()),
-    };
-    let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
-    let k = window.global::<Kiosk>();
-    k.invoke_start();
-    k.invoke_consent(true);
-    k.invoke_choose_type(choice);
-    (to_worker, worker, window, controller)
+    }
 }
 
 /// Pumps the controller until `done` holds, failing after `limit`.
@@ -450,18 +455,7 @@ fn a_whole_session_in_one_language(
     });
     let window = shown_window();
     window.window().set_size(slint::PhysicalSize::new(panel.0, panel.1));
-    let settings = Settings {
-        doc_type: DocumentType::Gov,
-        idle_timeout: Duration::from_secs(600),
-        operator_pin: None,
-        threshold: Threshold::DEFAULT,
-        camera: format!("dir:{}", camera.display()),
-        settings_file: None,
-        pin_state_file: None,
-        language: default,
-        voice: true,
-        audio_device: Some("facematch-test-no-audio".into()),
-    };
+    let settings = customer_settings(camera, default);
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings);
     let k = window.global::<Kiosk>();
     let folder = match panel {
