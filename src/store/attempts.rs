@@ -129,17 +129,8 @@ impl Store {
     /// An SQLite error (an unknown frame media id included); nothing is written then.
     pub fn record_attempt(&mut self, attempt: &NewAttempt) -> Result<i64, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let newest = |table: &str| -> rusqlite::Result<Option<(i64, String)>> {
-            tx.query_row(
-                &format!("SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1"),
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-        };
-        let (id, prev) = newest("liveness_attempts")?
-            .map_or((1, GENESIS.to_string()), |(id, hash)| (id + 1, hash));
-        let after = newest("verifications")?;
+        let (id, prev) = Counter::Liveness.next(&tx)?;
+        let after = Counter::Verifications.newest(&tx)?;
         let frame_sha256: Option<String> = match &attempt.frame_media {
             Some(m) => tx
                 .query_row("SELECT sha256 FROM media WHERE id = ?1", params![m.0], |r| r.get(0))
@@ -295,29 +286,9 @@ impl Store {
             }
             Err(e) => return Ok(Some(e.to_string())),
         };
-        if counted.last_id > last_id {
-            return Ok(Some(format!(
-                "liveness attempts after {last_id} were deleted (this device wrote up to attempt {})",
-                counted.last_id
-            )));
-        }
-        if counted.last_id > 0 {
-            let hash: Option<String> = self
-                .conn
-                .query_row(
-                    "SELECT row_hash FROM liveness_attempts WHERE id = ?1",
-                    params![counted.last_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if hash.as_ref() != Some(&counted.last_hash) {
-                return Ok(Some(format!(
-                    "liveness attempt {} was rewritten (the counter disagrees)",
-                    counted.last_id
-                )));
-            }
-        }
-        Ok(None)
+        let stored = Counter::Liveness.row_hash(&self.conn, counted.last_id)?;
+        let found = counted.disagreement(Counter::Liveness, last_id, stored.as_deref());
+        Ok(found.map(|(_, problem)| problem))
     }
 
     /// A verification that names an attempt which is not in the log or did not pass.

@@ -206,8 +206,8 @@ pub(super) fn seal_checkpoint(
     Ok(())
 }
 
-/// Which chain a counter file beside the key follows. Each file is MACed under its own label,
-/// so one cannot stand in for the other.
+/// Which chain a counter file beside the key follows (and the table that holds the chain). Each
+/// file is MACed under its own label, so one cannot stand in for the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Counter {
     /// The verifications (`<key>.chain`).
@@ -217,6 +217,39 @@ pub(super) enum Counter {
 }
 
 impl Counter {
+    /// The table of the chain's rows (each with `id` and `row_hash`).
+    fn table(self) -> &'static str {
+        match self {
+            Counter::Verifications => "verifications",
+            Counter::Liveness => "liveness_attempts",
+        }
+    }
+
+    /// The newest row of the chain: its id and hash.
+    pub(super) fn newest(self, conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
+        let sql = format!("SELECT id, row_hash FROM {} ORDER BY id DESC LIMIT 1", self.table());
+        conn.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?))).optional()
+    }
+
+    /// Where the next row goes: its id and the hash it chains to.
+    pub(super) fn next(self, conn: &Connection) -> rusqlite::Result<(i64, String)> {
+        Ok(self.newest(conn)?.map_or((1, GENESIS.to_string()), |(id, hash)| (id + 1, hash)))
+    }
+
+    /// Row `id`'s stored hash.
+    pub(super) fn row_hash(self, conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+        let sql = format!("SELECT row_hash FROM {} WHERE id = ?1", self.table());
+        conn.query_row(&sql, params![id], |r| r.get(0)).optional()
+    }
+
+    /// What the chain's rows are called in a problem: many, the newest the device wrote, one.
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Counter::Verifications => ("records", "record", "record"),
+            Counter::Liveness => ("liveness attempts", "attempt", "liveness attempt"),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Counter::Verifications => "facematch counter v1",
@@ -298,6 +331,30 @@ impl Counted {
             )));
         }
         Ok(Some(file.counted))
+    }
+
+    /// What this counter says against `kind`'s chain as stored: `last_id` its newest row,
+    /// `stored` the stored hash of the row the counter holds. The problem, with the row to name
+    /// when one was rewritten.
+    pub(super) fn disagreement(
+        &self,
+        kind: Counter,
+        last_id: i64,
+        stored: Option<&str>,
+    ) -> Option<(Option<i64>, String)> {
+        let (rows, newest, row) = kind.names();
+        if self.last_id > last_id {
+            let problem = format!(
+                "{rows} after {last_id} were deleted (this device wrote up to {newest} {})",
+                self.last_id
+            );
+            return Some((None, problem));
+        }
+        if self.last_id > 0 && stored != Some(self.last_hash.as_str()) {
+            let problem = format!("{row} {} was rewritten (the counter disagrees)", self.last_id);
+            return Some((Some(self.last_id), problem));
+        }
+        None
     }
 
     /// Replaces the counter file in one step.

@@ -135,12 +135,7 @@ impl Store {
     /// An SQLite error (nothing is written then).
     pub fn record_verification(&mut self, v: &NewVerification) -> Result<i64, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: Option<(i64, String)> = tx
-            .query_row("SELECT id, row_hash FROM verifications ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (id, prev) = last.map_or((1, GENESIS.to_string()), |(id, hash)| (id + 1, hash));
+        let (id, prev) = Counter::Verifications.next(&tx)?;
         let sha256 = |m: &Option<MediaId>| -> rusqlite::Result<Option<String>> {
             let Some(m) = m else { return Ok(None) };
             tx.query_row("SELECT sha256 FROM media WHERE id = ?1", params![m.0], |r| r.get(0))
@@ -431,17 +426,9 @@ impl Store {
                     .into(),
             ));
         }
-        if counted.last_id > last_id {
-            let problem = format!(
-                "records after {last_id} were deleted (this device wrote up to record {})",
-                counted.last_id
-            );
-            return Ok(ChainReport::broken(count, None, problem));
-        }
-        if counted.last_id > 0 && hashes.get(&counted.last_id) != Some(&counted.last_hash) {
-            let problem =
-                format!("record {} was rewritten (the counter disagrees)", counted.last_id);
-            return Ok(ChainReport::broken(count, Some(counted.last_id), problem));
+        let stored = hashes.get(&counted.last_id).map(String::as_str);
+        if let Some((id, problem)) = counted.disagreement(Counter::Verifications, last_id, stored) {
+            return Ok(ChainReport::broken(count, id, problem));
         }
         let (attempts, problem) = self.verify_attempts(&hashes)?;
         Ok(ChainReport { rows: count, attempts, first_broken: None, problem })
@@ -482,12 +469,7 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn chain_head(&self) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT id, row_hash FROM verifications ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?)
+        Ok(Counter::Verifications.newest(&self.conn)?)
     }
 
     /// A record's chain hash.
@@ -495,12 +477,7 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn row_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT row_hash FROM verifications WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(Counter::Verifications.row_hash(&self.conn, id)?)
     }
 }
 
