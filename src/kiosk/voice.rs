@@ -197,15 +197,14 @@ impl Voice {
     }
 }
 
-/// How long a prompt plays: its WAV data at the byte rate its header gives (zero for a file
-/// that cannot be read, which the speaker reports).
+/// How long a prompt plays, from its WAV header alone (zero for a file that cannot be read,
+/// which the speaker reports): asked on the UI thread for every prompt, so the samples are
+/// not read.
 pub fn wav_length(file: &Path) -> Duration {
-    let Ok(bytes) = std::fs::read(file) else { return Duration::ZERO };
-    if bytes.len() < 44 || &bytes[..4] != b"RIFF" {
-        return Duration::ZERO;
-    }
-    let byte_rate = u32::from_le_bytes([bytes[28], bytes[29], bytes[30], bytes[31]]).max(1);
-    Duration::from_secs_f64((bytes.len() - 44) as f64 / f64::from(byte_rate))
+    hound::WavReader::open(file).map_or(Duration::ZERO, |wav| {
+        let rate = f64::from(wav.spec().sample_rate.max(1));
+        Duration::from_secs_f64(f64::from(wav.duration()) / rate)
+    })
 }
 
 /// Where the prompts are: `FACEMATCH_VOICE`, else `voice/` beside the binary or one folder
