@@ -34,6 +34,23 @@ pub enum Screen {
     Operator,
 }
 
+/// How many steps a customer goes through, as "Step n of 4" counts them.
+pub const CUSTOMER_STEPS: u8 = 4;
+
+impl Screen {
+    /// Which of the customer's [`CUSTOMER_STEPS`] steps this screen is: consent, document
+    /// type, selfie, document (both sides); None for the others.
+    pub fn step(self) -> Option<u8> {
+        match self {
+            Screen::Consent => Some(1),
+            Screen::DocumentType => Some(2),
+            Screen::Selfie => Some(3),
+            Screen::DocumentFront | Screen::DocumentBack => Some(4),
+            _ => None,
+        }
+    }
+}
+
 /// Which picture a retake is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shot {

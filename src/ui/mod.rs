@@ -23,7 +23,7 @@ use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig};
 
 use crate::domain::{DocumentType, FaceBox};
-use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot};
+use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot, CUSTOMER_STEPS};
 use crate::kiosk::language::{document_name, Language};
 use crate::kiosk::liveness_step::ChallengeView;
 use crate::kiosk::pin::{PinGate, PinRefusal};
@@ -454,8 +454,8 @@ impl Controller {
         }
     }
 
-    /// The session's language on screen: the markup's words (Slint's bundled catalogue) and
-    /// the font of its script. Staff screens stay in English.
+    /// The session's language on screen: the markup's words (Slint's bundled catalogue), the
+    /// font of its script and "Step n of 4" in its digits. Staff screens stay in English.
     fn show_language(&self, k: &Kiosk, screen: Screen) {
         let staff = matches!(screen, Screen::OperatorPin | Screen::Operator);
         let language = if staff { Language::English } else { self.language.get() };
@@ -464,15 +464,9 @@ impl Controller {
         }
         k.set_language(language.code().into());
         k.set_font_family(language.font_family().into());
-        let step = match screen {
-            Screen::Consent => Some(1),
-            Screen::DocumentType => Some(2),
-            Screen::Selfie => Some(3),
-            Screen::DocumentFront | Screen::DocumentBack => Some(4),
-            _ => None,
-        };
-        let step_text = step.map(|n| {
-            let (n, of) = (language.number(f64::from(n), 0), language.number(4.0, 0));
+        let step_text = screen.step().map(|n| {
+            let n = language.number(f64::from(n), 0);
+            let of = language.number(f64::from(CUSTOMER_STEPS), 0);
             language.format(tr!("Step {} of {}"), &[n, of])
         });
         k.set_flow_step_text(step_text.unwrap_or_default().into());
