@@ -2,7 +2,7 @@
 //! Debian's espeak-ng, offline, into the folder the kiosk plays them from (README "Languages
 //! and voice"). Written to a new folder and swapped in whole, so a stale prompt never stays.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use super::args::VoiceArgs;
 use crate::kiosk::language::Language;
 use crate::kiosk::voice::{all_prompts, Prompt};
+use crate::store::with_suffix;
 
 /// espeak-ng's voice for each language.
 fn espeak_voice(language: Language) -> &'static str {
@@ -27,7 +28,7 @@ fn espeak_voice(language: Language) -> &'static str {
 /// espeak-ng is missing or fails, or the folder cannot be written.
 pub fn run(args: &VoiceArgs) -> Result<()> {
     let prompts = all_prompts();
-    let fresh = sibling(&args.out, ".new");
+    let fresh = with_suffix(&args.out, ".new");
     if fresh.exists() {
         std::fs::remove_dir_all(&fresh).with_context(|| format!("clearing {}", fresh.display()))?;
     }
@@ -55,7 +56,7 @@ pub fn run(args: &VoiceArgs) -> Result<()> {
         let _ = std::fs::remove_dir_all(&fresh);
         return Err(e);
     }
-    let old = sibling(&args.out, ".old");
+    let old = with_suffix(&args.out, ".old");
     if args.out.exists() {
         std::fs::rename(&args.out, &old)
             .with_context(|| format!("moving {} aside", args.out.display()))?;
@@ -77,7 +78,7 @@ pub fn run(args: &VoiceArgs) -> Result<()> {
 /// Synthesises one prompt in one language.
 fn speak(args: &VoiceArgs, dir: &Path, language: Language, prompt: &Prompt) -> Result<()> {
     let file = prompt.file(dir, language);
-    let synthesised = sibling(&file, ".espeak");
+    let synthesised = with_suffix(&file, ".espeak");
     let status = Command::new(&args.espeak)
         .args(["-v", espeak_voice(language), "-s", "150", "-w"])
         .arg(&synthesised)
@@ -115,11 +116,4 @@ fn halve_rate(from: &Path, to: &Path) -> Result<()> {
     }
     writer.finalize()?;
     Ok(())
-}
-
-/// `dir` with `suffix` added to its name.
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let mut name = dir.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }

@@ -206,7 +206,7 @@ pub fn default_key_path(db: &Path) -> PathBuf {
 }
 
 /// `path` with `suffix` appended to its file name (`log.db` → `log.db-wal`).
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
