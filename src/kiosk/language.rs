@@ -86,6 +86,13 @@ impl Language {
         out
     }
 
+    /// "Step `n` of `of`" in this language and its digits (the customer's steps, the head
+    /// movements).
+    pub fn step_of(self, n: usize, of: usize) -> String {
+        let (n, of) = (self.number(n as f64, 0), self.number(of as f64, 0));
+        self.format(crate::tr!("Step {} of {}"), &[n, of])
+    }
+
     /// `value` with `decimals` decimals, in the digits the language writes numbers with
     /// (CLDR's default numbering system: Bengali digits for Bengali, Latin digits for Hindi
     /// and Tamil, whose official use is the international form).

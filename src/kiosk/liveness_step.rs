@@ -200,12 +200,12 @@ impl LivenessStep {
                     r.finish(&report);
                 }
                 let selfie = attempt.selfie().map(|(image, _)| image.clone());
-                let evidence = attempt.evidence().unwrap_or(frame).clone();
-                self.attempt = None;
-                self.auto = AutoCapture::default();
                 let outcome = report.outcome;
                 let passed = outcome.is_ok() && selfie.is_some();
-                out.ended = Some(Ended { report, frame: (!passed).then_some(evidence) });
+                let evidence = (!passed).then(|| attempt.evidence().unwrap_or(frame).clone());
+                self.attempt = None;
+                self.auto = AutoCapture::default();
+                out.ended = Some(Ended { report, frame: evidence });
                 match (outcome, selfie) {
                     (Ok(()), Some(image)) => {
                         out.text = tr!("Thank you");
@@ -215,7 +215,6 @@ impl LivenessStep {
                         // No step row over a retry or the staff message.
                         out.view.steps = 0;
                         let failure = outcome.err().unwrap_or(Failure::NoFrontalFrame);
-                        log::info!("kiosk: liveness attempt failed: {failure}");
                         self.failures += 1;
                         self.failed_total += 1;
                         self.recent.push_back(Instant::now());

@@ -464,11 +464,8 @@ impl Controller {
         }
         k.set_language(language.code().into());
         k.set_font_family(language.font_family().into());
-        let step_text = screen.step().map(|n| {
-            let n = language.number(f64::from(n), 0);
-            let of = language.number(f64::from(CUSTOMER_STEPS), 0);
-            language.format(tr!("Step {} of {}"), &[n, of])
-        });
+        let step_text =
+            screen.step().map(|n| language.step_of(usize::from(n), usize::from(CUSTOMER_STEPS)));
         k.set_flow_step_text(step_text.unwrap_or_default().into());
     }
 
@@ -627,8 +624,7 @@ fn show_challenge(k: &Kiosk, c: &ChallengeView, language: Language) {
     });
     k.set_challenge_step(c.step as i32);
     k.set_challenge_steps(c.steps as i32);
-    let (step, steps) = (language.number(c.step as f64, 0), language.number(c.steps as f64, 0));
-    k.set_challenge_step_text(language.format(tr!("Step {} of {}"), &[step, steps]).into());
+    k.set_challenge_step_text(language.step_of(c.step, c.steps).into());
     k.set_challenge_progress(c.progress);
     k.set_challenge_staff(c.staff);
 }
