@@ -59,6 +59,16 @@ impl Language {
         }
     }
 
+    /// Its name in English, for the staff screens (which are English, in a Latin font).
+    pub fn english_name(self) -> &'static str {
+        match self {
+            Language::English => "English",
+            Language::Hindi => "Hindi",
+            Language::Tamil => "Tamil",
+            Language::Bengali => "Bengali",
+        }
+    }
+
     /// The font family its text is drawn with (the Indic ones are embedded in the binary).
     pub fn font_family(self) -> &'static str {
         match self {

@@ -403,7 +403,7 @@ impl Controller {
         });
         self.show_language(&k, screen);
         k.set_default_type_name(self.flow.borrow().doc_type().as_str().into());
-        k.set_default_language_name(self.default_language.get().own_name().into());
+        k.set_default_language_name(self.default_language.get().english_name().into());
         k.set_threshold_value(self.threshold.get().percent().round() as i32);
         if screen == Screen::Operator {
             let _ = self.to_worker.send(ToWorker::Recent);
