@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the installable bundle for a Raspberry Pi-class device:
-#   dist/facematch-<version>-aarch64.tar.gz  (launcher, binary with $ORIGIN rpath, the TFLite
-#                                             library, models, default config, systemd units for the
-#                                             API, sync and the kiosk, install.sh)
+#   dist/facematch-<version>-aarch64.tar.gz  (launcher; two builds with $ORIGIN rpath: bin/facematch
+#                                             on TensorFlow Lite (ARMv8.2: Pi 5) and bin/facematch-onnx
+#                                             on ONNX Runtime (ARMv8.0: Pi 4), which the launcher picks
+#                                             by CPU; both runtime libraries, both model sets, default
+#                                             config, systemd units for the API, sync and the kiosk,
+#                                             install.sh)
 #   dist/facematch_<version>_arm64.deb       (the same tree under /opt/facematch, by dpkg-deb)
 # Usage: scripts/bundle.sh   (after scripts/cross-setup.sh; builds the aarch64 release binary)
 set -euo pipefail
@@ -11,6 +14,10 @@ cd "$root"
 "$root/scripts/cross-setup.sh"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 target=aarch64-unknown-linux-gnu
+# The Raspberry Pi 4 build: ONNX Runtime only (TensorFlow Lite's library is not even linked, so it
+# starts on ARMv8.0), kept aside before the main build replaces the binary.
+cargo build --release --locked --target $target --no-default-features --features onnx,kiosk-kms
+cp "target/$target/release/facematch" "target/$target/release/facematch-onnx"
 # The same feature set as the tests: the kiosk included, drawing without a desktop (linuxkms).
 cargo build --release --locked --target $target --features kiosk-kms
 # The voice prompts are data: synthesised on this machine by its own build.
@@ -20,8 +27,9 @@ name="facematch-$version-aarch64"
 stage="$root/dist/$name"
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/models" "$stage/etc" "$stage/systemd"
 aarch64-linux-gnu-strip -o "$stage/bin/facematch" "target/$target/release/facematch"
-cp .tflite/aarch64/libtensorflowlite_c.so "$stage/bin/"
-cp models/*.tflite models/README.md models/SHA256SUMS "$stage/models/"
+aarch64-linux-gnu-strip -o "$stage/bin/facematch-onnx" "target/$target/release/facematch-onnx"
+cp .tflite/aarch64/libtensorflowlite_c.so .onnxruntime/aarch64/libonnxruntime.so.1 "$stage/bin/"
+cp models/*.tflite models/*.onnx models/README.md models/SHA256SUMS "$stage/models/"
 cp -r assets/voice "$stage/voice"
 cp packaging/facematch packaging/install.sh "$stage/"
 cp packaging/etc/* "$stage/etc/"
@@ -40,11 +48,12 @@ Package: facematch
 Version: $version
 Architecture: arm64
 Maintainer: facematch <facematch@localhost>
-Depends: libc6 (>= 2.34), libinput10, libxkbcommon0, libudev1, libfontconfig1, fonts-dejavu-core, alsa-utils
+Depends: libc6 (>= 2.34), libstdc++6, libinput10, libxkbcommon0, libudev1, libfontconfig1, fonts-dejavu-core, alsa-utils
 Section: misc
 Priority: optional
 Description: Offline face verification (selfie vs ID document) with the Face Match API
- Runs on ARMv8.2 CPUs (Cortex-A76/A55, e.g. Raspberry Pi 5). The API starts at once;
+ Runs on ARMv8.2 CPUs (Raspberry Pi 5) with TensorFlow Lite and on ARMv8.0 CPUs
+ (Raspberry Pi 4) with ONNX Runtime, picked by CPU at start. The API starts at once;
  the kiosk on the device's screen with: systemctl enable --now facematch-kiosk
 CONTROL
 cp packaging/etc/kiosk.toml "$deb/etc/facematch/"
@@ -65,4 +74,4 @@ POSTINST
 chmod 0755 "$deb/DEBIAN/postinst"
 dpkg-deb --root-owner-group --build "$deb" "$root/dist/facematch_${version}_arm64.deb" >/dev/null
 rm -rf "$deb"
-ls -l "$root/dist/$name.tar.gz" "$root/dist/facematch_${version}_arm64.deb" "$stage/bin/facematch"
+ls -l "$root/dist/$name.tar.gz" "$root/dist/facematch_${version}_arm64.deb" "$stage/bin/facematch" "$stage/bin/facematch-onnx"

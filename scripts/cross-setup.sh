@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything an aarch64 build needs on x86_64 Debian without Docker, idempotently:
 # Debian's cross compiler and C library, qemu-user (to run the result), the arm64 -dev packages
-# of the kiosk (fontconfig; libudev, libinput, libxkbcommon for linuxkms: Debian multiarch), the Rust
+# of the kiosk (fontconfig; libudev, libinput, libxkbcommon for linuxkms: Debian multiarch), libstdc++
+# (ONNX Runtime, for the emulated Cortex-A72 runs), the Rust
 # target, and the aarch64 TensorFlow Lite runtime (scripts/setup.sh aarch64).
 # On Ubuntu, arm64 packages come from ports.ubuntu.com: add it to the apt sources for arm64 first.
 set -euo pipefail
@@ -15,7 +16,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 need=()
 for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user pkg-config \
-         libfontconfig-dev:arm64 libudev-dev:arm64 libinput-dev:arm64 libxkbcommon-dev:arm64; do
+         libfontconfig-dev:arm64 libudev-dev:arm64 libinput-dev:arm64 libxkbcommon-dev:arm64 \
+         libstdc++6:arm64; do
   case "$p" in *:*) q=$p ;; *) q="$p:$(dpkg --print-architecture)" ;; esac
   dpkg -s "$q" >/dev/null 2>&1 || need+=("$p")
 done

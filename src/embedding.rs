@@ -5,14 +5,21 @@ use image::RgbImage;
 use crate::domain::Embedding;
 use crate::model_error::ModelError;
 
-/// Turns an aligned 112×112 face crop into an embedding. Implemented by
-/// [`crate::inference::TfliteEmbedder`].
+/// Turns an aligned 112×112 face crop into an embedding. Implemented in `inference` on each
+/// runtime (TensorFlow Lite, ONNX Runtime).
 pub trait Embedder {
     /// The unit-length embedding of `aligned`.
     ///
     /// # Errors
     /// When the model cannot be run.
     fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError>;
+}
+
+/// A boxed embedder (an engine's, whichever runtime it is) is an embedder.
+impl<E: Embedder + ?Sized> Embedder for Box<E> {
+    fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError> {
+        (**self).embed(aligned)
+    }
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).

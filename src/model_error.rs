@@ -34,8 +34,9 @@ pub enum ModelError {
         /// What was wrong.
         detail: String,
     },
-    /// The TensorFlow Lite runtime reported an error.
-    #[error("TensorFlow Lite failed ({model}): {detail}")]
+    /// The inference runtime (TensorFlow Lite or ONNX Runtime) could not be loaded or reported an
+    /// error.
+    #[error("the inference runtime failed ({model}): {detail}")]
     Runtime {
         /// Model file name.
         model: &'static str,

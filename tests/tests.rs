@@ -1,4 +1,4 @@
-//! Integration tests: the real TensorFlow Lite runtime and models on real
+//! Integration tests: the real TensorFlow Lite and ONNX Runtime runtimes and models on real
 //! pictures from `../shared`, and the real `facematch` binary.
 
 mod accessibility;
@@ -21,6 +21,8 @@ mod pipeline;
 mod recording;
 mod robustness;
 mod router;
+#[cfg(all(feature = "onnx", feature = "tflite"))]
+mod runtimes;
 mod server;
 mod slow_clients;
 mod store_cli;

@@ -347,17 +347,21 @@ pub struct PurgeArgs {
 }
 
 /// Shared model/runtime settings.
-#[derive(Debug, clap::Args, Clone)]
+#[derive(Debug, Default, clap::Args, Clone)]
 pub struct EngineArgs {
-    /// Folder with the .tflite models (default: models/ beside the binary, then the source tree's).
+    /// Folder with the models (default: models/ beside the binary, then the source tree's).
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
     /// CPU threads per model (default: number of cores, at most 4).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Run without the XNNPACK delegate (slower; for comparison).
+    /// Run TensorFlow Lite without the XNNPACK delegate (slower; for comparison).
     #[arg(long)]
     pub no_xnnpack: bool,
+    /// Inference runtime: tflite (TensorFlow Lite; x86-64, ARMv8.2 such as the Raspberry Pi 5) or
+    /// onnx (ONNX Runtime; also ARMv8.0 such as the Pi 4). Default: the first this build has.
+    #[arg(long, value_name = "RUNTIME", env = "FACEMATCH_RUNTIME")]
+    pub runtime: Option<crate::inference::Runtime>,
 }
 
 #[derive(Debug, clap::Args)]

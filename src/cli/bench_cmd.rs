@@ -18,6 +18,8 @@ use crate::verify::{analyse, MatchParams};
 
 #[derive(Debug, Serialize)]
 struct BenchReport {
+    /// The inference runtime (`--runtime`).
+    runtime: &'static str,
     runs: usize,
     threads: usize,
     xnnpack: bool,
@@ -108,6 +110,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     })?;
     let options = crate::inference::RuntimeOptions::default();
     print_json(&BenchReport {
+        runtime: engine.runtime.name(),
         runs,
         threads: args.engine.threads.unwrap_or(options.threads),
         xnnpack: !args.engine.no_xnnpack,

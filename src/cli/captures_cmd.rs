@@ -71,8 +71,7 @@ pub fn run(args: CapturesArgs) -> Result<()> {
 
 /// Every photo of `faces/<identity>/`, at most `per_person` each, with its largest face.
 pub(super) fn read_photos(faces: &Path, per_person: usize) -> Result<Vec<Photo>> {
-    let mut engine =
-        load_engine(&super::args::EngineArgs { models: None, threads: None, no_xnnpack: false })?;
+    let mut engine = load_engine(&super::args::EngineArgs::default())?;
     let mut by_identity: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for dir in std::fs::read_dir(faces).with_context(|| format!("reading {}", faces.display()))? {
         let dir = dir?.path();

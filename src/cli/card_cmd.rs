@@ -17,8 +17,7 @@ pub fn run(args: CardArgs) -> Result<()> {
         std::fs::read(&args.photo).with_context(|| format!("reading {}", args.photo.display()))?;
     let picture = crate::intake::decode(&bytes)
         .with_context(|| format!("decoding {}", args.photo.display()))?;
-    let mut engine =
-        load_engine(&super::args::EngineArgs { models: None, threads: None, no_xnnpack: false })?;
+    let mut engine = load_engine(&super::args::EngineArgs::default())?;
     let faces = find_faces(&mut engine.detector, &picture.pixels, Role::Selfie)?;
     let face =
         faces.first().with_context(|| format!("no face found in {}", args.photo.display()))?;

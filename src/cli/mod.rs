@@ -235,6 +235,9 @@ fn runtime_options(args: &args::EngineArgs) -> crate::inference::RuntimeOptions 
         options.threads = threads.max(1);
     }
     options.xnnpack = !args.no_xnnpack;
+    if let Some(runtime) = args.runtime {
+        options.runtime = runtime;
+    }
     options
 }
 

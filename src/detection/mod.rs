@@ -54,7 +54,8 @@ impl InputSize {
     }
 }
 
-/// Finds faces in an RGB image. Implemented by [`crate::inference::TfliteDetector`].
+/// Finds faces in an RGB image. Implemented in `inference` on each runtime (TensorFlow Lite,
+/// ONNX Runtime).
 pub trait Detector {
     /// All faces scoring at least `min_score` ([`MIN_SCORE`] for faces to use; lower for
     /// candidates worth a closer look), after NMS, in image pixels.
@@ -67,6 +68,18 @@ pub trait Detector {
         size: InputSize,
         min_score: f32,
     ) -> Result<Vec<Face>, ModelError>;
+}
+
+/// A boxed detector (an engine's, whichever runtime it is) is a detector.
+impl<D: Detector + ?Sized> Detector for Box<D> {
+    fn detect(
+        &mut self,
+        image: &RgbImage,
+        size: InputSize,
+        min_score: f32,
+    ) -> Result<Vec<Face>, ModelError> {
+        (**self).detect(image, size, min_score)
+    }
 }
 
 /// The detector input size for a picture's role.

@@ -26,6 +26,41 @@ pub struct StrideOutputs<'a> {
     pub kps: &'a [f32],
 }
 
+/// One model output as a runtime hands it over: its shape and a copy of its data.
+pub type RawOutput = (Vec<usize>, Vec<f32>);
+
+/// The stride levels in a model's outputs (`(shape, data)` each, in any order), matched by shape:
+/// per stride, two `[1,N,1]` (cls and obj, which enter the score symmetrically, so their order does
+/// not matter), one `[1,N,4]` and one `[1,N,10]`.
+///
+/// # Errors
+/// What does not match, for the caller's layout error.
+pub fn stride_levels(outputs: &[RawOutput], side: u32) -> Result<Vec<StrideOutputs<'_>>, String> {
+    let mut levels = Vec::with_capacity(3);
+    for stride in [8u32, 16, 32] {
+        let cells = ((side / stride) * (side / stride)) as usize;
+        let with = |last: usize| -> Vec<&[f32]> {
+            outputs
+                .iter()
+                .filter(|(shape, _)| shape[..] == [1, cells, last])
+                .map(|(_, d)| d.as_slice())
+                .collect()
+        };
+        let (scores, bbox, kps) = (with(1), with(4), with(10));
+        if scores.len() != 2 || bbox.len() != 1 || kps.len() != 1 {
+            return Err(format!("stride {stride}: outputs do not match [1,{cells},1|4|10]"));
+        }
+        levels.push(StrideOutputs {
+            stride,
+            cls: scores[0],
+            obj: scores[1],
+            bbox: bbox[0],
+            kps: kps[0],
+        });
+    }
+    Ok(levels)
+}
+
 /// The model input for `image`, and the factor from image pixels to input pixels.
 pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
     let (w, h) = image.dimensions();

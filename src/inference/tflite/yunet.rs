@@ -5,12 +5,12 @@ use std::path::Path;
 
 use image::RgbImage;
 
-use super::models::{YUNET_320, YUNET_640};
 use super::runtime::LoadedModel;
-use super::RuntimeOptions;
-use crate::detection::yunet::{decode, letterbox, StrideOutputs};
+use crate::detection::yunet::{decode, letterbox, stride_levels};
 use crate::detection::{nms::nms, Detector, InputSize, NMS_IOU};
 use crate::domain::Face;
+use crate::inference::models::{YUNET_320, YUNET_640};
+use crate::inference::RuntimeOptions;
 use crate::model_error::ModelError;
 
 /// YuNet at 320×320 and 640×640.
@@ -50,30 +50,8 @@ impl TfliteDetector {
         model.run(input)?;
         let outputs =
             (0..model.output_count()).map(|i| model.output(i)).collect::<Result<Vec<_>, _>>()?;
-        let mut levels = Vec::with_capacity(3);
-        for stride in [8u32, 16, 32] {
-            let cells = ((side / stride) * (side / stride)) as usize;
-            let with = |last: usize| -> Vec<&[f32]> {
-                outputs
-                    .iter()
-                    .filter(|(shape, _)| shape[..] == [1, cells, last])
-                    .map(|(_, d)| d.as_slice())
-                    .collect()
-            };
-            let (scores, bbox, kps) = (with(1), with(4), with(10));
-            if scores.len() != 2 || bbox.len() != 1 || kps.len() != 1 {
-                return Err(ModelError::UnexpectedLayout {
-                    model: model.file.name,
-                    detail: format!("stride {stride}: outputs do not match [1,{cells},1|4|10]"),
-                });
-            }
-            // cls and obj enter the score symmetrically (sqrt of their product), so their order does not matter.
-            levels.push((stride, scores[0], scores[1], bbox[0], kps[0]));
-        }
-        let levels: Vec<StrideOutputs<'_>> = levels
-            .into_iter()
-            .map(|(stride, cls, obj, bbox, kps)| StrideOutputs { stride, cls, obj, bbox, kps })
-            .collect();
+        let levels = stride_levels(&outputs, side)
+            .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })?;
         Ok(decode(&levels, side, scale, min_score))
     }
 }

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use image::RgbImage;
 
-use super::models::SFACE;
 use super::runtime::LoadedModel;
-use super::RuntimeOptions;
 use crate::alignment::ALIGNED_SIDE;
 use crate::domain::Embedding;
 use crate::embedding::{normalize, Embedder};
+use crate::inference::models::SFACE;
+use crate::inference::RuntimeOptions;
 use crate::model_error::ModelError;
 
 /// SFace 2021dec.

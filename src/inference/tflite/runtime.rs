@@ -1,4 +1,4 @@
-//! One loaded TensorFlow Lite model with its interpreter, and the runtime options.
+//! One loaded TensorFlow Lite model with its interpreter.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,24 +8,9 @@ use tflitec::interpreter::{Interpreter, Options};
 use tflitec::model::Model;
 use tflitec::tensor::{DataType, Shape};
 
-use super::models::{self, ModelFile};
+use crate::inference::models::{self, ModelFile};
+use crate::inference::RuntimeOptions;
 use crate::model_error::ModelError;
-
-/// How interpreters run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuntimeOptions {
-    /// CPU threads per interpreter.
-    pub threads: usize,
-    /// Use the XNNPACK delegate (faster on x86 and ARM; see README "Speed").
-    pub xnnpack: bool,
-}
-
-impl Default for RuntimeOptions {
-    fn default() -> Self {
-        let threads = std::thread::available_parallelism().map(|n| n.get().min(4)).unwrap_or(1);
-        RuntimeOptions { threads, xnnpack: true }
-    }
-}
 
 /// An interpreter over a model that lives as long as the process.
 ///

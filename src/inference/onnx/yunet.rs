@@ -1,0 +1,81 @@
+//! YuNet on ONNX Runtime: the same letterboxed input as TensorFlow Lite, channels first, and the
+//! same decoding ([`crate::detection::yunet`]).
+
+use std::path::Path;
+
+use image::RgbImage;
+
+use super::session::LoadedSession;
+use crate::detection::yunet::{decode, letterbox, stride_levels};
+use crate::detection::{nms::nms, Detector, InputSize, NMS_IOU};
+use crate::domain::Face;
+use crate::inference::models::{YUNET_320_ONNX, YUNET_640_ONNX};
+use crate::inference::RuntimeOptions;
+use crate::model_error::ModelError;
+
+/// YuNet at 320×320 and 640×640.
+pub struct OnnxDetector {
+    small: LoadedSession,
+    large: LoadedSession,
+}
+
+impl OnnxDetector {
+    /// Loads both input sizes from `dir`.
+    ///
+    /// # Errors
+    /// A missing/altered model, a missing ONNX Runtime library or a runtime failure.
+    pub fn load(dir: &Path, options: RuntimeOptions) -> Result<OnnxDetector, ModelError> {
+        Ok(OnnxDetector {
+            small: LoadedSession::load(dir, YUNET_320_ONNX, options)?,
+            large: LoadedSession::load(dir, YUNET_640_ONNX, options)?,
+        })
+    }
+}
+
+/// An interleaved `side`×`side`×3 input as three planes (the ONNX model's layout).
+fn channels_first(interleaved: &[f32], side: usize) -> Vec<f32> {
+    let plane = side * side;
+    let mut planar = vec![0f32; plane * 3];
+    for (i, pixel) in interleaved.chunks_exact(3).enumerate() {
+        for (c, &v) in pixel.iter().enumerate() {
+            planar[c * plane + i] = v;
+        }
+    }
+    planar
+}
+
+impl Detector for OnnxDetector {
+    fn detect(
+        &mut self,
+        image: &RgbImage,
+        size: InputSize,
+        min_score: f32,
+    ) -> Result<Vec<Face>, ModelError> {
+        let model = match size {
+            InputSize::S320 => &mut self.small,
+            InputSize::S640 => &mut self.large,
+        };
+        let side = size.side();
+        let (input, scale) = letterbox(image, side);
+        let side_px = side as usize;
+        let outputs = model.run([1, 3, side_px, side_px], channels_first(&input, side_px))?;
+        let levels = stride_levels(&outputs, side)
+            .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })?;
+        Ok(nms(decode(&levels, side, scale, min_score), NMS_IOU))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channels_first;
+
+    #[test]
+    fn planes_keep_each_channel_in_pixel_order() {
+        assert_eq!(channels_first(&[1.0, 2.0, 3.0], 1), vec![1.0, 2.0, 3.0]);
+        let interleaved: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        assert_eq!(
+            channels_first(&interleaved, 2),
+            vec![0.0, 3.0, 6.0, 9.0, 1.0, 4.0, 7.0, 10.0, 2.0, 5.0, 8.0, 11.0]
+        );
+    }
+}
