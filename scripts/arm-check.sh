@@ -50,7 +50,7 @@ for pair in "${pairs[@]}"; do
   for threshold in 85 1; do
     args=(match --src "$shared/faces/$1" --front "$shared/faces/$2" --type GOV --threshold "$threshold")
     "$x86" "${args[@]}" >"$work/x86-$i-$threshold.json" 2>/dev/null || true
-    "$x86" --runtime onnx "${args[@]}" >"$work/x86onnx-$i-$threshold.json" 2>/dev/null || true
+    FACEMATCH_RUNTIME=onnx "$x86" "${args[@]}" >"$work/x86onnx-$i-$threshold.json" 2>/dev/null || true
     arm "$work/arm-$i-$threshold.json" "${args[@]}"
     emulated cortex-a72 "$work/a72-$i-$threshold.json" "${args[@]}"
   done

