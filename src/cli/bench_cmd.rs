@@ -113,7 +113,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         runtime: engine.runtime.name(),
         runs,
         threads: args.engine.threads.unwrap_or(options.threads),
-        xnnpack: !args.engine.no_xnnpack,
+        // XNNPACK is TensorFlow Lite's delegate: ONNX Runtime has none.
+        xnnpack: engine.runtime == crate::inference::Runtime::Tflite && !args.engine.no_xnnpack,
         model_load_ms: model_load.as_secs_f64() * 1e3,
         decode_src_ms,
         decode_front_ms,

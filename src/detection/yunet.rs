@@ -35,7 +35,7 @@ pub type RawOutput = (Vec<usize>, Vec<f32>);
 ///
 /// # Errors
 /// What does not match, for the caller's layout error.
-pub fn stride_levels(outputs: &[RawOutput], side: u32) -> Result<Vec<StrideOutputs<'_>>, String> {
+fn stride_levels(outputs: &[RawOutput], side: u32) -> Result<Vec<StrideOutputs<'_>>, String> {
     let mut levels = Vec::with_capacity(3);
     for stride in [8u32, 16, 32] {
         let cells = ((side / stride) * (side / stride)) as usize;
@@ -59,6 +59,21 @@ pub fn stride_levels(outputs: &[RawOutput], side: u32) -> Result<Vec<StrideOutpu
         });
     }
     Ok(levels)
+}
+
+/// The faces in a model's raw outputs (any order, matched by shape), after NMS, in image pixels:
+/// the post-processing every runtime shares.
+///
+/// # Errors
+/// Outputs that do not match YuNet's layout, for the caller's layout error.
+pub fn faces_in(
+    outputs: &[RawOutput],
+    side: u32,
+    scale: f32,
+    min_score: f32,
+) -> Result<Vec<Face>, String> {
+    let levels = stride_levels(outputs, side)?;
+    Ok(super::nms::nms(decode(&levels, side, scale, min_score), super::NMS_IOU))
 }
 
 /// The model input for `image`, and the factor from image pixels to input pixels.

@@ -6,8 +6,8 @@ use std::path::Path;
 use image::RgbImage;
 
 use super::session::LoadedSession;
-use crate::detection::yunet::{decode, letterbox, stride_levels};
-use crate::detection::{nms::nms, Detector, InputSize, NMS_IOU};
+use crate::detection::yunet::{faces_in, letterbox};
+use crate::detection::{Detector, InputSize};
 use crate::domain::Face;
 use crate::inference::models::{YUNET_320_ONNX, YUNET_640_ONNX};
 use crate::inference::RuntimeOptions;
@@ -59,9 +59,8 @@ impl Detector for OnnxDetector {
         let (input, scale) = letterbox(image, side);
         let side_px = side as usize;
         let outputs = model.run([1, 3, side_px, side_px], channels_first(&input, side_px))?;
-        let levels = stride_levels(&outputs, side)
-            .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })?;
-        Ok(nms(decode(&levels, side, scale, min_score), NMS_IOU))
+        faces_in(&outputs, side, scale, min_score)
+            .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })
     }
 }
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use image::RgbImage;
 
 use super::runtime::LoadedModel;
-use crate::detection::yunet::{decode, letterbox, stride_levels};
-use crate::detection::{nms::nms, Detector, InputSize, NMS_IOU};
+use crate::detection::yunet::{faces_in, letterbox};
+use crate::detection::{Detector, InputSize};
 use crate::domain::Face;
 use crate::inference::models::{YUNET_320, YUNET_640};
 use crate::inference::RuntimeOptions;
@@ -38,22 +38,6 @@ impl TfliteDetector {
         }
         Ok(TfliteDetector { small, large })
     }
-
-    /// Runs the model on a prepared input and returns faces before NMS.
-    fn raw_faces(
-        model: &LoadedModel,
-        input: &[f32],
-        side: u32,
-        scale: f32,
-        min_score: f32,
-    ) -> Result<Vec<Face>, ModelError> {
-        model.run(input)?;
-        let outputs =
-            (0..model.output_count()).map(|i| model.output(i)).collect::<Result<Vec<_>, _>>()?;
-        let levels = stride_levels(&outputs, side)
-            .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })?;
-        Ok(decode(&levels, side, scale, min_score))
-    }
 }
 
 impl Detector for TfliteDetector {
@@ -67,7 +51,12 @@ impl Detector for TfliteDetector {
             InputSize::S320 => &self.small,
             InputSize::S640 => &self.large,
         };
-        let (input, scale) = letterbox(image, size.side());
-        Ok(nms(Self::raw_faces(model, &input, size.side(), scale, min_score)?, NMS_IOU))
+        let side = size.side();
+        let (input, scale) = letterbox(image, side);
+        model.run(&input)?;
+        let outputs =
+            (0..model.output_count()).map(|i| model.output(i)).collect::<Result<Vec<_>, _>>()?;
+        faces_in(&outputs, side, scale, min_score)
+            .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })
     }
 }
