@@ -7,7 +7,11 @@ Run through `models/convert.sh`, which makes the Python environment. Steps:
 3. YuNet: fix the input to 1x3xSxS (S = 320 and 640), drop stale value_info;
 4. onnx2tf to NHWC TFLite: YuNet fp32; SFace to a SavedModel, then TensorFlow's
    converter with dynamic-range int8 weights (Optimize.DEFAULT): 9.9 MB instead of
-   19 MB (fp16) or 38 MB (fp32), faster under XNNPACK, and ~35 MB less resident memory;
+   19 MB (fp16) or 38 MB (fp32), and ~35 MB less resident memory; then its depthwise
+   convolutions' int8 weights are dequantized back to fp32 (their values unchanged):
+   XNNPACK runs int8-weight CONV_2D and FULLY_CONNECTED itself but not int8-weight
+   depthwise ones, which TensorFlow Lite's slower hybrid kernels took, splitting the graph
+   (2.2x slower per embedding on 2 x86 cores);
 5. parity: run each .tflite and the original ONNX (OpenCV's dnn) on the same input
    and print the largest difference, so a broken conversion is seen at once.
 """
@@ -159,6 +163,33 @@ def dynamic_range_int8(saved_model: pathlib.Path) -> bytes:
     return converter.convert()
 
 
+def depthwise_to_fp32(model: bytes) -> bytes:
+    """The model with every int8-weight DEPTHWISE_CONV_2D's weights dequantized to fp32."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    graph = model.subgraphs[0]
+    depthwise = schema.BuiltinOperator.DEPTHWISE_CONV_2D
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
+    for op in graph.operators:
+        weights = graph.tensors[op.inputs[1]]
+        if codes[op.opcodeIndex] != depthwise or weights.type != schema.TensorType.INT8:
+            continue
+        q = np.frombuffer(bytes(model.buffers[weights.buffer].data), np.int8).astype(np.float32)
+        q = q.reshape(weights.shape)
+        quant = weights.quantization
+        shape = [1] * q.ndim
+        shape[quant.quantizedDimension] = -1
+        scale = np.asarray(quant.scale, np.float32).reshape(shape)
+        zero = np.asarray(quant.zeroPoint, np.float32).reshape(shape)
+        value = ((q - zero) * scale).astype(np.float32)
+        model.buffers[weights.buffer].data = np.frombuffer(value.tobytes(), np.uint8)
+        weights.type = schema.TensorType.FLOAT32
+        weights.quantization = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
 def embedding_cosine(onnx_path, tflite_path) -> float:
     """Cosine between the two runtimes' embeddings of the same smooth 112x112 input."""
     rng = np.random.default_rng(11)
@@ -205,8 +236,8 @@ def main() -> None:
     onnx.save(sface, path)
     out = work / "sface_tf"
     onnx2tf(path, out)
-    dst = root / "sface_2021dec_dynint8.tflite"
-    dst.write_bytes(dynamic_range_int8(out))
+    dst = root / "sface_2021dec_dynint8_dwfp32.tflite"
+    dst.write_bytes(depthwise_to_fp32(dynamic_range_int8(out)))
     report["outputs"][dst.name] = {
         "sha256": sha256(dst),
         "max_abs_diff_vs_onnx": parity(src / "face_recognition_sface_2021dec_int8bq.onnx", dst, 112),

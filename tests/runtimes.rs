@@ -46,10 +46,16 @@ fn onnx_runtime_gives_the_same_verdicts_boxes_and_close_scores() {
         assert_eq!(t.matched, o.matched, "{a}/{an} vs {b}/{bn}");
         let (ts, os) = (t.best_score().unwrap().percent, o.best_score().unwrap().percent);
         worst = worst.max((ts - os).abs());
-        // SFace runs with int8 weights under TensorFlow Lite and fp32 under ONNX Runtime:
-        // measured on all 484 pairs of pairs.csv, at most 0.72 points apart at 90 % and above,
-        // 3.5 points on low impostor scores (README "Raspberry Pi").
-        assert!((ts - os).abs() <= 1.0, "{a}/{an} vs {b}/{bn}: {ts} vs {os}");
+        // SFace's convolutions have int8 weights under TensorFlow Lite, fp32 under ONNX Runtime.
+        // Measured on all 484 pairs of pairs.csv (README "Raspberry Pi"): at most 0.42 points
+        // apart at 90 % and above, 0.96 at 80-90 %, 2.7 on low impostor scores, where the
+        // calibration is steep.
+        let allowed = match ts.min(os) {
+            s if s >= 90.0 => 0.5,
+            s if s >= 80.0 => 1.0,
+            _ => 3.0,
+        };
+        assert!((ts - os).abs() <= allowed, "{a}/{an} vs {b}/{bn}: {ts} vs {os}");
         let boxes = |v: &Verification| {
             let s = v.src.subject().unwrap().bbox;
             let f = v.front.subject().unwrap().bbox;

@@ -6,7 +6,8 @@
 //! Cell i sits at row i / (S/s), column i % (S/s); its score is
 //! sqrt(cls·obj), its box centre (col+b0)·s, (row+b1)·s and size exp(b2)·s, exp(b3)·s.
 
-use image::imageops::FilterType;
+use std::borrow::Cow;
+
 use image::RgbImage;
 
 use crate::domain::{Face, FaceBox};
@@ -83,9 +84,9 @@ pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
     let rw = ((w as f32 * scale).round() as u32).clamp(1, side);
     let rh = ((h as f32 * scale).round() as u32).clamp(1, side);
     let resized = if (rw, rh) == (w, h) {
-        image.clone()
+        Cow::Borrowed(image)
     } else {
-        image::imageops::resize(image, rw, rh, FilterType::Triangle)
+        Cow::Owned(crate::intake::resize::resized(image, rw, rh))
     };
     let mut input = vec![0f32; (side * side * 3) as usize];
     for (y, row) in resized.rows().enumerate() {

@@ -42,30 +42,53 @@ impl Engine {
     /// A missing/altered model file, a runtime this build does not carry, or a runtime failure,
     /// naming the file.
     pub fn load(dir: &Path, options: RuntimeOptions) -> Result<Engine, ModelError> {
-        let runtime = options.runtime;
-        let (detector, embedder): (Box<dyn Detector + Send>, Box<dyn Embedder + Send>) =
-            match runtime {
-                #[cfg(feature = "tflite")]
-                Runtime::Tflite => (
-                    Box::new(TfliteDetector::load(dir, options)?),
-                    Box::new(TfliteEmbedder::load(dir, options)?),
+        match options.runtime {
+            #[cfg(feature = "tflite")]
+            Runtime::Tflite => Engine::loaded_side_by_side(
+                Runtime::Tflite,
+                || TfliteDetector::load(dir, options),
+                || TfliteEmbedder::load(dir, options),
+            ),
+            #[cfg(feature = "onnx")]
+            Runtime::Onnx => Engine::loaded_side_by_side(
+                Runtime::Onnx,
+                || OnnxDetector::load(dir, options),
+                || OnnxEmbedder::load(dir, options),
+            ),
+            #[allow(unreachable_patterns)]
+            other => Err(ModelError::Runtime {
+                model: "-",
+                detail: format!(
+                    "this build has no {other} runtime (it has: {})",
+                    Runtime::BUILT.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
                 ),
-                #[cfg(feature = "onnx")]
-                Runtime::Onnx => (
-                    Box::new(OnnxDetector::load(dir, options)?),
-                    Box::new(OnnxEmbedder::load(dir, options)?),
-                ),
-                #[allow(unreachable_patterns)]
-                other => {
-                    return Err(ModelError::Runtime {
-                        model: "-",
-                        detail: format!(
-                            "this build has no {other} runtime (it has: {})",
-                            Runtime::BUILT.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
-                        ),
-                    })
-                }
-            };
-        Ok(Engine { detector, embedder, runtime })
+            }),
+        }
+    }
+
+    /// The detector and the embedder loaded at the same time, the embedder on a second thread:
+    /// reading, checking and preparing the models is a third of a one-shot `match`, and the two
+    /// are independent (each runtime guards its process-wide state itself).
+    #[allow(dead_code)] // unused only in a build without any runtime
+    fn loaded_side_by_side<D, E>(
+        runtime: Runtime,
+        detector: impl FnOnce() -> Result<D, ModelError>,
+        embedder: impl FnOnce() -> Result<E, ModelError> + Send,
+    ) -> Result<Engine, ModelError>
+    where
+        D: Detector + Send + 'static,
+        E: Embedder + Send + 'static,
+    {
+        std::thread::scope(|scope| {
+            let embedder = scope.spawn(embedder);
+            let detector = detector();
+            let embedder = embedder.join().unwrap_or_else(|_| {
+                Err(ModelError::Runtime {
+                    model: "-",
+                    detail: "the thread loading the embedder stopped".into(),
+                })
+            });
+            Ok(Engine { detector: Box::new(detector?), embedder: Box::new(embedder?), runtime })
+        })
     }
 }

@@ -29,10 +29,11 @@ pub const YUNET_640: ModelFile = ModelFile {
     name: "yunet_2023mar_640x640_fp32.tflite",
     sha256: "12b1cdc00ffeb60c4d8f99bc96ea46c44802420dc27f60cec7240fcc69b6cfc1",
 };
-/// SFace 2021dec with dynamic-range int8 weights (128-d embeddings).
+/// SFace 2021dec (128-d embeddings): dynamic-range int8 weights on its convolutions, which
+/// XNNPACK runs, fp32 on its depthwise ones, which it would not (`models/convert.py` step 4).
 pub const SFACE: ModelFile = ModelFile {
-    name: "sface_2021dec_dynint8.tflite",
-    sha256: "67ad7332f343ee0c14b616da03e6bf777d0e711a05d998719b9f60783fb5945b",
+    name: "sface_2021dec_dynint8_dwfp32.tflite",
+    sha256: "15405a9c98df1782e4a29fc7407bebd26c6ea4c551036080708414682a1346cc",
 };
 
 /// All models the TensorFlow Lite engine needs.

@@ -10,6 +10,7 @@
 //! costs bounded memory and time.
 
 pub mod reduced;
+pub mod resize;
 
 use std::io::Cursor;
 
