@@ -131,6 +131,15 @@ fn looks_upside_down(
     let Some((region, _)) = super::closer_look::region_around(image, subject) else {
         return Ok(false);
     };
+    // Shrunk to the input once, as the detector would shrink it, and turned small: the same two
+    // views for less work than shrinking the full-resolution region twice.
+    let side = InputSize::S320.side();
+    let region = if region.width().max(region.height()) > side {
+        let ((w, h), _) = super::yunet::fitted(region.width(), region.height(), side);
+        crate::intake::resize::resized(&region, w, h)
+    } else {
+        region
+    };
     let mut best = |view: &RgbImage| -> Result<f32, ModelError> {
         let faces = detector.detect(view, InputSize::S320, super::closer_look::CANDIDATE_SCORE)?;
         Ok(faces.iter().map(|f| f.score).fold(0.0, f32::max))

@@ -77,12 +77,19 @@ pub fn faces_in(
     Ok(super::nms::nms(decode(&levels, side, scale, min_score), super::NMS_IOU))
 }
 
+/// The size a `width`×`height` picture has in a `side`×`side` input (its longest side `side`),
+/// and the factor from picture pixels to input pixels.
+pub fn fitted(width: u32, height: u32, side: u32) -> ((u32, u32), f32) {
+    let scale = side as f32 / width.max(height) as f32;
+    let rw = ((width as f32 * scale).round() as u32).clamp(1, side);
+    let rh = ((height as f32 * scale).round() as u32).clamp(1, side);
+    ((rw, rh), scale)
+}
+
 /// The model input for `image`, and the factor from image pixels to input pixels.
 pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
     let (w, h) = image.dimensions();
-    let scale = side as f32 / w.max(h) as f32;
-    let rw = ((w as f32 * scale).round() as u32).clamp(1, side);
-    let rh = ((h as f32 * scale).round() as u32).clamp(1, side);
+    let ((rw, rh), scale) = fitted(w, h, side);
     let resized = if (rw, rh) == (w, h) {
         Cow::Borrowed(image)
     } else {
@@ -159,6 +166,19 @@ mod tests {
         let at = |x: usize, y: usize| &input[(y * 320 + x) * 3..(y * 320 + x) * 3 + 3];
         assert_eq!(at(319, 159), &[30.0, 20.0, 10.0]);
         assert_eq!(at(0, 160), &[0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_picture_shrunk_to_its_fitted_size_gives_the_same_input() {
+        // The turn check shrinks a region once and turns the small copy: the detector must see
+        // exactly what it would have made of the full-size region.
+        let image = RgbImage::from_fn(721, 539, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+        });
+        let ((w, h), scale) = fitted(721, 539, 320);
+        assert_eq!(((w, h), scale), ((320, 239), 320.0 / 721.0));
+        let shrunk = crate::intake::resize::resized(&image, w, h);
+        assert_eq!(letterbox(&shrunk, 320).0, letterbox(&image, 320).0);
     }
 
     #[test]
