@@ -67,8 +67,8 @@ impl Engine {
     }
 
     /// The detector and the embedder loaded at the same time, the embedder on a second thread:
-    /// reading, checking and preparing the models is a third of a one-shot `match`, and the two
-    /// are independent (each runtime guards its process-wide state itself).
+    /// reading, checking and preparing the models is nearly half of a one-shot `match`, and the
+    /// two are independent (each runtime guards its process-wide state itself).
     #[allow(dead_code)] // unused only in a build without any runtime
     fn loaded_side_by_side<D, E>(
         runtime: Runtime,
@@ -79,15 +79,15 @@ impl Engine {
         D: Detector + Send + 'static,
         E: Embedder + Send + 'static,
     {
+        let failed = |detail: String| ModelError::Runtime { model: "-", detail };
         std::thread::scope(|scope| {
-            let embedder = scope.spawn(embedder);
+            let thread = std::thread::Builder::new()
+                .spawn_scoped(scope, embedder)
+                .map_err(|e| failed(format!("no thread to load the embedder on: {e}")))?;
             let detector = detector();
-            let embedder = embedder.join().unwrap_or_else(|_| {
-                Err(ModelError::Runtime {
-                    model: "-",
-                    detail: "the thread loading the embedder stopped".into(),
-                })
-            });
+            let embedder = thread
+                .join()
+                .unwrap_or_else(|_| Err(failed("the thread loading the embedder stopped".into())));
             Ok(Engine { detector: Box::new(detector?), embedder: Box::new(embedder?), runtime })
         })
     }
