@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::RgbImage;
 
-use super::session::LoadedSession;
+use super::session::{channels_first, LoadedSession};
 use crate::alignment::ALIGNED_SIDE;
 use crate::domain::Embedding;
 use crate::embedding::{normalize, Embedder};
@@ -31,15 +31,9 @@ impl OnnxEmbedder {
 impl Embedder for OnnxEmbedder {
     fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError> {
         let side = ALIGNED_SIDE as usize;
-        let plane = side * side;
         // RGB 0..255, planes: SFace normalises inside its graph.
-        let mut input = vec![0f32; plane * 3];
-        for (i, p) in aligned.pixels().enumerate().take(plane) {
-            for c in 0..3 {
-                input[c * plane + i] = f32::from(p[c]);
-            }
-        }
-        let mut outputs = self.model.run([1, 3, side, side], input)?;
+        let interleaved: Vec<f32> = aligned.as_raw().iter().map(|&v| f32::from(v)).collect();
+        let mut outputs = self.model.run([1, 3, side, side], channels_first(&interleaved, side))?;
         match outputs.pop() {
             Some((shape, data)) if outputs.is_empty() && shape == [1, 128] => Ok(normalize(data)),
             other => Err(ModelError::UnexpectedLayout {

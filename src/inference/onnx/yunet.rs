@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::RgbImage;
 
-use super::session::LoadedSession;
+use super::session::{channels_first, LoadedSession};
 use crate::detection::yunet::{faces_in, letterbox};
 use crate::detection::{Detector, InputSize};
 use crate::domain::Face;
@@ -32,18 +32,6 @@ impl OnnxDetector {
     }
 }
 
-/// An interleaved `side`×`side`×3 input as three planes (the ONNX model's layout).
-fn channels_first(interleaved: &[f32], side: usize) -> Vec<f32> {
-    let plane = side * side;
-    let mut planar = vec![0f32; plane * 3];
-    for (i, pixel) in interleaved.chunks_exact(3).enumerate() {
-        for (c, &v) in pixel.iter().enumerate() {
-            planar[c * plane + i] = v;
-        }
-    }
-    planar
-}
-
 impl Detector for OnnxDetector {
     fn detect(
         &mut self,
@@ -61,20 +49,5 @@ impl Detector for OnnxDetector {
         let outputs = model.run([1, 3, side_px, side_px], channels_first(&input, side_px))?;
         faces_in(&outputs, side, scale, min_score)
             .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::channels_first;
-
-    #[test]
-    fn planes_keep_each_channel_in_pixel_order() {
-        assert_eq!(channels_first(&[1.0, 2.0, 3.0], 1), vec![1.0, 2.0, 3.0]);
-        let interleaved: Vec<f32> = (0..12).map(|v| v as f32).collect();
-        assert_eq!(
-            channels_first(&interleaved, 2),
-            vec![0.0, 3.0, 6.0, 9.0, 1.0, 4.0, 7.0, 10.0, 2.0, 5.0, 8.0, 11.0]
-        );
     }
 }
