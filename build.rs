@@ -1,6 +1,8 @@
 //! Compiles the kiosk's Slint markup (`ui/app.slint`) when the `kiosk` feature is on, with the
-//! translation catalogues (`ui/translations/<lang>/LC_MESSAGES/facematch.po`) bundled in;
-//! nothing else.
+//! translation catalogues (`ui/translations/<lang>/LC_MESSAGES/facematch.po`) bundled in; and,
+//! with the `tflite` feature, puts a copy of the LiteRT library litert-sys links
+//! (`LITERT_LIB_DIR`, `.cargo/config.toml`) in this build's output folder, which `cargo run` and
+//! `cargo test` put on the library path (a folder outside `target/` they would not).
 
 fn main() {
     #[cfg(feature = "kiosk")]
@@ -14,4 +16,22 @@ fn main() {
         println!("cargo:rerun-if-changed=ui/translations");
         println!("cargo:rerun-if-changed=assets/fonts");
     }
+    #[cfg(feature = "tflite")]
+    litert_beside_the_build();
+}
+
+#[cfg(feature = "tflite")]
+fn litert_beside_the_build() {
+    use std::path::PathBuf;
+    println!("cargo:rerun-if-env-changed=LITERT_LIB_DIR");
+    let Some(dir) = std::env::var_os("LITERT_LIB_DIR") else {
+        panic!("LITERT_LIB_DIR is not set: run scripts/setup.sh (see .cargo/config.toml)");
+    };
+    let library = PathBuf::from(dir).join("libLiteRt.so");
+    println!("cargo:rerun-if-changed={}", library.display());
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    if let Err(e) = std::fs::copy(&library, out.join("libLiteRt.so")) {
+        panic!("{}: {e} (run scripts/setup.sh)", library.display());
+    }
+    println!("cargo:rustc-link-search=native={}", out.display());
 }

@@ -17,7 +17,7 @@ fi
 id facematch >/dev/null 2>&1 || useradd --system --home-dir /var/lib/facematch --shell /usr/sbin/nologin facematch
 install -d -m 0755 /opt/facematch /opt/facematch/bin /opt/facematch/models
 install -m 0755 "$here/facematch" /opt/facematch/facematch
-install -m 0755 "$here/bin/facematch" "$here/bin/libtensorflowlite_c.so" /opt/facematch/bin/
+install -m 0755 "$here/bin/facematch" "$here/bin/libLiteRt.so" /opt/facematch/bin/
 install -m 0644 "$here"/models/*.tflite /opt/facematch/models/
 install -d -m 0700 -o facematch -g facematch /var/lib/facematch
 install -d -m 0755 /etc/facematch

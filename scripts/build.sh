@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the release binary (TensorFlow Lite, and ONNX Runtime for `--runtime onnx`) and puts
-# libtensorflowlite_c.so (found by its rpath, $ORIGIN) and libonnxruntime.so.1 (looked for beside
+# libLiteRt.so (found by its rpath, $ORIGIN) and libonnxruntime.so.1 (looked for beside
 # the executable) next to it: target/release/facematch then runs from anywhere.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 cargo build --release --locked --features onnx
-cp -f "$root/.tflite/$(uname -m)/libtensorflowlite_c.so" "$root/.onnxruntime/$(uname -m)/libonnxruntime.so.1" \
+cp -f "$root/.litert/$(uname -m)/libLiteRt.so" "$root/.onnxruntime/$(uname -m)/libonnxruntime.so.1" \
   "$root/target/release/"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the installable bundle for a Raspberry Pi-class device:
 #   dist/facematch-<version>-aarch64.tar.gz  (launcher; two builds with $ORIGIN rpath: bin/facematch
-#                                             on TensorFlow Lite (ARMv8.2: Pi 5) and bin/facematch-onnx
-#                                             on ONNX Runtime (ARMv8.0: Pi 4), which the launcher picks
-#                                             by CPU; both runtime libraries, both model sets, default
+#                                             on LiteRT (every ARMv8 core: Pi 4 and Pi 5), the default,
+#                                             and bin/facematch-onnx on ONNX Runtime (FACEMATCH_RUNTIME=onnx);
+#                                             both runtime libraries, both model sets, default
 #                                             config, systemd units for the API, sync and the kiosk,
 #                                             install.sh)
 #   dist/facematch_<version>_arm64.deb       (the same tree under /opt/facematch, by dpkg-deb)
@@ -14,12 +14,12 @@ cd "$root"
 "$root/scripts/cross-setup.sh"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 target=aarch64-unknown-linux-gnu
-# The Raspberry Pi 4 build: ONNX Runtime only (TensorFlow Lite's library is not even linked, so it
-# starts on ARMv8.0), kept aside before the main build replaces the binary.
+# The ONNX Runtime build (LiteRT's library not linked), kept aside before the main build replaces
+# the binary.
 cargo build --release --locked --target $target --no-default-features --features onnx,kiosk-kms
 cp "target/$target/release/facematch" "target/$target/release/facematch-onnx"
 # The same feature set as the tests: the kiosk included, drawing without a desktop (linuxkms).
-cargo build --release --locked --target $target --features kiosk-kms
+LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked --target $target --features kiosk-kms
 # The voice prompts are data: synthesised on this machine by its own build.
 cargo build --release --locked --features kiosk-kms,test-faults
 "$root/scripts/voice.sh"
@@ -28,7 +28,7 @@ stage="$root/dist/$name"
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/models" "$stage/etc" "$stage/systemd"
 aarch64-linux-gnu-strip -o "$stage/bin/facematch" "target/$target/release/facematch"
 aarch64-linux-gnu-strip -o "$stage/bin/facematch-onnx" "target/$target/release/facematch-onnx"
-cp .tflite/aarch64/libtensorflowlite_c.so .onnxruntime/aarch64/libonnxruntime.so.1 "$stage/bin/"
+cp .litert/aarch64/libLiteRt.so .onnxruntime/aarch64/libonnxruntime.so.1 "$stage/bin/"
 cp models/*.tflite models/*.onnx models/README.md models/SHA256SUMS "$stage/models/"
 cp -r assets/voice "$stage/voice"
 cp packaging/facematch packaging/install.sh "$stage/"
@@ -52,8 +52,8 @@ Depends: libc6 (>= 2.34), libstdc++6, libinput10, libxkbcommon0, libudev1, libfo
 Section: misc
 Priority: optional
 Description: Offline face verification (selfie vs ID document) with the Face Match API
- Runs on ARMv8.2 CPUs (Raspberry Pi 5) with TensorFlow Lite and on ARMv8.0 CPUs
- (Raspberry Pi 4) with ONNX Runtime, picked by CPU at start. The API starts at once;
+ Runs on ARMv8 CPUs (Raspberry Pi 4 and 5) with LiteRT, TensorFlow Lite's runtime;
+ ONNX Runtime with FACEMATCH_RUNTIME=onnx. The API starts at once;
  the kiosk on the device's screen with: systemctl enable --now facematch-kiosk
 CONTROL
 cp packaging/etc/kiosk.toml "$deb/etc/facematch/"

@@ -2,8 +2,8 @@
 # Everything an aarch64 build needs on x86_64 Debian without Docker, idempotently:
 # Debian's cross compiler and C library, qemu-user (to run the result), the arm64 -dev packages
 # of the kiosk (fontconfig; libudev, libinput, libxkbcommon for linuxkms: Debian multiarch), libstdc++
-# (ONNX Runtime, for the emulated Cortex-A72 runs), the Rust
-# target, and the aarch64 TensorFlow Lite runtime (scripts/setup.sh aarch64).
+# (LiteRT and ONNX Runtime, for the emulated runs), the Rust
+# target, and the aarch64 LiteRT runtime (scripts/setup.sh aarch64).
 # On Ubuntu, arm64 packages come from ports.ubuntu.com: add it to the apt sources for arm64 first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 cargo build --release --locked --features kiosk-kms,onnx
-cp -f "$root/.tflite/$(uname -m)/libtensorflowlite_c.so" "$root/.onnxruntime/$(uname -m)/libonnxruntime.so.1" \
+cp -f "$root/.litert/$(uname -m)/libLiteRt.so" "$root/.onnxruntime/$(uname -m)/libonnxruntime.so.1" \
   "$root/target/release/"
 "$root/scripts/voice.sh"
 # The selfie camera plays a generated bona fide liveness session of the sample selfie (a still

@@ -1,31 +1,31 @@
 #!/usr/bin/env bash
 # Installs everything facematch needs to build and run, idempotently:
-#   - Debian packages: libclang-dev (bindgen, for tflitec and nokhwa's V4L2 bindings),
+#   - Debian packages: libclang-dev (bindgen, for nokhwa's V4L2 bindings),
 #     fonts-dejavu-core and libfontconfig-dev (kiosk text), espeak-ng and alsa-utils (the
 #     kiosk's voice prompts: synthesised by scripts/voice.sh, played by aplay), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
-#     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheel)
-#   - the TensorFlow Lite C runtime from the pinned PyPI wheel litert-lm-api==0.18.1
-#     (sha256 of the wheel and of the extracted library are checked)
-#   - TensorFlow Lite's C headers from the crates.io crate edgefirst-tflite-sys 0.10.3
-# into .tflite/ (git-ignored), where .cargo/config.toml points tflitec;
+#     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheels)
+#   - LiteRT, TensorFlow Lite's runtime (libLiteRt.so), from the pinned PyPI wheel
+#     ai-edge-litert==2.1.4 (sha256 of the wheel and of the extracted library are checked) into
+#     .litert/<arch>/ (git-ignored); .litert/host names this machine's, where .cargo/config.toml
+#     points litert-sys (crates.io, bindings to the same version's C API);
 #   - the kiosk's Indic fonts (Noto Sans Devanagari, Tamil, Bengali; OFL-1.1) from Debian's
 #     fonts-noto-core package into assets/fonts/ (git-ignored), which the kiosk embeds.
 # Usage: scripts/setup.sh [x86_64|aarch64 ...]   (default: this machine's architecture)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-dest="$root/.tflite"
+dest="$root/.litert"
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=("$(uname -m)")
 
 # Pins (origin, licence: see models/README.md "Runtime").
-WHEEL_VERSION=0.18.1
+WHEEL_VERSION=2.1.4
 declare -A WHEEL_SHA=(
-  [x86_64]=b2fe9b9a87afe991a7b0d29615b0bfc3d41c7a0ac28e9c54436676482bca2e5b
-  [aarch64]=9c0e02bf7596693d9adbf6bfbb1bf08ae60c61abf9fa22dff19e5afe6af276f2
+  [x86_64]=1bed8ccd8dfc4f2ec388bc79cb90920c261a244995ce378d396fb8967b7db640
+  [aarch64]=f2f07d27211a6b64ed374733bcbdd78dcf0cdc70de5c5f7d0ce7f198d4890a23
 )
 declare -A LIB_SHA=(
-  [x86_64]=b837c18cc98920ea0f979c454795dcabb6c1f132b9b4a4a309243e67d62e94b9
-  [aarch64]=9a2ad189678a4c2148eb498ac4785272cb37f96dc07a3a6019553963b363c00c
+  [x86_64]=c590f1124053ce6d2ceaef6d1174af15f8103a76872059414d18ff2e9cfaf681
+  [aarch64]=332b30e12a0708279c44e883639ac4caa435f18f6333fc4f35f8293a90ea9819
 )
 
 say() { echo "setup: $*" >&2; }
@@ -82,34 +82,22 @@ PY
 }
 
 for arch in "${archs[@]}"; do
-  lib="$dest/$arch/libtensorflowlite_c.so"
+  lib="$dest/$arch/libLiteRt.so"
   if [ -f "$lib" ] && check_sha "$lib" "${LIB_SHA[$arch]}" 2>/dev/null; then
     continue
   fi
-  say "fetching the TensorFlow Lite runtime for $arch (PyPI litert-lm-api==$WHEEL_VERSION, ~47 MB)"
-  wheel_library "$arch" "litert-lm-api==$WHEEL_VERSION" \
-    "litert_lm_api-$WHEEL_VERSION-py3-none-manylinux_2_27_$arch.whl" "${WHEEL_SHA[$arch]}" \
-    litert_lm/liblitert-lm.so "$lib" "${LIB_SHA[$arch]}"
+  say "fetching LiteRT for $arch (PyPI ai-edge-litert==$WHEEL_VERSION, ~17 MB)"
+  wheel_library "$arch" "ai-edge-litert==$WHEEL_VERSION" \
+    "ai_edge_litert-$WHEEL_VERSION-cp311-cp311-manylinux_2_27_$arch.whl" "${WHEEL_SHA[$arch]}" \
+    ai_edge_litert/libLiteRt.so "$lib" "${LIB_SHA[$arch]}"
 done
-
-if [ ! -f "$dest/include/tensorflow/lite/core/c/c_api.h" ]; then
-  say "fetching TensorFlow Lite C headers (crates.io edgefirst-tflite-sys 0.10.3)"
-  manifest="$root/build-support/tflite-headers/Cargo.toml"
-  cargo fetch -q --manifest-path "$manifest"
-  src=$(cargo metadata --format-version 1 --manifest-path "$manifest" \
-    | python3 -c 'import json,sys; m=json.load(sys.stdin); print(next(p["manifest_path"] for p in m["packages"] if p["name"]=="edgefirst-tflite-sys"))')
-  src=$(dirname "$src")
-  mkdir -p "$dest/include.tmp"
-  (cd "$src" && cp --parents \
-    tensorflow/lite/core/c/c_api.h tensorflow/lite/core/c/c_api_types.h \
-    tensorflow/lite/core/c/operator.h tensorflow/lite/core/c/common.h \
-    tensorflow/lite/core/async/c/types.h tensorflow/lite/builtin_ops.h \
-    tensorflow/compiler/mlir/lite/core/c/tflite_types.h tensorflow/LICENSE \
-    "$dest/include.tmp/")
-  cp -r "$root/build-support/tflite-include/." "$dest/include.tmp/"
-  rm -rf "$dest/include" && mv "$dest/include.tmp" "$dest/include"
+# The library this machine's own builds link (.cargo/config.toml's LITERT_LIB_DIR); cross builds
+# name theirs (scripts/cross-setup.sh).
+host_arch=$(uname -m)
+if [ -f "$dest/$host_arch/libLiteRt.so" ] && [ "$(readlink "$dest/host" 2>/dev/null)" != "$host_arch" ]; then
+  ln -sfn "$host_arch" "$dest/host"
 fi
-say "TensorFlow Lite runtime ready in $dest"
+say "LiteRT ready in $dest"
 
 # ONNX Runtime, the engine of CPUs the TensorFlow Lite library refuses (ARMv8.0: Raspberry Pi 4):
 # from the pinned PyPI wheel onnxruntime==1.28.0 (MIT) into .onnxruntime/<arch>/, loaded at run time

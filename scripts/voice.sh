@@ -6,4 +6,4 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/target/release/facematch}
 command -v espeak-ng >/dev/null || { echo "voice: espeak-ng is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-LD_LIBRARY_PATH="$root/.tflite/$(uname -m)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$bin" voice --out "$root/assets/voice"
+LD_LIBRARY_PATH="$root/.litert/$(uname -m)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$bin" voice --out "$root/assets/voice"

@@ -11,7 +11,8 @@
 //! [`inference`] holds the TensorFlow Lite implementations of the detector and
 //! embedder traits, so the core is testable without them.
 
-// Our own code has no `unsafe`; only the code Slint generates from ui/*.slint allows it for itself.
+// Our own code has no `unsafe` but the LiteRT C calls, each wrapped once in
+// `inference::tflite::litert`; the code Slint generates from ui/*.slint allows it for itself.
 #![deny(unsafe_code)]
 
 pub mod alignment;

@@ -1,5 +1,5 @@
-//! The inference thread: owns the [`Engine`] (TFLite interpreters are not
-//! thread-safe) and answers match jobs sent from async handlers, so inference
+//! The inference thread: owns the [`Engine`] (a compiled model runs from its own
+//! buffers, one request at a time) and answers match jobs sent from async handlers, so inference
 //! never blocks the executor.
 
 use std::panic::AssertUnwindSafe;

@@ -358,8 +358,8 @@ pub struct EngineArgs {
     /// Run TensorFlow Lite without the XNNPACK delegate (slower; for comparison).
     #[arg(long)]
     pub no_xnnpack: bool,
-    /// Inference runtime: tflite (TensorFlow Lite; x86-64, ARMv8.2 such as the Raspberry Pi 5) or
-    /// onnx (ONNX Runtime; also ARMv8.0 such as the Pi 4). Default: the first this build has.
+    /// Inference runtime: tflite (TensorFlow Lite models on LiteRT; x86-64, ARMv8 such as the
+    /// Raspberry Pi 4 and 5) or onnx (ONNX Runtime, the fallback). Default: the first this build has.
     #[arg(long, value_name = "RUNTIME", env = "FACEMATCH_RUNTIME")]
     pub runtime: Option<crate::inference::Runtime>,
 }

@@ -88,6 +88,20 @@ pub fn fitted(width: u32, height: u32, side: u32) -> ((u32, u32), f32) {
 
 /// The model input for `image`, and the factor from image pixels to input pixels.
 pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
+    let mut input = vec![0f32; (side * side * 3) as usize];
+    let scale = letterbox_into(image, side, &mut input);
+    (input, scale)
+}
+
+/// Writes the model input for `image` into `input` (a reused `side`×`side`×3 buffer, e.g. the
+/// runtime's own, so no copy of it is made): the picture resized so its longest side is `side`,
+/// BGR, zeros in the padding. Returns the factor from image pixels to input pixels.
+///
+/// # Panics
+/// If `input` does not hold `side`×`side`×3 values (the caller's model shape check).
+pub fn letterbox_into(image: &RgbImage, side: u32, input: &mut [f32]) -> f32 {
+    let row_len = side as usize * 3;
+    assert_eq!(input.len(), row_len * side as usize, "a {side}×{side}×3 input");
     let (w, h) = image.dimensions();
     let ((rw, rh), scale) = fitted(w, h, side);
     let resized = if (rw, rh) == (w, h) {
@@ -95,17 +109,16 @@ pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
     } else {
         Cow::Owned(crate::intake::resize::resized(image, rw, rh))
     };
-    let mut input = vec![0f32; (side * side * 3) as usize];
-    for (y, row) in resized.rows().enumerate() {
-        let base = y * side as usize * 3;
-        for (x, p) in row.enumerate() {
-            let i = base + x * 3;
-            input[i] = f32::from(p[2]);
-            input[i + 1] = f32::from(p[1]);
-            input[i + 2] = f32::from(p[0]);
+    let (picture, padding) = input.split_at_mut(row_len * resized.height() as usize);
+    for (row, pixels) in picture.chunks_exact_mut(row_len).zip(resized.rows()) {
+        let (filled, rest) = row.split_at_mut(pixels.len() * 3);
+        for (out, p) in filled.chunks_exact_mut(3).zip(pixels) {
+            out.copy_from_slice(&[f32::from(p[2]), f32::from(p[1]), f32::from(p[0])]);
         }
+        rest.fill(0.0);
     }
-    (input, scale)
+    padding.fill(0.0);
+    scale
 }
 
 /// Faces scoring at least `min_score`, in image pixels (before NMS).
@@ -166,6 +179,18 @@ mod tests {
         let at = |x: usize, y: usize| &input[(y * 320 + x) * 3..(y * 320 + x) * 3 + 3];
         assert_eq!(at(319, 159), &[30.0, 20.0, 10.0]);
         assert_eq!(at(0, 160), &[0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_reused_buffer_gets_exactly_the_fresh_input() {
+        // The runtime's buffer still holds the last picture: its padding must be zeroed again.
+        let wide = RgbImage::from_fn(400, 200, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let tall = RgbImage::from_fn(150, 300, |x, y| image::Rgb([y as u8, x as u8, 9]));
+        let mut reused = vec![f32::NAN; 320 * 320 * 3];
+        for image in [&tall, &wide, &tall] {
+            let scale = letterbox_into(image, 320, &mut reused);
+            assert_eq!((reused.clone(), scale), letterbox(image, 320));
+        }
     }
 
     #[test]

@@ -79,16 +79,30 @@ impl Engine {
         D: Detector + Send + 'static,
         E: Embedder + Send + 'static,
     {
-        let failed = |detail: String| ModelError::Runtime { model: "-", detail };
-        std::thread::scope(|scope| {
-            let thread = std::thread::Builder::new()
-                .spawn_scoped(scope, embedder)
-                .map_err(|e| failed(format!("no thread to load the embedder on: {e}")))?;
-            let detector = detector();
-            let embedder = thread
-                .join()
-                .unwrap_or_else(|_| Err(failed("the thread loading the embedder stopped".into())));
-            Ok(Engine { detector: Box::new(detector?), embedder: Box::new(embedder?), runtime })
-        })
+        let (detector, embedder) = side_by_side(detector, embedder)?;
+        Ok(Engine { detector: Box::new(detector), embedder: Box::new(embedder), runtime })
     }
+}
+
+/// `first` on this thread and `second` on another at the same time: both results, or the first
+/// failure (a thread that cannot be started or stops is a runtime error, not a panic).
+#[allow(dead_code)] // unused only in a build without any runtime
+pub(crate) fn side_by_side<A, B>(
+    first: impl FnOnce() -> Result<A, ModelError>,
+    second: impl FnOnce() -> Result<B, ModelError> + Send,
+) -> Result<(A, B), ModelError>
+where
+    B: Send,
+{
+    let failed = |detail: String| ModelError::Runtime { model: "-", detail };
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .spawn_scoped(scope, second)
+            .map_err(|e| failed(format!("no thread to load a model on: {e}")))?;
+        let first = first();
+        let second = thread
+            .join()
+            .unwrap_or_else(|_| Err(failed("the thread loading a model stopped".into())));
+        Ok((first?, second?))
+    })
 }

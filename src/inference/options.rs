@@ -6,10 +6,10 @@ use std::str::FromStr;
 /// The inference runtime: both run the same YuNet and SFace (see `models/README.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
-    /// TensorFlow Lite with XNNPACK (`models/*.tflite`). Its library needs x86-64 with AVX, or
-    /// ARMv8.2 (Raspberry Pi 5).
+    /// The TensorFlow Lite models (`models/*.tflite`) on LiteRT with XNNPACK: x86-64, and every
+    /// ARMv8 core (Raspberry Pi 4 and 5). The default.
     Tflite,
-    /// ONNX Runtime (`models/*.onnx`), loaded at run time: also runs on ARMv8.0 (Raspberry Pi 4).
+    /// ONNX Runtime (`models/*.onnx`), loaded at run time: the fallback (slower, more memory).
     Onnx,
 }
 

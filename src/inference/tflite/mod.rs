@@ -1,7 +1,10 @@
 //! TensorFlow Lite implementations of the [`Detector`](crate::detection::Detector) and
-//! [`Embedder`](crate::embedding::Embedder) on the `tflitec` runtime (XNNPACK delegate).
+//! [`Embedder`](crate::embedding::Embedder) on LiteRT, TensorFlow Lite's runtime (XNNPACK
+//! kernels), through `litert-sys`.
 
-mod banner;
+#[allow(unsafe_code)] // the LiteRT C calls, each wrapped once, with its safety argument
+mod litert;
+mod quiet;
 mod runtime;
 mod sface;
 mod yunet;

@@ -25,7 +25,7 @@ impl TfliteEmbedder {
     pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteEmbedder, ModelError> {
         let model = LoadedModel::load(dir, SFACE, options)?;
         let side = ALIGNED_SIDE as usize;
-        let shape = model.input_shape()?;
+        let shape = model.input_shape();
         if shape != [1, side, side, 3] {
             return Err(ModelError::UnexpectedLayout {
                 model: SFACE.name,
