@@ -1,4 +1,4 @@
-//! The ONNX Runtime engine (the Raspberry Pi 4's) against TensorFlow Lite's, on the same photos:
+//! The ONNX Runtime engine (the bundle's fallback) against TensorFlow Lite's, on the same photos:
 //! same verdicts and boxes, scores close, accuracy no worse; a missing library is a clear error.
 
 use facematch::domain::{DocumentType, Picture};

