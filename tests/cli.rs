@@ -43,6 +43,16 @@ fn error(args: &[&str], code: u64, fragment: &str) {
 }
 
 #[test]
+fn a_match_says_nothing_on_stderr() {
+    // LiteRT writes "INFO: ..." lines to descriptor 2 while it makes its environment and compiles
+    // each model (and has no switch for them): `inference::tflite::quiet` keeps them out.
+    let (a, b) = (face("barack_obama", 1), face("barack_obama", 2));
+    let out = facematch(&match_args(path(&a), path(&b), "GOV", "85"));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
 fn match_prints_the_contract_response() {
     let (a, b) = (face("barack_obama", 1), face("barack_obama", 2));
     let v = processed(&match_args(path(&a), path(&b), "GOV", "85"));
