@@ -18,7 +18,12 @@ id facematch >/dev/null 2>&1 || useradd --system --home-dir /var/lib/facematch -
 install -d -m 0755 /opt/facematch /opt/facematch/bin /opt/facematch/models
 install -m 0755 "$here/facematch" /opt/facematch/facematch
 install -m 0755 "$here/bin/facematch" "$here/bin/libLiteRt.so" /opt/facematch/bin/
-install -m 0644 "$here"/models/*.tflite /opt/facematch/models/
+install -m 0644 "$here"/models/*.tflite "$here/models/README.md" "$here/models/SHA256SUMS" /opt/facematch/models/
+# The ONNX Runtime fallback (FACEMATCH_RUNTIME=onnx), as the .deb has it.
+if [ -x "$here/bin/facematch-onnx" ]; then
+  install -m 0755 "$here/bin/facematch-onnx" "$here/bin/libonnxruntime.so.1" /opt/facematch/bin/
+  install -m 0644 "$here"/models/*.onnx /opt/facematch/models/
+fi
 install -d -m 0700 -o facematch -g facematch /var/lib/facematch
 install -d -m 0755 /etc/facematch
 [ -f /etc/facematch/facematch.env ] || install -m 0644 "$here/etc/facematch.env" /etc/facematch/facematch.env
