@@ -28,7 +28,7 @@ fn check(status: sys::LiteRtStatus, what: &str) -> Result<(), String> {
 fn environment() -> Result<sys::LiteRtEnvironment, String> {
     struct Environment(sys::LiteRtEnvironment);
     // SAFETY: the environment is made once, never destroyed, and LiteRT guards its own state; it
-    // is only handed to the compile call, which `quietly` runs one at a time.
+    // is handed to compile calls (which `quietly` runs one at a time) and buffer creation.
     unsafe impl Send for Environment {}
     unsafe impl Sync for Environment {}
     static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
@@ -58,8 +58,8 @@ fn environment() -> Result<sys::LiteRtEnvironment, String> {
 /// A model read from bytes that live as long as the process.
 pub(super) struct Model(sys::LiteRtModel);
 
-// SAFETY: a model is read-only once made; LiteRT reads it while compiling, which `quietly` runs
-// one at a time.
+// SAFETY: a model is read-only once made: compiled (one at a time, `quietly`) and asked for its
+// signature's tensors, never changed.
 unsafe impl Send for Model {}
 unsafe impl Sync for Model {}
 
@@ -162,14 +162,6 @@ impl Tensor {
         self.shape.iter().product()
     }
 
-    /// Writes `values` (exactly the tensor's element count, of f32) into the buffer.
-    pub(super) fn write(&mut self, values: &[f32]) -> Result<(), String> {
-        if values.len() != self.elements() {
-            return Err(format!("{} values for a tensor of shape {:?}", values.len(), self.shape));
-        }
-        self.fill(|buffer| buffer.copy_from_slice(values))
-    }
-
     /// Runs `fill` on the buffer's f32 values (the tensor's element count), locked for writing.
     pub(super) fn fill<T>(&mut self, fill: impl FnOnce(&mut [f32]) -> T) -> Result<T, String> {
         self.locked(sys::kLiteRtTensorBufferLockModeWrite, "input buffer", |host, count| {
@@ -207,6 +199,17 @@ impl Tensor {
         Ok(result)
     }
 }
+
+/// LiteRT's getters of a signature's input or output tensor, by index.
+type TensorAt =
+    unsafe extern "C" fn(sys::LiteRtSignature, usize, *mut sys::LiteRtTensor) -> sys::LiteRtStatus;
+/// LiteRT's getters of a compiled model's input or output buffer requirements, by index.
+type RequirementsOf = unsafe extern "C" fn(
+    sys::LiteRtCompiledModel,
+    usize,
+    usize,
+    *mut sys::LiteRtTensorBufferRequirements,
+) -> sys::LiteRtStatus;
 
 /// A model compiled for the CPU, with one buffer per input and output of its first signature.
 pub(super) struct Compiled {
@@ -257,38 +260,26 @@ impl Compiled {
         let tensor = |input: bool, index: usize| -> Result<Tensor, String> {
             let (mut tensor, mut requirements, mut buffer) = (null_mut(), null_mut(), null_mut());
             let mut kind = sys::LiteRtRankedTensorType::default();
+            let (side, needs, tensor_at, requirements_of) = if input {
+                (
+                    "input",
+                    "input requirements",
+                    sys::LiteRtGetSignatureInputTensorByIndex as TensorAt,
+                    sys::LiteRtGetCompiledModelInputBufferRequirements as RequirementsOf,
+                )
+            } else {
+                (
+                    "output",
+                    "output requirements",
+                    sys::LiteRtGetSignatureOutputTensorByIndex as TensorAt,
+                    sys::LiteRtGetCompiledModelOutputBufferRequirements as RequirementsOf,
+                )
+            };
             // SAFETY: `index` is below the signature's count; the requirements belong to the
             // compiled model, the buffer to the returned `Tensor`.
             unsafe {
-                if input {
-                    check(
-                        sys::LiteRtGetSignatureInputTensorByIndex(signature, index, &mut tensor),
-                        "input",
-                    )?;
-                    check(
-                        sys::LiteRtGetCompiledModelInputBufferRequirements(
-                            compiled.0,
-                            0,
-                            index,
-                            &mut requirements,
-                        ),
-                        "input requirements",
-                    )?;
-                } else {
-                    check(
-                        sys::LiteRtGetSignatureOutputTensorByIndex(signature, index, &mut tensor),
-                        "output",
-                    )?;
-                    check(
-                        sys::LiteRtGetCompiledModelOutputBufferRequirements(
-                            compiled.0,
-                            0,
-                            index,
-                            &mut requirements,
-                        ),
-                        "output requirements",
-                    )?;
-                }
+                check(tensor_at(signature, index, &mut tensor), side)?;
+                check(requirements_of(compiled.0, 0, index, &mut requirements), needs)?;
                 check(sys::LiteRtGetRankedTensorType(tensor, &mut kind), "tensor type")?;
                 check(
                     sys::LiteRtCreateManagedTensorBufferFromRequirements(

@@ -59,20 +59,13 @@ impl LoadedModel {
             });
         }
         let mut loaded = LoadedModel { compiled, file };
-        loaded.compiled.inputs[0].fill(|input| input.fill(0.0)).map_err(|e| loaded.runtime(e))?;
-        loaded.compiled.run().map_err(|e| loaded.runtime(e))?;
+        loaded.run_filled(|input| input.fill(0.0))?;
         Ok(loaded)
     }
 
     /// The input tensor's shape.
     pub(super) fn input_shape(&self) -> Vec<usize> {
         self.compiled.inputs[0].shape.clone()
-    }
-
-    /// Copies `input` into the input and runs the model.
-    pub(super) fn run(&mut self, input: &[f32]) -> Result<(), ModelError> {
-        self.compiled.inputs[0].write(input).map_err(|e| self.runtime(e))?;
-        self.compiled.run().map_err(|e| self.runtime(e))
     }
 
     /// Lets `fill` write the input in place (its element count is the input shape's), then runs

@@ -39,8 +39,17 @@ impl TfliteEmbedder {
 impl Embedder for TfliteEmbedder {
     fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError> {
         // RGB 0..255: SFace normalises inside its graph.
-        let input: Vec<f32> = aligned.as_raw().iter().map(|&v| f32::from(v)).collect();
-        self.model.run(&input)?;
+        let pixels = aligned.as_raw();
+        let shape = self.model.input_shape();
+        if pixels.len() != shape.iter().product::<usize>() {
+            return Err(ModelError::Runtime {
+                model: SFACE.name,
+                detail: format!("{} values for a tensor of shape {shape:?}", pixels.len()),
+            });
+        }
+        self.model.run_filled(|input| {
+            input.iter_mut().zip(pixels).for_each(|(value, &level)| *value = f32::from(level))
+        })?;
         let (shape, data) = self.model.output(0)?;
         if shape != [1, 128] {
             return Err(ModelError::UnexpectedLayout {
