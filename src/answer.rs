@@ -171,6 +171,10 @@ impl Side {
     }
 }
 
+/// A selfie of at most this many pixels (a 2048×2048 photo, 12 MB decoded) is decoded beside
+/// the document's analysis; a larger one after it, when the document's picture is gone.
+pub const OVERLAP_MAX_PIXELS: u64 = 4_194_304;
+
 /// Decodes a request's pictures and verifies them: the whole contract in one call.
 ///
 /// Files that are not JPEG/PNG, or cannot be decoded, give the contract's
@@ -185,8 +189,7 @@ pub fn answer(
     bytes: RequestBytes<'_>,
     params: MatchParams,
 ) -> Result<(MatchAnswer, Option<Verification>), AnswerError> {
-    // Every file is checked before any is decoded, so a bad one is answered without inference;
-    // then one picture at a time is decoded, analysed and dropped (bounded memory).
+    // Every file is checked before any is decoded, so a bad one is answered without inference.
     let inspect = |side: Side, file: &[u8]| intake::inspect(file).map_err(|e| (side, e));
     let inspected = (|| {
         let src = inspect(Side::Src, bytes.src)?;
@@ -199,29 +202,46 @@ pub fn answer(
         Err((side, error)) => return intake_failure(side, &error).map(|a| (a, None)),
     };
     let document = Role::Document(params.doc_type);
-    let mut analyse_side = |side: Side, file: &[u8], inspected: intake::Inspected| {
-        let picture = match intake::decode_inspected(file, inspected) {
-            Ok(picture) => picture,
-            Err(error) => return intake_failure(side, &error).map(Err),
+    // The document front first: while its faces are sought (the models keep both cores busy,
+    // but not all the time), a small enough selfie is decoded on a second thread, one core's
+    // work that would otherwise stand alone. A larger selfie waits its turn, so that at most
+    // one large picture is held at once.
+    let overlap = u64::from(src.width) * u64::from(src.height) <= OVERLAP_MAX_PIXELS;
+    let (src_picture, front) = std::thread::scope(|scope| {
+        let src_decode =
+            overlap.then(|| scope.spawn(move || intake::decode_inspected(bytes.src, src)));
+        let front = match intake::decode_inspected(bytes.front, front) {
+            Ok(picture) => Ok(analyse(detector, embedder, &picture, document)),
+            Err(error) => Err(error),
         };
-        let role = if side == Side::Src { Role::Selfie } else { document };
-        let analysis = analyse(detector, embedder, &picture, role)
-            .inspect_err(|e| log::error!("inference failed: {e}"))?;
-        Ok(Ok(analysis))
-    };
-    let src = match analyse_side(Side::Src, bytes.src, src)? {
-        Ok(analysis) => analysis,
-        Err(answer) => return Ok((answer, None)),
-    };
-    let front = match analyse_side(Side::Front, bytes.front, front)? {
-        Ok(analysis) => analysis,
-        Err(answer) => return Ok((answer, None)),
-    };
-    let back =
-        match bytes.back.zip(back).map(|(b, i)| analyse_side(Side::Back, b, i)).transpose()? {
-            Some(Err(answer)) => return Ok((answer, None)),
-            back => back.and_then(Result::ok),
+        let src_picture = match src_decode {
+            Some(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => intake::decode_inspected(bytes.src, src),
         };
+        (src_picture, front)
+    });
+    // Refusals in the contract's order: the selfie's before the document's.
+    let src_picture = match src_picture {
+        Ok(picture) => picture,
+        Err(error) => return intake_failure(Side::Src, &error).map(|a| (a, None)),
+    };
+    let front = match front {
+        Ok(analysis) => analysis.inspect_err(|e| log::error!("inference failed: {e}"))?,
+        Err(error) => return intake_failure(Side::Front, &error).map(|a| (a, None)),
+    };
+    let src = analyse(detector, embedder, &src_picture, Role::Selfie)
+        .inspect_err(|e| log::error!("inference failed: {e}"))?;
+    drop(src_picture);
+    let back = match bytes.back.zip(back) {
+        None => None,
+        Some((file, inspected)) => match intake::decode_inspected(file, inspected) {
+            Ok(picture) => Some(
+                analyse(detector, embedder, &picture, document)
+                    .inspect_err(|e| log::error!("inference failed: {e}"))?,
+            ),
+            Err(error) => return intake_failure(Side::Back, &error).map(|a| (a, None)),
+        },
+    };
     let verification = conclude(params, src, front, back);
     Ok((MatchAnswer::Processed(Box::new(response(&verification))), Some(verification)))
 }

@@ -118,6 +118,33 @@ fn unsupported_and_broken_files_are_invalid_file_format() {
 }
 
 #[test]
+fn a_picture_that_fails_to_decode_is_named_and_the_selfie_is_named_first() {
+    // A whole PNG (its header reads well) whose compressed pixels are damaged: refused only
+    // when decoded, which for the selfie happens beside the document's analysis.
+    let dir = tempfile::tempdir().unwrap();
+    let noise = image::RgbImage::from_fn(300, 300, |x, y| {
+        image::Rgb([(x * 7 + y * 13) as u8, (x * y) as u8, (x ^ y) as u8])
+    });
+    let mut bytes = Vec::new();
+    noise.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    let data = bytes.windows(4).position(|w| w == b"IDAT").unwrap() + 4;
+    bytes[data + 200..data + 264].fill(0xFF);
+    let damaged = write(dir.path(), "damaged.png", &bytes);
+    let good = face("kit_harington", 1);
+    for (src, front, named) in [
+        (damaged.as_str(), path(&good), "src"),
+        (path(&good), damaged.as_str(), "targetFront"),
+        (damaged.as_str(), damaged.as_str(), "src"),
+    ] {
+        let v = processed(&match_args(src, front, "GOV", "80"));
+        assert_eq!(v["status"], "INVALID_FILE_FORMAT", "{v}");
+        assert_eq!(v["srcValid"], named != "src", "{v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.contains(&format!("({named}: ")), "{v}");
+    }
+}
+
+#[test]
 fn malformed_requests_get_4001_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let a = face("kit_harington", 1);
