@@ -1,9 +1,9 @@
 //! YuNet (OpenCV Zoo, 2023mar) pre- and post-processing, independent of the runtime.
 //!
-//! Input: `[1, S, S, 3]` float BGR 0..255, the picture resized so its longest
-//! side is S and padded bottom/right. Output, per stride s ∈ {8, 16, 32} with
-//! N = (S/s)² cells: `cls [N]`, `obj [N]`, `bbox [N,4]`, `kps [N,10]`.
-//! Cell i sits at row i / (S/s), column i % (S/s); its score is
+//! Input: `[1, H, W, 3]` float BGR 0..255 (W×H: 320×320, 640×640, or 640×416 for wide pages),
+//! the picture resized to fit and padded bottom/right. Output, per stride s ∈ {8, 16, 32} with
+//! N = (W/s)·(H/s) cells: `cls [N]`, `obj [N]`, `bbox [N,4]`, `kps [N,10]`.
+//! Cell i sits at row i / (W/s), column i % (W/s); its score is
 //! sqrt(cls·obj), its box centre (col+b0)·s, (row+b1)·s and size exp(b2)·s, exp(b3)·s.
 
 use std::borrow::Cow;
@@ -27,6 +27,39 @@ pub struct StrideOutputs<'a> {
     pub kps: &'a [f32],
 }
 
+/// A model input's size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputShape {
+    /// Columns.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+}
+
+impl InputShape {
+    /// A `side`×`side` input.
+    pub const fn square(side: u32) -> InputShape {
+        InputShape { width: side, height: side }
+    }
+
+    /// Values in the model's input tensor (three channels).
+    pub fn values(self) -> usize {
+        self.width as usize * self.height as usize * 3
+    }
+}
+
+/// The input for wide pages: a card (1.59:1) or a 16:9 camera frame with its longest side 640
+/// fills 640×416 with a few rows of padding where 640×640 has 236 or more: the same picture at
+/// the same scale for about two thirds of the work.
+pub const WIDE_640: InputShape = InputShape { width: 640, height: 416 };
+
+/// A `width`×`height` picture fitted to its longest side `side` also fits in `shape`: it is
+/// seen there at the same scale as in a `side`×`side` input, with less padding.
+pub fn fits_at_scale(width: u32, height: u32, side: u32, shape: InputShape) -> bool {
+    let ((w, h), _) = fitted(width, height, side);
+    w <= shape.width && h <= shape.height && shape.width.max(shape.height) == side
+}
+
 /// One model output as a runtime hands it over: its shape and a copy of its data.
 pub type RawOutput = (Vec<usize>, Vec<f32>);
 
@@ -36,10 +69,13 @@ pub type RawOutput = (Vec<usize>, Vec<f32>);
 ///
 /// # Errors
 /// What does not match, for the caller's layout error.
-fn stride_levels(outputs: &[RawOutput], side: u32) -> Result<Vec<StrideOutputs<'_>>, String> {
+fn stride_levels(
+    outputs: &[RawOutput],
+    shape: InputShape,
+) -> Result<Vec<StrideOutputs<'_>>, String> {
     let mut levels = Vec::with_capacity(3);
     for stride in [8u32, 16, 32] {
-        let cells = ((side / stride) * (side / stride)) as usize;
+        let cells = ((shape.width / stride) * (shape.height / stride)) as usize;
         let with = |last: usize| -> Vec<&[f32]> {
             outputs
                 .iter()
@@ -69,41 +105,47 @@ fn stride_levels(outputs: &[RawOutput], side: u32) -> Result<Vec<StrideOutputs<'
 /// Outputs that do not match YuNet's layout, for the caller's layout error.
 pub fn faces_in(
     outputs: &[RawOutput],
-    side: u32,
+    shape: InputShape,
     scale: f32,
     min_score: f32,
 ) -> Result<Vec<Face>, String> {
-    let levels = stride_levels(outputs, side)?;
-    Ok(super::nms::nms(decode(&levels, side, scale, min_score), super::NMS_IOU))
+    let levels = stride_levels(outputs, shape)?;
+    Ok(super::nms::nms(decode(&levels, shape.width, scale, min_score), super::NMS_IOU))
 }
 
 /// The size a `width`×`height` picture has in a `side`×`side` input (its longest side `side`),
 /// and the factor from picture pixels to input pixels.
 pub fn fitted(width: u32, height: u32, side: u32) -> ((u32, u32), f32) {
-    let scale = side as f32 / width.max(height) as f32;
-    let rw = ((width as f32 * scale).round() as u32).clamp(1, side);
-    let rh = ((height as f32 * scale).round() as u32).clamp(1, side);
+    fitted_in(width, height, InputShape::square(side))
+}
+
+/// The size a `width`×`height` picture has when resized to fit a `shape` input (as large as
+/// fits, aspect kept), and the factor from picture pixels to input pixels.
+pub fn fitted_in(width: u32, height: u32, shape: InputShape) -> ((u32, u32), f32) {
+    let scale = (shape.width as f32 / width as f32).min(shape.height as f32 / height as f32);
+    let rw = ((width as f32 * scale).round() as u32).clamp(1, shape.width);
+    let rh = ((height as f32 * scale).round() as u32).clamp(1, shape.height);
     ((rw, rh), scale)
 }
 
 /// The model input for `image`, and the factor from image pixels to input pixels.
-pub fn letterbox(image: &RgbImage, side: u32) -> (Vec<f32>, f32) {
-    let mut input = vec![0f32; (side * side * 3) as usize];
-    let scale = letterbox_into(image, side, &mut input);
+pub fn letterbox(image: &RgbImage, shape: InputShape) -> (Vec<f32>, f32) {
+    let mut input = vec![0f32; shape.values()];
+    let scale = letterbox_into(image, shape, &mut input);
     (input, scale)
 }
 
-/// Writes the model input for `image` into `input` (a reused `side`×`side`×3 buffer, e.g. the
-/// runtime's own, so no copy of it is made): the picture resized so its longest side is `side`,
+/// Writes the model input for `image` into `input` (a reused buffer of the `shape`'s size, e.g.
+/// the runtime's own, so no copy of it is made): the picture resized to fit ([`fitted_in`]),
 /// BGR, zeros in the padding. Returns the factor from image pixels to input pixels.
 ///
 /// # Panics
-/// If `input` does not hold `side`×`side`×3 values (the caller's model shape check).
-pub fn letterbox_into(image: &RgbImage, side: u32, input: &mut [f32]) -> f32 {
-    let row_len = side as usize * 3;
-    assert_eq!(input.len(), row_len * side as usize, "a {side}×{side}×3 input");
+/// If `input` does not hold the shape's values (the caller's model shape check).
+pub fn letterbox_into(image: &RgbImage, shape: InputShape, input: &mut [f32]) -> f32 {
+    let row_len = shape.width as usize * 3;
+    assert_eq!(input.len(), shape.values(), "a {}×{}×3 input", shape.width, shape.height);
     let (w, h) = image.dimensions();
-    let ((rw, rh), scale) = fitted(w, h, side);
+    let ((rw, rh), scale) = fitted_in(w, h, shape);
     let resized = if (rw, rh) == (w, h) {
         Cow::Borrowed(image)
     } else {
@@ -121,11 +163,17 @@ pub fn letterbox_into(image: &RgbImage, side: u32, input: &mut [f32]) -> f32 {
     scale
 }
 
-/// Faces scoring at least `min_score`, in image pixels (before NMS).
-pub fn decode(levels: &[StrideOutputs<'_>], side: u32, scale: f32, min_score: f32) -> Vec<Face> {
+/// Faces scoring at least `min_score`, in image pixels (before NMS), from the outputs of an
+/// input `input_width` pixels wide.
+pub fn decode(
+    levels: &[StrideOutputs<'_>],
+    input_width: u32,
+    scale: f32,
+    min_score: f32,
+) -> Vec<Face> {
     let mut faces = Vec::new();
     for level in levels {
-        let cols = (side / level.stride) as usize;
+        let cols = (input_width / level.stride) as usize;
         let s = level.stride as f32;
         let n = level
             .cls
@@ -171,7 +219,7 @@ mod tests {
     #[test]
     fn letterbox_keeps_aspect_pads_and_swaps_to_bgr() {
         let image = RgbImage::from_pixel(400, 200, image::Rgb([10, 20, 30]));
-        let (input, scale) = letterbox(&image, 320);
+        let (input, scale) = letterbox(&image, InputShape::square(320));
         assert_eq!(scale, 0.8);
         assert_eq!(input.len(), 320 * 320 * 3);
         assert_eq!(&input[0..3], &[30.0, 20.0, 10.0]);
@@ -188,8 +236,8 @@ mod tests {
         let tall = RgbImage::from_fn(150, 300, |x, y| image::Rgb([y as u8, x as u8, 9]));
         let mut reused = vec![f32::NAN; 320 * 320 * 3];
         for image in [&tall, &wide, &tall] {
-            let scale = letterbox_into(image, 320, &mut reused);
-            assert_eq!((reused.clone(), scale), letterbox(image, 320));
+            let scale = letterbox_into(image, InputShape::square(320), &mut reused);
+            assert_eq!((reused.clone(), scale), letterbox(image, InputShape::square(320)));
         }
     }
 
@@ -203,7 +251,44 @@ mod tests {
         let ((w, h), scale) = fitted(721, 539, 320);
         assert_eq!(((w, h), scale), ((320, 239), 320.0 / 721.0));
         let shrunk = crate::intake::resize::resized(&image, w, h);
-        assert_eq!(letterbox(&shrunk, 320).0, letterbox(&image, 320).0);
+        let square = InputShape::square(320);
+        assert_eq!(letterbox(&shrunk, square).0, letterbox(&image, square).0);
+    }
+
+    #[test]
+    fn a_wide_page_fills_the_wide_input_at_the_square_inputs_scale() {
+        // A card 856×540: 640×404 in either input; the wide one has 12 rows of padding, not 236.
+        let card = RgbImage::from_fn(856, 540, |x, y| image::Rgb([x as u8, y as u8, 3]));
+        assert!(fits_at_scale(856, 540, 640, WIDE_640));
+        let (wide, wide_scale) = letterbox(&card, WIDE_640);
+        let (square, square_scale) = letterbox(&card, InputShape::square(640));
+        assert_eq!(wide_scale, square_scale);
+        assert_eq!(wide.len(), 640 * 416 * 3);
+        assert_eq!(wide[..], square[..wide.len()]);
+        assert!(square[wide.len()..].iter().all(|&v| v == 0.0));
+        // A 4:3 photo (640×480 at that scale) and a portrait page do not fit it.
+        assert!(!fits_at_scale(1600, 1200, 640, WIDE_640));
+        assert!(!fits_at_scale(540, 856, 640, WIDE_640));
+        // Nor does anything at the 320 scale.
+        assert!(!fits_at_scale(856, 540, 320, WIDE_640));
+    }
+
+    #[test]
+    fn cells_of_a_wide_input_are_read_row_by_row_of_its_width() {
+        // Stride 32 on a 64×32 input: 2 columns, 1 row. Cell 1 = row 0, col 1.
+        let (cls, obj) = ([0.0, 0.81], [1.0, 1.0]);
+        let (bbox, kps) = ([0f32; 8], [0f32; 20]);
+        let level = StrideOutputs { stride: 32, cls: &cls, obj: &obj, bbox: &bbox, kps: &kps };
+        let faces = decode(&[level], 64, 1.0, 0.8);
+        assert_eq!(faces.len(), 1);
+        assert_eq!(faces[0].landmarks[0], [32.0, 0.0]);
+        let outputs: Vec<RawOutput> = [1, 1, 4, 10, 1, 1, 4, 10, 1, 1, 4, 10]
+            .iter()
+            .zip([8, 8, 8, 8, 16, 16, 16, 16, 32, 32, 32, 32])
+            .map(|(&last, stride)| (vec![1, (64 / stride) * (32 / stride), last], vec![0.0; 1]))
+            .collect();
+        assert!(stride_levels(&outputs, InputShape { width: 64, height: 32 }).is_ok());
+        assert!(stride_levels(&outputs, InputShape::square(64)).is_err());
     }
 
     #[test]

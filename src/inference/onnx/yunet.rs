@@ -6,7 +6,7 @@ use std::path::Path;
 use image::RgbImage;
 
 use super::session::{channels_first, LoadedSession};
-use crate::detection::yunet::{faces_in, letterbox};
+use crate::detection::yunet::{faces_in, letterbox, InputShape};
 use crate::detection::{Detector, InputSize};
 use crate::domain::Face;
 use crate::inference::models::{YUNET_320_ONNX, YUNET_640_ONNX};
@@ -43,11 +43,11 @@ impl Detector for OnnxDetector {
             InputSize::S320 => &mut self.small,
             InputSize::S640 => &mut self.large,
         };
-        let side = size.side();
-        let (input, scale) = letterbox(image, side);
-        let side_px = side as usize;
-        let outputs = model.run([1, 3, side_px, side_px], channels_first(&input, side_px))?;
-        faces_in(&outputs, side, scale, min_score)
+        let shape = InputShape::square(size.side());
+        let (input, scale) = letterbox(image, shape);
+        let side = size.side() as usize;
+        let outputs = model.run([1, 3, side, side], channels_first(&input, side))?;
+        faces_in(&outputs, shape, scale, min_score)
             .map_err(|detail| ModelError::UnexpectedLayout { model: model.file.name, detail })
     }
 }

@@ -33,18 +33,27 @@ fn process_model(bytes: Vec<u8>, file: ModelFile) -> Result<&'static Model, Mode
     Ok(model)
 }
 
-impl LoadedModel {
-    /// Reads `file` from `dir` (sha256 checked), compiles it with its buffers and runs it once.
+/// A model read, checked and parsed, not compiled yet: what a model used only now and then
+/// costs until its first use (its compiled form holds XNNPACK's working memory).
+#[derive(Clone, Copy)]
+pub(super) struct ReadModel {
+    model: &'static Model,
+    file: ModelFile,
+}
+
+impl ReadModel {
+    /// Reads `file` from `dir` (sha256 checked) and parses it.
+    pub(super) fn read(dir: &Path, file: ModelFile) -> Result<ReadModel, ModelError> {
+        Ok(ReadModel { model: process_model(models::read_verified(dir, file)?, file)?, file })
+    }
+
+    /// Compiles the model with its buffers and runs it once.
     ///
     /// LiteRT finishes preparing a model (XNNPACK's working memory: 36 ms of a first 640×640
     /// detection here, against 7 ms for the next) on its first run: done here, on the loading
     /// thread, where the detector and the embedder load side by side, not in the first request.
-    pub(super) fn load(
-        dir: &Path,
-        file: ModelFile,
-        options: RuntimeOptions,
-    ) -> Result<LoadedModel, ModelError> {
-        let model = process_model(models::read_verified(dir, file)?, file)?;
+    pub(super) fn compile(self, options: RuntimeOptions) -> Result<LoadedModel, ModelError> {
+        let ReadModel { model, file } = self;
         let settings = CpuSettings { threads: options.threads, xnnpack: options.xnnpack };
         let compiled = Compiled::new(model, settings)
             .map_err(|detail| ModelError::Runtime { model: file.name, detail })?;
@@ -61,6 +70,18 @@ impl LoadedModel {
         let mut loaded = LoadedModel { compiled, file };
         loaded.run_filled(|input| input.fill(0.0))?;
         Ok(loaded)
+    }
+}
+
+impl LoadedModel {
+    /// Reads `file` from `dir` (sha256 checked), compiles it with its buffers and runs it once
+    /// ([`ReadModel::compile`]).
+    pub(super) fn load(
+        dir: &Path,
+        file: ModelFile,
+        options: RuntimeOptions,
+    ) -> Result<LoadedModel, ModelError> {
+        ReadModel::read(dir, file)?.compile(options)
     }
 
     /// The input tensor's shape.
