@@ -47,11 +47,9 @@ impl ReadModel {
         Ok(ReadModel { model: process_model(models::read_verified(dir, file)?, file)?, file })
     }
 
-    /// Compiles the model with its buffers and runs it once.
-    ///
-    /// LiteRT finishes preparing a model (XNNPACK's working memory: 36 ms of a first 640×640
-    /// detection here, against 7 ms for the next) on its first run: done here, on the loading
-    /// thread, where the detector and the embedder load side by side, not in the first request.
+    /// Compiles the model with its buffers. LiteRT finishes preparing it (XNNPACK's working
+    /// memory: 36 ms of a first 640×640 detection here, against 7 ms for the next) on its
+    /// first run.
     pub(super) fn compile(self, options: RuntimeOptions) -> Result<LoadedModel, ModelError> {
         let ReadModel { model, file } = self;
         let settings = CpuSettings { threads: options.threads, xnnpack: options.xnnpack };
@@ -67,21 +65,22 @@ impl ReadModel {
                 ),
             });
         }
-        let mut loaded = LoadedModel { compiled, file };
-        loaded.run_filled(|input| input.fill(0.0))?;
-        Ok(loaded)
+        Ok(LoadedModel { compiled, file })
     }
 }
 
 impl LoadedModel {
     /// Reads `file` from `dir` (sha256 checked), compiles it with its buffers and runs it once
-    /// ([`ReadModel::compile`]).
+    /// on zeros: its preparation is done here, on the loading thread (the detector and the
+    /// embedder load side by side), not in the first request.
     pub(super) fn load(
         dir: &Path,
         file: ModelFile,
         options: RuntimeOptions,
     ) -> Result<LoadedModel, ModelError> {
-        ReadModel::read(dir, file)?.compile(options)
+        let mut loaded = ReadModel::read(dir, file)?.compile(options)?;
+        loaded.run_filled(|input| input.fill(0.0))?;
+        Ok(loaded)
     }
 
     /// The input tensor's shape.

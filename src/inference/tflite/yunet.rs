@@ -10,67 +10,81 @@ use crate::detection::yunet::{faces_in, fits_at_scale, letterbox_into, InputShap
 use crate::detection::{Detector, InputSize};
 use crate::domain::Face;
 use crate::inference::models::{YUNET_320, YUNET_640, YUNET_640_WIDE};
-use crate::inference::{side_by_side, RuntimeOptions};
+use crate::inference::RuntimeOptions;
 use crate::model_error::ModelError;
 
 /// YuNet at 320×320, at 640×416 for wide pages, and at 640×640 for the other pages.
 ///
-/// The 640×640 model is read and checked with the others but compiled on its first use: a
-/// card or a camera frame never needs it (only a portrait page, a page searched turned a
-/// quarter or in tiles, or a tight crop retried with a border does), and compiled it holds
-/// XNNPACK's working memory for a 640×640 input.
+/// The two 640 models are read and checked at load but each is compiled on its first use:
+/// compiled, each holds XNNPACK's working memory for its input (tens of MB), and most processes
+/// need only one of them (a card or a camera frame the wide one; a portrait page, a page
+/// searched turned a quarter or in tiles, or a tight crop retried with a border the square one).
 pub struct TfliteDetector {
     small: LoadedModel,
-    wide: LoadedModel,
-    square: Option<LoadedModel>,
-    square_model: ReadModel,
+    wide: OnDemand,
+    square: OnDemand,
     options: RuntimeOptions,
 }
 
+/// A model compiled the first time it is asked for (not run on zeros first, as the models loaded
+/// up front are: the picture it is asked for is its first run).
+struct OnDemand {
+    model: ReadModel,
+    shape: InputShape,
+    compiled: Option<LoadedModel>,
+}
+
+impl OnDemand {
+    fn new(model: ReadModel, shape: InputShape) -> OnDemand {
+        OnDemand { model, shape, compiled: None }
+    }
+
+    /// The compiled model, compiled now if it was not yet.
+    fn get(&mut self, options: RuntimeOptions) -> Result<&mut LoadedModel, ModelError> {
+        let compiled = match self.compiled.take() {
+            Some(compiled) => compiled,
+            None => {
+                let compiled = self.model.compile(options)?;
+                check_layout(&compiled, self.shape)?;
+                compiled
+            }
+        };
+        Ok(self.compiled.insert(compiled))
+    }
+}
+
 impl TfliteDetector {
-    /// Loads the 320 and wide 640 models from `dir`, and reads the square 640 one.
+    /// Loads the 320 model from `dir`, and reads and checks the two 640 ones.
     ///
     /// # Errors
     /// A missing/altered model or a runtime failure.
     pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteDetector, ModelError> {
-        // Side by side: each is prepared by its first run (`ReadModel::compile`).
-        let ((wide, square_model), small) = side_by_side(
-            || {
-                Ok((
-                    LoadedModel::load(dir, YUNET_640_WIDE, options)?,
-                    ReadModel::read(dir, YUNET_640)?,
-                ))
-            },
-            || LoadedModel::load(dir, YUNET_320, options),
-        )?;
+        let small = LoadedModel::load(dir, YUNET_320, options)?;
         check_layout(&small, InputShape::square(320))?;
-        check_layout(&wide, WIDE_640)?;
-        Ok(TfliteDetector { small, wide, square: None, square_model, options })
+        Ok(TfliteDetector {
+            small,
+            wide: OnDemand::new(ReadModel::read(dir, YUNET_640_WIDE)?, WIDE_640),
+            square: OnDemand::new(ReadModel::read(dir, YUNET_640)?, InputShape::square(640)),
+            options,
+        })
     }
 
-    /// The model for a picture of `width`×`height` at `size`, compiled if it was not yet.
+    /// The model for a picture of `width`×`height` at `size`, and its input shape.
     fn model_for(
         &mut self,
         width: u32,
         height: u32,
         size: InputSize,
     ) -> Result<(&mut LoadedModel, InputShape), ModelError> {
-        let side = size.side();
-        if size == InputSize::S320 {
-            return Ok((&mut self.small, InputShape::square(side)));
-        }
-        if fits_at_scale(width, height, side, WIDE_640) {
-            return Ok((&mut self.wide, WIDE_640));
-        }
-        let square = match self.square.take() {
-            Some(square) => square,
-            None => {
-                let square = self.square_model.compile(self.options)?;
-                check_layout(&square, InputShape::square(side))?;
-                square
+        let on_demand = match size {
+            InputSize::S320 => return Ok((&mut self.small, InputShape::square(size.side()))),
+            InputSize::S640 if fits_at_scale(width, height, size.side(), WIDE_640) => {
+                &mut self.wide
             }
+            InputSize::S640 => &mut self.square,
         };
-        Ok((self.square.insert(square), InputShape::square(side)))
+        let shape = on_demand.shape;
+        Ok((on_demand.get(self.options)?, shape))
     }
 }
 
@@ -110,18 +124,22 @@ mod tests {
     use crate::inference::models::locate_dir;
 
     #[test]
-    fn the_square_model_is_compiled_only_for_a_page_that_needs_it() {
+    fn each_640_model_is_compiled_only_for_a_page_that_needs_it() {
         let mut detector =
             TfliteDetector::load(&locate_dir(None), RuntimeOptions::default()).unwrap();
-        assert!(detector.square.is_none());
-        // A card and a 16:9 frame fit the wide input; a selfie goes to the 320 model.
+        let compiled =
+            |d: &TfliteDetector| (d.wide.compiled.is_some(), d.square.compiled.is_some());
+        assert_eq!(compiled(&detector), (false, false));
+        // A selfie goes to the 320 model.
+        detector.detect(&RgbImage::new(540, 856), InputSize::S320, MIN_SCORE).unwrap();
+        assert_eq!(compiled(&detector), (false, false));
+        // A card and a 16:9 frame fit the wide input.
         for (w, h) in [(856, 540), (1280, 720)] {
             detector.detect(&RgbImage::new(w, h), InputSize::S640, MIN_SCORE).unwrap();
         }
-        detector.detect(&RgbImage::new(540, 856), InputSize::S320, MIN_SCORE).unwrap();
-        assert!(detector.square.is_none());
+        assert_eq!(compiled(&detector), (true, false));
         // A portrait page does not.
         detector.detect(&RgbImage::new(540, 856), InputSize::S640, MIN_SCORE).unwrap();
-        assert!(detector.square.is_some());
+        assert_eq!(compiled(&detector), (true, true));
     }
 }
