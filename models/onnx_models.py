@@ -40,7 +40,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     yunet = fold_constants(onnx.ModelProto.FromString(sources["face_detection_yunet_2023mar_int8bq.onnx"]))
     for size in (320, 640):
-        fixed = set_input_size(onnx.ModelProto.FromString(yunet.SerializeToString()), size)
+        fixed = set_input_size(onnx.ModelProto.FromString(yunet.SerializeToString()), size, size)
         (out / f"yunet_2023mar_{size}x{size}_fp32.onnx").write_bytes(fixed.SerializeToString())
     sface = fold_constants(onnx.ModelProto.FromString(sources["face_recognition_sface_2021dec_int8bq.onnx"]))
     (out / "sface_2021dec_fp32.onnx").write_bytes(sface.SerializeToString())

@@ -208,8 +208,14 @@ pub fn answer(
     // one large picture is held at once.
     let overlap = u64::from(src.width) * u64::from(src.height) <= OVERLAP_MAX_PIXELS;
     let (src_picture, front) = std::thread::scope(|scope| {
-        let src_decode =
-            overlap.then(|| scope.spawn(move || intake::decode_inspected(bytes.src, src)));
+        // No thread to be had (a loaded server): decoded here, after the front, as a large one is.
+        let src_decode = overlap
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || intake::decode_inspected(bytes.src, src))
+                    .ok()
+            })
+            .flatten();
         let front = match intake::decode_inspected(bytes.front, front) {
             Ok(picture) => Ok(analyse(detector, embedder, &picture, document)),
             Err(error) => Err(error),

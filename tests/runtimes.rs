@@ -12,7 +12,7 @@ use crate::util::{engine, face, facematch, json, shared};
 /// A photo of `../shared/faces`: identity and number.
 type Photo = (&'static str, u32);
 
-/// The pairs `scripts/arm-check.sh` runs on emulated ARM cores: 3 genuine, 3 impostor.
+/// The photo pairs `scripts/arm-check.sh` runs on emulated ARM cores: 3 genuine, 3 impostor.
 const PAIRS: [(Photo, Photo); 6] = [
     (("barack_obama", 1), ("barack_obama", 2)),
     (("angelina_jolie", 1), ("angelina_jolie", 4)),
