@@ -11,9 +11,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. "$root/scripts/features.sh"
 shared=${FACEMATCH_SHARED:-$root/../shared}
 "$root/scripts/bundle.sh" >/dev/null
-"$root/scripts/build.sh" >/dev/null
+FACEMATCH_FEATURES=$TEST_FEATURES "$root/scripts/build.sh" >/dev/null
 bundle=$(ls -d dist/facematch-*-aarch64 | head -1)
 x86="$root/target/release/facematch"
 work=$(mktemp -d)

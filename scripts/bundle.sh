@@ -20,8 +20,9 @@ cargo build --release --locked --target $target --no-default-features --features
 cp "target/$target/release/facematch" "target/$target/release/facematch-onnx"
 # The same feature set as the tests: the kiosk included, drawing without a desktop (linuxkms).
 LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked --target $target --features kiosk-kms
-# The voice prompts are data: synthesised on this machine by its own build.
-cargo build --release --locked --features kiosk-kms,test-faults
+# The voice prompts are data: synthesised on this machine by its own build (the tests' feature set).
+. "$root/scripts/features.sh"
+cargo build --release --locked --features "$TEST_FEATURES"
 "$root/scripts/voice.sh"
 name="facematch-$version-aarch64"
 stage="$root/dist/$name"

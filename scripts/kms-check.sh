@@ -15,6 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. "$root/scripts/features.sh"
 say() { echo "kms-check: $*" >&2; }
 limit=${FACEMATCH_KMS_LIMIT:-900}
 
@@ -73,7 +74,7 @@ PY
 cp -r "$bundle" "$rootfs/opt/facematch"
 cp -L assets/kiosk/camera/* "$rootfs/samples/"
 mkdir -p "$rootfs/cards" && cp -L assets/kiosk/scanner/* "$rootfs/cards/"
-x86_match=$("$root/scripts/build.sh" >/dev/null && "$root/target/release/facematch" match --type GOV --threshold 1 \
+x86_match=$(FACEMATCH_FEATURES=$TEST_FEATURES "$root/scripts/build.sh" >/dev/null && "$root/target/release/facematch" match --type GOV --threshold 1 \
   --src assets/kiosk/camera/selfie_astronaut.png --front assets/kiosk/scanner/card_astronaut.jpg | tr -d '\n')
 libs=$(LD_LIBRARY_PATH="$rootfs/opt/facematch/bin" qemu-aarch64 /lib/ld-linux-aarch64.so.1 --list "$rootfs/opt/facematch/bin/facematch" \
   | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' | grep -v "$rootfs")

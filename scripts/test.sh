@@ -6,12 +6,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
+. "$root/scripts/features.sh"
 cargo fmt --check
-# One feature set for everything on x86_64: both inference runtimes (TensorFlow Lite, and ONNX Runtime
-# that the Raspberry Pi 4 build runs, compared in tests/runtimes.rs), the kiosk's Slint UI (its tests
-# render headless), and test-faults (`serve --inject-faults`, which the sync tests drive; never in a bundle).
-cargo clippy --release --locked --all-targets --features kiosk-kms,test-faults,onnx -- -D warnings
+# One feature set for everything on x86_64 (scripts/features.sh); ONNX Runtime, which the Raspberry Pi 4
+# build runs, is compared with TensorFlow Lite in tests/runtimes.rs.
+cargo clippy --release --locked --all-targets --features "$TEST_FEATURES" -- -D warnings
 # The kiosk's voice prompts, which the tests check for every language (the same build the tests use).
-cargo build --release --locked --features kiosk-kms,test-faults,onnx
+cargo build --release --locked --features "$TEST_FEATURES"
 "$root/scripts/voice.sh"
-cargo test --release --locked --features kiosk-kms,test-faults,onnx
+cargo test --release --locked --features "$TEST_FEATURES"
