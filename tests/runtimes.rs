@@ -111,3 +111,20 @@ fn an_unknown_runtime_is_refused_by_name() {
     assert!(!out.status.success());
     assert!(stderr.contains("tensorrt") && stderr.contains("tflite or onnx"), "{stderr}");
 }
+
+#[test]
+fn the_onnx_models_script_makes_the_pinned_files() {
+    // The set-up makes these models only on a machine that lacks them, so a break in the script
+    // would otherwise show only on a fresh one (it did once: CI's first step, after 13 s).
+    let out_dir = tempfile::tempdir().unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/onnx_models.sh");
+    let out = std::process::Command::new(&script)
+        .env("FACEMATCH_ONNX_OUT", out_dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for file in models::ALL_ONNX {
+        models::read_verified(out_dir.path(), file)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.name));
+    }
+}
