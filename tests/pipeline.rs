@@ -262,13 +262,22 @@ fn a_card_scanned_sideways_is_matched_and_boxed_in_page_coordinates() {
 }
 
 #[test]
-fn a_wide_page_is_seen_alike_in_the_wide_and_the_square_input() {
+fn a_page_is_seen_alike_in_its_shaped_input_and_the_square_one() {
+    use facematch::detection::yunet::{
+        input_640, InputShape, LANDSCAPE_640, PORTRAIT_640, WIDE_640,
+    };
     use facematch::detection::{InputSize, MIN_SCORE};
-    // A card goes to YuNet's 640×416 input; the same card above black rows, as square as it is
-    // wide, goes to the 640×640 one at the same scale, the black rows being its padding there.
-    // Measured: landmarks and box corners 0.22-0.55 px apart, scores within 0.0003.
+    // A card goes to YuNet's 640×416 input; the card at the top of a 4:3 page to the 640×480
+    // one, at the top of a 3:4 page to the 480×640 one. Each page padded with black to a square
+    // goes to the 640×640 input at the same scale, the black being its padding there. Measured
+    // (the card alone): landmarks and box corners 0.22-0.55 px apart, scores within 0.0003.
     let mut e = engine();
     let e = &mut *e;
+    let on_black = |card: &image::RgbImage, width: u32, height: u32| {
+        let mut page = image::RgbImage::new(width, height);
+        image::imageops::replace(&mut page, card, 0, 0);
+        page
+    };
     for (identity, n, seed) in
         [("barack_obama", 2, 9), ("angelina_jolie", 4, 3), ("kit_harington", 1, 5)]
     {
@@ -281,20 +290,33 @@ fn a_wide_page_is_seen_alike_in_the_wide_and_the_square_input() {
             seed,
         );
         let card = intake::decode(&card).unwrap().pixels;
-        let mut square = image::RgbImage::new(card.width(), card.width());
-        image::imageops::replace(&mut square, &card, 0, 0);
-        let wide = e.detector.detect(&card, InputSize::S640, MIN_SCORE).unwrap();
-        let tall = e.detector.detect(&square, InputSize::S640, MIN_SCORE).unwrap();
-        assert_eq!(wide.len(), tall.len(), "{identity}/{n}: {wide:?} / {tall:?}");
-        for (w, t) in wide.iter().zip(&tall) {
-            let points = |f: &facematch::domain::Face| {
-                let b = f.bbox;
-                [[b.x, b.y], [b.x + b.w, b.y + b.h]].into_iter().chain(f.landmarks)
-            };
-            let moved = points(w).zip(points(t)).map(|(p, q)| (p[0] - q[0]).hypot(p[1] - q[1]));
-            let moved = moved.fold(0f32, f32::max);
-            assert!(moved <= 1.0, "{identity}/{n}: {w:?} / {t:?}");
-            assert!((w.score - t.score).abs() <= 0.01, "{identity}/{n}: {w:?} / {t:?}");
+        let (w, h) = card.dimensions();
+        let pages = [
+            (card.clone(), WIDE_640),
+            (on_black(&card, w, w * 3 / 4), LANDSCAPE_640),
+            (on_black(&card, w, w * 4 / 3), PORTRAIT_640),
+        ];
+        assert!(h <= w * 3 / 4);
+        for (page, shape) in pages {
+            let (pw, ph) = page.dimensions();
+            assert_eq!(input_640(pw, ph), shape, "{pw}×{ph}");
+            let square = on_black(&page, pw.max(ph), pw.max(ph));
+            assert_eq!(input_640(square.width(), square.height()), InputShape::square(640));
+            let shaped = e.detector.detect(&page, InputSize::S640, MIN_SCORE).unwrap();
+            let squared = e.detector.detect(&square, InputSize::S640, MIN_SCORE).unwrap();
+            let at = format!("{identity}/{n} in {shape:?}");
+            assert!(!shaped.is_empty(), "{at}");
+            assert_eq!(shaped.len(), squared.len(), "{at}: {shaped:?} / {squared:?}");
+            for (a, b) in shaped.iter().zip(&squared) {
+                let points = |f: &facematch::domain::Face| {
+                    let b = f.bbox;
+                    [[b.x, b.y], [b.x + b.w, b.y + b.h]].into_iter().chain(f.landmarks)
+                };
+                let moved = points(a).zip(points(b)).map(|(p, q)| (p[0] - q[0]).hypot(p[1] - q[1]));
+                let moved = moved.fold(0f32, f32::max);
+                assert!(moved <= 1.0, "{at}: {a:?} / {b:?}");
+                assert!((a.score - b.score).abs() <= 0.01, "{at}: {a:?} / {b:?}");
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! YuNet (OpenCV Zoo, 2023mar) pre- and post-processing, independent of the runtime.
 //!
-//! Input: `[1, H, W, 3]` float BGR 0..255 (W×H: 320×320, 640×640, or 640×416 for wide pages),
+//! Input: `[1, H, W, 3]` float BGR 0..255 (W×H: 320×320, 640×640, or for pages of other shapes
+//! at the 640 scale 640×416, 640×480 or 480×640: [`INPUTS_640`]),
 //! the picture resized to fit and padded bottom/right. Output, per stride s ∈ {8, 16, 32} with
 //! N = (W/s)·(H/s) cells: `cls [N]`, `obj [N]`, `bbox [N,4]`, `kps [N,10]`.
 //! Cell i sits at row i / (W/s), column i % (W/s); its score is
@@ -52,6 +53,28 @@ impl InputShape {
 /// fills 640×416 with a few rows of padding where 640×640 has 236 or more: the same picture at
 /// the same scale for about two thirds of the work.
 pub const WIDE_640: InputShape = InputShape { width: 640, height: 416 };
+
+/// The input for landscape 4:3 pages: a passport's data page (1.42:1), a 4:3 camera frame
+/// (640×480 at the 640 scale, where 640×640 would pad 160 or more rows).
+pub const LANDSCAPE_640: InputShape = InputShape { width: 640, height: 480 };
+
+/// The input for portrait pages up to 3:4: a phone's upright photo, a portrait photo sent as the
+/// document (480 or fewer columns at the 640 scale).
+pub const PORTRAIT_640: InputShape = InputShape { width: 480, height: 640 };
+
+/// The inputs a page is seen in at the 640 scale, least work first: [`input_640`] takes the first
+/// the page fits at that scale, so every page is seen at the same scale as in the square input,
+/// with as little padding to compute as these shapes allow.
+pub const INPUTS_640: [InputShape; 4] =
+    [WIDE_640, LANDSCAPE_640, PORTRAIT_640, InputShape::square(640)];
+
+/// The input of [`INPUTS_640`] a `width`×`height` page goes to at the 640 scale.
+pub fn input_640(width: u32, height: u32) -> InputShape {
+    INPUTS_640
+        .into_iter()
+        .find(|&shape| fits_at_scale(width, height, 640, shape))
+        .unwrap_or(InputShape::square(640))
+}
 
 /// A `width`×`height` picture fitted to its longest side `side` also fits in `shape`: it is
 /// seen there at the same scale as in a `side`×`side` input, with less padding.
@@ -271,6 +294,29 @@ mod tests {
         assert!(!fits_at_scale(540, 856, 640, WIDE_640));
         // Nor does anything at the 320 scale.
         assert!(!fits_at_scale(856, 540, 320, WIDE_640));
+    }
+
+    #[test]
+    fn each_page_goes_to_the_smallest_640_input_it_fits() {
+        let input = |w, h| input_640(w, h);
+        // A card and a 16:9 frame: 640×416.
+        assert_eq!(input(856, 540), WIDE_640);
+        assert_eq!(input(1280, 720), WIDE_640);
+        // A passport's data page (125×88 mm), a 4:3 frame: 640×480.
+        assert_eq!(input(1250, 880), LANDSCAPE_640);
+        assert_eq!(input(1280, 960), LANDSCAPE_640);
+        // A phone's upright 3:4 photo, a tall portrait: 480×640.
+        assert_eq!(input(960, 1280), PORTRAIT_640);
+        assert_eq!(input(626, 1200), PORTRAIT_640);
+        // Nearly square pages, and small ones seen larger at that scale, alike: 640×640.
+        assert_eq!(input(910, 1137), InputShape::square(640));
+        assert_eq!(input(1000, 1000), InputShape::square(640));
+        assert_eq!(input(300, 280), InputShape::square(640));
+        // Each is at the scale the square input would show it at.
+        for (w, h) in [(856, 540), (1250, 880), (626, 1200)] {
+            let shape = input(w, h);
+            assert_eq!(fitted_in(w, h, shape), fitted(w, h, 640), "{w}×{h}");
+        }
     }
 
     #[test]

