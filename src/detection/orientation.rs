@@ -79,8 +79,8 @@ pub const UPRIGHT_MAX_DEGREES: f32 = 60.0;
 /// A selfie's faces as they come (a rolled head is for the quality gate to refuse, with its
 /// reason). A document page's upright faces as it came (read upside down when its subject
 /// scores higher so); where there are none, the most confident of the page turned 180° and a
-/// quarter turn each way. Faces are in the coordinates of the turned picture the returned [`Orientation`]
-/// makes, the subject first.
+/// quarter turn each way. Faces are in the coordinates of the turned picture the returned
+/// [`Orientation`] makes, the subject first.
 ///
 /// # Errors
 /// When the model cannot be run.

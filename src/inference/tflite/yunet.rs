@@ -16,9 +16,9 @@ use crate::inference::models::{
 use crate::inference::RuntimeOptions;
 use crate::model_error::ModelError;
 
-/// YuNet at 160×160 (the turn check's look around a face), at 320×320, and at the 640 scale in one model per page shape ([`INPUTS_640`]: 640×416
-/// for cards and 16:9 frames, 640×480 for passports' data pages and 4:3 frames, 480×640 for
-/// portrait pages, 640×640 for the others).
+/// YuNet at 160×160 (the turn check's look around a face), at 320×320, and at the 640 scale in
+/// one model per page shape ([`INPUTS_640`]: 640×416 for cards and 16:9 frames, 640×480 for
+/// passports' data pages and 4:3 frames, 480×640 for portrait pages, 640×640 for the others).
 ///
 /// The 640 models are read and checked at load but each is compiled on its first use: compiled,
 /// each holds XNNPACK's working memory for its input (tens of MB), and most processes need only
