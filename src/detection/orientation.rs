@@ -122,8 +122,8 @@ pub fn find_oriented_faces(
 
 /// The subject's surroundings score higher as a face turned 180° than as they are: the
 /// detector took an upside-down face for an upright one (its "eyes" on the mouth). Both views
-/// are scored alike, through the 160 detector with the face at most about 40 px wide (a
-/// quarter of the 320 detector's work; the scores decide the same way, README "Speed").
+/// are scored alike, through the 160 detector with the face about 40 px wide (a quarter of the
+/// 320 detector's work; the scores decide the same way, README "Speed").
 fn looks_upside_down(
     detector: &mut dyn Detector,
     image: &RgbImage,
