@@ -134,7 +134,8 @@ fn looks_upside_down(
     };
     // Shrunk to the input once, as the detector would shrink it, and turned small: the same two
     // views for less work than shrinking the full-resolution region twice.
-    let side = InputSize::S160.side();
+    let input = InputSize::S160;
+    let side = input.side();
     let region = if region.width().max(region.height()) > side {
         let ((w, h), _) = super::yunet::fitted(region.width(), region.height(), side);
         crate::intake::resize::resized(&region, w, h)
@@ -142,7 +143,7 @@ fn looks_upside_down(
         region
     };
     let mut best = |view: &RgbImage| -> Result<f32, ModelError> {
-        let faces = detector.detect(view, InputSize::S160, super::closer_look::CANDIDATE_SCORE)?;
+        let faces = detector.detect(view, input, super::closer_look::CANDIDATE_SCORE)?;
         Ok(faces.iter().map(|f| f.score).fold(0.0, f32::max))
     };
     let as_is = best(&region)?;
