@@ -1,12 +1,16 @@
 //! A kiosk verification recorded through `kiosk::recording` with the real models and a real
-//! SQLite file: a verdict that reaches the log is shown; one the log refuses is not.
+//! SQLite file: a verdict that reaches the log is shown; one the log refuses is not; a selfie
+//! prepared ahead changes nothing but the wait.
 
 use facematch::domain::{DocumentType, Role};
-use facematch::kiosk::recording::{result_view, verify_and_record, Captures, RecordingError};
+use facematch::inference::Engine;
+use facematch::kiosk::recording::{
+    encode_jpeg, result_view, verify_and_record, Captures, PreparedSelfie, RecordingError,
+};
 use facematch::matching::Threshold;
 use facematch::store::Store;
 use facematch::synthetic_card::{portrait_crop, print_card};
-use facematch::verify::MatchParams;
+use facematch::verify::{MatchParams, Verification};
 
 use crate::util::{engine, face};
 
@@ -33,7 +37,7 @@ fn a_recorded_verdict_is_shown_and_one_the_log_refuses_is_not() {
     let outcome = {
         let mut e = engine();
         let e = &mut *e;
-        verify_and_record(&mut e.detector, &mut e.embedder, Some(&mut store), PARAMS, &shots)
+        verify_and_record(&mut e.detector, &mut e.embedder, Some(&mut store), PARAMS, &shots, None)
     };
     let view = result_view(outcome, shots.clone(), PARAMS);
     assert!(view.matched, "{} {}", view.verdict, view.reason);
@@ -49,11 +53,70 @@ fn a_recorded_verdict_is_shown_and_one_the_log_refuses_is_not() {
     let outcome = {
         let mut e = engine();
         let e = &mut *e;
-        verify_and_record(&mut e.detector, &mut e.embedder, Some(&mut store), PARAMS, &shots)
+        verify_and_record(&mut e.detector, &mut e.embedder, Some(&mut store), PARAMS, &shots, None)
     };
     assert!(matches!(outcome, Err(RecordingError::Store(_))), "{outcome:?}");
     let view = result_view(outcome, shots, PARAMS);
     assert!(!view.matched && view.percent.is_none(), "no verdict without a record");
     assert!(view.reason.contains("could not be saved"), "{}", view.reason);
     assert_eq!(store.list_verifications(5).unwrap().len(), 1, "nothing half-written");
+}
+
+/// Verifies and records `shots` in a new log; returns the verification and the selfie the log kept.
+fn verify_in_new_log(
+    e: &mut Engine,
+    shots: &Captures,
+    prepared: Option<&PreparedSelfie>,
+) -> (Verification, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kiosk.db");
+    let mut store = Store::open(&db, None).unwrap();
+    let v = verify_and_record(
+        &mut e.detector,
+        &mut e.embedder,
+        Some(&mut store),
+        PARAMS,
+        shots,
+        prepared,
+    )
+    .unwrap();
+    let id: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT id FROM media WHERE original_name = 'kiosk-selfie.jpg'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(store.list_verifications(5).unwrap().len(), 1);
+    (v, store.media_bytes(&id, None).unwrap())
+}
+
+#[test]
+fn a_selfie_prepared_ahead_stands_in_only_for_its_own_pixels() {
+    let shots = captures();
+    let mut e = engine();
+    let e = &mut *e;
+    let (plain, plain_selfie) = verify_in_new_log(e, &shots, None);
+    assert!(plain.matched, "{:?}", plain.front_score);
+    assert_eq!(plain_selfie, encode_jpeg(&shots.selfie.pixels).unwrap(), "the capture is kept");
+
+    // Made from the captured selfie: the same verdict, score, faces and kept picture.
+    let pixels = shots.selfie.pixels.clone();
+    let ahead = PreparedSelfie::prepare(&mut e.detector, &mut e.embedder, pixels, true).unwrap();
+    assert!(ahead.is_of(&shots.selfie.pixels));
+    let (v, selfie) = verify_in_new_log(e, &shots, Some(&ahead));
+    assert_eq!((v.matched, v.front_score), (plain.matched, plain.front_score));
+    assert_eq!((&v.src.faces, &v.front.faces), (&plain.src.faces, &plain.front.faces));
+    assert_eq!(selfie, plain_selfie);
+
+    // Made from other pixels (another photo of the same person, which would also match, with
+    // another score): not used, neither its analysis nor its picture.
+    let other =
+        facematch::intake::decode(&std::fs::read(face("barack_obama", 3)).unwrap()).unwrap();
+    let other =
+        PreparedSelfie::prepare(&mut e.detector, &mut e.embedder, other.pixels, true).unwrap();
+    assert!(!other.is_of(&shots.selfie.pixels));
+    let (v, selfie) = verify_in_new_log(e, &shots, Some(&other));
+    assert_eq!((v.matched, v.front_score), (plain.matched, plain.front_score));
+    assert_eq!(v.src.faces, plain.src.faces);
+    assert_eq!(selfie, plain_selfie);
 }

@@ -2,6 +2,11 @@
 //! pictures (JPEG, sealed) and the decision in one place, and say what the
 //! screen may show. A verdict is shown only once it is recorded. Liveness attempts are
 //! recorded here too, a failed one with its frame.
+//!
+//! The customer's wait after the document's capture is kept to the document's own work: the
+//! selfie can be analysed and encoded beforehand ([`PreparedSelfie`], while the customer
+//! presents the document), and the document's pictures are encoded for the log while its
+//! faces are sought.
 
 use std::time::Instant;
 
@@ -11,14 +16,14 @@ use super::result_view::{Failure, ResultView};
 use crate::answer::response;
 use crate::contract::{MatchAnswer, MatchRequest};
 use crate::detection::Detector;
-use crate::domain::{Picture, PictureFormat};
+use crate::domain::{Picture, PictureFormat, Role};
 use crate::embedding::Embedder;
 use crate::liveness::Report;
 use crate::model_error::ModelError;
 use crate::record::attempt::new_attempt;
 use crate::record::{new_verification, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
-use crate::verify::{verify, MatchParams, Pictures, Verification};
+use crate::verify::{analyse, conclude, FaceAnalysis, MatchParams, Verification};
 
 /// JPEG quality of the pictures kept as evidence.
 const JPEG_QUALITY: u8 = 92;
@@ -57,13 +62,47 @@ pub enum RecordingError {
     Model(#[from] ModelError),
     /// A picture could not be encoded for the log.
     #[error("a picture could not be encoded: {0}")]
-    Encode(#[from] image::ImageError),
+    Encode(#[from] EncodeError),
     /// The log refused the record.
     #[error("the verification could not be recorded: {0}")]
     Store(#[from] StoreError),
 }
 
-/// Verifies the captures and records the result when there is a store.
+/// The selfie analysed, and encoded for the log, before the document is captured: what
+/// [`verify_and_record`] would otherwise do first, after the document's capture.
+#[derive(Debug, Clone)]
+pub struct PreparedSelfie {
+    picture: Picture,
+    analysis: FaceAnalysis,
+    jpeg: Option<Vec<u8>>,
+}
+
+impl PreparedSelfie {
+    /// Analyses `pixels` as a selfie, and encodes it as the log keeps it when `for_log`.
+    ///
+    /// # Errors
+    /// The models fail, or the picture cannot be encoded.
+    pub fn prepare(
+        detector: &mut dyn Detector,
+        embedder: &mut dyn Embedder,
+        pixels: RgbImage,
+        for_log: bool,
+    ) -> Result<PreparedSelfie, RecordingError> {
+        let picture = Picture { pixels, format: PictureFormat::Jpeg };
+        let analysis = analyse(detector, embedder, &picture, Role::Selfie)?;
+        let jpeg = for_log.then(|| encode_jpeg(&picture.pixels)).transpose()?;
+        Ok(PreparedSelfie { picture, analysis, jpeg })
+    }
+
+    /// Whether this was prepared from exactly these pixels (only then may it stand for them).
+    pub fn is_of(&self, pixels: &RgbImage) -> bool {
+        self.picture.pixels == *pixels
+    }
+}
+
+/// Verifies the captures and records the result when there is a store. A `prepared` selfie
+/// stands in for the selfie's analysis and encoding when it was made from the captured
+/// selfie's very pixels, and is ignored otherwise.
 ///
 /// # Errors
 /// [`RecordingError`]: nothing is recorded then, and no verdict may be shown.
@@ -73,16 +112,62 @@ pub fn verify_and_record(
     store: Option<&mut Store>,
     params: MatchParams,
     captures: &Captures,
+    prepared: Option<&PreparedSelfie>,
 ) -> Result<Verification, RecordingError> {
     let started = Instant::now();
-    let pictures =
-        Pictures { src: &captures.selfie, front: &captures.front, back: captures.back.as_ref() };
-    let mut verification = verify(detector, embedder, pictures, params)?;
+    let prepared = prepared.filter(|p| p.is_of(&captures.selfie.pixels));
+    let for_log = store.is_some();
+    let document = Role::Document(params.doc_type);
+    // The pictures are encoded for the log on a second thread while the faces are sought.
+    let (analyses, jpegs) = std::thread::scope(|scope| {
+        let encoding = for_log.then(|| scope.spawn(|| encode_captures(captures, prepared)));
+        let analyses = (|| {
+            let src = match prepared {
+                Some(p) => p.analysis.clone(),
+                None => analyse(detector, embedder, &captures.selfie, Role::Selfie)?,
+            };
+            let front = analyse(detector, embedder, &captures.front, document)?;
+            let back = captures
+                .back
+                .as_ref()
+                .map(|b| analyse(detector, embedder, b, document))
+                .transpose()?;
+            Ok::<_, ModelError>((src, front, back))
+        })();
+        let jpegs = encoding
+            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .transpose();
+        (analyses, jpegs)
+    });
+    let (src, front, back) = analyses?;
+    let mut verification = conclude(params, src, front, back);
     verification.refuse_document_copy();
-    if let Some(store) = store {
-        record(store, &verification, params, captures, started)?;
+    if let (Some(store), Some(jpegs)) = (store, jpegs?) {
+        record(store, &verification, params, captures, jpegs, started)?;
     }
     Ok(verification)
+}
+
+/// The captures as the log keeps them: selfie, front, back.
+struct Jpegs {
+    selfie: Vec<u8>,
+    front: Vec<u8>,
+    back: Option<Vec<u8>>,
+}
+
+fn encode_captures(
+    captures: &Captures,
+    prepared: Option<&PreparedSelfie>,
+) -> Result<Jpegs, EncodeError> {
+    let selfie = match prepared.and_then(|p| p.jpeg.clone()) {
+        Some(jpeg) => jpeg,
+        None => encode_jpeg(&captures.selfie.pixels)?,
+    };
+    Ok(Jpegs {
+        selfie,
+        front: encode_jpeg(&captures.front.pixels)?,
+        back: captures.back.as_ref().map(|b| encode_jpeg(&b.pixels)).transpose()?,
+    })
 }
 
 /// The result screen for [`verify_and_record`]'s outcome; failures are logged for staff.
@@ -110,14 +195,38 @@ pub fn result_view(
     }
 }
 
+/// Why a picture could not be encoded as JPEG.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// A side is over JPEG's limit.
+    #[error("{width}×{height} pixels: JPEG sides end at 65535")]
+    TooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// The encoder refused the picture.
+    #[error("{0}")]
+    Encoder(#[from] jpeg_encoder::EncodingError),
+}
+
 /// Encodes a frame as the JPEG kept in the log.
 ///
 /// # Errors
 /// The encoder's error (never a truncated picture stored as if it were whole).
-pub fn encode_jpeg(pixels: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+pub fn encode_jpeg(pixels: &RgbImage) -> Result<Vec<u8>, EncodeError> {
+    let (width, height) = pixels.dimensions();
+    let too_large = || EncodeError::TooLarge { width, height };
+    let w = u16::try_from(width).map_err(|_| too_large())?;
+    let h = u16::try_from(height).map_err(|_| too_large())?;
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
-        .encode_image(pixels)?;
+    jpeg_encoder::Encoder::new(&mut jpeg, JPEG_QUALITY).encode(
+        pixels.as_raw(),
+        w,
+        h,
+        jpeg_encoder::ColorType::Rgb,
+    )?;
     Ok(jpeg)
 }
 
@@ -126,15 +235,16 @@ fn record(
     verification: &Verification,
     params: MatchParams,
     captures: &Captures,
+    jpegs: Jpegs,
     started: Instant,
 ) -> Result<i64, RecordingError> {
-    let save = |store: &Store, picture: &Picture, name: &str| -> Result<MediaId, RecordingError> {
-        Ok(store.insert_media(None, name, "image/jpeg", &encode_jpeg(&picture.pixels)?)?)
+    let save = |store: &Store, jpeg: &[u8], name: &str| -> Result<MediaId, RecordingError> {
+        Ok(store.insert_media(None, name, "image/jpeg", jpeg)?)
     };
     let media = RequestMedia {
-        src: Some(save(store, &captures.selfie, "kiosk-selfie.jpg")?),
-        front: Some(save(store, &captures.front, "kiosk-front.jpg")?),
-        back: captures.back.as_ref().map(|b| save(store, b, "kiosk-back.jpg")).transpose()?,
+        src: Some(save(store, &jpegs.selfie, "kiosk-selfie.jpg")?),
+        front: Some(save(store, &jpegs.front, "kiosk-front.jpg")?),
+        back: jpegs.back.as_deref().map(|b| save(store, b, "kiosk-back.jpg")).transpose()?,
     };
     let request = MatchRequest {
         src: Some("kiosk camera".into()),

@@ -15,7 +15,7 @@ use super::flow::Shot;
 use super::guidance::AutoCapture;
 use super::liveness_step::{ChallengeView, LivenessMode, LivenessStep};
 use super::operator_log;
-use super::recording::{record_attempt, result_view, verify_and_record, Captures};
+use super::recording::{record_attempt, result_view, verify_and_record, Captures, PreparedSelfie};
 use super::result_view::{Failure, ResultView};
 use super::session_capture::SessionRecorder;
 use crate::camera::{self, FrameSource, Play};
@@ -175,6 +175,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
     }
     // The passed liveness attempt of this session's selfie, for its verification's record.
     let mut passed_attempt: Option<i64> = None;
+    let mut in_hand = SelfieInHand::default();
     let mut rate = FrameRate::default();
     let mut visit = 0u64;
     loop {
@@ -189,8 +190,17 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                         camera.pause();
                     }
                 }
-                if shot == Some(Shot::Selfie) {
-                    passed_attempt = None;
+                match (shot, engine.as_mut()) {
+                    (Some(Shot::Selfie), _) => {
+                        passed_attempt = None;
+                        in_hand = SelfieInHand::default();
+                    }
+                    // The customer turns to the document: the selfie's share of the match is
+                    // done now, not after the document's capture.
+                    (Some(Shot::Front | Shot::Back), Some(engine)) => {
+                        in_hand.prepare(engine, store.is_some());
+                    }
+                    _ => {}
                 }
                 watching = shot;
                 previous = None;
@@ -243,6 +253,7 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                     store.as_mut(),
                     params,
                     &captures,
+                    in_hand.prepared.as_ref(),
                 );
                 let view = result_view(outcome, captures, params);
                 let _ = outbox.send(FromWorker::Verified(Box::new(view)));
@@ -337,6 +348,9 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
         previous = faces.first().map(|f| f.bbox);
         let preview = shrunk(&frame, PREVIEW_SIDE).into_owned();
         let full = Arc::new(frame);
+        if shot == Shot::Selfie {
+            in_hand.saw(&full, take);
+        }
         let _ = outbox.send(FromWorker::Preview {
             shot,
             visit,
@@ -384,6 +398,38 @@ impl FrameRate {
     }
 }
 
+/// The selfie the screen most likely took, and its analysis made ahead of the verification
+/// ([`PreparedSelfie`]: used only if the verification's selfie has the very same pixels).
+#[derive(Debug, Default)]
+struct SelfieInHand {
+    /// The frame sent with "take", else the latest selfie frame sent (the button takes that).
+    frame: Option<Arc<RgbImage>>,
+    taken: bool,
+    prepared: Option<PreparedSelfie>,
+}
+
+impl SelfieInHand {
+    /// A selfie frame was sent to the screen, to be taken by itself if `take`.
+    fn saw(&mut self, frame: &Arc<RgbImage>, take: bool) {
+        if !self.taken {
+            self.frame = Some(Arc::clone(frame));
+            self.taken = take;
+        }
+    }
+
+    /// Analyses (and, for a log, encodes) the frame in hand, once.
+    fn prepare(&mut self, engine: &mut Engine, for_log: bool) {
+        let Some(frame) = self.frame.take() else { return };
+        let pixels = Arc::unwrap_or_clone(frame);
+        let prepared =
+            PreparedSelfie::prepare(&mut engine.detector, &mut engine.embedder, pixels, for_log);
+        // A failure here is met again, and reported, by the verification itself.
+        self.prepared = prepared
+            .inspect_err(|e| log::warn!("kiosk: the selfie could not be prepared: {e}"))
+            .ok();
+    }
+}
+
 type Source = Result<Box<dyn FrameSource>, camera::CameraError>;
 
 /// The camera, and the scanner's folder when documents do not come from the camera
@@ -392,4 +438,21 @@ fn open_sources(camera: &str, document_source: &str) -> (Source, Option<Source>)
     let scanner =
         (document_source != "camera").then(|| camera::open(document_source, Play::Newest));
     (camera::open(camera, Play::Loop), scanner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_selfie_in_hand_is_the_frame_sent_to_be_taken() {
+        let frame = |v| Arc::new(RgbImage::from_pixel(4, 4, image::Rgb([v; 3])));
+        let mut hand = SelfieInHand::default();
+        hand.saw(&frame(1), false);
+        assert_eq!(hand.frame.as_deref(), Some(&*frame(1)), "the latest, which the button takes");
+        hand.saw(&frame(2), true);
+        // Frames sent after the taken one, before the screen moved on, are not the selfie.
+        hand.saw(&frame(3), false);
+        assert_eq!(hand.frame.as_deref(), Some(&*frame(2)));
+    }
 }
