@@ -190,18 +190,10 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                         camera.pause();
                     }
                 }
-                match (shot, engine.as_mut()) {
-                    (Some(Shot::Selfie), _) => {
-                        passed_attempt = None;
-                        in_hand = SelfieInHand::default();
-                    }
-                    // The customer turns to the document: the selfie's share of the match is
-                    // done now, not after the document's capture.
-                    (Some(Shot::Front | Shot::Back), Some(engine)) => {
-                        in_hand.prepare(engine, store.is_some());
-                    }
-                    _ => {}
+                if shot == Some(Shot::Selfie) {
+                    passed_attempt = None;
                 }
+                in_hand.screen(shot, engine.as_mut(), store.is_some());
                 watching = shot;
                 previous = None;
                 auto = AutoCapture::default();
@@ -232,6 +224,8 @@ fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWo
                 continue;
             }
             Ok(ToWorker::Verify { doc_type, selfie, front, back }) => {
+                // For this verification only, then let go of.
+                let in_hand = std::mem::take(&mut in_hand);
                 let Some(engine) = engine.as_mut() else {
                     // No models: the session ends on a result screen that says so, not on "Processing".
                     let view = ResultView::failure(Failure::Models, selfie, front, threshold);
@@ -417,6 +411,18 @@ impl SelfieInHand {
         }
     }
 
+    /// A screen opened that captures `shot` (None: nothing). The customer turning to the
+    /// document is when the selfie's share of the match is done, not after the document's
+    /// capture. A new selfie, or no capture screen open (a result, the welcome screen, a
+    /// cancelled session), lets the last one go: the customer's selfie is not kept here.
+    fn screen(&mut self, shot: Option<Shot>, engine: Option<&mut Engine>, for_log: bool) {
+        match (shot, engine) {
+            (Some(Shot::Front | Shot::Back), Some(engine)) => self.prepare(engine, for_log),
+            (Some(Shot::Front | Shot::Back), None) => {}
+            (Some(Shot::Selfie) | None, _) => *self = SelfieInHand::default(),
+        }
+    }
+
     /// Analyses (and, for a log, encodes) the frame in hand, once.
     fn prepare(&mut self, engine: &mut Engine, for_log: bool) {
         let Some(frame) = self.frame.take() else { return };
@@ -445,7 +451,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_selfie_in_hand_is_the_frame_sent_to_be_taken() {
+    fn the_selfie_in_hand_is_the_taken_frame_kept_only_while_capture_screens_are_open() {
         let frame = |v| Arc::new(RgbImage::from_pixel(4, 4, image::Rgb([v; 3])));
         let mut hand = SelfieInHand::default();
         hand.saw(&frame(1), false);
@@ -454,5 +460,14 @@ mod tests {
         // Frames sent after the taken one, before the screen moved on, are not the selfie.
         hand.saw(&frame(3), false);
         assert_eq!(hand.frame.as_deref(), Some(&*frame(2)));
+        // Without models nothing is prepared, and the frame stays for the verification.
+        hand.screen(Some(Shot::Front), None, true);
+        assert_eq!(hand.frame.as_deref(), Some(&*frame(2)));
+        // Once no capture screen is open, the selfie is let go of.
+        hand.screen(None, None, true);
+        assert!(hand.frame.is_none() && hand.prepared.is_none() && !hand.taken);
+        hand.saw(&frame(4), true);
+        hand.screen(Some(Shot::Selfie), None, true);
+        assert!(hand.frame.is_none(), "a new selfie step starts empty");
     }
 }
