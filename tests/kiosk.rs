@@ -381,6 +381,12 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let log = store.list_verifications(10).unwrap();
     assert_eq!(log.len(), 1, "only the finished session is recorded");
     assert_eq!((log[0].doc_type.as_str(), log[0].status.as_str()), ("PASSPORT", "FACE_MATCHED"));
+    // The selfie was analysed and encoded when the customer turned to the document.
+    let timings: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT timings_json FROM verifications", [], |r| r.get(0))
+        .unwrap();
+    assert!(timings.contains(r#""selfie_prepared":true"#), "{timings}");
     // The passed attempt is in the liveness log with its evidence, and the verification names it.
     let attempts = store.list_attempts(10).unwrap();
     assert_eq!(attempts.len(), 1, "{attempts:?}");

@@ -143,7 +143,8 @@ pub fn verify_and_record(
     let mut verification = conclude(params, src, front, back);
     verification.refuse_document_copy();
     if let (Some(store), Some(jpegs)) = (store, jpegs?) {
-        record(store, &verification, params, captures, jpegs, started)?;
+        let selfie_prepared = prepared.is_some();
+        record(store, &verification, params, captures, jpegs, selfie_prepared, started)?;
     }
     Ok(verification)
 }
@@ -236,6 +237,7 @@ fn record(
     params: MatchParams,
     captures: &Captures,
     jpegs: Jpegs,
+    selfie_prepared: bool,
     started: Instant,
 ) -> Result<i64, RecordingError> {
     let save = |store: &Store, jpeg: &[u8], name: &str| -> Result<MediaId, RecordingError> {
@@ -254,15 +256,15 @@ fn record(
         threshold: Some(params.threshold.percent().into()),
     };
     let answer = MatchAnswer::Processed(Box::new(response(verification)));
-    let mut entry = new_verification(
-        None,
-        &request,
-        params,
-        &answer,
-        Some(verification),
-        media,
-        started.elapsed(),
-    );
+    let elapsed = started.elapsed();
+    let mut entry =
+        new_verification(None, &request, params, &answer, Some(verification), media, elapsed);
+    if selfie_prepared {
+        // The log says what its time is: the wait after the document, the selfie done before.
+        let total_ms = elapsed.as_secs_f64() * 1e3;
+        entry.timings_json =
+            serde_json::json!({ "total_ms": total_ms, "selfie_prepared": true }).to_string();
+    }
     entry.liveness_attempt = captures.liveness_attempt;
     Ok(store.record_verification(&entry)?)
 }
