@@ -132,10 +132,26 @@ pub fn verify(
     pictures: Pictures<'_>,
     params: MatchParams,
 ) -> Result<Verification, ModelError> {
-    let document = Role::Document(params.doc_type);
     let src = analyse(detector, embedder, pictures.src, Role::Selfie)?;
-    let front = analyse(detector, embedder, pictures.front, document)?;
-    let back = pictures.back.map(|p| analyse(detector, embedder, p, document)).transpose()?;
+    verify_against(detector, embedder, src, pictures.front, pictures.back, params)
+}
+
+/// The pipeline for a selfie analysed already (the kiosk analyses it while the customer
+/// presents the document): the document's sides analysed, the verdict drawn.
+///
+/// # Errors
+/// Only when a model fails.
+pub fn verify_against(
+    detector: &mut dyn Detector,
+    embedder: &mut dyn Embedder,
+    src: FaceAnalysis,
+    front: &Picture,
+    back: Option<&Picture>,
+    params: MatchParams,
+) -> Result<Verification, ModelError> {
+    let document = Role::Document(params.doc_type);
+    let front = analyse(detector, embedder, front, document)?;
+    let back = back.map(|p| analyse(detector, embedder, p, document)).transpose()?;
     Ok(conclude(params, src, front, back))
 }
 

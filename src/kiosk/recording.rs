@@ -23,7 +23,7 @@ use crate::model_error::ModelError;
 use crate::record::attempt::new_attempt;
 use crate::record::{new_verification, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
-use crate::verify::{analyse, conclude, FaceAnalysis, MatchParams, Verification};
+use crate::verify::{analyse, verify_against, FaceAnalysis, MatchParams, Verification};
 
 /// JPEG quality of the pictures kept as evidence.
 const JPEG_QUALITY: u8 = 92;
@@ -117,30 +117,23 @@ pub fn verify_and_record(
     let started = Instant::now();
     let prepared = prepared.filter(|p| p.is_of(&captures.selfie.pixels));
     let for_log = store.is_some();
-    let document = Role::Document(params.doc_type);
     // The pictures are encoded for the log on a second thread while the faces are sought.
-    let (analyses, jpegs) = std::thread::scope(|scope| {
+    let (verification, jpegs) = std::thread::scope(|scope| {
         let encoding = for_log.then(|| scope.spawn(|| encode_captures(captures, prepared)));
-        let analyses = (|| {
+        let verification = (|| {
             let src = match prepared {
                 Some(p) => p.analysis.clone(),
                 None => analyse(detector, embedder, &captures.selfie, Role::Selfie)?,
             };
-            let front = analyse(detector, embedder, &captures.front, document)?;
-            let back = captures
-                .back
-                .as_ref()
-                .map(|b| analyse(detector, embedder, b, document))
-                .transpose()?;
-            Ok::<_, ModelError>((src, front, back))
+            let (front, back) = (&captures.front, captures.back.as_ref());
+            verify_against(detector, embedder, src, front, back, params)
         })();
         let jpegs = encoding
             .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .transpose();
-        (analyses, jpegs)
+        (verification, jpegs)
     });
-    let (src, front, back) = analyses?;
-    let mut verification = conclude(params, src, front, back);
+    let mut verification = verification?;
     verification.refuse_document_copy();
     if let (Some(store), Some(jpegs)) = (store, jpegs?) {
         let selfie_prepared = prepared.is_some();
