@@ -32,8 +32,9 @@ pub fn resized(image: &RgbImage, width: u32, height: u32) -> RgbImage {
 }
 
 /// `image` shrunk to `width`×`height` with the same filter as [`resized`], a band of output
-/// rows at a time, so that the working memory beside the two pictures stays under a megabyte
-/// whatever their size. The bands join as one resize would, to a level at most.
+/// rows at a time, so that the working memory beside the two pictures is [`BAND_ROWS`] rows of
+/// the source's width, not the output's whole height. The bands join as one resize would, to a
+/// level at most.
 pub fn shrunk_in_bands(image: &RgbImage, width: u32, height: u32) -> RgbImage {
     let (width, height) = (width.max(1), height.max(1));
     let mut out = RgbImage::new(width, height);
