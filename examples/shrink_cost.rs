@@ -8,8 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use facematch::intake::reduced::WORKING_SIDE;
-use facematch::intake::resize::shrunk_in_bands;
+use facematch::intake::reduced::{shrunk, WORKING_SIDE};
 
 /// Median of `runs` timings of `work`, in milliseconds.
 fn median_ms<T>(runs: usize, mut work: impl FnMut() -> T) -> f64 {
@@ -30,16 +29,18 @@ fn main() {
         let (w, h) = picture.dimensions();
         // Pictures over the working size are shrunk to it; frames to the kiosk's preview.
         let longest = if w.max(h) > WORKING_SIDE { WORKING_SIDE } else { 640 };
-        let scale = f64::from(longest) / f64::from(w.max(h));
-        let (tw, th) =
-            ((f64::from(w) * scale).round() as u32, (f64::from(h) * scale).round() as u32);
+        let ours = shrunk(&picture, longest).into_owned();
+        let (tw, th) = ours.dimensions();
         let area = median_ms(31, || image::imageops::thumbnail(&picture, tw, th));
-        let banded = median_ms(31, || shrunk_in_bands(&picture, tw, th));
-        let (a, b) =
-            (image::imageops::thumbnail(&picture, tw, th), shrunk_in_bands(&picture, tw, th));
-        let mean =
-            a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>()
-                / a.as_raw().len() as f64;
+        let banded = median_ms(31, || shrunk(&picture, longest));
+        let averaged = image::imageops::thumbnail(&picture, tw, th);
+        let mean = averaged
+            .as_raw()
+            .iter()
+            .zip(ours.as_raw())
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / averaged.as_raw().len() as f64;
         println!(
             "{path} {w}x{h} -> {tw}x{th}: area average {area:.2} ms, banded triangle {banded:.2} ms \
              ({:.2}x), mean difference {mean:.2} levels",

@@ -21,7 +21,7 @@ use crate::embedding::Embedder;
 use crate::liveness::Report;
 use crate::model_error::ModelError;
 use crate::record::attempt::new_attempt;
-use crate::record::{new_verification, RequestMedia};
+use crate::record::{new_verification, timings, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
 use crate::verify::{analyse, verify_against, FaceAnalysis, MatchParams, Verification};
 
@@ -254,9 +254,9 @@ fn record(
         new_verification(None, &request, params, &answer, Some(verification), media, elapsed);
     if selfie_prepared {
         // The log says what its time is: the wait after the document, the selfie done before.
-        let total_ms = elapsed.as_secs_f64() * 1e3;
-        entry.timings_json =
-            serde_json::json!({ "total_ms": total_ms, "selfie_prepared": true }).to_string();
+        let mut noted = timings(elapsed);
+        noted.insert("selfie_prepared".into(), true.into());
+        entry.timings_json = serde_json::Value::Object(noted).to_string();
     }
     entry.liveness_attempt = captures.liveness_attempt;
     Ok(store.record_verification(&entry)?)

@@ -22,6 +22,14 @@ pub struct RequestMedia {
     pub back: Option<MediaId>,
 }
 
+/// The log's timings of one decision: its total time in milliseconds. A caller that knows more
+/// (the kiosk, whose selfie was done before the document) adds its own keys beside it.
+pub fn timings(elapsed: Duration) -> serde_json::Map<String, serde_json::Value> {
+    let mut timings = serde_json::Map::new();
+    timings.insert("total_ms".into(), (elapsed.as_secs_f64() * 1e3).into());
+    timings
+}
+
 /// The log entry for one answered request.
 pub fn new_verification(
     token: Option<TokenId>,
@@ -61,7 +69,7 @@ pub fn new_verification(
         request_json: serde_json::to_string(request).unwrap_or_default(),
         response_json: serde_json::to_string(answer).unwrap_or_default(),
         models_json: serde_json::Value::Object(models).to_string(),
-        timings_json: serde_json::json!({ "total_ms": elapsed.as_secs_f64() * 1e3 }).to_string(),
+        timings_json: serde_json::Value::Object(timings(elapsed)).to_string(),
         embeddings,
         idempotency_key: None,
         liveness_attempt: None,
