@@ -23,6 +23,7 @@ fn main() {
         .map(|_| {
             let (base, token, body) = (base.clone(), token.clone(), body.clone());
             std::thread::spawn(move || {
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let client = reqwest::blocking::Client::new();
                 let (mut latencies, mut errors) = (Vec::new(), 0usize);
                 while Instant::now() < deadline {

@@ -41,6 +41,7 @@ pub mod sync;
 pub mod synthetic_capture;
 pub mod synthetic_card;
 pub mod synthetic_session;
+pub mod tls;
 #[cfg(feature = "kiosk")]
 pub mod ui;
 pub mod verify;

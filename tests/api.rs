@@ -1,6 +1,5 @@
 //! The HTTP API against a real server process, real HTTP and a real SQLite file.
 
-use reqwest::blocking::Client;
 use serde_json::json;
 
 use facematch::store::Store;
@@ -21,7 +20,7 @@ fn upload_then_match_is_answered_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let token = server.token("bank");
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let (status, a) = server.upload(&client, &token, "selfie.jpg", photo("barack_obama", 1));
     assert_eq!(status, 200, "{a}");
     assert_eq!(a["originalName"], "selfie.jpg");
@@ -61,7 +60,7 @@ fn upload_then_match_is_answered_and_recorded() {
 fn authorization_is_required_and_revocable() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let body =
         json!({"src": "MXa", "targetFront": "MXb", "type": "GOV", "threshold": 85}).to_string();
     for token in [None, Some("fm_unknown"), Some("")] {
@@ -88,7 +87,7 @@ fn malformed_requests_get_4001() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let (alice, bob) = (server.token("alice"), server.token("bob"));
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let (_, a) = server.upload(&client, &alice, "a.jpg", photo("kit_harington", 1));
     let a = a["_id"].as_str().unwrap().to_string();
     let (_, b) = server.upload(&client, &bob, "b.jpg", photo("kit_harington", 2));
@@ -161,7 +160,7 @@ fn bad_files_get_4005_4007_or_invalid_file_format() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let token = server.token("t");
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let (status, v) =
         server.upload(&client, &token, "x.jpg", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec());
     assert_eq!((status, code(&v)), (400, 4007));
@@ -205,7 +204,7 @@ fn rate_limits_answer_429_with_their_codes() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--token-rate", "4", "--api-rate", "2"]);
     let token = server.token("t");
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let body =
         json!({"src": "MXa", "targetFront": "MXb", "type": "GOV", "threshold": 85}).to_string();
     let mut codes = Vec::new();
@@ -250,7 +249,7 @@ fn refusals_say_when_to_retry_and_daily_counts_survive_a_restart() {
     let args = ["--api-daily", "2", "--api-rate", "1"];
     let server = Server::start(dir.path(), &args);
     let token = server.token("t");
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let body =
         json!({"src": "MXa", "targetFront": "MXb", "type": "GOV", "threshold": 85}).to_string();
     let send = |server: &Server| {
@@ -285,7 +284,7 @@ fn store_failure_is_a_5001_without_details_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let token = server.token("t");
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let (_, a) = server.upload(&client, &token, "a.jpg", photo("kit_harington", 1));
     let a = a["_id"].as_str().unwrap().to_string();
     // Break the outbox from another connection: recording a decision now fails inside its transaction.

@@ -121,7 +121,8 @@ fn modules_import_each_other_without_cycles() {
 #[test]
 fn the_pipeline_core_reaches_no_edge() {
     let graph = import_graph();
-    let edges = ["inference", "store", "api", "sync", "camera", "ui", "cli", "kiosk", "contract"];
+    let edges =
+        ["inference", "store", "api", "sync", "tls", "camera", "ui", "cli", "kiosk", "contract"];
     for core in [
         "verify",
         "detection",

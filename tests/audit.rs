@@ -215,3 +215,75 @@ fn a_rewrite_or_a_cut_made_with_the_key_is_reported_against_the_remote() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("keeps no anchors"), "{text}");
 }
+
+#[test]
+fn a_token_holder_cannot_move_a_devices_anchor_where_its_log_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = device(dir.path());
+    let remote_dir = tempfile::tempdir().unwrap();
+    let remote = Server::start(remote_dir.path(), &[]);
+    let token = remote.token("device-1");
+    let sync = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_facematch"))
+            .args(["sync", "--db", db.to_str().unwrap(), "--remote", &remote.base, "--once"])
+            .env("FACEMATCH_REMOTE_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    sync();
+    let device_id = Store::open(&db, None).unwrap().device_id().to_string();
+    let with_remote = ["--remote", remote.base.as_str(), "--token", token.as_str()];
+
+    // Someone holding the sync token decides one real match and sends a forged anchor with
+    // it: a far jump named by its own Idempotency-Key, a next record under another call's key,
+    // and a rewind of a kept record.
+    let client = crate::util::http_client(None);
+    let picture = std::fs::read(crate::util::face("sundar_pichai", 1)).unwrap();
+    let (_, uploaded) = remote.upload(&client, &token, "x.jpg", picture);
+    let media = uploaded["_id"].as_str().unwrap().to_string();
+    let forged_hash = "ab".repeat(32);
+    // (The rewind reuses record 2's key with other pictures: refused as a different request.)
+    for (record, key, status) in [
+        (999_999, format!("{device_id}-verification-999999"), 200),
+        (4, "someone-else".to_string(), 200),
+        (2, format!("{device_id}-verification-2"), 400),
+    ] {
+        let answer = client
+            .post(format!("{}/api/v2/public/facex/match", remote.base))
+            .header("Authorization", format!("Basic {token}"))
+            .header("Idempotency-Key", key)
+            .header("X-Facematch-Anchor", format!("{device_id}:{record}:{forged_hash}"))
+            .json(&serde_json::json!({"src": media, "targetFront": media, "type": "GOV", "threshold": 85}))
+            .send()
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), status, "record {record}");
+        assert!(answer.headers().get("x-facematch-anchored").is_none(), "record {record} was kept");
+    }
+    let (code, text) = verify(&db, &with_remote);
+    assert_eq!(code, Some(0), "the honest log still matches: {text}");
+    assert!(text.contains("records up to 3 match"), "{text}");
+
+    // The device goes on: its next record moves the anchor as before.
+    {
+        let mut store = Store::open(&db, None).unwrap();
+        let photo = std::fs::read(face("joe_biden", 1)).unwrap();
+        let card = std::fs::read(face("joe_biden", 2)).unwrap();
+        let src = store.insert_media(None, "s4.jpg", "image/jpeg", &photo).unwrap();
+        let front = store.insert_media(None, "f4.jpg", "image/jpeg", &card).unwrap();
+        let entry = NewVerification {
+            src_media: Some(src),
+            front_media: Some(front),
+            doc_type: "GOV".into(),
+            threshold: 85.0,
+            status: MatchStatus::FaceMatched,
+            matched: true,
+            ..NewVerification::default()
+        };
+        store.record_verification(&entry).unwrap();
+    }
+    sync();
+    let (code, text) = verify(&db, &with_remote);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("records up to 4 match"), "{text}");
+}

@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client;
-
 use facematch::store::Store;
 
 use crate::server::Server;
@@ -19,7 +17,7 @@ fn sigkill_during_a_burst_loses_no_answered_match() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[]);
     let token = server.token("burst");
-    let client = Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let client = crate::util::http_client(Some(Duration::from_secs(20)));
     let upload = |who: &str, n: u32| {
         let (status, v) =
             server.upload(&client, &token, "p.jpg", std::fs::read(face(who, n)).unwrap());
@@ -36,7 +34,7 @@ fn sigkill_during_a_burst_loses_no_answered_match() {
         let (stop, token, base) = (stop.clone(), token.clone(), base.clone());
         let (src, front) = (a.clone(), if i % 2 == 0 { b.clone() } else { c.clone() });
         clients.push(std::thread::spawn(move || {
-            let client = Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+            let client = crate::util::http_client(Some(Duration::from_secs(20)));
             let body = serde_json::json!({"src": src, "targetFront": front, "type": "GOV", "threshold": 85}).to_string();
             let mut answered = Vec::new();
             let started = Instant::now();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use facematch::contract::MatchStatus;
-use facematch::store::{NewVerification, Store};
+use facematch::store::{MediaId, NewVerification, Store};
 
 /// How the canned server answers: writes a whole HTTP response.
 type Answer = fn(&mut std::net::TcpStream);
@@ -183,4 +183,140 @@ fn a_verdict_outside_the_contract_parks_that_record_and_requeue_brings_it_back()
     let (_, all) = sync(&db, "http://127.0.0.1:9", &["--requeue-parked"]);
     assert!(all.contains("2 parked record(s) back in the queue"), "{all}");
     assert_eq!(counts(&db), (2, 0, 0), "unreachable remote: both wait, pending");
+}
+
+#[test]
+fn media_ids_of_another_remote_are_not_sent_to_the_next_one() {
+    // A remote that took the uploads (its ids MX1) and then answered outside the contract.
+    let (_dir, db) = device_with_photos();
+    let first = Canned::start(|s| {
+        reply(
+            s,
+            "200 OK",
+            "application/json",
+            r#"{"_id": "MX1", "originalName": "a.jpg", "valid": true, "status": "MAYBE"}"#,
+        )
+    });
+    let (code, all) = sync(&db, &first.base, &[]);
+    assert_eq!((code, counts(&db)), (Some(0), (0, 0, 2)), "{all}");
+
+    // The records go to a real remote, which has never seen MX1: fresh uploads, all synced.
+    let server_dir = tempfile::tempdir().unwrap();
+    let second = crate::server::Server::start(server_dir.path(), &[]);
+    let token = second.token("device");
+    let (code, all) = sync_with_token(&db, &second.base, &token, &["--requeue-parked"]);
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(counts(&db), (0, 2, 0), "{all}");
+    assert!(all.contains("\"uploads\": 4") || all.contains("\"uploads\":4"), "{all}");
+}
+
+#[test]
+fn a_remote_that_lost_a_media_id_gets_the_picture_again_once() {
+    let (_dir, db) = device_with_photos();
+    let server_dir = tempfile::tempdir().unwrap();
+    let remote = crate::server::Server::start(server_dir.path(), &[]);
+    let token = remote.token("device");
+    let (code, all) = sync_with_token(&db, &remote.base, &token, &[]);
+    assert_eq!((code, counts(&db)), (Some(0), (0, 2, 0)), "{all}");
+
+    // A new record over the first record's pictures; the remote loses the selfie meanwhile.
+    {
+        let mut store = Store::open(&db, None).unwrap();
+        let (src, front): (String, String) = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT src_media, front_media FROM verifications WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let (src, front) = (MediaId(src), MediaId(front));
+        let v = NewVerification {
+            src_media: Some(src.clone()),
+            front_media: Some(front),
+            doc_type: "GOV".into(),
+            threshold: 85.0,
+            status: MatchStatus::FaceMatched,
+            matched: true,
+            ..NewVerification::default()
+        };
+        store.record_verification(&v).unwrap();
+        let remote_id = store
+            .media_remote_id(&src, &remote.base)
+            .unwrap()
+            .expect("the selfie's id at this remote is kept");
+        let conn = rusqlite::Connection::open(&remote.db).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        assert_eq!(conn.execute("DELETE FROM media WHERE id = ?1", [remote_id]).unwrap(), 1);
+    }
+    let (code, all) = sync_with_token(&db, &remote.base, &token, &[]);
+    assert_eq!(code, Some(0), "{all}");
+    assert_eq!(counts(&db), (0, 3, 0), "synced after one fresh upload, not parked: {all}");
+    assert!(all.contains("\"uploads\": 2") || all.contains("\"uploads\":2"), "{all}");
+}
+
+#[test]
+fn a_remote_that_drips_its_answer_is_cut_off_at_the_call_timeout() {
+    let (_dir, db) = device();
+    let remote = Canned::start(|s| {
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        );
+        for _ in 0..1000 {
+            if s.write_all(b" ").is_err() {
+                return; // the client hung up, as it should
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    let started = std::time::Instant::now();
+    let (code, all) = sync(&db, &remote.base, &["--call-timeout", "3"]);
+    let took = started.elapsed();
+    assert_eq!(code, Some(3), "{all}");
+    assert!(all.contains("timed out"), "{all}");
+    // Two attempts of 3 s each, and a short backoff between them.
+    assert!(took < Duration::from_secs(12), "two 3 s calls took {took:?}");
+    assert_eq!(counts(&db), (2, 0, 0));
+}
+
+/// A device log with two pending records over real photos (a real remote decides them).
+fn device_with_photos() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    let mut store = Store::open(&db, None).unwrap();
+    let photo = |who: &str, n: u32| std::fs::read(crate::util::face(who, n)).unwrap();
+    for (i, who) in ["sundar_pichai", "jeff_bezos"].iter().enumerate() {
+        let a =
+            store.insert_media(None, &format!("a{i}.jpg"), "image/jpeg", &photo(who, 1)).unwrap();
+        let b =
+            store.insert_media(None, &format!("b{i}.jpg"), "image/jpeg", &photo(who, 2)).unwrap();
+        let v = NewVerification {
+            src_media: Some(a),
+            front_media: Some(b),
+            doc_type: "GOV".into(),
+            threshold: 85.0,
+            status: MatchStatus::FaceMatched,
+            matched: true,
+            ..NewVerification::default()
+        };
+        store.record_verification(&v).unwrap();
+    }
+    (dir, db)
+}
+
+fn sync_with_token(
+    db: &std::path::Path,
+    base: &str,
+    token: &str,
+    extra: &[&str],
+) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["sync", "--db", db.to_str().unwrap(), "--remote", base, "--once"])
+        .args(["--max-attempts", "2", "--base-delay-ms", "10", "--max-delay-ms", "20"])
+        .args(extra)
+        .env("FACEMATCH_REMOTE_TOKEN", token)
+        .output()
+        .unwrap();
+    let all =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), all)
 }

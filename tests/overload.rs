@@ -4,8 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client;
-
 use crate::server::Server;
 use crate::util::face;
 
@@ -30,7 +28,7 @@ fn an_ordinary_match_is_answered_beside_three_worst_case_ones() {
     let [jpeg, png] = worst_pictures::write_worst(&dir.path().join("worst")).unwrap();
     let server = Server::start(dir.path(), &["--api-rate", "0", "--token-rate", "0"]);
     let token = server.token("bank");
-    let client = Client::new();
+    let client = crate::util::http_client(None);
     let upload = |path: &std::path::Path| {
         let (status, answer) =
             server.upload(&client, &token, "p.jpg", std::fs::read(path).unwrap());
@@ -51,7 +49,7 @@ fn an_ordinary_match_is_answered_beside_three_worst_case_ones() {
             .to_string();
             let (base, token) = (server.base.clone(), token.clone());
             std::thread::spawn(move || {
-                let client = Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+                let client = crate::util::http_client(Some(Duration::from_secs(60)));
                 let r = client
                     .post(format!("{base}/api/v2/public/facex/match"))
                     .header("Authorization", format!("Basic {token}"))

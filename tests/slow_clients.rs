@@ -90,11 +90,68 @@ fn connections_beyond_the_cap_wait_for_a_free_one() {
         (0..4).map(|_| TcpStream::connect(address(&server)).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
-    let client =
-        reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = crate::util::http_client(Some(Duration::from_secs(10)));
     let r = client.get(format!("{}/nowhere", server.base)).send().unwrap();
     let waited = started.elapsed();
     assert_eq!(r.status().as_u16(), 404, "served once a slot is free");
     assert!(waited >= Duration::from_millis(500), "the fifth connection waited: {waited:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+/// The server process's resident memory, in KB.
+fn rss_kb(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn uploads_with_a_wrong_token_are_answered_at_once_and_never_held_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--read-timeout", "30"]);
+    let before = rss_kb(&server);
+    // Sixteen clients announce 10 MB uploads with a wrong token and keep sending them.
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut clients: Vec<TcpStream> = (0..16)
+        .map(|_| {
+            let mut s = TcpStream::connect(address(&server)).unwrap();
+            write!(
+                s,
+                "POST /api/v1/public/media/image/multipart HTTP/1.1\r\nHost: x\r\n\
+                 Authorization: Basic fm_wrong\r\nContent-Type: multipart/form-data; boundary=b\r\n\
+                 Content-Length: 10000000\r\n\r\n"
+            )
+            .unwrap();
+            s.set_write_timeout(Some(Duration::from_millis(200))).unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let mut answered = vec![None; clients.len()];
+    while started.elapsed() < Duration::from_secs(10) && answered.iter().any(Option::is_none) {
+        for (i, s) in clients.iter_mut().enumerate() {
+            if answered[i].is_some() {
+                continue;
+            }
+            let _ = s.write_all(&chunk); // fails once the server has closed: fine
+            s.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+            let mut buf = [0u8; 512];
+            if let Ok(n) = s.read(&mut buf) {
+                if n > 0 {
+                    answered[i] =
+                        Some((started.elapsed(), String::from_utf8_lossy(&buf[..n]).into_owned()));
+                }
+            }
+        }
+    }
+    let grown = rss_kb(&server).saturating_sub(before);
+    for (i, answer) in answered.iter().enumerate() {
+        let (after, text) =
+            answer.clone().unwrap_or_else(|| panic!("client {i} got no answer in 10 s"));
+        assert!(text.starts_with("HTTP/1.1 401"), "client {i}: {text}");
+        assert!(text.to_ascii_lowercase().contains("connection: close"), "client {i}: {text}");
+        assert!(after < Duration::from_secs(5), "client {i} waited {after:?}");
+    }
+    // Held in memory, sixteen 10 MB bodies would be 160 MB; thrown away, a few MB of buffers.
+    assert!(grown < 40 * 1024, "the server grew by {} MB", grown / 1024);
 }

@@ -100,3 +100,156 @@ fn tokens_are_shown_once_and_names_are_unique() {
     assert!(run(&["token", "revoke", "--db", db, "branch-42"]).status.success());
     assert_eq!(run(&["token", "revoke", "--db", db, "branch-42"]).status.code(), Some(2));
 }
+
+/// A device log of two records made by the real binary, in a fresh folder.
+fn logged_device() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    let (a, b) = (face("matt_damon", 1), face("matt_damon", 2));
+    for _ in 0..2 {
+        let out = run(&[
+            "match",
+            "--src",
+            a.to_str().unwrap(),
+            "--front",
+            b.to_str().unwrap(),
+            "--type",
+            "GOV",
+            "--threshold",
+            "85",
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    (dir, db)
+}
+
+/// Every file of the folder: its name, the sha256 of its bytes, its modification time.
+fn snapshot(dir: &Path) -> Vec<(String, String, std::time::SystemTime)> {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+            let hash = hex::encode(Sha256::digest(std::fs::read(&path).unwrap()));
+            (path.file_name().unwrap().to_string_lossy().into_owned(), hash, modified)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Asserts that the folder holds what `before` did, unchanged: SQLite's own `-shm` index and
+/// an empty `-wal`, which any reader of a WAL database opens, may have appeared.
+fn assert_unchanged(dir: &Path, before: &[(String, String, std::time::SystemTime)], what: &str) {
+    let empty = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b""));
+    let after: Vec<_> = snapshot(dir)
+        .into_iter()
+        .filter(|(name, hash, _)| {
+            before.iter().any(|(b, _, _)| b == name)
+                || !(name.ends_with("-shm") || name.ends_with("-wal") && *hash == empty)
+        })
+        .collect();
+    assert_eq!(after, before, "{what} wrote something");
+}
+
+fn verify(db: &Path) -> (Option<i32>, String) {
+    let out = run(&["log", "verify", "--db", db.to_str().unwrap()]);
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+/// A writing open of the store (what `serve`, `sync` or the kiosk do at start).
+fn open_for_writing(db: &Path) {
+    drop(facematch::store::Store::open(db, None));
+}
+
+#[test]
+fn log_verify_writes_nothing_and_heals_nothing() {
+    let (dir, db) = logged_device();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    drop(conn);
+
+    // Intact: verified, and not one byte or timestamp of any file changes.
+    let before = snapshot(dir.path());
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(run(&["log", "--db", db.to_str().unwrap()]).status.code(), Some(0));
+    assert_unchanged(dir.path(), &before, "log or log verify");
+
+    // The checkpoint's MAC nulled: reported, and still reported after a writing open.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE chain_checkpoint SET mac = NULL", []).unwrap();
+    drop(conn);
+    let before = snapshot(dir.path());
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(1), "{text}");
+    assert_unchanged(dir.path(), &before, "log verify of an altered checkpoint");
+    assert!(text.contains("checkpoint"), "{text}");
+    open_for_writing(&db);
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(1), "a writing open sealed the altered checkpoint: {text}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mac: Option<String> =
+        conn.query_row("SELECT mac FROM chain_checkpoint", [], |r| r.get(0)).unwrap();
+    assert_eq!(mac, None, "never healed");
+}
+
+#[test]
+fn a_missing_counter_or_key_and_a_lowered_schema_are_reported_never_repaired() {
+    let (_dir, db) = logged_device();
+    let key = db.with_extension("db.key");
+    let counter = db.with_extension("db.key.chain");
+
+    // The counter beside the key deleted: reported, not written again by anyone.
+    std::fs::remove_file(&counter).unwrap();
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("counter") && text.contains("missing"), "{text}");
+    open_for_writing(&db);
+    assert!(!counter.exists(), "a writing open made the counter again");
+    assert_eq!(verify(&db).0, Some(1));
+
+    // Only the explicit reseal starts it again, and every verify names the reseal after.
+    let out = run(&["log", "reseal", "--db", db.to_str().unwrap(), "--reason", "SD card restored"]);
+    assert_eq!(out.status.code(), Some(2), "refused without the acknowledgement");
+    assert!(!counter.exists());
+    let out = run(&[
+        "log",
+        "reseal",
+        "--db",
+        db.to_str().unwrap(),
+        "--reason",
+        "SD card restored",
+        "--i-understand-earlier-deletions-become-invisible",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("log reseal") && text.contains("SD card restored"), "{text}");
+
+    // The schema version lowered below what its tables show: reported; no writer upgrades it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    drop(conn);
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("lowered"), "{text}");
+    assert!(facematch::store::Store::open(&db, None).is_err(), "a writer migrated it");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 3);
+    conn.pragma_update(None, "user_version", facematch::store::SCHEMA_VERSION).unwrap();
+    drop(conn);
+
+    // The key removed: reported as tampering, and `log verify` makes no new key.
+    std::fs::rename(&key, key.with_extension("moved")).unwrap();
+    let (code, text) = verify(&db);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("key") && text.contains("missing"), "{text}");
+    assert!(!key.exists(), "log verify made a new key");
+}

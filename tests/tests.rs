@@ -27,5 +27,6 @@ mod server;
 mod slow_clients;
 mod store_cli;
 mod sync;
+mod tls;
 mod util;
 mod voice;

@@ -75,3 +75,14 @@ pub fn png_declaring(width: u32, height: u32) -> Vec<u8> {
     bytes[29..33].copy_from_slice(&(!crc).to_be_bytes());
     bytes
 }
+
+/// A blocking HTTP client for the tests' plain-http calls to loopback servers. The crate
+/// builds reqwest over rustls without a built-in crypto provider: ring is installed first.
+pub fn http_client(timeout: Option<std::time::Duration>) -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::blocking::Client::builder();
+    if let Some(timeout) = timeout {
+        builder = builder.timeout(timeout);
+    }
+    builder.build().expect("HTTP client")
+}

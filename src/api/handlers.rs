@@ -19,7 +19,7 @@ use crate::contract::{Anchor, AnchorAnswer, ErrorBody, ErrorCode, MatchRequest, 
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
-use crate::store::{KeyedVerification, MediaId, Store, StoreError, TokenId};
+use crate::store::{AnchorOutcome, KeyedVerification, MediaId, Store, StoreError, TokenId};
 use crate::verify::MatchParams;
 
 /// Runs `f` on the store from tokio's blocking pool.
@@ -65,17 +65,11 @@ async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<To
 pub async fn upload_media(
     State(state): State<AppState>,
     request: Request,
-) -> Result<Json<MediaUploaded>, ApiError> {
+) -> Result<Response, ApiError> {
     let headers = request.headers().clone();
     let token = match authorize(&state, &headers, Api::Media).await {
         Ok(token) => token,
-        Err(e) => {
-            // Read what the client is sending (at most the body limit) before answering,
-            // so that it sees the answer rather than a connection reset mid-upload.
-            let drain = axum::body::to_bytes(request.into_body(), super::UPLOAD_BODY_LIMIT);
-            let _ = tokio::time::timeout(REQUEST_TIMEOUT, drain).await;
-            return Err(e);
-        }
+        Err(e) => return Ok(refuse_before_the_body(request.into_body(), e).await),
     };
     let mut multipart =
         Multipart::from_request(request, &state).await.map_err(|e: MultipartRejection| {
@@ -112,7 +106,24 @@ pub async fn upload_media(
         Ok(s.insert_media_once(Some(token), key.as_deref(), &stored_name, content_type, &bytes)?)
     })
     .await?;
-    Ok(Json(MediaUploaded { id: id.0, original_name: name }))
+    Ok(Json(MediaUploaded { id: id.0, original_name: name }).into_response())
+}
+
+/// How long a refused upload's body is read and thrown away before the answer.
+const REFUSED_BODY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The answer to a request refused from its headers alone (a wrong token, a limit): its body is
+/// never kept. What the client is still sending is read and dropped for at most
+/// [`REFUSED_BODY_GRACE`], so that it sees the answer rather than a reset mid-upload, and the
+/// connection is closed with the answer.
+async fn refuse_before_the_body(body: Body, refusal: ApiError) -> Response {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let discard = async { while let Some(Ok(_dropped)) = body.frame().await {} };
+    let _ = tokio::time::timeout(REFUSED_BODY_GRACE, discard).await;
+    let mut response = refusal.into_response();
+    response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {
@@ -174,13 +185,14 @@ pub async fn facex_match(
         back: request.target_back.clone().filter(|s| !s.is_empty()),
     };
     let key = idempotency_key(&headers)?;
+    let anchor_key = key.clone();
     if let Some(key) = key.clone() {
         let lookup = key.clone();
         let found =
             with_store(&state, move |s| Ok(s.verification_by_key(Some(token), &lookup)?)).await?;
         if let Some(earlier) = found {
             same_request(&earlier, &ids, params, &key)?;
-            return Ok(with_anchor(&state, token, &headers, replay(earlier)).await);
+            return Ok(with_anchor(&state, token, &headers, anchor_key, replay(earlier)).await);
         }
     }
     let decided = tokio::time::timeout(
@@ -189,25 +201,43 @@ pub async fn facex_match(
     )
     .await
     .map_err(|_| timeout())??;
-    Ok(with_anchor(&state, token, &headers, decided).await)
+    Ok(with_anchor(&state, token, &headers, anchor_key, decided).await)
 }
 
 /// Keeps the device's chain anchor the request carries (`X-Facematch-Anchor`, sent by
-/// `facematch sync`) and says so in the answer; a missing or malformed one is ignored.
+/// `facematch sync`) and says so in the answer. Only an anchor this server can check is kept:
+/// it names the record this very call decided (its Idempotency-Key is that record's,
+/// `DEVICE-verification-RECORD`), the call was answered, and the record follows the one kept
+/// for the device ([`crate::store::AnchorOutcome`]). Anything else is logged and not kept; a
+/// missing or malformed anchor is ignored.
 async fn with_anchor(
     state: &AppState,
     token: TokenId,
     headers: &HeaderMap,
+    idempotency_key: Option<String>,
     mut response: Response,
 ) -> Response {
     let anchor =
         headers.get(Anchor::HEADER).and_then(|v| v.to_str().ok()).and_then(Anchor::parse_header);
     let Some(anchor) = anchor else { return response };
     let record = anchor.record_id;
+    let own_key = format!("{}-verification-{record}", anchor.device_id);
+    if !response.status().is_success() || idempotency_key.as_deref() != Some(own_key.as_str()) {
+        log::warn!(
+            "serve: anchor {} of device {} refused: it does not name the record this call decided \
+             (Idempotency-Key {:?})",
+            record,
+            anchor.device_id,
+            idempotency_key
+        );
+        return response;
+    }
+    let device = anchor.device_id.clone();
     match with_store(state, move |s| Ok(s.keep_anchor(token, &anchor)?)).await {
-        Ok(()) => {
+        Ok(AnchorOutcome::Kept | AnchorOutcome::Again) => {
             response.headers_mut().insert(Anchor::KEPT_HEADER, header::HeaderValue::from(record));
         }
+        Ok(refused) => log::warn!("serve: anchor {record} of device {device} refused: {refused:?}"),
         Err(e) => log::warn!("serve: an anchor was not kept: {}", e.details),
     }
     response

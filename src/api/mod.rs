@@ -117,19 +117,50 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until ctrl-c or SIGTERM, under the connection limits.
-/// Logs the bound address.
+/// Serves the API on `listener` until ctrl-c or SIGTERM, under the connection limits, over
+/// TLS with `tls`'s certificate when given (read again on SIGHUP: connections made after take
+/// the new one, requests in flight finish on theirs). Logs the bound address.
 ///
 /// # Errors
-/// When the socket fails.
+/// When the socket fails, or rustls refuses the configuration.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     connections: Connections,
+    tls: Option<Arc<crate::tls::ReloadableCert>>,
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    log::info!("serve: listening on http://{addr}");
-    listener::serve_connections(listener, router(state), connections, shutdown_signal()).await
+    let acceptor = match &tls {
+        Some(cert) => {
+            let config = cert.server_config().map_err(std::io::Error::other)?;
+            tokio::spawn(reload_on_hangup(cert.clone()));
+            log::info!("serve: listening on https://{addr}");
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+        }
+        None => {
+            log::info!("serve: listening on http://{addr}");
+            None
+        }
+    };
+    listener::serve_connections(listener, router(state), connections, acceptor, shutdown_signal())
+        .await
+}
+
+/// Reads the certificate and key again at each SIGHUP; a failed read keeps the one in use.
+async fn reload_on_hangup(cert: Arc<crate::tls::ReloadableCert>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        log::warn!("serve: SIGHUP cannot be caught: the certificate is read only at start");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let cert = cert.clone();
+        match tokio::task::spawn_blocking(move || cert.reload()).await {
+            Ok(Ok(())) => log::info!("serve: SIGHUP: certificate read again"),
+            Ok(Err(e)) => log::error!("serve: SIGHUP: {e}; the certificate in use stays"),
+            Err(e) => log::error!("serve: SIGHUP: reloading failed: {e}"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -198,6 +198,9 @@ pub struct SyncArgs {
     /// Delete the pictures of synced records right after they are synced.
     #[arg(long)]
     pub purge_after_sync: bool,
+    /// Seconds one call to the remote may take, its answer included.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    pub call_timeout: u64,
     /// Put parked records back in the queue first: all of them, or the verification ids given
     /// (e.g. after fixing a wrong remote URL). `facematch log` lists what is parked and why.
     #[arg(long, value_name = "ID", num_args = 0.., value_delimiter = ',')]
@@ -249,6 +252,13 @@ pub struct ServeArgs {
     /// Let retention purge pictures of records not yet synced (a device that never syncs).
     #[arg(long)]
     pub retention_include_unsynced: bool,
+    /// Serve https with this certificate (PEM: the server's, then its intermediates); read
+    /// again on SIGHUP. Needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Testing only (feature test-faults): answer the first API calls with these failures, e.g. "429x3,500x2".
     #[cfg(feature = "test-faults")]
     #[arg(long, value_name = "SPEC", hide = true)]
@@ -311,6 +321,19 @@ pub enum LogAction {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Start the chain counters beside the key again at the current heads, after they were
+    /// lost or replaced. Records deleted before this can no longer be seen; the reseal is kept
+    /// in the log and named by every `log verify`. Only remote anchors still cover the past.
+    Reseal {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Why (kept with the reseal), e.g. "counter lost with the SD card, restored from backup".
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Say that you accept that deletions before now can no longer be detected locally.
+        #[arg(long = "i-understand-earlier-deletions-become-invisible")]
+        understood: bool,
+    },
 }
 
 /// The remote Face Match API (`sync` sends to it; `log verify --remote` compares with it).
@@ -322,9 +345,22 @@ pub struct RemoteArgs {
     /// API token for the remote (prefer FACEMATCH_REMOTE_TOKEN or --config: command lines are visible to other users).
     #[arg(long, value_name = "TOKEN", env = "FACEMATCH_REMOTE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// A TOML file with `remote`, `token` and, for sync, optionally `purge_after_sync = true`.
+    /// A TOML file with `remote`, `token`, optionally `remote_ca`, `remote_pins`,
+    /// `allow_plain_http` and, for sync, `purge_after_sync = true`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Trust only this CA (PEM, one or more certificates) for the remote, e.g. a bank's
+    /// private PKI; without it, the system's trust store (/etc/ssl/certs).
+    #[arg(long, value_name = "FILE")]
+    pub remote_ca: Option<PathBuf>,
+    /// Accept only a certificate chain holding this public key (sha256/BASE64 of its
+    /// SubjectPublicKeyInfo, as HPKP and OkHttp write it); repeat for a backup key.
+    #[arg(long, value_name = "PIN")]
+    pub remote_pin: Vec<crate::tls::Pin>,
+    /// Allow http:// to another machine (the token and pictures cross the network in the
+    /// clear); http:// to this machine (loopback) is always allowed.
+    #[arg(long)]
+    pub allow_plain_http: bool,
 }
 
 impl RemoteArgs {

@@ -5,9 +5,9 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
-use super::sync_cmd::{remote_settings, RemoteSettings};
+use super::sync_cmd::remote_settings;
 use crate::store::{AttemptRecord, SyncState, VerificationRecord};
-use crate::sync::{HttpRemote, RemoteError};
+use crate::sync::RemoteError;
 
 /// `token add|revoke`.
 ///
@@ -32,6 +32,9 @@ pub fn token(args: TokenArgs) -> Result<()> {
 pub fn log(args: LogArgs) -> i32 {
     let result = match args.action {
         Some(LogAction::Verify { store, remote }) => verify(&store, remote.remote_given()),
+        Some(LogAction::Reseal { store, reason, understood }) => {
+            reseal(&store, &reason, understood).map(|()| 0)
+        }
         None => match &args.db {
             Some(db) => {
                 list(&StoreArgs { db: db.clone(), key: args.key.clone() }, args.json, args.limit)
@@ -46,8 +49,22 @@ pub fn log(args: LogArgs) -> i32 {
     })
 }
 
+/// Opens the store for reading only (`log`, `log verify` never write).
+fn open_for_reading(args: &StoreArgs) -> Result<crate::store::Store> {
+    crate::store::Store::open_read_only(&args.db, args.key.as_deref())
+        .with_context(|| format!("opening the store {} to read it", args.db.display()))
+}
+
+/// Text a remote or a file supplied, safe for a terminal: control characters (escape
+/// sequences among them) are shown as `\u{..}` instead of being obeyed.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
 fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
-    let store = open_store(args)?;
+    let store = open_for_reading(args)?;
     let records = store.list_verifications(limit)?;
     let attempts = store.list_attempts(limit)?;
     if json {
@@ -66,7 +83,7 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
             "{:>6}  {:<20}  {:<8}  {:>5.1}  {:<18}  {:>6}  {:>6}  {:<8}",
             r.id,
             utc(r.created_at),
-            r.doc_type,
+            printable(&r.doc_type),
             r.threshold,
             r.status.as_str(),
             pct(r.front_percent),
@@ -84,7 +101,7 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
         c.disagreement
     );
     for r in records.iter().filter(|r| r.sync_state == Some(SyncState::Parked)) {
-        println!("parked {}: {}", r.id, r.sync_note.as_deref().unwrap_or("?"));
+        println!("parked {}: {}", r.id, printable(r.sync_note.as_deref().unwrap_or("?")));
     }
     if !attempts.is_empty() {
         print_attempts(&attempts);
@@ -135,8 +152,8 @@ fn print_attempts(attempts: &[AttemptRecord]) {
             a.id,
             utc(a.created_at),
             if a.live { "yes" } else { "no" },
-            a.reason.as_deref().unwrap_or("-"),
-            a.challenge,
+            printable(a.reason.as_deref().unwrap_or("-")),
+            printable(&a.challenge),
             evidence["parallax"].as_f64().map_or("-".into(), |p| format!("{p:.3}")),
             format!("{}/{}", evidence["faceFrames"], evidence["frames"]),
             a.verification.map_or("-".into(), |v| v.to_string())
@@ -151,8 +168,26 @@ fn utc(ms: i64) -> String {
 }
 
 fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
-    let store = open_store(store_args)?;
+    let store = match crate::store::Store::open_read_only(&store_args.db, store_args.key.as_deref())
+    {
+        Ok(store) => store,
+        Err(crate::store::StoreError::Tampered(problem)) => {
+            println!("hash chain broken: {problem}");
+            return Ok(1);
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("opening the store {}", store_args.db.display()))
+        }
+    };
     let report = store.verify_chain().context("reading the log")?;
+    for reseal in store.reseals()? {
+        let at = reseal["at"].as_i64().map_or("?".into(), utc);
+        let reason = printable(reseal["reason"].as_str().unwrap_or("?"));
+        println!(
+            "note: the counters were restarted by `log reseal` at {at} ({reason}): records deleted \
+             before then cannot be seen here, only against a remote's anchor"
+        );
+    }
     let mut code = match (&report.problem, report.first_broken) {
         (None, _) => {
             println!(
@@ -176,12 +211,30 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
     Ok(code)
 }
 
+/// `log reseal`: new counters, once the operator has said they understand what it costs.
+fn reseal(store_args: &StoreArgs, reason: &str, understood: bool) -> Result<()> {
+    if !understood {
+        bail!(
+            "a reseal hides every deletion made before it from `log verify`; if that is what you \
+             mean, add --i-understand-earlier-deletions-become-invisible"
+        );
+    }
+    if reason.trim().is_empty() {
+        bail!("--reason must say why the counters are restarted");
+    }
+    let store = open_store(store_args)?;
+    for line in store.reseal(reason)? {
+        println!("resealed {line}");
+    }
+    Ok(())
+}
+
 /// Compares the local chain with the anchor the remote keeps for this device: a record the
 /// remote holds must still be here, with the hash it had when it was synced.
 fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Result<i32> {
-    let RemoteSettings { url, token, .. } = remote_settings(remote)?;
-    let client = HttpRemote::new(&url, &token, std::time::Duration::from_secs(30))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = remote_settings(remote)?;
+    let client = settings.connect(std::time::Duration::from_secs(30))?;
+    let url = &settings.url;
     let device = store.device_id();
     match client.anchor(device) {
         Ok(None) => {

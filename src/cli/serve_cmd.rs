@@ -22,6 +22,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
     store.check_writable().with_context(|| {
         format!("{}: serve records every decision before answering it", args.store.db.display())
     })?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(std::sync::Arc::new(
+            crate::tls::ReloadableCert::load(cert, key)
+                .map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?,
+        )),
+        _ => None,
+    };
     let engine = load_engine(&args.engine).context("loading the face models")?;
     let limit = |n: u32| (n > 0).then_some(n);
     let limits = Limits {
@@ -72,6 +79,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let connections =
             Connections { max: args.max_connections.max(1), read_timeout: state.read_timeout };
-        serve(listener, state, connections).await.context("serving")
+        serve(listener, state, connections, tls).await.context("serving")
     })
 }

@@ -1,13 +1,14 @@
 //! `facematch sync`: the outbox → the remote Face Match API, once or continuously.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use super::args::{RemoteArgs, SyncArgs};
 use super::{open_store, print_json};
-use crate::sync::{sync_once, HttpRemote, Policy, SyncError};
+use crate::sync::{sync_once, HttpRemote, Policy, SyncError, Transport};
+use crate::tls::{ClientTrust, Pin};
 
 /// The config file's keys.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -16,10 +17,16 @@ struct FileConfig {
     remote: Option<String>,
     token: Option<String>,
     purge_after_sync: Option<bool>,
+    remote_ca: Option<PathBuf>,
+    remote_pins: Option<Vec<String>>,
+    allow_plain_http: Option<bool>,
 }
 
 /// Exit code when the remote stayed unreachable and items are still pending.
 const EXIT_PENDING: i32 = 3;
+
+/// How often `--watch` looks for changed settings after a refused certificate.
+const SETTINGS_POLL: Duration = Duration::from_secs(5);
 
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: SyncArgs) -> i32 {
@@ -39,20 +46,50 @@ fn read_config(path: &Path) -> Result<FileConfig> {
 }
 
 /// The remote as `sync` and `log verify --remote` are told about it.
+#[derive(Debug, PartialEq)]
 pub(super) struct RemoteSettings {
     /// Base URL.
     pub(super) url: String,
     /// API token.
     pub(super) token: String,
+    /// Whom to trust, and whether plain http may leave this machine.
+    pub(super) transport: Transport,
     /// `purge_after_sync` from the config file (sync only).
     purge_after_sync: bool,
 }
 
-/// The remote's URL and token from the command line, the environment or the config file
-/// (in that order), the config file read once.
+impl RemoteSettings {
+    /// A client for this remote whose every call ends within `timeout`. Says on stderr, each
+    /// time, that plain http leaves this machine when that was allowed.
+    ///
+    /// # Errors
+    /// A bad or plain-http URL, an unusable CA file or trust store.
+    pub(super) fn connect(&self, timeout: Duration) -> Result<HttpRemote> {
+        let remote = HttpRemote::new(&self.url, &self.token, timeout, &self.transport)?;
+        if self.url.starts_with("http://") && !remote_is_local(&self.url) {
+            eprintln!(
+                "facematch: WARNING: {} is plain http: the token and the pictures cross the \
+                 network in the clear (--allow-plain-http)",
+                self.url
+            );
+        }
+        Ok(remote)
+    }
+}
+
+/// Whether `url`'s host is this machine.
+fn remote_is_local(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(crate::tls::stays_on_this_machine))
+        .unwrap_or(false)
+}
+
+/// The remote's settings from the command line, the environment or the config file (in that
+/// order), the config file read once. Pins from the command line replace the file's.
 ///
 /// # Errors
-/// An unreadable config file, or no URL or no token anywhere.
+/// An unreadable config file, a malformed pin, or no URL or no token anywhere.
 pub(super) fn remote_settings(args: &RemoteArgs) -> Result<RemoteSettings> {
     let file = args.config.as_deref().map(read_config).transpose()?.unwrap_or_default();
     let url = args
@@ -65,13 +102,30 @@ pub(super) fn remote_settings(args: &RemoteArgs) -> Result<RemoteSettings> {
         .clone()
         .or(file.token)
         .context("no token: give FACEMATCH_REMOTE_TOKEN, --token or `token` in --config")?;
-    Ok(RemoteSettings { url, token, purge_after_sync: file.purge_after_sync.unwrap_or(false) })
+    let pins = if args.remote_pin.is_empty() {
+        let written = file.remote_pins.unwrap_or_default();
+        written
+            .iter()
+            .map(|p| p.parse::<Pin>().map_err(|e| anyhow::anyhow!("remote_pins: {e}")))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        args.remote_pin.clone()
+    };
+    let trust = ClientTrust { ca_file: args.remote_ca.clone().or(file.remote_ca), pins };
+    Ok(RemoteSettings {
+        url,
+        token,
+        transport: Transport {
+            trust,
+            allow_plain_http: args.allow_plain_http || file.allow_plain_http.unwrap_or(false),
+        },
+        purge_after_sync: file.purge_after_sync.unwrap_or(false),
+    })
 }
 
 fn sync(args: &SyncArgs) -> Result<i32> {
-    let RemoteSettings { url: remote_url, token, purge_after_sync } =
-        remote_settings(&args.remote)?;
-    let purge = args.purge_after_sync || purge_after_sync;
+    let mut settings = remote_settings(&args.remote)?;
+    let purge = args.purge_after_sync || settings.purge_after_sync;
     let store = open_store(&args.store)?;
     store.check_writable().with_context(|| {
         format!("{}: sync records what the remote answers", args.store.db.display())
@@ -80,8 +134,8 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         let n = store.requeue_parked((!ids.is_empty()).then_some(ids.as_slice()))?;
         eprintln!("sync: {n} parked record(s) back in the queue");
     }
-    let remote = HttpRemote::new(&remote_url, &token, Duration::from_secs(60))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let call_timeout = Duration::from_secs(args.call_timeout.max(1));
+    let mut remote = settings.connect(call_timeout)?;
     let policy = Policy {
         max_attempts: args.max_attempts.max(1),
         base_delay: Duration::from_millis(args.base_delay_ms),
@@ -92,7 +146,20 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         let report = match sync_once(&store, &remote, policy) {
             Ok(report) => report,
             Err(SyncError::Unauthorized(reason)) => {
-                anyhow::bail!("the remote {remote_url} refused the token ({reason}); fix the token, nothing was changed")
+                anyhow::bail!(
+                    "the remote {} refused the token ({reason}); fix the token, nothing was changed",
+                    settings.url
+                )
+            }
+            Err(SyncError::Certificate(problem)) if args.watch => {
+                // Waiting does not cure a certificate: ask no more until the settings change.
+                eprintln!(
+                    "facematch sync: {problem}; retrying will not help: waiting for the settings \
+                     (CA file, pins, URL) to change"
+                );
+                settings = wait_for_new_settings(args, &settings)?;
+                remote = settings.connect(call_timeout)?;
+                continue;
             }
             Err(e) => return Err(e.into()),
         };
@@ -119,5 +186,33 @@ fn sync(args: &SyncArgs) -> Result<i32> {
             Duration::from_secs(args.poll_secs.max(1))
         };
         std::thread::sleep(idle_backoff);
+    }
+}
+
+/// What the settings are made of on disk: the config file and the CA file, read whole.
+fn settings_on_disk(args: &SyncArgs, settings: &RemoteSettings) -> Vec<Option<Vec<u8>>> {
+    let ca = settings.transport.trust.ca_file.as_deref();
+    [args.remote.config.as_deref(), ca]
+        .iter()
+        .map(|p| p.and_then(|p| std::fs::read(p).ok()))
+        .collect()
+}
+
+/// Waits until the config file or the CA file changes, then reads the settings again.
+///
+/// # Errors
+/// When nothing can change (no config file and no CA file: every setting is on the command
+/// line), or the changed config cannot be read.
+fn wait_for_new_settings(args: &SyncArgs, settings: &RemoteSettings) -> Result<RemoteSettings> {
+    if args.remote.config.is_none() && settings.transport.trust.ca_file.is_none() {
+        anyhow::bail!("the settings are all on the command line and cannot change: stopping");
+    }
+    let before = settings_on_disk(args, settings);
+    loop {
+        std::thread::sleep(SETTINGS_POLL);
+        if settings_on_disk(args, settings) != before {
+            eprintln!("facematch sync: the settings changed; trying the remote again");
+            return remote_settings(&args.remote);
+        }
     }
 }

@@ -15,28 +15,37 @@ use super::StoreError;
 pub struct DeviceKey(Key);
 
 impl DeviceKey {
-    /// Reads the key file, or creates it (mode 0600, 32 random bytes) when absent.
+    /// Reads an existing key file; never makes one.
     ///
     /// # Errors
-    /// [`StoreError::Key`] when the file cannot be read or written, has the wrong
-    /// length, or is readable by group/others.
+    /// [`StoreError::Key`] when the file is missing or unreadable, has the wrong length, or is
+    /// readable by group/others.
+    pub fn load(path: &Path) -> Result<DeviceKey, StoreError> {
+        let fail = |reason: String| StoreError::Key { path: path.to_path_buf(), reason };
+        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(fail(format!(
+                "mode {mode:o} lets others read it; run: chmod 600 {}",
+                path.display()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        if bytes.len() != 32 {
+            return Err(fail(format!("{} bytes, expected 32", bytes.len())));
+        }
+        Ok(DeviceKey(*Key::from_slice(&bytes)))
+    }
+
+    /// The key at `path`, or a new random one written there (0600) when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError::Key`] when the file cannot be read or written, is unsafe, or has the
+    /// wrong length.
     pub fn load_or_create(path: &Path) -> Result<DeviceKey, StoreError> {
         let fail = |reason: String| StoreError::Key { path: path.to_path_buf(), reason };
         match std::fs::metadata(path) {
-            Ok(meta) => {
-                let mode = meta.permissions().mode() & 0o777;
-                if mode & 0o077 != 0 {
-                    return Err(fail(format!(
-                        "mode {mode:o} lets others read it; run: chmod 600 {}",
-                        path.display()
-                    )));
-                }
-                let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-                if bytes.len() != 32 {
-                    return Err(fail(format!("{} bytes, expected 32", bytes.len())));
-                }
-                Ok(DeviceKey(*Key::from_slice(&bytes)))
-            }
+            Ok(_) => DeviceKey::load(path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 32];
                 getrandom::fill(&mut bytes).map_err(|e| fail(format!("no randomness: {e}")))?;

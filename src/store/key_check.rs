@@ -67,6 +67,52 @@ pub(super) fn bind(conn: &Connection, db: &Path, key_path: &Path) -> Result<Devi
     Ok(key)
 }
 
+/// The existing device key for this database, checked as [`bind`] checks it, for a reader:
+/// no key is made and nothing is recorded. A missing key is reported as tampering (a reader
+/// cannot tell a lost key from a removed one, and must not hide either).
+///
+/// # Errors
+/// [`StoreError::Tampered`] for a missing key, [`StoreError::Key`] for a wrong or unsafe one.
+pub(super) fn existing(
+    conn: &Connection,
+    db: &Path,
+    key_path: &Path,
+) -> Result<DeviceKey, StoreError> {
+    if !key_path.exists() {
+        return Err(StoreError::Tampered(format!(
+            "the device key {} is missing: without it nothing in {} can be checked (restore it \
+             from the device's backup)",
+            key_path.display(),
+            db.display()
+        )));
+    }
+    let key = DeviceKey::load(key_path)?;
+    let wrong_key = || StoreError::Key {
+        path: key_path.to_path_buf(),
+        reason: format!(
+            "does not open {} (another device's key, or the file was replaced)",
+            db.display()
+        ),
+    };
+    let recorded: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
+        .optional()?;
+    match recorded {
+        Some(check) => {
+            let sealed = hex::decode(check.trim()).map_err(|_| wrong_key())?;
+            if key.open(&sealed, CONTEXT).ok().as_deref() != Some(PLAIN) {
+                return Err(wrong_key());
+            }
+        }
+        None => {
+            if let Some((sealed, context)) = sealed_sample(conn)? {
+                key.open(&sealed, &context).map_err(|_| wrong_key())?;
+            }
+        }
+    }
+    Ok(key)
+}
+
 /// One sealed item of the database and the context it was sealed with, if there is one.
 fn sealed_sample(conn: &Connection) -> Result<Option<(Vec<u8>, String)>, StoreError> {
     let media: Option<(String, Vec<u8>)> = conn

@@ -127,25 +127,55 @@ impl Store {
         Ok((name, self.key.open(&sealed, &context(id))?))
     }
 
-    /// The remote service's id for a picture, once uploaded.
+    /// The id the remote at `remote_url` gave a picture, once uploaded there (an id another
+    /// remote gave means nothing to this one).
     ///
     /// # Errors
     /// An SQLite error.
-    pub fn media_remote_id(&self, id: &MediaId) -> Result<Option<String>, StoreError> {
+    pub fn media_remote_id(
+        &self,
+        id: &MediaId,
+        remote_url: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT remote_id FROM media WHERE id = ?1", params![id.0], |r| r.get(0))
+            .query_row(
+                "SELECT remote_id FROM media WHERE id = ?1 AND remote_url = ?2",
+                params![id.0, remote_url],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten())
     }
 
-    /// Records the remote service's id for a picture, so it is never uploaded again.
+    /// Records the id the remote at `remote_url` gave a picture, so it is not uploaded there
+    /// again.
     ///
     /// # Errors
     /// An SQLite error.
-    pub fn set_media_remote_id(&self, id: &MediaId, remote: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE media SET remote_id = ?1 WHERE id = ?2", params![remote, id.0])?;
+    pub fn set_media_remote_id(
+        &self,
+        id: &MediaId,
+        remote_url: &str,
+        remote_id: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE media SET remote_id = ?1, remote_url = ?2 WHERE id = ?3",
+            params![remote_id, remote_url, id.0],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a picture's remote id (the remote said it does not know it), so that the next
+    /// sync uploads it again.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn forget_media_remote_id(&self, id: &MediaId) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE media SET remote_id = NULL, remote_url = NULL WHERE id = ?1",
+            params![id.0],
+        )?;
         Ok(())
     }
 

@@ -15,6 +15,7 @@ mod crypto;
 mod key_check;
 mod media;
 mod outbox;
+mod reseal;
 mod schema;
 mod states;
 mod tokens;
@@ -23,12 +24,15 @@ mod verifications;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
+pub use anchors::{AnchorOutcome, MAX_ANCHOR_STEP};
 pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
 pub use crypto::DeviceKey;
 pub use media::{MediaId, MediaRecord};
 pub use outbox::{OutboxItem, SyncCounts};
+/// The schema version this build writes (`PRAGMA user_version`).
+pub use schema::VERSION as SCHEMA_VERSION;
 pub use states::{OutboxState, SyncState};
 pub use tokens::TokenId;
 pub use verifications::{ChainReport, KeyedVerification, NewVerification, VerificationRecord};
@@ -80,6 +84,11 @@ pub enum StoreError {
     /// A name that is empty or not printable.
     #[error("{0}")]
     InvalidName(String),
+    /// The database or the files beside the key were altered in a way only tampering explains
+    /// (a schema version lowered below its data, a key or counter removed): reported, never
+    /// repaired.
+    #[error("{0}")]
+    Tampered(String),
     /// An idempotency key already names another request (different pictures or parameters).
     #[error(
         "Idempotency-Key {0:?} was already used for another request (other pictures or \
@@ -126,12 +135,59 @@ impl Store {
         let before = schema::migrate(&conn, path)?;
         let key = key_check::bind(&conn, path, &key_path)?;
         let log_key = chain::LogKey::of(&key);
-        chain::seal_checkpoint(&conn, &log_key, &key_path)?;
+        if before < schema::KEYED_CHAIN {
+            // Only the open that made the checkpoint seals it; a checkpoint found unsealed
+            // later was altered, and `log verify` says so.
+            chain::seal_checkpoint(&conn, &log_key, &key_path)?;
+        }
         if before < schema::LIVENESS_LOG {
             // Started once, when the liveness log begins: a counter missing later is reported.
             chain::Counter::Liveness.start(&key_path, &log_key)?;
         }
         let device_id = schema::device_id(&conn)?;
+        Ok(Store {
+            conn,
+            key,
+            log_key,
+            counter: chain::Counter::Verifications.path(&key_path),
+            liveness_counter: chain::Counter::Liveness.path(&key_path),
+            device_id,
+        })
+    }
+
+    /// Opens an existing database to read it, as `log verify` and `log` do: nothing is created,
+    /// migrated, sealed or written, in the database or beside the key. What a writing open
+    /// would have to repair is an error here: a key that is missing, a schema version lower
+    /// than the data implies ([`StoreError::Tampered`]).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for a missing database, [`StoreError::Tampered`],
+    /// [`StoreError::Key`] for a wrong key, [`StoreError::NewerSchema`], [`StoreError::Chain`]
+    /// for a schema too old to read without upgrading, or an SQLite error.
+    pub fn open_read_only(path: &Path, key_path: Option<&Path>) -> Result<Store, StoreError> {
+        let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| default_key_path(path));
+        if !path.is_file() {
+            return Err(StoreError::NotFound(format!("database {}", path.display())));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let version = schema::readable_version(&conn, path)?;
+        if version < schema::LIVENESS_LOG {
+            return Err(StoreError::Chain(format!(
+                "{} has schema version {version}: start `facematch serve` or `sync` on it once \
+                 to upgrade it, then verify",
+                path.display()
+            )));
+        }
+        let key = key_check::existing(&conn, path, &key_path)?;
+        let log_key = chain::LogKey::of(&key);
+        let device_id: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default();
         Ok(Store {
             conn,
             key,

@@ -135,6 +135,11 @@ CREATE TABLE liveness_attempts (
 CREATE INDEX liveness_attempts_created ON liveness_attempts(created_at);
 ALTER TABLE verifications ADD COLUMN liveness_attempt INTEGER REFERENCES liveness_attempts(id);
 ",
+    r"
+-- v6: a remote media id belongs to the remote that gave it (its base URL); ids kept before
+-- name none, and are uploaded again (under the same idempotency key) when next needed.
+ALTER TABLE media ADD COLUMN remote_url TEXT;
+",
 ];
 
 /// The schema version this build writes.
@@ -143,9 +148,49 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 /// The version that added the liveness log (its counter file starts when a database reaches it).
 pub(super) const LIVENESS_LOG: i64 = 5;
 
-/// Turns on WAL and foreign keys, refuses newer databases, and applies pending migrations
-/// atomically. Returns the version the database had before.
-pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+/// The version that added the keyed chain's checkpoint (sealed by the open that made it).
+pub(super) const KEYED_CHAIN: i64 = 4;
+
+/// The lowest version whose data holds what each later version added: a table or column that a
+/// migration creates. A database at a lower `user_version` than this had its version lowered,
+/// so that an upgrade would rebuild its checkpoint from whatever chain it finds.
+fn implied_version(conn: &Connection) -> Result<i64, StoreError> {
+    let has_table = |name: &str| -> Result<bool, StoreError> {
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                params![name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    };
+    let has_column = |table: &str, column: &str| -> Result<bool, StoreError> {
+        let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        for name in names {
+            if name? == column {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    let marks = [
+        (6, has_column("media", "remote_url")?),
+        (5, has_table("liveness_attempts")?),
+        (4, has_table("chain_checkpoint")? || has_table("anchors")?),
+        (3, has_table("request_counts")?),
+        (2, has_column("media", "remote_id")?),
+    ];
+    Ok(marks.iter().find(|(_, present)| *present).map_or(0, |(version, _)| *version))
+}
+
+/// The version of a database about to be read or upgraded, refused when it is newer than this
+/// build or lower than its own data implies.
+///
+/// # Errors
+/// [`StoreError::NewerSchema`], [`StoreError::Tampered`], or an SQLite error.
+pub(super) fn readable_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
         return Err(StoreError::NewerSchema {
@@ -154,6 +199,22 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<i64, StoreError>
             supported: VERSION,
         });
     }
+    let implied = implied_version(conn)?;
+    if implied > found {
+        return Err(StoreError::Tampered(format!(
+            "{} says schema version {found}, but its tables are those of version {implied}: the \
+             version was lowered (an upgrade would rebuild the chain's checkpoint); nothing was \
+             changed",
+            path.display()
+        )));
+    }
+    Ok(found)
+}
+
+/// Turns on WAL and foreign keys, refuses newer databases and lowered versions, and applies
+/// pending migrations atomically. Returns the version the database had before.
+pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let found = readable_version(conn, path)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
     // FULL: a decision answered 200 survives a power cut, not only a process crash.

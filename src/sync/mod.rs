@@ -11,14 +11,17 @@
 //!
 //! Faults: transient ones (no connection, timeout, 5xx, 429) are retried with
 //! exponential backoff and jitter, honouring `Retry-After`; a permanent refusal
-//! parks the item with its reason and the queue goes on; 401/403 stops the run.
+//! parks the item with its reason and the queue goes on; 401/403 and a refused
+//! certificate stop the run; a failure of the local store is reported as the store's,
+//! never as the remote's. Remote media ids are kept per remote, and a remote that says
+//! it does not know one gets the picture again, once.
 //! The network stays behind the [`Remote`] trait; no UI here.
 
 pub mod remote;
 
 use std::time::{Duration, Instant};
 
-pub use remote::{HttpRemote, Remote, RemoteAnswer, RemoteError};
+pub use remote::{HttpRemote, Remote, RemoteAnswer, RemoteError, RemoteSetupError, Transport};
 
 use crate::contract::{Anchor, MatchRequest};
 use crate::store::{OutboxItem, Store, StoreError};
@@ -73,6 +76,10 @@ pub enum SyncError {
     /// The remote refused the token: nothing more can be done until it is fixed.
     #[error("the remote refused the token: {0}")]
     Unauthorized(String),
+    /// The remote's certificate was refused: nothing more can be done until the CA, the pins,
+    /// the URL or the remote's certificate change.
+    #[error("{0}; retrying will not help: fix the CA file, the pins or the URL")]
+    Certificate(crate::tls::CertificateProblem),
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -81,7 +88,8 @@ pub enum SyncError {
 /// Syncs every pending item once; returns when the queue is empty or the remote stays unreachable.
 ///
 /// # Errors
-/// [`SyncError::Unauthorized`] on 401/403, or a store error.
+/// [`SyncError::Unauthorized`] on 401/403, [`SyncError::Certificate`] on a refused
+/// certificate, or a store error.
 pub fn sync_once(
     store: &Store,
     remote: &dyn Remote,
@@ -101,16 +109,24 @@ pub fn sync_once(
         }
         for item in batch {
             last_seen = item.verification_id;
-            match sync_item(store, remote, policy, &item, &mut report) {
-                Ok(()) => {}
-                Err(RemoteError::Permanent { reason }) => {
+            let failure = match sync_item(store, remote, policy, &item, &mut report) {
+                Ok(()) => continue,
+                Err(ItemFailure::Local(e)) => return Err(SyncError::Store(e)),
+                Err(ItemFailure::Remote(e)) => e,
+            };
+            match failure {
+                RemoteError::Permanent { reason } => {
                     store.mark_parked(item.verification_id, &reason)?;
                     report.parked += 1;
                 }
-                Err(RemoteError::Unauthorized { reason }) => {
+                RemoteError::Unauthorized { reason } => {
                     return Err(SyncError::Unauthorized(reason))
                 }
-                Err(RemoteError::Transient { reason, .. }) => {
+                RemoteError::Certificate(problem) => {
+                    store.note_sync_failure(item.verification_id, &problem.to_string())?;
+                    return Err(SyncError::Certificate(problem));
+                }
+                RemoteError::Transient { reason, .. } => {
                     store.note_sync_failure(item.verification_id, &reason)?;
                     report.stopped = Some(format!(
                         "remote unavailable after {} attempts: {reason}",
@@ -118,7 +134,7 @@ pub fn sync_once(
                     ));
                     break 'queue;
                 }
-                Err(RemoteError::NotTheContract { reason }) => {
+                RemoteError::NotTheContract { reason } => {
                     store.note_sync_failure(item.verification_id, &reason)?;
                     report.stopped = Some(format!(
                         "the remote does not answer as the Face Match API does (is the URL right?): \
@@ -134,34 +150,81 @@ pub fn sync_once(
     Ok(report)
 }
 
-/// Uploads what is missing, asks for the match, records the answer.
+/// Why one item could not be synced: the remote's answer, or this device's own store.
+enum ItemFailure {
+    Remote(RemoteError),
+    Local(StoreError),
+}
+
+impl From<RemoteError> for ItemFailure {
+    fn from(e: RemoteError) -> Self {
+        ItemFailure::Remote(e)
+    }
+}
+
+impl From<StoreError> for ItemFailure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // The record's picture is gone (purged, or never kept): this record cannot be
+            // sent, the others can.
+            StoreError::NotFound(what) => ItemFailure::Remote(RemoteError::Permanent {
+                reason: format!("{what}: cannot be synced"),
+            }),
+            other => ItemFailure::Local(other),
+        }
+    }
+}
+
+/// Whether a permanent refusal says that a media id is unknown to the remote (its 4001 "not
+/// found"): the id was given by another remote, or this one lost it.
+fn unknown_media(reason: &str) -> bool {
+    reason.contains("code 4001") && reason.contains("not found")
+}
+
+/// Uploads what is missing, asks for the match, records the answer. A remote that does not
+/// know a media id it is sent gets the record's pictures again, once.
 fn sync_item(
     store: &Store,
     remote: &dyn Remote,
     policy: Policy,
     item: &OutboxItem,
     report: &mut SyncReport,
-) -> Result<(), RemoteError> {
-    let local = |e: StoreError| match e {
-        StoreError::NotFound(what) => {
-            RemoteError::Permanent { reason: format!("{what}: cannot be synced") }
+) -> Result<(), ItemFailure> {
+    match send_item(store, remote, policy, item, report) {
+        Err(ItemFailure::Remote(RemoteError::Permanent { reason })) if unknown_media(&reason) => {
+            log::warn!(
+                "sync: record {}: {reason}; uploading its pictures again",
+                item.verification_id
+            );
+            for media in item.media.iter().flatten() {
+                store.forget_media_remote_id(media)?;
+            }
+            send_item(store, remote, policy, item, report)
         }
-        other => {
-            RemoteError::Transient { reason: format!("local store: {other}"), retry_after: None }
-        }
-    };
+        other => other,
+    }
+}
+
+/// One try at an item: its missing uploads, then the match.
+fn send_item(
+    store: &Store,
+    remote: &dyn Remote,
+    policy: Policy,
+    item: &OutboxItem,
+    report: &mut SyncReport,
+) -> Result<(), ItemFailure> {
     let device = store.device_id().to_string();
     let mut remote_ids: [Option<String>; 3] = [None, None, None];
     for (slot, media) in item.media.iter().enumerate() {
         let Some(media) = media else { continue };
-        remote_ids[slot] = Some(match store.media_remote_id(media).map_err(local)? {
+        remote_ids[slot] = Some(match store.media_remote_id(media, remote.name())? {
             Some(id) => id,
             None => {
-                let (name, bytes) = store.media_for_sync(media).map_err(local)?;
+                let (name, bytes) = store.media_for_sync(media)?;
                 let key = format!("{device}-media-{}", media.0);
                 let id = with_retries(policy, report, || remote.upload(&name, &bytes, &key))?;
                 report.uploads += 1;
-                store.set_media_remote_id(media, &id).map_err(local)?;
+                store.set_media_remote_id(media, remote.name(), &id)?;
                 id
             }
         });
@@ -170,7 +233,8 @@ fn sync_item(
     let (Some(src), Some(front)) = (src, front) else {
         return Err(RemoteError::Permanent {
             reason: "the record has no selfie or no document front to send".into(),
-        });
+        }
+        .into());
     };
     let request = MatchRequest {
         src: Some(src),
@@ -183,9 +247,9 @@ fn sync_item(
     let anchor =
         Anchor { device_id: device, record_id: item.verification_id, hash: item.row_hash.clone() };
     let answer = with_retries(policy, report, || remote.facex_match(&request, &key, &anchor))?;
-    store.mark_synced(item.verification_id, answer.verdict, &answer.raw).map_err(local)?;
+    store.mark_synced(item.verification_id, answer.verdict, &answer.raw)?;
     if answer.anchored {
-        store.note_remote_anchor(item.verification_id).map_err(local)?;
+        store.note_remote_anchor(item.verification_id)?;
     }
     report.synced += 1;
     report.disagreements += usize::from(answer.verdict.valid != item.matched);
@@ -256,6 +320,9 @@ mod tests {
     struct Scripted(std::cell::RefCell<Vec<Result<(bool, MatchStatus), RemoteError>>>);
 
     impl Remote for Scripted {
+        fn name(&self) -> &str {
+            "scripted"
+        }
         fn upload(&self, _: &str, _: &[u8], key: &str) -> Result<String, RemoteError> {
             Ok(format!("R{key}"))
         }
@@ -306,6 +373,9 @@ mod tests {
             (0, 2, 1, 1)
         );
         assert_eq!(store.sync_error(2).unwrap().as_deref(), Some("HTTP 400 code 4007"));
-        assert_eq!(store.media_remote_id(&crate::store::MediaId("x".into())).unwrap(), None);
+        assert_eq!(
+            store.media_remote_id(&crate::store::MediaId("x".into()), "scripted").unwrap(),
+            None
+        );
     }
 }
