@@ -264,11 +264,16 @@ impl Anchor {
     }
 }
 
-/// `GET /api/v2/facematch/anchors/{device}`'s answer: the anchor kept, or `null`.
+/// `GET /api/v2/facematch/anchors/{device}[?after=N]`'s answer: the newest anchor kept (or
+/// `null`), and a page of every anchor kept after record `after`, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnchorAnswer {
     /// The newest record of the device the server keeps.
     pub anchor: Option<Anchor>,
+    /// The anchors kept after the record asked for, oldest first (one page; ask again after
+    /// the last one for more). Absent from servers that keep only the newest.
+    #[serde(default)]
+    pub kept: Vec<Anchor>,
 }
 
 /// The media upload's answer: `{"_id": "MX…", "originalName": "selfie.jpg"}`.

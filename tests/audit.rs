@@ -153,10 +153,11 @@ fn a_rewrite_or_a_cut_made_with_the_key_is_reported_against_the_remote() {
     let device_id = Store::open(&db, None).unwrap().device_id().to_string();
     let original = std::fs::read(&db).unwrap();
     let original_counter = std::fs::read(dir.path().join("device.db.key.chain")).unwrap();
-    for (records, says) in [
-        (3, "record 3 differs from what was synced"),
-        (2, "record 3 was synced, and is no longer in this log"),
-    ] {
+    // Every anchor the remote kept is compared, so the first forged record is named (the
+    // forged records differ from the first on, in their times at least).
+    for (records, says) in
+        [(3, "record 1 differs from what was synced"), (2, "record 1 differs from what was synced")]
+    {
         let forged_dir = tempfile::tempdir().unwrap();
         let forged = forged_dir.path().join("forged.db");
         std::fs::copy(dir.path().join("device.db.key"), forged_dir.path().join("forged.db.key"))
@@ -193,7 +194,54 @@ fn a_rewrite_or_a_cut_made_with_the_key_is_reported_against_the_remote() {
         let (code, text) = verify(&db, &with_remote);
         assert_eq!(code, Some(1), "{text}");
         assert!(text.contains(says), "{text}");
+        if records == 3 {
+            // The forged log goes on: its next record, honest, syncs and is anchored. The
+            // rewrite of the records before it is still found (every kept anchor is compared).
+            let mut store = Store::open(&db, None).unwrap();
+            let photo = std::fs::read(face("joe_biden", 1)).unwrap();
+            let card = std::fs::read(face("joe_biden", 2)).unwrap();
+            let entry = NewVerification {
+                src_media: Some(store.insert_media(None, "s.jpg", "image/jpeg", &photo).unwrap()),
+                front_media: Some(store.insert_media(None, "f.jpg", "image/jpeg", &card).unwrap()),
+                doc_type: "GOV".into(),
+                threshold: 85.0,
+                ..NewVerification::default()
+            };
+            store.record_verification(&entry).unwrap();
+            drop(store);
+            let synced = Command::new(env!("CARGO_BIN_EXE_facematch"))
+                .args(["sync", "--db", db.to_str().unwrap(), "--remote", &remote.base, "--once"])
+                .env("FACEMATCH_REMOTE_TOKEN", &token)
+                .output()
+                .unwrap();
+            assert!(synced.status.success(), "{}", String::from_utf8_lossy(&synced.stderr));
+            assert_eq!(Store::open(&db, None).unwrap().remote_anchor().unwrap(), Some(4));
+            let (code, text) = verify(&db, &with_remote);
+            assert_eq!(code, Some(1), "{text}");
+            assert!(text.contains(says), "{text}");
+        }
     }
+    std::fs::write(&db, &original).unwrap();
+    std::fs::write(dir.path().join("device.db.key.chain"), &original_counter).unwrap();
+
+    // A cut with the key: the newest synced record deleted, the counters restarted by a reseal.
+    // The local check passes (naming the reseal); the remote's anchors still hold record 3.
+    let conn = Connection::open(&db).unwrap();
+    conn.execute("DELETE FROM outbox WHERE verification_id = 3", []).unwrap();
+    conn.execute("DELETE FROM verifications WHERE id = 3", []).unwrap();
+    drop(conn);
+    let resealed = Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["log", "reseal", "--db", db.to_str().unwrap(), "--reason", "cut"])
+        .arg("--i-understand-earlier-deletions-become-invisible")
+        .output()
+        .unwrap();
+    assert!(resealed.status.success(), "{}", String::from_utf8_lossy(&resealed.stderr));
+    let (code, text) = verify(&db, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("log reseal"), "{text}");
+    let (code, text) = verify(&db, &with_remote);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("record 3 was synced, and is no longer in this log"), "{text}");
     std::fs::write(&db, &original).unwrap();
     std::fs::write(dir.path().join("device.db.key.chain"), &original_counter).unwrap();
 

@@ -179,7 +179,11 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let settings = Settings {
         doc_type: DocumentType::Gov,
         idle_timeout: Duration::from_secs(600),
-        operator_pin: Some(facematch::kiosk::pin::hash_pin("2468").unwrap()),
+        operator_pin: Some({
+            use facematch::kiosk::pin::{hash_pin, PinSecret, StaffPin};
+            let secret = PinSecret::new([7; 32]);
+            StaffPin::new(hash_pin("246813", &secret).unwrap(), Some(secret))
+        }),
         threshold: Threshold::DEFAULT,
         camera: format!("dir:{}", camera.display()),
         settings_file: Some(saved.clone()),
@@ -298,13 +302,13 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     // Staff: a wrong PIN is refused, the right one opens the operator screen with the log.
     k.invoke_staff();
     assert_eq!(controller.screen(), Screen::OperatorPin);
-    for d in [1, 1, 1, 1] {
+    for d in [1, 1, 1, 1, 1, 1] {
         k.invoke_pin_digit(d);
     }
     k.invoke_pin_ok();
     assert_eq!(controller.screen(), Screen::OperatorPin);
     assert!(k.get_pin_message().contains("Wrong PIN"), "{}", k.get_pin_message());
-    for d in [2, 4, 6, 8] {
+    for d in [2, 4, 6, 8, 1, 3] {
         k.invoke_pin_digit(d);
     }
     snapshot(&window, "9-operator-pin");

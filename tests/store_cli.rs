@@ -253,3 +253,58 @@ fn a_missing_counter_or_key_and_a_lowered_schema_are_reported_never_repaired() {
     assert!(text.contains("key") && text.contains("missing"), "{text}");
     assert!(!key.exists(), "log verify made a new key");
 }
+
+#[test]
+fn a_rewrite_dressed_as_an_old_database_is_never_sealed_by_a_writer() {
+    let (dir, db) = logged_device();
+    // Without the key: the later tables dropped, a record changed and re-hashed with plain
+    // SHA-256 (as the oldest schema hashed), the version set back, the counters deleted.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         DROP TABLE chain_checkpoint; DROP TABLE anchors; DROP TABLE anchor_records;
+         ALTER TABLE verifications DROP COLUMN liveness_attempt; DROP TABLE liveness_attempts;
+         ALTER TABLE media DROP COLUMN remote_url;
+         UPDATE verifications SET status = 'FACE_NOT_MATCHED', matched = 0 WHERE id = 2;
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    for counter in ["device.db.key.chain", "device.db.key.liveness"] {
+        std::fs::remove_file(dir.path().join(counter)).unwrap();
+    }
+    // A writing command (what serve, sync or the kiosk would do at start) refuses to seal it.
+    let out = run(&["token", "add", "--db", db.to_str().unwrap(), "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("log upgrade"), "{err}");
+    let (code, text) = verify(&db);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(!text.contains("intact"), "{text}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 3, "nothing was migrated");
+    drop(conn);
+    // The explicit upgrade seals it as found, and every verify after says so.
+    let out = run(&[
+        "log",
+        "upgrade",
+        "--db",
+        db.to_str().unwrap(),
+        "--i-understand-the-old-chain-is-taken-as-found",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, text) = verify(&db);
+    assert!(text.contains("`log upgrade`") && text.contains("schema version 3"), "{text}");
+
+    // The database deleted beside a key and counter that still say records were written:
+    // a writer will not start a new, empty log in its place.
+    let (dir, db) = logged_device();
+    for f in ["device.db", "device.db-wal", "device.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(f));
+    }
+    let out = run(&["token", "add", "--db", db.to_str().unwrap(), "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("deleted or replaced"), "{err}");
+}

@@ -73,6 +73,8 @@ impl Pki {
         };
         std::fs::write(&leaf.cert, cert.pem()).unwrap();
         std::fs::write(&leaf.key, key.serialize_pem()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&leaf.key, std::fs::Permissions::from_mode(0o600)).unwrap();
         leaf
     }
 }
@@ -274,6 +276,12 @@ fn plain_http_leaves_this_machine_only_when_allowed_and_then_says_so() {
     let (code, all) = sync(&db, remote, "fm_test", &["--allow-plain-http"]);
     assert_eq!(code, Some(3), "allowed: tried, and unreachable: {all}");
     assert!(all.contains("WARNING") && all.contains("in the clear"), "{all}");
+    // However the scheme is written.
+    let shouted = "HTTP://facematch-remote.invalid:8080";
+    let (code, all) = sync(&db, shouted, "fm_test", &[]);
+    assert_eq!(code, Some(2), "{all}");
+    let (_, all) = sync(&db, shouted, "fm_test", &["--allow-plain-http"]);
+    assert!(all.contains("WARNING"), "{all}");
     // Loopback needs no permission.
     let (code, all) = sync(&db, "http://127.0.0.1:9", "fm_test", &[]);
     assert_eq!(code, Some(3), "{all}");
@@ -308,6 +316,31 @@ fn sync_through_socat_openssl_in_front_of_a_plain_server() {
     let _ = socat.wait();
     assert_eq!(code, Some(0), "{all}");
     assert_eq!(counts(&db), (0, 2), "{all}");
+}
+
+#[test]
+fn a_private_key_others_can_read_is_refused_and_sighup_without_tls_changes_nothing() {
+    let pki = Pki::new();
+    let leaf = pki.leaf("open", &["localhost"], -1, 30);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&leaf.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["serve", "--db", dir.path().join("log.db").to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--tls-cert", leaf.cert.to_str().unwrap()])
+        .args(["--tls-key", leaf.key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("chmod 600"), "{err}");
+
+    // A plain server (`systemctl reload` sends SIGHUP to it too) goes on serving.
+    let server = Server::start(dir.path(), &[]);
+    hang_up(&server);
+    std::thread::sleep(Duration::from_millis(300));
+    let client = crate::util::http_client(Some(Duration::from_secs(5)));
+    let answer = client.get(format!("{}/nowhere", server.base)).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 404, "the server died of SIGHUP");
 }
 
 fn hang_up(server: &Server) {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -243,16 +243,27 @@ async fn with_anchor(
     response
 }
 
-/// `GET /api/v2/facematch/anchors/{device}`: the newest record of `device` this token
-/// synced, for `facematch log verify --remote`.
+/// `GET /api/v2/facematch/anchors/{device}[?after=N]`: the newest record of `device` kept here
+/// and a page of every record kept after `N`, for `facematch log verify --remote`.
 pub async fn anchor(
     State(state): State<AppState>,
     Path(device): Path<String>,
+    Query(page): Query<AnchorPage>,
     headers: HeaderMap,
 ) -> Result<Json<AnchorAnswer>, ApiError> {
-    let token = authorize(&state, &headers, Api::Match).await?;
-    let anchor = with_store(&state, move |s| Ok(s.anchor(token, &device)?)).await?;
-    Ok(Json(AnchorAnswer { anchor }))
+    authorize(&state, &headers, Api::Match).await?;
+    let after = page.after.unwrap_or(0);
+    let (anchor, kept) = with_store(&state, move |s| {
+        Ok((s.anchor(&device)?, s.anchors_after(&device, after, false)?))
+    })
+    .await?;
+    Ok(Json(AnchorAnswer { anchor, kept }))
+}
+
+/// The page of kept anchors asked for: those after record `after`.
+#[derive(serde::Deserialize)]
+pub struct AnchorPage {
+    after: Option<i64>,
 }
 
 /// `application/json`, with parameters (`; charset=utf-8`) or not; `application/jsonx` is not.

@@ -130,10 +130,12 @@ pub async fn serve(
     tls: Option<Arc<crate::tls::ReloadableCert>>,
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
+    // Caught from the start, with or without TLS: SIGHUP's default would end the server and
+    // drop the decisions in flight (`systemctl reload` sends it).
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let acceptor = match &tls {
         Some(cert) => {
             let config = cert.server_config().map_err(std::io::Error::other)?;
-            tokio::spawn(reload_on_hangup(cert.clone()));
             log::info!("serve: listening on https://{addr}");
             Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
         }
@@ -142,19 +144,22 @@ pub async fn serve(
             None
         }
     };
+    tokio::spawn(on_hangup(hangups, tls));
     listener::serve_connections(listener, router(state), connections, acceptor, shutdown_signal())
         .await
 }
 
-/// Reads the certificate and key again at each SIGHUP; a failed read keeps the one in use.
-async fn reload_on_hangup(cert: Arc<crate::tls::ReloadableCert>) {
-    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-    else {
-        log::warn!("serve: SIGHUP cannot be caught: the certificate is read only at start");
-        return;
-    };
+/// At each SIGHUP: reads the certificate and key again (a failed read keeps the one in use);
+/// without TLS there is nothing to read again, and the server goes on.
+async fn on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
+    cert: Option<Arc<crate::tls::ReloadableCert>>,
+) {
     while hangups.recv().await.is_some() {
-        let cert = cert.clone();
+        let Some(cert) = cert.clone() else {
+            log::info!("serve: SIGHUP: no --tls-cert, nothing to read again");
+            continue;
+        };
         match tokio::task::spawn_blocking(move || cert.reload()).await {
             Ok(Ok(())) => log::info!("serve: SIGHUP: certificate read again"),
             Ok(Err(e)) => log::error!("serve: SIGHUP: {e}; the certificate in use stays"),

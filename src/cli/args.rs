@@ -71,9 +71,10 @@ pub enum Command {
     /// Example: facematch kiosk --camera dir:assets/kiosk/camera --document-source dir:assets/kiosk/scanner
     #[cfg(feature = "kiosk")]
     Kiosk(KioskArgs),
-    /// Read a staff PIN from standard input and print the kiosk config line that stores its salted hash.
+    /// Read a staff PIN (6-8 digits) from standard input and print the kiosk config line that
+    /// stores its hash, keyed with the kiosk database's device key (give the kiosk's --db).
     #[cfg(feature = "kiosk")]
-    OperatorPin,
+    OperatorPin(StoreArgs),
     /// Synthesise the kiosk's voice prompts (every language) with espeak-ng into a folder.
     ///
     /// Example: facematch voice --out assets/voice
@@ -112,7 +113,8 @@ pub struct KioskArgs {
     /// Seconds without a touch before the session is dropped and the welcome screen returns.
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub idle_timeout: u64,
-    /// A TOML file with `operator_pin = "sha256:..."` (from `facematch operator-pin`) for the staff screen.
+    /// A TOML file with `operator_pin = "keyed:$argon2id$..."` (from `facematch operator-pin
+    /// --db`) for the staff screen.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Where the operator screen saves its choices (threshold, default type, camera, language); saved
@@ -332,6 +334,17 @@ pub enum LogAction {
         reason: String,
         /// Say that you accept that deletions before now can no longer be detected locally.
         #[arg(long = "i-understand-earlier-deletions-become-invisible")]
+        understood: bool,
+    },
+    /// Upgrade a database from before the keyed chain and the liveness log (schema 1-4) that
+    /// holds records: its chain is sealed as found, and every `log verify` names the upgrade.
+    /// Other commands refuse such a database (a lowered version is also how a rewrite would
+    /// be sealed).
+    Upgrade {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Say that this is a genuine old database and its chain is taken as it is now.
+        #[arg(long = "i-understand-the-old-chain-is-taken-as-found")]
         understood: bool,
     },
 }

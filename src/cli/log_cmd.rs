@@ -35,6 +35,7 @@ pub fn log(args: LogArgs) -> i32 {
         Some(LogAction::Reseal { store, reason, understood }) => {
             reseal(&store, &reason, understood).map(|()| 0)
         }
+        Some(LogAction::Upgrade { store, understood }) => upgrade(&store, understood).map(|()| 0),
         None => match &args.db {
             Some(db) => {
                 list(&StoreArgs { db: db.clone(), key: args.key.clone() }, args.json, args.limit)
@@ -179,13 +180,22 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
             return Err(e).with_context(|| format!("opening the store {}", store_args.db.display()))
         }
     };
-    let report = store.verify_chain().context("reading the log")?;
-    for reseal in store.reseals()? {
-        let at = reseal["at"].as_i64().map_or("?".into(), utc);
-        let reason = printable(reseal["reason"].as_str().unwrap_or("?"));
+    let report = match store.verify_chain() {
+        Ok(report) => report,
+        // A table the schema version promises is gone: dropped, not lost by accident.
+        Err(crate::store::StoreError::Sql(e)) if e.to_string().contains("no such table") => {
+            println!("hash chain broken: a table of the log is missing ({e})");
+            return Ok(1);
+        }
+        Err(e) => return Err(e).context("reading the log"),
+    };
+    for note in store.reseals()? {
+        let at = note["at"].as_i64().map_or("?".into(), utc);
+        let what = printable(note["what"].as_str().unwrap_or("log reseal"));
+        let reason = printable(note["reason"].as_str().unwrap_or("?"));
         println!(
-            "note: the counters were restarted by `log reseal` at {at} ({reason}): records deleted \
-             before then cannot be seen here, only against a remote's anchor"
+            "note: `{what}` at {at} accepted the log as found ({reason}): records deleted or \
+             rewritten before then cannot be seen here, only against a remote's anchor"
         );
     }
     let mut code = match (&report.problem, report.first_broken) {
@@ -211,6 +221,21 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
     Ok(code)
 }
 
+/// `log upgrade`: an old database's chain sealed as found, once the operator says so.
+fn upgrade(store_args: &StoreArgs, understood: bool) -> Result<()> {
+    if !understood {
+        bail!(
+            "an upgrade of a database from before the keyed chain seals its records as they are \
+             now; if it is a genuine old database, add \
+             --i-understand-the-old-chain-is-taken-as-found"
+        );
+    }
+    crate::store::Store::open_upgrading_old(&store_args.db, store_args.key.as_deref())
+        .with_context(|| format!("upgrading {}", store_args.db.display()))?;
+    println!("upgraded {}", store_args.db.display());
+    Ok(())
+}
+
 /// `log reseal`: new counters, once the operator has said they understand what it costs.
 fn reseal(store_args: &StoreArgs, reason: &str, understood: bool) -> Result<()> {
     if !understood {
@@ -229,47 +254,94 @@ fn reseal(store_args: &StoreArgs, reason: &str, understood: bool) -> Result<()> 
     Ok(())
 }
 
-/// Compares the local chain with the anchor the remote keeps for this device: a record the
-/// remote holds must still be here, with the hash it had when it was synced.
+/// Compares the local chain with every anchor the remote keeps for this device: each record
+/// the remote holds must still be here, with the hash it had when it was synced.
 fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Result<i32> {
     let settings = remote_settings(remote)?;
     let client = settings.connect(std::time::Duration::from_secs(30))?;
     let url = &settings.url;
-    let device = store.device_id();
-    match client.anchor(device) {
-        Ok(None) => {
-            println!("remote {url}: no anchor for device {device} yet (nothing synced)");
-            Ok(0)
+    let mut code = 0;
+    // The device id as the records themselves hold it (covered by their hashes), not only as
+    // the settings table says: an id changed there would ask the remote about another device.
+    let device = match store.chain_device_id()? {
+        Some(recorded) if recorded != store.device_id() => {
+            println!(
+                "this log's records name device {recorded}, its settings {}: the device id was \
+                 changed",
+                store.device_id()
+            );
+            code = 1;
+            recorded
         }
-        Ok(Some(anchor)) => match store.row_hash(anchor.record_id)? {
-            None => {
-                println!(
-                    "remote {url}: record {} was synced, and is no longer in this log: records were deleted",
-                    anchor.record_id
-                );
-                Ok(1)
-            }
-            Some(hash) if hash != anchor.hash => {
-                println!(
-                    "remote {url}: record {} differs from what was synced: the log was rewritten",
-                    anchor.record_id
-                );
-                Ok(1)
-            }
-            Some(_) => {
-                println!("remote {url}: records up to {} match its anchor", anchor.record_id);
-                Ok(0)
-            }
-        },
+        Some(recorded) => recorded,
+        None => store.device_id().to_string(),
+    };
+    let first = match client.anchors(&device, 0) {
+        Ok(answer) => answer,
         Err(RemoteError::NotTheContract { reason }) => {
             println!(
                 "remote {url} keeps no anchors (it is not a facematch server?): nothing could be \
-                 compared ({reason})"
+                 compared ({})",
+                printable(&reason)
             );
-            Ok(2)
+            return Ok(2.max(code));
         }
-        Err(e) => Err(anyhow::anyhow!("asking {url} for its anchor: {e}")),
+        Err(e) => return Err(anyhow::anyhow!("asking {url} for its anchors: {e}")),
+    };
+    let Some(newest) = first.anchor else {
+        let counts = store.sync_counts()?;
+        let synced = counts.synced + counts.disagreement;
+        if synced > 0 {
+            println!(
+                "remote {url}: keeps no anchor for device {device}, though {synced} record(s) \
+                 were synced: the device id or the remote changed, or its anchors were lost"
+            );
+            return Ok(1);
+        }
+        println!("remote {url}: no anchor for device {device} yet (nothing synced)");
+        return Ok(code);
+    };
+    // Every kept anchor, page by page (a remote keeping only the newest gives just that one).
+    let mut page = if first.kept.is_empty() { vec![newest.clone()] } else { first.kept };
+    let mut compared = 0;
+    while let Some(last) = page.last().map(|a| a.record_id) {
+        for anchor in &page {
+            match store.row_hash(anchor.record_id)? {
+                None => {
+                    println!(
+                        "remote {url}: record {} was synced, and is no longer in this log: \
+                         records were deleted",
+                        anchor.record_id
+                    );
+                    return Ok(1);
+                }
+                Some(hash) if hash != anchor.hash => {
+                    println!(
+                        "remote {url}: record {} differs from what was synced: the log was \
+                         rewritten",
+                        anchor.record_id
+                    );
+                    return Ok(1);
+                }
+                Some(_) => compared += 1,
+            }
+        }
+        if last >= newest.record_id {
+            break;
+        }
+        page = client
+            .anchors(&device, last)
+            .map_err(|e| anyhow::anyhow!("asking {url} for its anchors: {e}"))?
+            .kept;
+        if page.first().is_some_and(|a| a.record_id <= last) {
+            bail!("remote {url}: its pages of anchors do not move forward; nothing more compared");
+        }
     }
+    println!(
+        "remote {url}: records up to {} match its anchors ({compared} compared)",
+        newest.record_id
+    );
+    Ok(code)
 }
 
 /// `purge --older-than-days N`.

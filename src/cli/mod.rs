@@ -52,7 +52,7 @@ where
         #[cfg(feature = "kiosk")]
         Command::Kiosk(k) => kiosk(k),
         #[cfg(feature = "kiosk")]
-        Command::OperatorPin => operator_pin(),
+        Command::OperatorPin(store) => operator_pin(&store),
         #[cfg(feature = "kiosk")]
         Command::Cameras => return cameras(),
     };
@@ -140,11 +140,14 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         }
         None => KioskFile::default(),
     };
+    let mut pin_secret = None;
     if let Some(db) = &args.db {
         // A kiosk that cannot record must not start: it would show verdicts nobody can audit.
-        crate::store::Store::open(db, args.key.as_deref())
-            .and_then(|store| store.check_writable())
+        let store = crate::store::Store::open(db, args.key.as_deref())
+            .and_then(|store| store.check_writable().map(|()| store))
             .with_context(|| format!("the kiosk records every decision in {}", db.display()))?;
+        let purpose = crate::kiosk::pin::PinSecret::PURPOSE;
+        pin_secret = Some(crate::kiosk::pin::PinSecret::new(store.derived_secret(purpose)));
     }
     let config = crate::ui::WorkerConfig {
         camera: camera.clone(),
@@ -173,7 +176,9 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     let settings = crate::ui::Settings {
         doc_type,
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
-        operator_pin: file.operator_pin,
+        operator_pin: file
+            .operator_pin
+            .map(|stored| crate::kiosk::pin::StaffPin::new(stored, pin_secret)),
         threshold,
         camera,
         // The PIN lock-out is kept beside the saved choices, so a restart does not reset it.
@@ -208,16 +213,17 @@ fn cameras() -> i32 {
     0
 }
 
-/// `facematch operator-pin`: a PIN on standard input → the config line with its salted hash.
+/// `facematch operator-pin --db`: a PIN on standard input → the config line with its hash,
+/// keyed with the secret the kiosk's device key gives.
 #[cfg(feature = "kiosk")]
-fn operator_pin() -> anyhow::Result<()> {
+fn operator_pin(store: &args::StoreArgs) -> anyhow::Result<()> {
+    use crate::kiosk::pin::{check_new_pin, hash_pin, PinSecret};
     let mut pin = String::new();
     std::io::stdin().read_line(&mut pin)?;
     let pin = pin.trim();
-    if pin.len() < 4 || pin.len() > 8 || !pin.chars().all(|c| c.is_ascii_digit()) {
-        anyhow::bail!("the PIN must be 4 to 8 digits");
-    }
-    println!("operator_pin = \"{}\"", crate::kiosk::pin::hash_pin(pin)?);
+    check_new_pin(pin).map_err(anyhow::Error::msg)?;
+    let secret = PinSecret::new(open_store(store)?.derived_secret(PinSecret::PURPOSE));
+    println!("operator_pin = \"{}\"", hash_pin(pin, &secret)?);
     Ok(())
 }
 

@@ -28,6 +28,11 @@ const EXIT_PENDING: i32 = 3;
 /// How often `--watch` looks for changed settings after a refused certificate.
 const SETTINGS_POLL: Duration = Duration::from_secs(5);
 
+/// How long `--watch` waits, after a refused certificate, before it asks the remote again even
+/// though the settings did not change (the remote's certificate may have been renewed, or this
+/// device's clock set right).
+const CERTIFICATE_RETRY: Duration = Duration::from_secs(15 * 60);
+
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: SyncArgs) -> i32 {
     match sync(&args) {
@@ -66,7 +71,7 @@ impl RemoteSettings {
     /// A bad or plain-http URL, an unusable CA file or trust store.
     pub(super) fn connect(&self, timeout: Duration) -> Result<HttpRemote> {
         let remote = HttpRemote::new(&self.url, &self.token, timeout, &self.transport)?;
-        if self.url.starts_with("http://") && !remote_is_local(&self.url) {
+        if is_plain_http(&self.url) && !remote_is_local(&self.url) {
             eprintln!(
                 "facematch: WARNING: {} is plain http: the token and the pictures cross the \
                  network in the clear (--allow-plain-http)",
@@ -77,9 +82,14 @@ impl RemoteSettings {
     }
 }
 
+/// Whether `url` is plain http, however it is written (`HTTP://`, spaces around it).
+fn is_plain_http(url: &str) -> bool {
+    reqwest::Url::parse(url.trim()).is_ok_and(|u| u.scheme() == "http")
+}
+
 /// Whether `url`'s host is this machine.
 fn remote_is_local(url: &str) -> bool {
-    reqwest::Url::parse(url)
+    reqwest::Url::parse(url.trim())
         .ok()
         .and_then(|u| u.host_str().map(crate::tls::stays_on_this_machine))
         .unwrap_or(false)
@@ -155,7 +165,8 @@ fn sync(args: &SyncArgs) -> Result<i32> {
                 // Waiting does not cure a certificate: ask no more until the settings change.
                 eprintln!(
                     "facematch sync: {problem}; retrying will not help: waiting for the settings \
-                     (CA file, pins, URL) to change"
+                     (CA file, pins, URL) to change, or {} minutes",
+                    CERTIFICATE_RETRY.as_secs() / 60
                 );
                 settings = wait_for_new_settings(args, &settings)?;
                 remote = settings.connect(call_timeout)?;
@@ -163,6 +174,16 @@ fn sync(args: &SyncArgs) -> Result<i32> {
             }
             Err(e) => return Err(e.into()),
         };
+        if report.unanchored > 0 && store.remote_anchor()?.is_some() {
+            // A hub that kept this device's anchors before and now keeps none: another party
+            // may have moved them (they are refused as rewinds), or the hub changed.
+            eprintln!(
+                "facematch sync: WARNING: the remote kept no anchor for {} record(s) though it \
+                 kept this device's before: check `facematch log verify --remote` and the \
+                 remote's log",
+                report.unanchored
+            );
+        }
         if purge && report.synced > 0 {
             let n = store.purge_synced()?;
             eprintln!("sync: purged the pictures of synced records ({n})");
@@ -198,20 +219,24 @@ fn settings_on_disk(args: &SyncArgs, settings: &RemoteSettings) -> Vec<Option<Ve
         .collect()
 }
 
-/// Waits until the config file or the CA file changes, then reads the settings again.
+/// Waits until the config file or the CA file changes, or [`CERTIFICATE_RETRY`] has passed,
+/// then reads the settings again.
 ///
 /// # Errors
-/// When nothing can change (no config file and no CA file: every setting is on the command
-/// line), or the changed config cannot be read.
+/// When the changed config cannot be read.
 fn wait_for_new_settings(args: &SyncArgs, settings: &RemoteSettings) -> Result<RemoteSettings> {
-    if args.remote.config.is_none() && settings.transport.trust.ca_file.is_none() {
-        anyhow::bail!("the settings are all on the command line and cannot change: stopping");
-    }
     let before = settings_on_disk(args, settings);
+    let since = std::time::Instant::now();
     loop {
         std::thread::sleep(SETTINGS_POLL);
         if settings_on_disk(args, settings) != before {
             eprintln!("facematch sync: the settings changed; trying the remote again");
+            return remote_settings(&args.remote);
+        }
+        if since.elapsed() >= CERTIFICATE_RETRY {
+            eprintln!(
+                "facematch sync: trying the remote again (its certificate may have been renewed)"
+            );
             return remote_settings(&args.remote);
         }
     }

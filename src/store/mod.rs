@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use anchors::{AnchorOutcome, MAX_ANCHOR_STEP};
+pub use anchors::{AnchorOutcome, ANCHOR_PAGE, MAX_ANCHOR_STEP};
 pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
 pub use crypto::DeviceKey;
 pub use media::{MediaId, MediaRecord};
@@ -128,10 +128,62 @@ impl Store {
     /// that does not open this database, or a missing key for a database holding sealed
     /// data (never replaced by a new one), or an SQLite error.
     pub fn open(path: &Path, key_path: Option<&Path>) -> Result<Store, StoreError> {
+        Store::open_with(path, key_path, false)
+    }
+
+    /// [`Store::open`] for a database from before the keyed chain and the liveness log
+    /// (schema versions 1-4) that holds records: its plain chain is sealed as found, and
+    /// the note of it is kept in the log for every `log verify` to name. Only an operator's
+    /// explicit `log upgrade` does this; `open` refuses such a database, since lowering a
+    /// database's version is also how a rewrite without the key would be sealed.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_upgrading_old(path: &Path, key_path: Option<&Path>) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let found = schema::readable_version(&conn, path)?;
+        drop(conn);
+        let store = Store::open_with(path, key_path, true)?;
+        if found < schema::LIVENESS_LOG {
+            store.record_note(
+                "log upgrade",
+                &format!("schema version {found} upgraded: its chain was sealed as found"),
+                &[],
+            )?;
+        }
+        Ok(store)
+    }
+
+    fn open_with(
+        path: &Path,
+        key_path: Option<&Path>,
+        upgrade_old: bool,
+    ) -> Result<Store, StoreError> {
         let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| default_key_path(path));
         private_files(path)?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        let found = schema::readable_version(&conn, path)?;
+        let counter = chain::Counter::Verifications.path(&key_path);
+        if found == 0 && counter.exists() {
+            return Err(StoreError::Tampered(format!(
+                "{} is a new database, but the counter {} beside the key says records were \
+                 written with this key: the database was deleted or replaced. Restore it; nothing \
+                 was written",
+                path.display(),
+                counter.display()
+            )));
+        }
+        if (1..schema::LIVENESS_LOG).contains(&found) && schema::has_records(&conn)? && !upgrade_old
+        {
+            return Err(StoreError::Tampered(format!(
+                "{} has schema version {found} and holds records: upgrading it seals its chain as \
+                 found. If it is a genuine old database, run `facematch log upgrade --db {} \
+                 --i-understand-the-old-chain-is-taken-as-found`; nothing was changed",
+                path.display(),
+                path.display()
+            )));
+        }
         let before = schema::migrate(&conn, path)?;
         let key = key_check::bind(&conn, path, &key_path)?;
         let log_key = chain::LogKey::of(&key);
@@ -169,16 +221,21 @@ impl Store {
         if !path.is_file() {
             return Err(StoreError::NotFound(format!("database {}", path.display())));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        let version = schema::readable_version(&conn, path)?;
+        let (conn, version) = match reader(path, false) {
+            Ok(opened) => opened,
+            // A read-only folder (a copy kept as evidence): SQLite cannot make the index file a
+            // WAL database's readers share. With no write-ahead log beside the file, nothing can
+            // be writing it, and it is read as it lies on disk.
+            Err(StoreError::Sql(_)) if !with_suffix(path, "-wal").exists() => reader(path, true)?,
+            Err(e) => return Err(e),
+        };
         if version < schema::LIVENESS_LOG {
             return Err(StoreError::Chain(format!(
-                "{} has schema version {version}: start `facematch serve` or `sync` on it once \
-                 to upgrade it, then verify",
+                "{} has schema version {version}, older than this build reads: if it is a genuine \
+                 old database, `facematch log upgrade --db {} \
+                 --i-understand-the-old-chain-is-taken-as-found` seals its chain as found (and \
+                 says so in every verify after)",
+                path.display(),
                 path.display()
             )));
         }
@@ -196,6 +253,12 @@ impl Store {
             liveness_counter: chain::Counter::Liveness.path(&key_path),
             device_id,
         })
+    }
+
+    /// A secret for `purpose` derived from the device key (e.g. the staff PIN's hash is keyed
+    /// with one, so that a copy of the kiosk's config alone cannot be tried offline).
+    pub fn derived_secret(&self, purpose: &str) -> [u8; 32] {
+        self.key.derive(purpose.as_bytes())
     }
 
     /// This device's id (random, made when the database was created).
@@ -227,6 +290,22 @@ impl Store {
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+/// A read-only connection to `path` and its schema version (`immutable`: read the file as it
+/// lies, without SQLite's shared index, for a folder that cannot be written).
+fn reader(path: &Path, immutable: bool) -> Result<(Connection, i64), StoreError> {
+    use rusqlite::OpenFlags;
+    let escaped =
+        path.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    let uri = format!("file:{escaped}?mode=ro{}", if immutable { "&immutable=1" } else { "" });
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(uri, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let version = schema::readable_version(&conn, path)?;
+    Ok((conn, version))
 }
 
 /// Creates the database file readable by its owner only (0600), and takes group and other

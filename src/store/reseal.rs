@@ -37,16 +37,28 @@ impl Store {
             )?;
             lines.push(format!("{}: was {before}, now at {last_id}", path.display()));
         }
-        let entry = serde_json::json!({ "at": now_ms(), "reason": reason, "counters": lines });
+        self.record_note("log reseal", reason, &lines)?;
+        Ok(lines)
+    }
+
+    /// Keeps a note that `what` (`log reseal`, `log upgrade`) accepted the log as found.
+    pub(super) fn record_note(
+        &self,
+        what: &str,
+        reason: &str,
+        details: &[String],
+    ) -> Result<(), StoreError> {
+        let entry = serde_json::json!({ "at": now_ms(), "what": what, "reason": reason, "counters": details });
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES ('reseals', ?1)
              ON CONFLICT (key) DO UPDATE SET value = meta.value || char(10) || excluded.value",
             params![entry.to_string()],
         )?;
-        Ok(lines)
+        Ok(())
     }
 
-    /// Every reseal this database records, oldest first (one JSON object each).
+    /// Every reseal or old-database upgrade this database records, oldest first (one JSON
+    /// object each: `at`, `what`, `reason`, `counters`).
     ///
     /// # Errors
     /// An SQLite error.

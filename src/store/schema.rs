@@ -139,6 +139,18 @@ ALTER TABLE verifications ADD COLUMN liveness_attempt INTEGER REFERENCES livenes
 -- v6: a remote media id belongs to the remote that gave it (its base URL); ids kept before
 -- name none, and are uploaded again (under the same idempotency key) when next needed.
 ALTER TABLE media ADD COLUMN remote_url TEXT;
+-- On a hub: every anchor kept, per device whichever token sent it, never replaced, so that a
+-- device's later honest records cannot cover a rewrite of earlier ones.
+CREATE TABLE anchor_records (
+    device_id TEXT NOT NULL,
+    record_id INTEGER NOT NULL,
+    row_hash  TEXT NOT NULL,
+    token_id  INTEGER REFERENCES tokens(id),
+    kept_at   INTEGER NOT NULL,
+    PRIMARY KEY (device_id, record_id)
+);
+INSERT OR IGNORE INTO anchor_records (device_id, record_id, row_hash, token_id, kept_at)
+SELECT device_id, record_id, row_hash, token_id, updated_at FROM anchors;
 ",
 ];
 
@@ -176,13 +188,31 @@ fn implied_version(conn: &Connection) -> Result<i64, StoreError> {
         Ok(false)
     };
     let marks = [
-        (6, has_column("media", "remote_url")?),
+        (6, has_column("media", "remote_url")? || has_table("anchor_records")?),
         (5, has_table("liveness_attempts")?),
         (4, has_table("chain_checkpoint")? || has_table("anchors")?),
         (3, has_table("request_counts")?),
         (2, has_column("media", "remote_id")?),
     ];
     Ok(marks.iter().find(|(_, present)| *present).map_or(0, |(version, _)| *version))
+}
+
+/// Whether the database holds any verification record.
+///
+/// # Errors
+/// An SQLite error.
+pub(super) fn has_records(conn: &Connection) -> Result<bool, StoreError> {
+    let table: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verifications'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM verifications)", [], |r| r.get(0))?)
 }
 
 /// The version of a database about to be read or upgraded, refused when it is newer than this
@@ -299,7 +329,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         old_database(&path, 3);
-        let mut store = Store::open(&path, None).unwrap();
+        let mut store = Store::open_upgrading_old(&path, None).unwrap();
         assert_eq!(store.verify_chain().unwrap().problem, None, "old rows verify as they were");
         let new = NewVerification { doc_type: "PAN".into(), threshold: 85.0, ..Default::default() };
         assert_eq!(store.record_verification(&new).unwrap(), 4);

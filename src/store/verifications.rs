@@ -235,6 +235,19 @@ impl Store {
         }
     }
 
+    /// The device id the newest record holds (covered by its chain hash), if there is one.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn chain_device_id(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT device_id FROM verifications ORDER BY id DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
     /// The counter file of `kind`'s chain.
     pub(super) fn counter_file(&self, kind: Counter) -> &std::path::Path {
         match kind {

@@ -62,6 +62,9 @@ pub struct SyncReport {
     pub requests: usize,
     /// Retries after transient failures.
     pub retries: usize,
+    /// Records synced whose anchor the remote did not keep (a facematch hub keeps each one it
+    /// can check: several in a row mean the device's anchors were taken by someone else).
+    pub unanchored: usize,
     /// Items still pending when the run ended.
     pub pending_left: i64,
     /// Wall time of the run.
@@ -190,7 +193,7 @@ fn sync_item(
     item: &OutboxItem,
     report: &mut SyncReport,
 ) -> Result<(), ItemFailure> {
-    match send_item(store, remote, policy, item, report) {
+    match send_item(store, remote, policy, item, report, "") {
         Err(ItemFailure::Remote(RemoteError::Permanent { reason })) if unknown_media(&reason) => {
             log::warn!(
                 "sync: record {}: {reason}; uploading its pictures again",
@@ -199,19 +202,23 @@ fn sync_item(
             for media in item.media.iter().flatten() {
                 store.forget_media_remote_id(media)?;
             }
-            send_item(store, remote, policy, item, report)
+            // New idempotency keys: a remote that still holds the old ones would answer the
+            // upload with the id it just called unknown.
+            send_item(store, remote, policy, item, report, "-again")
         }
         other => other,
     }
 }
 
-/// One try at an item: its missing uploads, then the match.
+/// One try at an item: its missing uploads (their idempotency keys ending in `upload_key_suffix`),
+/// then the match.
 fn send_item(
     store: &Store,
     remote: &dyn Remote,
     policy: Policy,
     item: &OutboxItem,
     report: &mut SyncReport,
+    upload_key_suffix: &str,
 ) -> Result<(), ItemFailure> {
     let device = store.device_id().to_string();
     let mut remote_ids: [Option<String>; 3] = [None, None, None];
@@ -221,7 +228,7 @@ fn send_item(
             Some(id) => id,
             None => {
                 let (name, bytes) = store.media_for_sync(media)?;
-                let key = format!("{device}-media-{}", media.0);
+                let key = format!("{device}-media-{}{upload_key_suffix}", media.0);
                 let id = with_retries(policy, report, || remote.upload(&name, &bytes, &key))?;
                 report.uploads += 1;
                 store.set_media_remote_id(media, remote.name(), &id)?;
@@ -250,6 +257,8 @@ fn send_item(
     store.mark_synced(item.verification_id, answer.verdict, &answer.raw)?;
     if answer.anchored {
         store.note_remote_anchor(item.verification_id)?;
+    } else {
+        report.unanchored += 1;
     }
     report.synced += 1;
     report.disagreements += usize::from(answer.verdict.valid != item.matched);

@@ -337,17 +337,16 @@ impl Remote for HttpRemote {
 }
 
 impl HttpRemote {
-    /// The anchor the remote keeps for `device_id` (`Ok(None)`: it keeps none yet).
+    /// The anchors the remote keeps for `device_id`: the newest, and a page of those after
+    /// record `after` (empty from a remote that keeps only the newest).
     ///
     /// # Errors
     /// [`RemoteError::NotTheContract`] when the remote does not keep anchors at all (it is
     /// not a facematch server), or any other failure.
-    pub fn anchor(&self, device_id: &str) -> Result<Option<Anchor>, RemoteError> {
-        let answer = self.send(
-            self.call(reqwest::Method::GET, &format!("/api/v2/facematch/anchors/{device_id}")),
-        )?;
-        let answer: AnchorAnswer = contract_answer(answer, "the anchor answer")?;
-        Ok(answer.anchor)
+    pub fn anchors(&self, device_id: &str, after: i64) -> Result<AnchorAnswer, RemoteError> {
+        let path = format!("/api/v2/facematch/anchors/{device_id}?after={after}");
+        let answer = self.send(self.call(reqwest::Method::GET, &path))?;
+        contract_answer(answer, "the anchor answer")
     }
 }
 

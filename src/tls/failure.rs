@@ -24,8 +24,7 @@ pub enum ProblemKind {
     PinMismatch,
     /// Revoked by its CA.
     Revoked,
-    /// Any other refusal of the certificate or of the handshake (e.g. plain HTTP on an
-    /// https:// URL), with rustls's words.
+    /// Any other refusal of the certificate, with rustls's words.
     Other(String),
 }
 
@@ -44,7 +43,7 @@ impl fmt::Display for ProblemKind {
             }
             ProblemKind::PinMismatch => f.write_str("pin mismatch"),
             ProblemKind::Revoked => f.write_str("the certificate is revoked"),
-            ProblemKind::Other(what) => write!(f, "TLS handshake refused: {what}"),
+            ProblemKind::Other(what) => write!(f, "certificate refused: {what}"),
         }
     }
 }
@@ -63,11 +62,13 @@ pub struct CertificateProblem {
 
 impl CertificateProblem {
     /// The problem behind `error`, if a TLS handshake failure is somewhere in its sources.
+    ///
+    /// Only a refused certificate counts: other handshake failures (an alert from a middlebox,
+    /// a garbled message) may pass, and are left to the caller's retries.
     pub fn find(host: &str, error: &(dyn StdError + 'static)) -> Option<CertificateProblem> {
-        let tls = sources(error).find_map(rustls_error)?;
-        let (kind, detail) = match tls {
+        let (kind, detail) = match sources(error).find_map(rustls_error)? {
             rustls::Error::InvalidCertificate(cert) => kind_of(cert),
-            other => (ProblemKind::Other(other.to_string()), String::new()),
+            _ => return None,
         };
         Some(CertificateProblem { host: host.to_string(), kind, detail })
     }
@@ -136,5 +137,9 @@ mod tests {
         assert_eq!(found.to_string(), "TLS with bank.example: the certificate has expired");
         let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         assert_eq!(CertificateProblem::find("bank.example", &plain), None);
+        // A handshake failure that is not about the certificate may pass: not a problem here.
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, alert);
+        assert_eq!(CertificateProblem::find("bank.example", &io), None);
     }
 }

@@ -73,6 +73,19 @@ fn certified_key(cert_file: &Path, key_file: &Path) -> Result<CertifiedKey, Stri
     if certs.is_empty() {
         return Err(format!("{}: holds no certificate", cert_file.display()));
     }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(key_file)
+        .map_err(|e| format!("{}: {e}", key_file.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{}: mode {:o} lets others read the private key; run: chmod 600 {}",
+            key_file.display(),
+            mode & 0o777,
+            key_file.display()
+        ));
+    }
     let key = PrivateKeyDer::from_pem_file(key_file)
         .map_err(|e| format!("{}: no PEM private key ({e})", key_file.display()))?;
     let signing = super::provider()

@@ -51,8 +51,8 @@ pub struct Settings {
     pub doc_type: DocumentType,
     /// Seconds without a touch before a session is dropped.
     pub idle_timeout: Duration,
-    /// The operator PIN's stored hash (None: no operator screen).
-    pub operator_pin: Option<String>,
+    /// The operator PIN's stored hash and the device's secret (None: no operator screen).
+    pub operator_pin: Option<crate::kiosk::pin::StaffPin>,
     /// Match threshold.
     pub threshold: Threshold,
     /// The camera spec, shown and changed on the operator screen.
