@@ -155,3 +155,82 @@ fn uploads_with_a_wrong_token_are_answered_at_once_and_never_held_in_memory() {
     // Held in memory, sixteen 10 MB bodies would be 160 MB; thrown away, a few MB of buffers.
     assert!(grown < 40 * 1024, "the server grew by {} MB", grown / 1024);
 }
+
+/// A connection to `server` from the loopback address `ip` (another client of the same
+/// machine), with a small receive buffer, as a client that reads slowly would have.
+fn connect_from(ip: &str, server: &Server) -> TcpStream {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let from: std::net::SocketAddr = format!("{ip}:0").parse().unwrap();
+    socket.bind(&SockAddr::from(from)).unwrap();
+    let to: std::net::SocketAddr = address(server).parse().unwrap();
+    socket.connect(&SockAddr::from(to)).unwrap();
+    socket.into()
+}
+
+/// Clients that pipeline requests and never read an answer, until `stop`.
+fn hogs(
+    ip: &'static str,
+    n: usize,
+    server: &Server,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .map(|_| {
+            let mut stream = connect_from(ip, server);
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                stream.set_write_timeout(Some(Duration::from_millis(100))).unwrap();
+                let request = b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match stream.write(&request) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                        Err(_) => return, // closed by the server
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// How long an ordinary request from 127.0.0.1 waits for its answer.
+fn ordinary_request(server: &Server) -> Duration {
+    let started = Instant::now();
+    let client = crate::util::http_client(Some(Duration::from_secs(30)));
+    let answer = client.get(format!("{}/nowhere", server.base)).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 404);
+    started.elapsed()
+}
+
+#[test]
+fn clients_that_never_read_are_dropped_and_one_address_cannot_take_every_slot() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let args =
+        ["--read-timeout", "2", "--max-connections", "4", "--max-connections-per-client", "3"];
+    let server = Server::start(dir.path(), &args);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+
+    // One address with four greedy connections gets three slots; the fourth is closed.
+    let greedy = hogs("127.0.0.2", 4, &server, &stop);
+    std::thread::sleep(Duration::from_millis(500));
+    let waited = ordinary_request(&server);
+    assert!(waited < Duration::from_secs(2), "an ordinary client waited {waited:?}");
+
+    // Three addresses, four connections that never read, every slot taken: the writes that
+    // make no progress close them after the read timeout, and the ordinary client is served.
+    stop.store(true, Ordering::Relaxed);
+    greedy.into_iter().for_each(|h| h.join().unwrap());
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(false, Ordering::Relaxed);
+    let mut all = hogs("127.0.0.3", 2, &server, &stop);
+    all.extend(hogs("127.0.0.4", 2, &server, &stop));
+    std::thread::sleep(Duration::from_millis(500));
+    let waited = ordinary_request(&server);
+    stop.store(true, Ordering::Relaxed);
+    all.into_iter().for_each(|h| h.join().unwrap());
+    assert!(waited < Duration::from_secs(10), "an ordinary client waited {waited:?}");
+}

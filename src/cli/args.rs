@@ -237,6 +237,9 @@ pub struct ServeArgs {
     /// Connections served at once; more wait until one ends.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,
+    /// Connections served at once from one client address; more from it are closed at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_connections_per_client: usize,
     /// Seconds a client has to send a request's headers (and its match body); an idle
     /// keep-alive connection is closed after the same time.
     #[arg(long, value_name = "S", default_value_t = 10)]

@@ -77,8 +77,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
-        let connections =
-            Connections { max: args.max_connections.max(1), read_timeout: state.read_timeout };
+        let connections = Connections {
+            max: args.max_connections.max(1),
+            per_client: args.max_connections_per_client.max(1),
+            read_timeout: state.read_timeout,
+        };
         serve(listener, state, connections, tls).await.context("serving")
     })
 }
