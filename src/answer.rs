@@ -274,9 +274,9 @@ pub fn intake_failure(side: Side, error: &IntakeError) -> Result<MatchAnswer, An
             }))
         }
         IntakeError::TooLarge { .. } => Err(AnswerError::OverLimit(details)),
-        IntakeError::TooSmall { .. } | IntakeError::TooManyPixels { .. } => {
-            Err(AnswerError::Malformed(details))
-        }
+        IntakeError::TooSmall { .. }
+        | IntakeError::TooManyPixels { .. }
+        | IntakeError::TooCostly(_) => Err(AnswerError::Malformed(details)),
     }
 }
 

@@ -72,6 +72,10 @@ pub enum IntakeError {
         /// Declared height.
         height: u32,
     },
+    /// A JPEG whose decoding would cost more than the budget allows: more than
+    /// [`MAX_JPEG_SCANS`] scans, or progressive beyond [`MAX_PROGRESSIVE_PIXELS`].
+    #[error("{0}")]
+    TooCostly(String),
     /// Declared dimensions beyond [`MAX_SIDE`] / [`MAX_PIXELS`] (a decompression bomb, or a scan far too large).
     #[error("image declares {width}x{height} pixels; the maximum is {MAX_SIDE} per side and {MAX_PIXELS} in all")]
     TooManyPixels {
@@ -81,6 +85,14 @@ pub enum IntakeError {
         height: u32,
     },
 }
+
+/// The most scans a JPEG may have: each scan is a pass over the whole picture, and ordinary
+/// progressive files have about ten (libjpeg's default progression: 10 in colour, 6 in grey).
+pub const MAX_JPEG_SCANS: usize = 64;
+
+/// The most pixels a progressive JPEG may have: it is decoded whole, its coefficients held in
+/// memory (2 bytes a pixel per component) until the last scan, whatever size it is shrunk to.
+pub const MAX_PROGRESSIVE_PIXELS: u64 = 16_000_000;
 
 /// Identifies JPEG or PNG from the first bytes; `None` for anything else.
 pub fn sniff(bytes: &[u8]) -> Option<PictureFormat> {
@@ -127,13 +139,17 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, IntakeError> {
         .into_dimensions()
         .map_err(|e| IntakeError::Undecodable { format: name, reason: e.to_string() })?;
     check_dimensions(width, height)?;
-    // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it here,
-    // or half an upload could still be matched.
-    if format == PictureFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(IntakeError::Undecodable {
-            format: name,
-            reason: "the file is truncated (no end-of-image marker)".into(),
-        });
+    if format == PictureFormat::Jpeg {
+        let layout = jpeg_layout(bytes);
+        // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it here,
+        // or half an upload could still be matched.
+        if !layout.complete {
+            return Err(IntakeError::Undecodable {
+                format: name,
+                reason: "the file is truncated (no end-of-image marker)".into(),
+            });
+        }
+        layout.within_budget(width, height)?;
     }
     Ok(Inspected { format, width, height })
 }
@@ -183,28 +199,89 @@ pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, I
     Ok(Picture { pixels: reduced::to_working_size(image.into_rgb8()), format })
 }
 
-/// True when the JPEG's scan data is followed by an end-of-image marker. Walks the
-/// marker segments up to the first start-of-scan (skipping embedded thumbnails,
-/// which sit inside APP segments), then looks for FF D9 in the scan data, where
-/// a literal FF byte is always stuffed as FF 00 and restart markers are FF D0-D7.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
+/// What a walk over a JPEG's markers finds, without decoding anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct JpegLayout {
+    /// A progressive frame (SOF2, SOF6, SOF10, SOF14).
+    progressive: bool,
+    /// Start-of-scan markers.
+    scans: usize,
+    /// Scan data ends with an end-of-image marker.
+    complete: bool,
+}
+
+impl JpegLayout {
+    /// Refuses what would cost more than the decoding budget: too many scans, or a progressive
+    /// frame too large to hold whole.
+    fn within_budget(&self, width: u32, height: u32) -> Result<(), IntakeError> {
+        let kind = if self.progressive { "progressive JPEG" } else { "JPEG" };
+        if self.scans > MAX_JPEG_SCANS {
+            return Err(IntakeError::TooCostly(format!(
+                "{kind} with {} scans: at most {MAX_JPEG_SCANS} accepted",
+                self.scans
+            )));
+        }
+        let pixels = u64::from(width) * u64::from(height);
+        if self.progressive && pixels > MAX_PROGRESSIVE_PIXELS {
+            return Err(IntakeError::TooCostly(format!(
+                "progressive JPEG of {width}x{height} ({:.1} MP): at most {} MP accepted for a \
+                 progressive picture (it is decoded whole); send a baseline JPEG or a smaller one",
+                pixels as f64 / 1e6,
+                MAX_PROGRESSIVE_PIXELS / 1_000_000
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Walks the JPEG's marker segments and scan data: embedded thumbnails sit inside APP
+/// segments and are skipped whole; in scan data a literal FF byte is always stuffed as FF 00
+/// and restart markers are FF D0-D7, so the next other marker ends the scan.
+fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
+    let mut layout = JpegLayout::default();
     let mut i = 2;
-    while i + 4 <= bytes.len() {
+    while i + 2 <= bytes.len() {
         if bytes[i] != 0xFF {
-            return false;
+            return layout;
         }
         let marker = bytes[i + 1];
-        if marker == 0xFF {
-            i += 1; // fill byte
-            continue;
+        match marker {
+            0xFF => {
+                i += 1; // fill byte
+                continue;
+            }
+            0xD9 => {
+                layout.complete = layout.scans > 0;
+                return layout;
+            }
+            0xD0..=0xD7 | 0x01 => {
+                i += 2; // markers without a length
+                continue;
+            }
+            _ => {}
+        }
+        if i + 4 > bytes.len() {
+            return layout;
         }
         let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        if marker == 0xDA {
-            return bytes[i + 2 + len.min(bytes.len())..].windows(2).any(|w| w == [0xFF, 0xD9]);
+        if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
+            layout.progressive = true;
         }
         i += 2 + len;
+        if marker == 0xDA {
+            layout.scans += 1;
+            // The entropy-coded data runs to the next marker that is not a stuffed byte or a
+            // restart marker.
+            while i + 1 < bytes.len()
+                && !(bytes[i] == 0xFF
+                    && bytes[i + 1] != 0x00
+                    && !(0xD0..=0xD7).contains(&bytes[i + 1]))
+            {
+                i += 1;
+            }
+        }
     }
-    false
+    layout
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(), IntakeError> {
@@ -221,6 +298,51 @@ fn check_dimensions(width: u32, height: u32) -> Result<(), IntakeError> {
 mod tests {
     use super::*;
     use image::{ImageEncoder, RgbImage};
+
+    /// A progressive JPEG of noise, `scans_per_component` scans for each of its components.
+    fn progressive(width: u16, height: u16, scans_per_component: u8) -> Vec<u8> {
+        let mut x: u32 = 7;
+        let pixels: Vec<u8> = (0..usize::from(width) * usize::from(height) * 3)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut out, 40);
+        encoder.set_progressive_scans(scans_per_component);
+        encoder.encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb).unwrap();
+        out
+    }
+
+    #[test]
+    fn jpegs_beyond_the_decoding_budget_are_refused_by_name() {
+        let ordinary = progressive(1200, 900, 4);
+        let layout = jpeg_layout(&ordinary);
+        assert!(layout.progressive && layout.complete, "{layout:?}");
+        assert!((2..=MAX_JPEG_SCANS).contains(&layout.scans), "{layout:?}");
+        assert!(decode(&ordinary).is_ok());
+
+        let many = progressive(1200, 900, 64);
+        match inspect(&many) {
+            Err(IntakeError::TooCostly(why)) => {
+                assert!(
+                    why.contains("progressive JPEG with") && why.contains("at most 64"),
+                    "{why}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let large = progressive(5000, 4000, 2);
+        match inspect(&large) {
+            Err(IntakeError::TooCostly(why)) => assert!(why.contains("20.0 MP"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // A baseline picture of the same size is decoded (at reduced size), not refused.
+        let baseline = jpeg(5000, 4000);
+        assert_eq!(jpeg_layout(&baseline).scans, 1);
+        assert!(inspect(&baseline).is_ok());
+    }
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let mut out = Vec::new();
