@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
 use facematch::inference::RuntimeOptions;
-use facematch::kiosk::flow::Screen;
+use facematch::kiosk::flow::{Event, Screen};
 use facematch::kiosk::language::Language;
 use facematch::kiosk::liveness_step::LivenessMode;
 use facematch::liveness::Challenge;
@@ -428,6 +428,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
 
     document_held_up_to_the_camera_is_taken_by_itself(dir.path());
     a_photo_held_still_fails_the_challenge_three_times_then_staff(dir.path());
+    a_worker_that_stops_sends_the_screen_to_staff_instead_of_processing_for_ever(dir.path());
     for (default, chosen, panel) in [
         (Language::English, None, PANEL_7_INCH),
         (Language::Hindi, None, PANEL_10_INCH),
@@ -840,4 +841,40 @@ fn cameras_lists_this_devices_cameras_or_says_there_is_none() {
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stderr).contains("no camera found"));
     }
+}
+
+/// (Run inside the session test, which owns the process's Slint platform.)
+fn a_worker_that_stops_sends_the_screen_to_staff_instead_of_processing_for_ever(dir: &Path) {
+    // The worker's ends of both channels, held here: dropping them is the worker thread ending.
+    let (to_worker, inbox) = std::sync::mpsc::channel();
+    let (outbox, from_worker) = std::sync::mpsc::channel::<facematch::ui::FromWorker>();
+    let window = shown_window();
+    let settings = customer_settings(dir, Language::English);
+    let controller = Controller::new(&window, to_worker, from_worker, settings);
+    let picture = || image::RgbImage::from_pixel(640, 480, image::Rgb([90, 90, 90]));
+    for event in [
+        Event::Start,
+        Event::Consent(true),
+        Event::ChooseType(DocumentType::Gov),
+        Event::Captured(picture()),
+        Event::Captured(picture()),
+        Event::SkipBack,
+    ] {
+        controller.apply(event);
+    }
+    assert_eq!(controller.screen(), Screen::Processing);
+    let asked = inbox.try_iter().any(|m| matches!(m, ToWorker::Verify { .. }));
+    assert!(asked, "the verification was asked of the worker");
+    controller.pump();
+    assert_eq!(controller.screen(), Screen::Processing, "a live worker is waited for");
+
+    drop((inbox, outbox));
+    controller.pump();
+    assert_eq!(controller.screen(), Screen::OperatorPin);
+    let k = window.global::<Kiosk>();
+    assert_eq!(k.get_pin_message().as_str(), facematch::ui::WORKER_STOPPED);
+    // A new customer cannot start a session that would wait on it.
+    controller.apply(Event::Back);
+    controller.pump();
+    assert_eq!(controller.screen(), Screen::OperatorPin, "{}", k.get_pin_message());
 }

@@ -89,6 +89,9 @@ pub enum Event {
     OperatorRequested,
     /// The PIN was checked (by the caller, against the stored hash) and is right.
     PinAccepted,
+    /// The worker that takes and verifies the pictures has stopped: no session can go on, and
+    /// the screen goes to staff (from any screen, a verification in progress included).
+    WorkerStopped,
 }
 
 /// What the kiosk loop must do after an event.
@@ -160,6 +163,11 @@ impl Flow {
     pub fn handle(&mut self, event: Event) -> Option<Effect> {
         use Screen::*;
         match (self.screen, event) {
+            (OperatorPin | Operator, Event::WorkerStopped) => {}
+            (_, Event::WorkerStopped) => {
+                self.reset();
+                self.screen = OperatorPin;
+            }
             (Processing, Event::Verified) => self.screen = Result,
             (Processing, _) => {}
             (Welcome, Event::Start) => self.screen = Consent,
@@ -236,6 +244,23 @@ mod tests {
             Event::Captured(picture(1)),
             Event::Captured(picture(2)),
         ]
+    }
+
+    #[test]
+    fn a_stopped_worker_sends_any_screen_to_staff_and_forgets_the_pictures() {
+        let mut events = to_back_screen();
+        events.push(Event::SkipBack);
+        let (mut flow, _) = run(events);
+        assert_eq!(flow.screen(), Screen::Processing);
+        assert_eq!(flow.handle(Event::WorkerStopped), None);
+        assert_eq!(flow.screen(), Screen::OperatorPin);
+        assert_eq!(flow.handle(Event::Back), None);
+        assert_eq!(flow.handle(Event::Start), None);
+        assert_eq!(flow.handle(Event::WorkerStopped), None);
+        assert_eq!(flow.screen(), Screen::OperatorPin, "from the next customer's screen too");
+        flow.handle(Event::PinAccepted);
+        flow.handle(Event::WorkerStopped);
+        assert_eq!(flow.screen(), Screen::Operator, "staff at work are left there");
     }
 
     #[test]

@@ -140,7 +140,20 @@ pub fn spawn_worker(
     let (outbox, from_worker) = channel();
     let handle = std::thread::Builder::new()
         .name("kiosk-worker".into())
-        .spawn(move || work(config, &inbox, &outbox))
+        .spawn(move || {
+            // A panic ends the worker; the screen sees its channel close and calls staff.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                work(config, &inbox, &outbox)
+            }));
+            if let Err(panic) = ran {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                log::error!("kiosk: the worker thread panicked: {what}");
+            }
+        })
         .expect("spawning the kiosk worker");
     (to_worker, from_worker, handle)
 }

@@ -97,7 +97,13 @@ pub struct Controller {
     /// Voice guidance, and the screen whose instruction it last said.
     voice: RefCell<Voice>,
     voiced_screen: Cell<Option<Screen>>,
+    /// The worker thread has stopped: no session can go on until the kiosk is restarted.
+    worker_down: Cell<bool>,
 }
+
+/// What the staff screen says once the worker has stopped (staff screens are in English).
+pub const WORKER_STOPPED: &str =
+    "The kiosk has stopped working (its camera and face-check thread ended). Restart the kiosk.";
 
 impl Controller {
     /// Wires the window's callbacks to a fresh session.
@@ -135,6 +141,7 @@ impl Controller {
                 settings.voice,
             )),
             voiced_screen: Cell::new(None),
+            worker_down: Cell::new(false),
         });
         let k = window.global::<Kiosk>();
         let on = |c: &Rc<Controller>, f: fn(&Controller)| {
@@ -260,9 +267,29 @@ impl Controller {
             self.next_customer();
         }
         if let Some(Effect::Verify { doc_type, selfie, front, back }) = effect {
-            let _ = self.to_worker.send(ToWorker::Verify { doc_type, selfie, front, back });
+            if self.to_worker.send(ToWorker::Verify { doc_type, selfie, front, back }).is_err() {
+                self.worker_stopped();
+                return;
+            }
         }
         self.show_screen();
+    }
+
+    /// The worker has ended (a panic, or its channel closed): no screen may wait on it. Logs
+    /// it once, and sends the customer's screen to staff, who must restart the kiosk.
+    fn worker_stopped(&self) {
+        if !self.worker_down.replace(true) {
+            log::error!(
+                "kiosk: the worker thread has stopped; sessions cannot go on until a restart"
+            );
+        }
+        if !matches!(self.screen(), Screen::OperatorPin | Screen::Operator) {
+            let _ = self.flow.borrow_mut().handle(Event::WorkerStopped);
+            self.show_screen();
+        }
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_pin_message(WORKER_STOPPED.into());
+        }
     }
 
     /// "Take picture": the last preview frame, except for a selfie that must come from a passed
@@ -472,9 +499,18 @@ impl Controller {
     /// Handles everything the worker sent, and the idle timeout. Returns how many messages were handled.
     pub fn pump(&self) -> usize {
         let mut handled = 0;
-        while let Ok(message) = self.from_worker.try_recv() {
-            handled += 1;
-            self.handle(message);
+        loop {
+            match self.from_worker.try_recv() {
+                Ok(message) => {
+                    handled += 1;
+                    self.handle(message);
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.worker_stopped();
+                    return handled;
+                }
+            }
         }
         let idle = self.last_touch.borrow().elapsed() > self.idle_timeout;
         if idle && !matches!(self.screen(), Screen::Welcome | Screen::Processing) {
