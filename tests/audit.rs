@@ -198,16 +198,7 @@ fn a_rewrite_or_a_cut_made_with_the_key_is_reported_against_the_remote() {
             // The forged log goes on: its next record, honest, syncs and is anchored. The
             // rewrite of the records before it is still found (every kept anchor is compared).
             let mut store = Store::open(&db, None).unwrap();
-            let photo = std::fs::read(face("joe_biden", 1)).unwrap();
-            let card = std::fs::read(face("joe_biden", 2)).unwrap();
-            let entry = NewVerification {
-                src_media: Some(store.insert_media(None, "s.jpg", "image/jpeg", &photo).unwrap()),
-                front_media: Some(store.insert_media(None, "f.jpg", "image/jpeg", &card).unwrap()),
-                doc_type: "GOV".into(),
-                threshold: 85.0,
-                ..NewVerification::default()
-            };
-            store.record_verification(&entry).unwrap();
+            crate::util::record_photo_pair(&mut store, "joe_biden", 1, 2);
             drop(store);
             let synced = Command::new(env!("CARGO_BIN_EXE_facematch"))
                 .args(["sync", "--db", db.to_str().unwrap(), "--remote", &remote.base, "--once"])
@@ -315,20 +306,7 @@ fn a_token_holder_cannot_move_a_devices_anchor_where_its_log_is_not() {
     // The device goes on: its next record moves the anchor as before.
     {
         let mut store = Store::open(&db, None).unwrap();
-        let photo = std::fs::read(face("joe_biden", 1)).unwrap();
-        let card = std::fs::read(face("joe_biden", 2)).unwrap();
-        let src = store.insert_media(None, "s4.jpg", "image/jpeg", &photo).unwrap();
-        let front = store.insert_media(None, "f4.jpg", "image/jpeg", &card).unwrap();
-        let entry = NewVerification {
-            src_media: Some(src),
-            front_media: Some(front),
-            doc_type: "GOV".into(),
-            threshold: 85.0,
-            status: MatchStatus::FaceMatched,
-            matched: true,
-            ..NewVerification::default()
-        };
-        store.record_verification(&entry).unwrap();
+        crate::util::record_photo_pair(&mut store, "joe_biden", 1, 2);
     }
     sync();
     let (code, text) = verify(&db, &with_remote);

@@ -96,16 +96,7 @@ fn device() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn sync(db: &std::path::Path, base: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
-        .args(["sync", "--db", db.to_str().unwrap(), "--remote", base, "--once"])
-        .args(["--max-attempts", "2", "--base-delay-ms", "10", "--max-delay-ms", "20"])
-        .args(extra)
-        .env("FACEMATCH_REMOTE_TOKEN", "fm_test")
-        .output()
-        .unwrap();
-    let all =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code(), all)
+    sync_with_token(db, base, "fm_test", extra)
 }
 
 fn counts(db: &std::path::Path) -> (i64, i64, i64) {
@@ -283,22 +274,8 @@ fn device_with_photos() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("device.db");
     let mut store = Store::open(&db, None).unwrap();
-    let photo = |who: &str, n: u32| std::fs::read(crate::util::face(who, n)).unwrap();
-    for (i, who) in ["sundar_pichai", "jeff_bezos"].iter().enumerate() {
-        let a =
-            store.insert_media(None, &format!("a{i}.jpg"), "image/jpeg", &photo(who, 1)).unwrap();
-        let b =
-            store.insert_media(None, &format!("b{i}.jpg"), "image/jpeg", &photo(who, 2)).unwrap();
-        let v = NewVerification {
-            src_media: Some(a),
-            front_media: Some(b),
-            doc_type: "GOV".into(),
-            threshold: 85.0,
-            status: MatchStatus::FaceMatched,
-            matched: true,
-            ..NewVerification::default()
-        };
-        store.record_verification(&v).unwrap();
+    for who in ["sundar_pichai", "jeff_bezos"] {
+        crate::util::record_photo_pair(&mut store, who, 1, 2);
     }
     (dir, db)
 }

@@ -7,8 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use facematch::contract::MatchStatus;
-use facematch::store::{NewVerification, Store};
+use facematch::store::Store;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
     PublicKeyData,
@@ -16,7 +15,6 @@ use rcgen::{
 use sha2::{Digest, Sha256};
 
 use crate::server::Server;
-use crate::util::face;
 
 /// A private CA, as a bank's PKI, and the files of the certificates it issues.
 struct Pki {
@@ -94,21 +92,8 @@ fn device(n: usize) -> (tempfile::TempDir, PathBuf) {
 
 fn add_records(db: &Path, n: usize) {
     let mut store = Store::open(db, None).unwrap();
-    for i in 0..n {
-        let [src, front] = [1, 2].map(|k| {
-            let bytes = std::fs::read(face("sundar_pichai", k)).unwrap();
-            store.insert_media(None, &format!("p{i}-{k}.jpg"), "image/jpeg", &bytes).unwrap()
-        });
-        let v = NewVerification {
-            src_media: Some(src),
-            front_media: Some(front),
-            doc_type: "GOV".into(),
-            threshold: 85.0,
-            status: MatchStatus::FaceMatched,
-            matched: true,
-            ..NewVerification::default()
-        };
-        store.record_verification(&v).unwrap();
+    for _ in 0..n {
+        crate::util::record_photo_pair(&mut store, "sundar_pichai", 1, 2);
     }
 }
 

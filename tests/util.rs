@@ -86,3 +86,28 @@ pub fn http_client(timeout: Option<std::time::Duration>) -> reqwest::blocking::C
     }
     builder.build().expect("HTTP client")
 }
+
+/// Records a verification of photo `n_src` against photo `n_front` of `who` (from
+/// `../shared/faces`) in `store`, its pictures stored, the local verdict FACE_MATCHED at 85.
+pub fn record_photo_pair(
+    store: &mut facematch::store::Store,
+    who: &str,
+    n_src: u32,
+    n_front: u32,
+) -> i64 {
+    let insert = |n: u32| {
+        let bytes = std::fs::read(face(who, n)).unwrap();
+        store.insert_media(None, &format!("{who}-{n}.jpg"), "image/jpeg", &bytes).unwrap()
+    };
+    let (src, front) = (insert(n_src), insert(n_front));
+    let entry = facematch::store::NewVerification {
+        src_media: Some(src),
+        front_media: Some(front),
+        doc_type: "GOV".into(),
+        threshold: 85.0,
+        status: facematch::contract::MatchStatus::FaceMatched,
+        matched: true,
+        ..facematch::store::NewVerification::default()
+    };
+    store.record_verification(&entry).unwrap()
+}

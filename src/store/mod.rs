@@ -197,14 +197,19 @@ impl Store {
             chain::Counter::Liveness.start(&key_path, &log_key)?;
         }
         let device_id = schema::device_id(&conn)?;
-        Ok(Store {
+        Ok(Store::over(conn, key, &key_path, device_id))
+    }
+
+    /// The store over an open connection and its checked key, the counters beside the key.
+    fn over(conn: Connection, key: DeviceKey, key_path: &Path, device_id: String) -> Store {
+        Store {
+            log_key: chain::LogKey::of(&key),
             conn,
             key,
-            log_key,
-            counter: chain::Counter::Verifications.path(&key_path),
-            liveness_counter: chain::Counter::Liveness.path(&key_path),
+            counter: chain::Counter::Verifications.path(key_path),
+            liveness_counter: chain::Counter::Liveness.path(key_path),
             device_id,
-        })
+        }
     }
 
     /// Opens an existing database to read it, as `log verify` and `log` do: nothing is created,
@@ -240,19 +245,11 @@ impl Store {
             )));
         }
         let key = key_check::existing(&conn, path, &key_path)?;
-        let log_key = chain::LogKey::of(&key);
         let device_id: String = conn
             .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0))
             .optional()?
             .unwrap_or_default();
-        Ok(Store {
-            conn,
-            key,
-            log_key,
-            counter: chain::Counter::Verifications.path(&key_path),
-            liveness_counter: chain::Counter::Liveness.path(&key_path),
-            device_id,
-        })
+        Ok(Store::over(conn, key, &key_path, device_id))
     }
 
     /// A secret for `purpose` derived from the device key (e.g. the staff PIN's hash is keyed
