@@ -45,26 +45,33 @@ pub(super) fn bind(conn: &Connection, db: &Path, key_path: &Path) -> Result<Devi
             db.display()
         ))
     };
-    match recorded {
-        Some(check) => {
-            let sealed = hex::decode(check.trim()).map_err(|_| wrong_key())?;
-            if key.open(&sealed, CONTEXT).ok().as_deref() != Some(PLAIN) {
-                return Err(wrong_key());
-            }
-        }
-        None => {
-            // A database from before the check: the key must open what it sealed.
-            if let Some((sealed, context)) = sealed_sample {
-                key.open(&sealed, &context).map_err(|_| wrong_key())?;
-            }
-            let check = hex::encode(key.seal(PLAIN, CONTEXT)?);
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?1)",
-                params![check],
-            )?;
-        }
+    if !opens(&key, recorded.as_deref(), sealed_sample)? {
+        return Err(wrong_key());
+    }
+    if recorded.is_none() {
+        let check = hex::encode(key.seal(PLAIN, CONTEXT)?);
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?1)",
+            params![check],
+        )?;
     }
     Ok(key)
+}
+
+/// Whether `key` is this database's: it opens the recorded check value, or, for a database
+/// from before the check, what the database sealed.
+fn opens(
+    key: &DeviceKey,
+    recorded: Option<&str>,
+    sealed_sample: Option<(Vec<u8>, String)>,
+) -> Result<bool, StoreError> {
+    Ok(match (recorded, sealed_sample) {
+        (Some(check), _) => hex::decode(check.trim())
+            .ok()
+            .is_some_and(|sealed| key.open(&sealed, CONTEXT).ok().as_deref() == Some(PLAIN)),
+        (None, Some((sealed, context))) => key.open(&sealed, &context).is_ok(),
+        (None, None) => true,
+    })
 }
 
 /// The existing device key for this database, checked as [`bind`] checks it, for a reader:
@@ -97,18 +104,8 @@ pub(super) fn existing(
     let recorded: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
         .optional()?;
-    match recorded {
-        Some(check) => {
-            let sealed = hex::decode(check.trim()).map_err(|_| wrong_key())?;
-            if key.open(&sealed, CONTEXT).ok().as_deref() != Some(PLAIN) {
-                return Err(wrong_key());
-            }
-        }
-        None => {
-            if let Some((sealed, context)) = sealed_sample(conn)? {
-                key.open(&sealed, &context).map_err(|_| wrong_key())?;
-            }
-        }
+    if !opens(&key, recorded.as_deref(), sealed_sample(conn)?)? {
+        return Err(wrong_key());
     }
     Ok(key)
 }
