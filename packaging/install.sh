@@ -17,13 +17,10 @@ fi
 id facematch >/dev/null 2>&1 || useradd --system --home-dir /var/lib/facematch --shell /usr/sbin/nologin facematch
 install -d -m 0755 /opt/facematch /opt/facematch/bin /opt/facematch/models
 install -m 0755 "$here/facematch" /opt/facematch/facematch
-install -m 0755 "$here/bin/facematch" "$here/bin/libLiteRt.so" /opt/facematch/bin/
-install -m 0644 "$here"/models/*.tflite "$here/models/README.md" "$here/models/SHA256SUMS" /opt/facematch/models/
-# The ONNX Runtime fallback (FACEMATCH_RUNTIME=onnx), as the .deb has it.
-if [ -x "$here/bin/facematch-onnx" ]; then
-  install -m 0755 "$here/bin/facematch-onnx" "$here/bin/libonnxruntime.so.1" /opt/facematch/bin/
-  install -m 0644 "$here"/models/*.onnx /opt/facematch/models/
-fi
+# One binary with both runtimes: LiteRT (linked) and the ONNX Runtime fallback (FACEMATCH_RUNTIME=onnx,
+# loaded from beside the binary), with both model sets, as the .deb has them.
+install -m 0755 "$here/bin/facematch" "$here/bin/libLiteRt.so" "$here/bin/libonnxruntime.so.1" /opt/facematch/bin/
+install -m 0644 "$here"/models/*.tflite "$here"/models/*.onnx "$here/models/README.md" "$here/models/SHA256SUMS" /opt/facematch/models/
 install -d -m 0700 -o facematch -g facematch /var/lib/facematch
 install -d -m 0755 /etc/facematch
 [ -f /etc/facematch/facematch.env ] || install -m 0644 "$here/etc/facematch.env" /etc/facematch/facematch.env
@@ -43,7 +40,7 @@ echo "install: facematch installed in /opt/facematch; API on $(grep ^FACEMATCH_L
 if [ "$kiosk" = yes ]; then
   systemctl enable --now facematch-kiosk.service
   echo "install: the kiosk runs on this screen (facematch-kiosk); camera and document source: /etc/facematch/facematch.env"
-  echo "install: set a staff PIN with: echo NNNN | facematch operator-pin | sudo tee -a /etc/facematch/kiosk.toml"
+  echo "install: set a staff PIN with: echo NNNNNN | sudo -u facematch facematch operator-pin --db /var/lib/facematch/log.db | sudo tee -a /etc/facematch/kiosk.toml"
 fi
 echo "install: make a client token with: sudo -u facematch facematch token add --db /var/lib/facematch/log.db NAME"
 echo "install: to sync, write /etc/facematch/sync.toml (see sync.toml.example) and: systemctl enable --now facematch-sync"

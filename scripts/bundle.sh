@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the installable bundle for a Raspberry Pi-class device:
-#   dist/facematch-<version>-aarch64.tar.gz  (launcher; two builds with $ORIGIN rpath: bin/facematch
-#                                             on LiteRT (every ARMv8 core: Pi 4 and Pi 5), the default,
-#                                             and bin/facematch-onnx on ONNX Runtime (FACEMATCH_RUNTIME=onnx);
-#                                             both runtime libraries, both model sets, default
-#                                             config, systemd units for the API, sync and the kiosk,
-#                                             install.sh)
+#   dist/facematch-<version>-aarch64.tar.gz  (launcher; one build with $ORIGIN rpath, bin/facematch,
+#                                             carrying both runtimes: LiteRT (every ARMv8 core: Pi 4
+#                                             and Pi 5), the default, and ONNX Runtime, loaded at run
+#                                             time from beside the binary (FACEMATCH_RUNTIME=onnx,
+#                                             which the binary reads); both runtime libraries, both
+#                                             model sets, default config, systemd units for the API,
+#                                             sync and the kiosk, install.sh)
 #   dist/facematch_<version>_arm64.deb       (the same tree under /opt/facematch, by dpkg-deb)
 # Usage: scripts/bundle.sh   (after scripts/cross-setup.sh; builds the aarch64 release binary)
 set -euo pipefail
@@ -14,12 +15,10 @@ cd "$root"
 "$root/scripts/cross-setup.sh"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 target=aarch64-unknown-linux-gnu
-# The ONNX Runtime build (LiteRT's library not linked), kept aside before the main build replaces
-# the binary.
-cargo build --release --locked --target $target --no-default-features --features onnx,kiosk-kms
-cp "target/$target/release/facematch" "target/$target/release/facematch-onnx"
-# The same feature set as the tests: the kiosk included, drawing without a desktop (linuxkms).
-LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked --target $target --features kiosk-kms
+# One build with both runtimes, as on x86_64: LiteRT (the default feature `tflite`, linked) and ONNX
+# Runtime (feature `onnx`, loaded at run time from beside the binary); the kiosk included, drawing
+# without a desktop (linuxkms).
+LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked --target $target --features onnx,kiosk-kms
 # The voice prompts are data: synthesised on this machine by its own build (the tests' feature set).
 . "$root/scripts/features.sh"
 cargo build --release --locked --features "$TEST_FEATURES"
@@ -28,7 +27,6 @@ name="facematch-$version-aarch64"
 stage="$root/dist/$name"
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/models" "$stage/etc" "$stage/systemd"
 aarch64-linux-gnu-strip -o "$stage/bin/facematch" "target/$target/release/facematch"
-aarch64-linux-gnu-strip -o "$stage/bin/facematch-onnx" "target/$target/release/facematch-onnx"
 cp .litert/aarch64/libLiteRt.so .onnxruntime/aarch64/libonnxruntime.so.1 "$stage/bin/"
 cp models/*.tflite models/*.onnx models/README.md models/SHA256SUMS "$stage/models/"
 cp -r assets/voice "$stage/voice"
@@ -75,4 +73,4 @@ POSTINST
 chmod 0755 "$deb/DEBIAN/postinst"
 dpkg-deb --root-owner-group --build "$deb" "$root/dist/facematch_${version}_arm64.deb" >/dev/null
 rm -rf "$deb"
-ls -l "$root/dist/$name.tar.gz" "$root/dist/facematch_${version}_arm64.deb" "$stage/bin/facematch" "$stage/bin/facematch-onnx"
+ls -l "$root/dist/$name.tar.gz" "$root/dist/facematch_${version}_arm64.deb" "$stage/bin/facematch"
