@@ -57,7 +57,12 @@ fn sigkill_during_a_burst_loses_no_answered_match() {
             answered
         }));
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    // Killed mid-burst: once the log holds a few decisions, while the clients keep sending.
+    let started = Instant::now();
+    while logged_count(&server.db) < 4 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the burst logged nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     server.kill();
     stop.store(true, Ordering::Relaxed);
     let answered: Vec<(i64, serde_json::Value)> =
@@ -97,4 +102,11 @@ fn sigkill_during_a_burst_loses_no_answered_match() {
         Store::open(&restarted.db, None).unwrap().verify_chain().unwrap().first_broken,
         None
     );
+}
+
+/// Verifications the server has logged so far (read beside it, as any reader would).
+fn logged_count(db: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .and_then(|c| c.query_row("SELECT count(*) FROM verifications", [], |r| r.get(0)))
+        .unwrap_or(0)
 }

@@ -244,13 +244,29 @@ fn the_remote_killed_and_restarted_mid_sync_loses_and_doubles_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The sync's warnings as they come, so the test can wait for it to see the remote gone.
+    let (lines, warned) = std::sync::mpsc::channel::<String>();
+    let stderr = sync.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
     wait_for_remote(&remote.db, 2, &mut sync);
     remote.kill();
-    std::thread::sleep(Duration::from_millis(800));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !warned.recv_timeout(Duration::from_secs(30)).unwrap().contains("retrying") {
+        assert!(Instant::now() < deadline, "the sync never saw the remote go away");
+    }
     let remote = Server::start_on(dir.path(), &address, &[]);
     let out = sync.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("retrying"), "the sync saw the remote go away");
+    let warnings = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{warnings}", text(&out));
     assert_eq!(device.store().sync_counts().unwrap().synced, 8);
     assert_eq!(
         remote_counts(&remote.db),
@@ -324,12 +340,19 @@ fn watch_syncs_new_records_as_they_arrive_and_purges_synced_pictures() {
         record(&mut store, &a, &b, true);
     }
     wait_for_remote(&remote.db, 2, &mut watch);
+    // Synced, and the synced records' pictures purged (the watcher purges right after).
+    let kept = || -> i64 {
+        rusqlite::Connection::open(&device.db)
+            .and_then(|c| {
+                c.query_row("SELECT count(*) FROM media WHERE sealed IS NOT NULL", [], |r| r.get(0))
+            })
+            .unwrap_or(-1)
+    };
     let started = Instant::now();
-    while device.store().sync_counts().unwrap().synced < 2 {
-        assert!(started.elapsed() < Duration::from_secs(30));
+    while device.store().sync_counts().unwrap().synced < 2 || kept() != 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "not synced and purged in 30 s");
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(300));
     watch.kill().unwrap();
     let out = watch.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains(&token));
