@@ -234,3 +234,44 @@ fn clients_that_never_read_are_dropped_and_one_address_cannot_take_every_slot() 
     all.into_iter().for_each(|h| h.join().unwrap());
     assert!(waited < Duration::from_secs(10), "an ordinary client waited {waited:?}");
 }
+
+#[test]
+fn uploads_in_flight_are_capped_and_one_more_is_told_when_to_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--read-timeout", "30", "--max-uploads", "2"]);
+    let token = server.token("teller");
+    let before = rss_kb(&server);
+    // Two clients with the right token send 10 MB uploads slowly: both are being received.
+    let start_upload = || {
+        let mut s = TcpStream::connect(address(&server)).unwrap();
+        write!(
+            s,
+            "POST /api/v1/public/media/image/multipart HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Basic {token}\r\nContent-Type: multipart/form-data; boundary=b\r\n\
+             Content-Length: 10000000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"a.jpg\"\r\n\r\n"
+        )
+        .unwrap();
+        s.write_all(&vec![0xAB; 1 << 20]).unwrap();
+        s
+    };
+    let held = [start_upload(), start_upload()];
+    std::thread::sleep(Duration::from_millis(300));
+    // A third is answered at once: 4292 with Retry-After, its body never kept.
+    let started = Instant::now();
+    let mut third = start_upload();
+    third.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = vec![0u8; 2048];
+    let n = third.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(
+        answer.contains("4292") && answer.to_ascii_lowercase().contains("retry-after: 1"),
+        "{answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // Two uploads of at most 10 MB each, whatever else arrives.
+    let grown = rss_kb(&server).saturating_sub(before);
+    assert!(grown < 60 * 1024, "the server grew by {} MB", grown / 1024);
+    drop(held);
+}

@@ -38,6 +38,14 @@ impl ApiError {
         ApiError::new(ErrorCode::Internal, details)
     }
 
+    /// 4292 with `Retry-After`: the device is busy (`what` says with what); try again shortly.
+    pub fn busy(what: &str, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after_secs),
+            ..ApiError::new(ErrorCode::ApiRateLimit, format!("the device is busy: {what}"))
+        }
+    }
+
     /// A rate refusal, with when to try again.
     pub fn limited(refusal: Refusal) -> ApiError {
         ApiError {

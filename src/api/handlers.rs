@@ -71,6 +71,11 @@ pub async fn upload_media(
         Ok(token) => token,
         Err(e) => return Ok(refuse_before_the_body(request.into_body(), e).await),
     };
+    // Held until this upload is stored or refused: the bodies in memory stay bounded.
+    let Ok(_receiving) = state.uploads.clone().try_acquire_owned() else {
+        let busy = ApiError::busy("too many uploads being received", 1);
+        return Ok(refuse_before_the_body(request.into_body(), busy).await);
+    };
     let mut multipart =
         Multipart::from_request(request, &state).await.map_err(|e: MultipartRejection| {
             ApiError::malformed(format!("expected a multipart/form-data body: {e}"))

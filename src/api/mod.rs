@@ -42,6 +42,8 @@ use crate::store::Store;
 
 /// Largest upload body: the contract's 10 MB picture plus multipart overhead.
 pub const UPLOAD_BODY_LIMIT: usize = crate::intake::MAX_FILE_BYTES + 64 * 1024;
+/// Uploads received at once by default (`serve --max-uploads`): 4 × 10 MB of bodies at most.
+pub const UPLOADS_IN_FLIGHT: usize = 4;
 /// Largest match request body (a few media ids).
 pub const MATCH_BODY_LIMIT: usize = 16 * 1024;
 /// How long one request may take before it is answered 5001.
@@ -58,6 +60,9 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// How long a client has to send a request body (the match call's).
     pub read_timeout: Duration,
+    /// Uploads being received at once: each may hold up to [`UPLOAD_BODY_LIMIT`] in memory, so
+    /// this bounds what all of them hold together; one more is answered 4292.
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// Testing only (feature `test-faults`): failures to answer before serving normally.
     #[cfg(feature = "test-faults")]
     pub faults: Option<Faults>,
@@ -87,6 +92,7 @@ impl AppState {
             worker,
             limiter: Arc::new(RateLimiter::new(limits, &today)),
             read_timeout: Connections::default().read_timeout,
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_IN_FLIGHT)),
             #[cfg(feature = "test-faults")]
             faults: None,
         })

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::ApiError;
 use crate::answer::{answer, RequestBytes};
-use crate::contract::{ErrorCode, MatchAnswer};
+use crate::contract::MatchAnswer;
 use crate::inference::Engine;
 use crate::verify::{MatchParams, Verification};
 
@@ -89,13 +89,7 @@ impl InferenceWorker {
         match self.jobs.try_send((job, tx)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                return Err(ApiError {
-                    retry_after: Some(1),
-                    ..ApiError::new(
-                        ErrorCode::ApiRateLimit,
-                        "the device is busy: too many matches waiting",
-                    )
-                })
+                return Err(ApiError::busy("too many matches waiting", 1))
             }
             Err(TrySendError::Disconnected(_)) => {
                 return Err(ApiError::internal("the inference thread stopped"))
@@ -108,7 +102,7 @@ impl InferenceWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::{InvalidFileResponse, MatchStatus};
+    use crate::contract::{ErrorCode, InvalidFileResponse, MatchStatus};
     use crate::domain::DocumentType;
     use crate::matching::Threshold;
 

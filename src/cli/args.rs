@@ -237,6 +237,10 @@ pub struct ServeArgs {
     /// Connections served at once; more wait until one ends.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,
+    /// Uploads received at once (each holds up to 10 MB in memory); one more is answered 4292
+    /// with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = crate::api::UPLOADS_IN_FLIGHT)]
+    pub max_uploads: usize,
     /// Connections served at once from one client address; more from it are closed at once.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub max_connections_per_client: usize,

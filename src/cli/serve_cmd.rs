@@ -47,6 +47,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         log::warn!("serve: TESTING: injecting faults {spec}");
     }
     state.read_timeout = Duration::from_secs(args.read_timeout.max(1));
+    state.uploads = std::sync::Arc::new(tokio::sync::Semaphore::new(args.max_uploads.max(1)));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
