@@ -72,8 +72,9 @@ pub enum IntakeError {
         /// Declared height.
         height: u32,
     },
-    /// A JPEG whose decoding would cost more than the budget allows: more than
-    /// [`MAX_JPEG_SCANS`] scans, or progressive beyond [`MAX_PROGRESSIVE_PIXELS`].
+    /// A picture whose decoding would cost more than the budget allows: a JPEG of more than
+    /// [`MAX_JPEG_SCANS`] scans or progressive beyond [`MAX_PROGRESSIVE_PIXELS`], an interlaced
+    /// PNG beyond [`MAX_WHOLE_DECODE_PIXELS`].
     #[error("{0}")]
     TooCostly(String),
     /// Declared dimensions beyond [`MAX_SIDE`] / [`MAX_PIXELS`] (a decompression bomb, or a scan far too large).
@@ -93,6 +94,10 @@ pub const MAX_JPEG_SCANS: usize = 64;
 /// The most pixels a progressive JPEG may have: it is decoded whole, its coefficients held in
 /// memory (2 bytes a pixel per component) until the last scan, whatever size it is shrunk to.
 pub const MAX_PROGRESSIVE_PIXELS: u64 = 16_000_000;
+
+/// The most pixels an interlaced PNG may have: it is decoded whole (up to 8 bytes a pixel at
+/// 16-bit RGBA), where a non-interlaced one is shrunk row by row.
+pub const MAX_WHOLE_DECODE_PIXELS: u64 = 16_000_000;
 
 /// Identifies JPEG or PNG from the first bytes; `None` for anything else.
 pub fn sniff(bytes: &[u8]) -> Option<PictureFormat> {
@@ -151,7 +156,24 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, IntakeError> {
         }
         layout.within_budget(width, height)?;
     }
+    if format == PictureFormat::Png && png_is_interlaced(bytes) {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > MAX_WHOLE_DECODE_PIXELS {
+            return Err(IntakeError::TooCostly(format!(
+                "interlaced PNG of {width}x{height} ({:.1} MP): at most {} MP accepted for an \
+                 interlaced picture (it is decoded whole); send a non-interlaced PNG or a JPEG",
+                pixels as f64 / 1e6,
+                MAX_WHOLE_DECODE_PIXELS / 1_000_000
+            )));
+        }
+    }
     Ok(Inspected { format, width, height })
+}
+
+/// Whether the PNG's header (IHDR, the first chunk) says Adam7 interlacing: its rows arrive in
+/// seven passes, so it cannot be shrunk row by row and is decoded whole.
+fn png_is_interlaced(bytes: &[u8]) -> bool {
+    bytes.get(12..16) == Some(b"IHDR") && bytes.get(28).is_some_and(|&method| method != 0)
 }
 
 /// Checks the file as [`inspect`] does, then decodes it and applies EXIF orientation.
@@ -371,6 +393,25 @@ mod tests {
         let crc = crc32fast::hash(&bytes[12..29]);
         bytes[29..33].copy_from_slice(&crc.to_be_bytes());
         bytes
+    }
+
+    #[test]
+    fn large_interlaced_pngs_are_refused_from_their_header() {
+        let interlaced = |width: u32, height: u32| {
+            let mut bytes = png_declaring(width, height);
+            bytes[28] = 1; // Adam7
+            let crc = crc32fast::hash(&bytes[12..29]);
+            bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+            bytes
+        };
+        match inspect(&interlaced(5000, 4000)) {
+            Err(IntakeError::TooCostly(why)) => {
+                assert!(why.contains("interlaced PNG of 5000x4000 (20.0 MP)"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(inspect(&interlaced(4000, 4000)).is_ok(), "16 MP is within the budget");
+        assert!(inspect(&png_declaring(5000, 4000)).is_ok(), "non-interlaced: shrunk row by row");
     }
 
     #[test]
