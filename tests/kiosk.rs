@@ -873,6 +873,7 @@ fn a_worker_that_stops_sends_the_screen_to_staff_instead_of_processing_for_ever(
     assert_eq!(controller.screen(), Screen::OperatorPin);
     let k = window.global::<Kiosk>();
     assert_eq!(k.get_pin_message().as_str(), facematch::ui::WORKER_STOPPED);
+    snapshot(&window, "9b-worker-stopped");
     // A new customer cannot start a session that would wait on it.
     controller.apply(Event::Back);
     controller.pump();

@@ -73,6 +73,13 @@ fn reply(stream: &mut std::net::TcpStream, status: &str, content_type: &str, bod
     );
 }
 
+/// A remote that takes every upload (as MX1) and answers every match with a status outside the
+/// contract.
+fn answers_maybe(stream: &mut std::net::TcpStream) {
+    let body = r#"{"_id": "MX1", "originalName": "a.jpg", "valid": true, "status": "MAYBE"}"#;
+    reply(stream, "200 OK", "application/json", body)
+}
+
 /// A device log with two pending records over small pictures.
 fn device() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -151,14 +158,7 @@ fn a_huge_answer_is_not_read_whole() {
 #[test]
 fn a_verdict_outside_the_contract_parks_that_record_and_requeue_brings_it_back() {
     let (_dir, db) = device();
-    let remote = Canned::start(|s| {
-        reply(
-            s,
-            "200 OK",
-            "application/json",
-            r#"{"_id": "MX1", "originalName": "a.jpg", "valid": true, "status": "MAYBE"}"#,
-        )
-    });
+    let remote = Canned::start(answers_maybe);
     let (code, all) = sync(&db, &remote.base, &[]);
     assert_eq!(code, Some(0), "{all}");
     assert_eq!(counts(&db), (0, 0, 2), "never stored as synced: {all}");
@@ -180,14 +180,7 @@ fn a_verdict_outside_the_contract_parks_that_record_and_requeue_brings_it_back()
 fn media_ids_of_another_remote_are_not_sent_to_the_next_one() {
     // A remote that took the uploads (its ids MX1) and then answered outside the contract.
     let (_dir, db) = device_with_photos();
-    let first = Canned::start(|s| {
-        reply(
-            s,
-            "200 OK",
-            "application/json",
-            r#"{"_id": "MX1", "originalName": "a.jpg", "valid": true, "status": "MAYBE"}"#,
-        )
-    });
+    let first = Canned::start(answers_maybe);
     let (code, all) = sync(&db, &first.base, &[]);
     assert_eq!((code, counts(&db)), (Some(0), (0, 0, 2)), "{all}");
 

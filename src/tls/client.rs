@@ -143,6 +143,12 @@ pub fn trusting_nobody() -> Result<rustls::ClientConfig, TrustSetupError> {
 #[derive(Debug)]
 struct TrustNobody(Vec<SignatureScheme>);
 
+impl TrustNobody {
+    fn refused<T>() -> Result<T, rustls::Error> {
+        Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+    }
+}
+
 impl ServerCertVerifier for TrustNobody {
     fn verify_server_cert(
         &self,
@@ -152,7 +158,7 @@ impl ServerCertVerifier for TrustNobody {
         _: &[u8],
         _: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+        TrustNobody::refused()
     }
 
     fn verify_tls12_signature(
@@ -161,7 +167,7 @@ impl ServerCertVerifier for TrustNobody {
         _: &CertificateDer<'_>,
         _: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+        TrustNobody::refused()
     }
 
     fn verify_tls13_signature(
@@ -170,7 +176,7 @@ impl ServerCertVerifier for TrustNobody {
         _: &CertificateDer<'_>,
         _: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+        TrustNobody::refused()
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
