@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Time and peak memory of the most expensive pictures the intake accepts (a flat 12000x4000
-# JPEG and a 6900x6900 PNG of zeros, both inside the 12000 px / 48 MP limits), in every slot
-# of a `facematch match` (selfie, front and back): median wall time and peak RSS of 5 runs,
-# and an ordinary pair beside them for scale. Needs scripts/build.sh first.
+# Time and peak memory of the most expensive pictures the intake accepts, one of each kind
+# (examples/worst_pictures.rs: baseline, noise, progressive, greyscale, CMYK, huge EXIF, 8- and
+# 16-bit PNG, interlaced PNG, each the largest the intake's budget lets through), in a
+# `facematch match` as the selfie against an ordinary photo and in all three slots: median wall
+# time, CPU time (user + system) and peak RSS of RUNS runs, and an ordinary pair for scale.
+# Needs scripts/build.sh first (and jpegtran: scripts/setup.sh installs it).
 # Usage: bench/worst.sh [RUNS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,23 +12,31 @@ runs=${1:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin="$root/target/release/facematch"
+. "$root/scripts/features.sh"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build -q --release --example worst_pictures --manifest-path "$root/Cargo.toml"
-"$root/target/release/examples/worst_pictures" "$work" >/dev/null
-"$bin" card --photo "$root/../shared/faces/barack_obama/2.jpg" --out "$work/card.jpg" --seed 5 2>/dev/null
+cargo build -q --release --features "$TEST_FEATURES" --example worst_pictures --manifest-path "$root/Cargo.toml"
+"$root/target/release/examples/worst_pictures" "$work/pictures" >/dev/null
+photo="$root/../shared/faces/barack_obama/2.jpg"
 measure() { # measure NAME SRC FRONT [BACK]
   local name=$1 src=$2 front=$3 back=${4:-}
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/t" "$bin" match --src "$src" --front "$front" ${back:+--back "$back"} \
-      --type GOV --threshold 85 >/dev/null 2>&1
-    cat "$work/t"
+    /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$bin" match --src "$src" --front "$front" ${back:+--back "$back"} \
+      --type GOV --threshold 85 >"$work/out" 2>/dev/null || true
+    echo "$(cat "$work/t") $(grep -o '"status": "[A-Z_]*"\|"code": [0-9]*' "$work/out" | head -1 | tr -d ' "')"
   done | python3 -c "
 import statistics, sys
 rows = [line.split() for line in sys.stdin]
-times = [float(t) for t, _ in rows]; mems = [int(m) / 1024 for _, m in rows]
-print(f'{sys.argv[1]:<34} median {statistics.median(times):.2f} s, peak RSS median {statistics.median(mems):.0f} MB (max {max(mems):.0f} MB)')
+wall = statistics.median(float(r[0]) for r in rows)
+cpu = statistics.median(float(r[1]) + float(r[2]) for r in rows)
+mems = [int(r[3]) / 1024 for r in rows]
+print(f'| {sys.argv[1]:<46} | {wall:5.2f} s | {cpu:5.2f} s | {statistics.median(mems):4.0f} MB (max {max(mems):.0f}) | {rows[0][4] if len(rows[0]) > 4 else \"?\"} |')
 " "$name"
 }
-measure "ordinary pair (910x1137 vs card)" "$root/../shared/faces/barack_obama/1.jpg" "$work/card.jpg"
-measure "12000x4000 JPEG in all 3 slots" "$work/worst-12000x4000.jpg" "$work/worst-12000x4000.jpg" "$work/worst-12000x4000.jpg"
-measure "6900x6900 PNG in all 3 slots" "$work/worst-6900x6900.png" "$work/worst-6900x6900.png" "$work/worst-6900x6900.png"
+echo "| pictures | wall (median) | CPU (median) | peak RSS (median) | answer |"
+echo "|---|---|---|---|---|"
+measure "ordinary pair (910x1137 vs 2.jpg)" "$root/../shared/faces/barack_obama/1.jpg" "$photo"
+for picture in "$work"/pictures/*; do
+  name=$(basename "$picture")
+  measure "$name as selfie" "$picture" "$photo"
+  measure "$name in all 3 slots" "$picture" "$picture" "$picture"
+done

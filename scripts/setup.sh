@@ -4,7 +4,8 @@
 #     fonts-dejavu-core and libfontconfig-dev (kiosk text), espeak-ng and alsa-utils (the
 #     kiosk's voice prompts: synthesised by scripts/voice.sh, played by aplay), pkg-config libudev-dev libinput-dev libxkbcommon-dev (the kiosk's
 #     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheels), socat (the
-#     tests' TLS terminator in front of `serve`, one nobody in this project wrote)
+#     tests' TLS terminator in front of `serve`, one nobody in this project wrote),
+#     libjpeg-turbo-progs (jpegtran, for the worst-picture tests)
 #   - LiteRT, TensorFlow Lite's runtime (libLiteRt.so), from the pinned PyPI wheel
 #     ai-edge-litert==2.1.4 (sha256 of the wheel and of the extracted library are checked) into
 #     .litert/<arch>/ (git-ignored); .litert/host names this machine's, where .cargo/config.toml
@@ -41,7 +42,9 @@ dpkg -s "fonts-dejavu-core:all" >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
 # The kiosk's voice: espeak-ng synthesises the prompts (scripts/voice.sh), aplay plays them.
 dpkg -s "espeak-ng:$arch_native" >/dev/null 2>&1 || need_apt+=(espeak-ng)
 dpkg -s "alsa-utils:$arch_native" >/dev/null 2>&1 || need_apt+=(alsa-utils)
-for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev socat; do
+# libjpeg-turbo-progs: jpegtran writes the costliest progressive JPEGs for the worst-picture
+# tests and bench/worst.sh (examples/worst_pictures.rs).
+for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev socat libjpeg-turbo-progs; do
   dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)

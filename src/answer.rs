@@ -12,13 +12,12 @@ use crate::contract::{
     MatchStatus,
 };
 use crate::detection::Detector;
-use crate::domain::DocumentType;
-use crate::domain::Role;
+use crate::domain::{DocumentType, Picture};
 use crate::embedding::Embedder;
 use crate::intake::{self, IntakeError};
 use crate::matching::{Score, Threshold};
 use crate::model_error::ModelError;
-use crate::verify::{analyse, conclude, FaceAnalysis, MatchParams, Verification};
+use crate::verify::{verify, FaceAnalysis, MatchParams, Pictures, Verification};
 
 /// Why a request got no 200 answer; each maps to one contract code.
 #[derive(Debug, thiserror::Error)]
@@ -172,14 +171,105 @@ impl Side {
 }
 
 /// A selfie of at most this many pixels (a 2048×2048 photo, 12 MB decoded) is decoded beside
-/// the document's analysis; a larger one after it, when the document's picture is gone.
+/// the document front; a larger one after it, so that at most one large picture is being
+/// decoded at once.
 pub const OVERLAP_MAX_PIXELS: u64 = 4_194_304;
+
+/// A request's pictures, decoded: what inference needs, without the files.
+#[derive(Debug)]
+pub struct DecodedRequest {
+    /// The selfie.
+    pub src: Picture,
+    /// The document front.
+    pub front: Picture,
+    /// The document back, if given.
+    pub back: Option<Picture>,
+}
+
+impl DecodedRequest {
+    /// The pictures as the pipeline takes them.
+    pub fn pictures(&self) -> Pictures<'_> {
+        Pictures { src: &self.src, front: &self.front, back: self.back.as_ref() }
+    }
+}
+
+/// A picture intake refused, and which one: answered with [`intake_failure`].
+#[derive(Debug)]
+pub struct Refusal {
+    /// Which picture.
+    pub side: Side,
+    /// Why.
+    pub error: IntakeError,
+}
+
+impl Refusal {
+    /// The contract's answer for it.
+    ///
+    /// # Errors
+    /// 4005 for an oversized file, 4001 for bad dimensions or a picture beyond the decoding budget.
+    pub fn answer(&self) -> Result<MatchAnswer, AnswerError> {
+        intake_failure(self.side, &self.error)
+    }
+}
+
+/// Checks every file, then decodes them: the part of a request that costs no model, kept apart
+/// so that the API decodes off its one inference thread and a slow picture holds no one else.
+///
+/// # Errors
+/// The first [`Refusal`] in the contract's order (selfie, front, back); every file is checked
+/// before any is decoded, so a bad one is refused without decoding the others.
+pub fn decode_request(bytes: RequestBytes<'_>) -> Result<DecodedRequest, Refusal> {
+    let inspect =
+        |side: Side, file: &[u8]| intake::inspect(file).map_err(|error| Refusal { side, error });
+    let src = inspect(Side::Src, bytes.src)?;
+    let front = inspect(Side::Front, bytes.front)?;
+    let back = bytes.back.map(|b| inspect(Side::Back, b)).transpose()?;
+    let decode = |side: Side, file: &[u8], inspected| {
+        intake::decode_inspected(file, inspected).map_err(|error| Refusal { side, error })
+    };
+    let overlap = u64::from(src.width) * u64::from(src.height) <= OVERLAP_MAX_PIXELS;
+    let (src, front) = std::thread::scope(|scope| {
+        // No thread to be had (a loaded machine): decoded here, after the front.
+        let src_decode = overlap
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || decode(Side::Src, bytes.src, src))
+                    .ok()
+            })
+            .flatten();
+        let front = decode(Side::Front, bytes.front, front);
+        let src = match src_decode {
+            Some(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => decode(Side::Src, bytes.src, src),
+        };
+        (src, front)
+    });
+    let (src, front) = (src?, front?);
+    let back = bytes.back.zip(back).map(|(file, b)| decode(Side::Back, file, b)).transpose()?;
+    Ok(DecodedRequest { src, front, back })
+}
+
+/// Verifies a request's decoded pictures and makes the contract's answer.
+///
+/// # Errors
+/// [`AnswerError::Model`] when a model fails.
+pub fn answer_decoded(
+    detector: &mut dyn Detector,
+    embedder: &mut dyn Embedder,
+    pictures: &DecodedRequest,
+    params: MatchParams,
+) -> Result<(MatchAnswer, Option<Verification>), AnswerError> {
+    let verification = verify(detector, embedder, pictures.pictures(), params)
+        .inspect_err(|e| log::error!("inference failed: {e}"))?;
+    Ok((MatchAnswer::Processed(Box::new(response(&verification))), Some(verification)))
+}
 
 /// Decodes a request's pictures and verifies them: the whole contract in one call.
 ///
 /// Files that are not JPEG/PNG, or cannot be decoded, give the contract's
 /// `INVALID_FILE_FORMAT` answer; files over 10 MB a 4005 error; pictures under
-/// 200×200 or with bomb dimensions a 4001 error; a model failure a 5001 error.
+/// 200×200, with bomb dimensions or beyond the decoding budget a 4001 error; a model failure a
+/// 5001 error.
 ///
 /// # Errors
 /// An [`AnswerError`], as above.
@@ -189,67 +279,10 @@ pub fn answer(
     bytes: RequestBytes<'_>,
     params: MatchParams,
 ) -> Result<(MatchAnswer, Option<Verification>), AnswerError> {
-    // Every file is checked before any is decoded, so a bad one is answered without inference.
-    let inspect = |side: Side, file: &[u8]| intake::inspect(file).map_err(|e| (side, e));
-    let inspected = (|| {
-        let src = inspect(Side::Src, bytes.src)?;
-        let front = inspect(Side::Front, bytes.front)?;
-        let back = bytes.back.map(|b| inspect(Side::Back, b)).transpose()?;
-        Ok((src, front, back))
-    })();
-    let (src, front, back) = match inspected {
-        Ok(inspected) => inspected,
-        Err((side, error)) => return intake_failure(side, &error).map(|a| (a, None)),
-    };
-    let document = Role::Document(params.doc_type);
-    // The document front first: while its faces are sought (the models keep both cores busy,
-    // but not all the time), a small enough selfie is decoded on a second thread, one core's
-    // work that would otherwise stand alone. A larger selfie waits its turn, so that at most
-    // one large picture is held at once.
-    let overlap = u64::from(src.width) * u64::from(src.height) <= OVERLAP_MAX_PIXELS;
-    let (src_picture, front) = std::thread::scope(|scope| {
-        // No thread to be had (a loaded server): decoded here, after the front, as a large one is.
-        let src_decode = overlap
-            .then(|| {
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || intake::decode_inspected(bytes.src, src))
-                    .ok()
-            })
-            .flatten();
-        let front = match intake::decode_inspected(bytes.front, front) {
-            Ok(picture) => Ok(analyse(detector, embedder, &picture, document)),
-            Err(error) => Err(error),
-        };
-        let src_picture = match src_decode {
-            Some(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => intake::decode_inspected(bytes.src, src),
-        };
-        (src_picture, front)
-    });
-    // Refusals in the contract's order: the selfie's before the document's.
-    let src_picture = match src_picture {
-        Ok(picture) => picture,
-        Err(error) => return intake_failure(Side::Src, &error).map(|a| (a, None)),
-    };
-    let front = match front {
-        Ok(analysis) => analysis.inspect_err(|e| log::error!("inference failed: {e}"))?,
-        Err(error) => return intake_failure(Side::Front, &error).map(|a| (a, None)),
-    };
-    let src = analyse(detector, embedder, &src_picture, Role::Selfie)
-        .inspect_err(|e| log::error!("inference failed: {e}"))?;
-    drop(src_picture);
-    let back = match bytes.back.zip(back) {
-        None => None,
-        Some((file, inspected)) => match intake::decode_inspected(file, inspected) {
-            Ok(picture) => Some(
-                analyse(detector, embedder, &picture, document)
-                    .inspect_err(|e| log::error!("inference failed: {e}"))?,
-            ),
-            Err(error) => return intake_failure(Side::Back, &error).map(|a| (a, None)),
-        },
-    };
-    let verification = conclude(params, src, front, back);
-    Ok((MatchAnswer::Processed(Box::new(response(&verification))), Some(verification)))
+    match decode_request(bytes) {
+        Ok(pictures) => answer_decoded(detector, embedder, &pictures, params),
+        Err(refusal) => refusal.answer().map(|a| (a, None)),
+    }
 }
 
 /// The contract's answer for a picture that intake refused.

@@ -1,7 +1,8 @@
-//! The API under the most expensive pictures it accepts (bench/worst.sh measures them):
-//! three matches of 48-megapixel pictures at once must not take the device down, and an
-//! ordinary match sent alongside is still answered.
+//! The API under the most expensive pictures it accepts (bench/worst.sh measures each kind):
+//! matches of the worst pictures at once must stay within the memory the README states, and an
+//! ordinary match sent while the slowest one decodes is answered in its normal time.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::server::Server;
@@ -22,56 +23,127 @@ fn peak_rss_mb(pid: u32) -> f64 {
     kb / 1024.0
 }
 
+/// The worst picture of the kind whose file name starts with `prefix` (written once a run).
+fn worst(prefix: &str) -> PathBuf {
+    static ALL: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("worst-pictures");
+        worst_pictures::write_worst(&dir).unwrap()
+    });
+    all.iter()
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no worst picture {prefix}"))
+        .clone()
+}
+
+/// Sends a match of three media ids from its own thread; answers its status and how long it
+/// took.
+fn match_in_background(
+    server: &Server,
+    token: &str,
+    [src, front, back]: [&str; 3],
+) -> std::thread::JoinHandle<(u16, Duration)> {
+    let body = serde_json::json!({
+        "src": src, "targetFront": front, "targetBack": back, "type": "GOV", "threshold": 85
+    })
+    .to_string();
+    let (base, token) = (server.base.clone(), token.to_string());
+    std::thread::spawn(move || {
+        let client = crate::util::http_client(Some(Duration::from_secs(60)));
+        let started = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v2/public/facex/match"))
+            .header("Authorization", format!("Basic {token}"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), started.elapsed())
+    })
+}
+
+/// Uploads `path`, answers its media id.
+fn upload(server: &Server, client: &reqwest::blocking::Client, token: &str, path: &Path) -> String {
+    let (status, answer) = server.upload(client, token, "p.jpg", std::fs::read(path).unwrap());
+    assert_eq!(status, 200, "{answer}");
+    answer["_id"].as_str().unwrap().to_string()
+}
+
 #[test]
-fn an_ordinary_match_is_answered_beside_three_worst_case_ones() {
+fn worst_case_matches_at_once_stay_within_the_stated_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let [jpeg, png] = worst_pictures::write_worst(&dir.path().join("worst")).unwrap();
     let server = Server::start(dir.path(), &["--api-rate", "0", "--token-rate", "0"]);
     let token = server.token("bank");
     let client = crate::util::http_client(None);
-    let upload = |path: &std::path::Path| {
-        let (status, answer) =
-            server.upload(&client, &token, "p.jpg", std::fs::read(path).unwrap());
-        assert_eq!(status, 200, "{answer}");
-        answer["_id"].as_str().unwrap().to_string()
-    };
-    let (big_jpeg, big_png) = (upload(&jpeg), upload(&png));
-    let selfie = upload(&face("barack_obama", 1));
-    let card = upload(&face("barack_obama", 2));
+    // The kinds that cost the most memory in `match` (bench/worst.sh), three of each at once.
+    let ids: Vec<String> = ["progressive-12scans", "baseline-noise", "huge-exif"]
+        .iter()
+        .map(|kind| upload(&server, &client, &token, &worst(kind)))
+        .collect();
+    let selfie = upload(&server, &client, &token, &face("barack_obama", 1));
+    let card = upload(&server, &client, &token, &face("barack_obama", 2));
 
     let started = Instant::now();
-    let worst: Vec<_> = [(&big_jpeg, &big_png), (&big_png, &big_jpeg), (&big_jpeg, &big_jpeg)]
-        .into_iter()
-        .map(|(src, front)| {
-            let body = serde_json::json!({
-                "src": src, "targetFront": front, "targetBack": big_png, "type": "GOV", "threshold": 85
-            })
-            .to_string();
-            let (base, token) = (server.base.clone(), token.clone());
-            std::thread::spawn(move || {
-                let client = crate::util::http_client(Some(Duration::from_secs(60)));
-                let r = client
-                    .post(format!("{base}/api/v2/public/facex/match"))
-                    .header("Authorization", format!("Basic {token}"))
-                    .header("Content-Type", "application/json")
-                    .body(body)
-                    .send()
-                    .unwrap();
-                (r.status().as_u16(), started.elapsed())
-            })
+    let heavy: Vec<_> = (0..3)
+        .map(|i| {
+            let slots = [&ids[i], &ids[(i + 1) % 3], &ids[(i + 2) % 3]].map(String::as_str);
+            match_in_background(&server, &token, slots)
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
     let (status, _, answer) = server.match_ids(&client, &token, &selfie, &card);
     assert_eq!(status, 200, "the ordinary match: {answer}");
     assert_eq!(answer["status"], "FACE_MATCHED");
-    for handle in worst {
+    for handle in heavy {
         let (status, _) = handle.join().unwrap();
         assert_eq!(status, 200, "a worst-case picture is processed, not refused");
     }
+    let peak = peak_rss_mb(server.pid());
     eprintln!(
-        "overload: 3 worst-case matches (3 pictures each) + 1 ordinary answered in {:.1} s; server peak RSS {:.0} MB",
+        "overload: 3 worst-case matches (3 pictures each) + 1 ordinary answered in {:.1} s; \
+         server peak RSS {peak:.0} MB",
         started.elapsed().as_secs_f64(),
-        peak_rss_mb(server.pid())
+    );
+    // docs/api.md states serve's worst case: two matches holding their pictures at once, four
+    // uploads being received (not sent here: at most 40 MB more) and nothing else.
+    assert!(peak < 560.0, "serve peaked at {peak:.0} MB, over the 600 MB stated less 40 MB");
+}
+
+#[test]
+fn an_ordinary_match_is_not_held_by_a_slow_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--api-rate", "0", "--token-rate", "0"]);
+    let token = server.token("bank");
+    let client = crate::util::http_client(Some(Duration::from_secs(60)));
+    // The slowest kind to decode (bench/worst.sh), in all three slots.
+    let slow = upload(&server, &client, &token, &worst("progressive-grey-12scans"));
+    let selfie = upload(&server, &client, &token, &face("barack_obama", 1));
+    let card = upload(&server, &client, &token, &face("barack_obama", 2));
+    let ordinary = || {
+        let started = Instant::now();
+        let (status, _, answer) = server.match_ids(&client, &token, &selfie, &card);
+        assert_eq!((status, answer["status"].as_str()), (200, Some("FACE_MATCHED")), "{answer}");
+        started.elapsed()
+    };
+    let mut alone: Vec<Duration> = (0..3).map(|_| ordinary()).collect();
+    alone.sort();
+    let normal = alone[1];
+    let heavy_alone = match_in_background(&server, &token, [&slow, &slow, &slow]).join().unwrap();
+
+    let heavy = match_in_background(&server, &token, [&slow, &slow, &slow]);
+    std::thread::sleep(Duration::from_millis(150)); // the slow pictures are being decoded
+    let beside = ordinary();
+    let (status, heavy_took) = heavy.join().unwrap();
+    assert_eq!(status, 200);
+    eprintln!(
+        "overload: ordinary match alone {:.2} s (median of 3), beside the slowest pictures {:.2} s; \
+         the slow match alone {:.2} s, beside {:.2} s",
+        normal.as_secs_f64(),
+        beside.as_secs_f64(),
+        heavy_alone.1.as_secs_f64(),
+        heavy_took.as_secs_f64()
+    );
+    assert!(
+        beside < normal + Duration::from_secs(1),
+        "the ordinary match took {beside:?} beside the slow one, {normal:?} alone"
     );
 }

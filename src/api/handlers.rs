@@ -313,6 +313,20 @@ async fn decide(
     key: Option<String>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let _admitted = state
+        .matches
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::busy("too many matches waiting", 1))?;
+    // Waits its turn holding only the media ids; from here on its pictures are in memory, and
+    // the permit goes with them (to the blocking pool, then the inference thread) until they
+    // are dropped, even if this request times out first.
+    let holding = state
+        .pictures
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::internal("the server is stopping"))?;
     let (src_id, front_id, back_id) = (ids.src.clone(), ids.front.clone(), ids.back.clone());
     let (src, front, back) = with_store(&state, move |s| {
         let load = |field: &str, id: &str| {
@@ -327,7 +341,21 @@ async fn decide(
         Ok((src, front, back))
     })
     .await?;
-    let (answer, verification) = state.worker.run(Job { src, front, back, params }).await?;
+    // Decoded on the blocking pool, not on the inference thread: a picture slow to decode
+    // (within the intake's budget) delays its own answer only.
+    let decoded = tokio::task::spawn_blocking(move || {
+        let bytes = answer::RequestBytes { src: &src, front: &front, back: back.as_deref() };
+        (answer::decode_request(bytes), holding)
+    })
+    .await
+    .map_err(|e| {
+        log::error!("serve: decoding a request failed: {e}");
+        ApiError::internal("the pictures could not be processed")
+    })?;
+    let (answer, verification) = match decoded {
+        (Ok(pictures), holding) => state.worker.run(Job { pictures, params, holding }).await?,
+        (Err(refusal), _) => (refusal.answer()?, None),
+    };
     let asked = ids.clone();
     let media = RequestMedia {
         src: Some(MediaId(ids.src)),

@@ -44,6 +44,12 @@ use crate::store::Store;
 pub const UPLOAD_BODY_LIMIT: usize = crate::intake::MAX_FILE_BYTES + 64 * 1024;
 /// Uploads received at once by default (`serve --max-uploads`): 4 × 10 MB of bodies at most.
 pub const UPLOADS_IN_FLIGHT: usize = 4;
+/// Match requests admitted at once (waiting or in work); one more is answered 4292.
+pub const MATCHES_ADMITTED: usize = 64;
+/// Match requests whose pictures are held at once (loaded, being decoded, waiting for the
+/// inference thread or in it): this bounds the memory matches take together, and two let one
+/// request decode while another is analysed. The others wait holding only their media ids.
+pub const MATCHES_IN_MEMORY: usize = 2;
 /// Largest match request body (a few media ids).
 pub const MATCH_BODY_LIMIT: usize = 16 * 1024;
 /// How long one request may take before it is answered 5001.
@@ -63,6 +69,10 @@ pub struct AppState {
     /// Uploads being received at once: each may hold up to [`UPLOAD_BODY_LIMIT`] in memory, so
     /// this bounds what all of them hold together; one more is answered 4292.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Match requests admitted ([`MATCHES_ADMITTED`]).
+    pub matches: Arc<tokio::sync::Semaphore>,
+    /// Match requests holding their pictures ([`MATCHES_IN_MEMORY`]).
+    pub pictures: Arc<tokio::sync::Semaphore>,
     /// Testing only (feature `test-faults`): failures to answer before serving normally.
     #[cfg(feature = "test-faults")]
     pub faults: Option<Faults>,
@@ -93,6 +103,8 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(limits, &today)),
             read_timeout: Connections::default().read_timeout,
             uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_IN_FLIGHT)),
+            matches: Arc::new(tokio::sync::Semaphore::new(MATCHES_ADMITTED)),
+            pictures: Arc::new(tokio::sync::Semaphore::new(MATCHES_IN_MEMORY)),
             #[cfg(feature = "test-faults")]
             faults: None,
         })

@@ -1,6 +1,7 @@
 //! The inference thread: owns the [`Engine`] (a compiled model runs from its own
 //! buffers, one request at a time) and answers match jobs sent from async handlers, so inference
-//! never blocks the executor.
+//! never blocks the executor. Jobs arrive decoded: decoding runs on the blocking pool, so a
+//! picture that is slow to decode holds only its own request.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,21 +11,20 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::ApiError;
-use crate::answer::{answer, RequestBytes};
+use crate::answer::{answer_decoded, DecodedRequest};
 use crate::contract::MatchAnswer;
 use crate::inference::Engine;
 use crate::verify::{MatchParams, Verification};
 
 /// The pictures and parameters of one match.
 pub struct Job {
-    /// Selfie bytes.
-    pub src: Vec<u8>,
-    /// Front bytes.
-    pub front: Vec<u8>,
-    /// Back bytes.
-    pub back: Option<Vec<u8>>,
+    /// The request's pictures, decoded.
+    pub pictures: DecodedRequest,
     /// Validated parameters.
     pub params: MatchParams,
+    /// The request's place among those holding pictures ([`super::MATCHES_IN_MEMORY`]),
+    /// given back when the job, pictures and all, is dropped.
+    pub holding: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// What the worker answers.
@@ -41,9 +41,7 @@ impl InferenceWorker {
     /// Starts the thread with `engine`; at most `queue` jobs wait.
     pub fn start(mut engine: Engine, queue: usize) -> InferenceWorker {
         InferenceWorker::start_with(queue, move |job| {
-            let bytes =
-                RequestBytes { src: &job.src, front: &job.front, back: job.back.as_deref() };
-            answer(&mut engine.detector, &mut engine.embedder, bytes, job.params)
+            answer_decoded(&mut engine.detector, &mut engine.embedder, &job.pictures, job.params)
                 .map_err(ApiError::from)
         })
     }
@@ -103,13 +101,13 @@ impl InferenceWorker {
 mod tests {
     use super::*;
     use crate::contract::{ErrorCode, InvalidFileResponse, MatchStatus};
-    use crate::domain::DocumentType;
+    use crate::domain::{DocumentType, Picture, PictureFormat};
     use crate::matching::Threshold;
 
     #[test]
     fn a_panicking_job_is_a_5001_and_the_thread_goes_on() {
         let worker = InferenceWorker::start_with(4, |job| {
-            assert!(!job.src.is_empty(), "a bug in the pipeline");
+            assert!(job.pictures.src.width() > 1, "a bug in the pipeline");
             Ok((
                 MatchAnswer::InvalidFile(InvalidFileResponse {
                     valid: false,
@@ -122,16 +120,20 @@ mod tests {
                 None,
             ))
         });
-        let job = |src: &[u8]| Job {
-            src: src.to_vec(),
-            front: vec![1],
-            back: None,
+        let picture = |side: u32| Picture {
+            pixels: image::RgbImage::new(side, side),
+            format: PictureFormat::Png,
+        };
+        let places = Arc::new(tokio::sync::Semaphore::new(2));
+        let job = |side: u32| Job {
+            pictures: DecodedRequest { src: picture(side), front: picture(200), back: None },
             params: MatchParams { doc_type: DocumentType::Gov, threshold: Threshold::DEFAULT },
+            holding: places.clone().try_acquire_owned().unwrap(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let failed = runtime.block_on(worker.run(job(b""))).expect_err("the panic is an error");
+        let failed = runtime.block_on(worker.run(job(1))).expect_err("the panic is an error");
         assert_eq!(failed.code, ErrorCode::Internal);
-        assert!(runtime.block_on(worker.run(job(b"ok"))).is_ok(), "the next job is answered");
+        assert!(runtime.block_on(worker.run(job(200))).is_ok(), "the next job is answered");
         assert_eq!(worker.panics(), 1);
     }
 }

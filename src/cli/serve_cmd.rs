@@ -8,10 +8,7 @@ use super::args::ServeArgs;
 use super::{load_engine, open_store};
 use crate::api::limits::Limits;
 use crate::api::worker::InferenceWorker;
-use crate::api::{serve, AppState, Connections};
-
-/// Waiting match jobs beyond which clients get 4292 (the device is busy).
-const QUEUE: usize = 64;
+use crate::api::{serve, AppState, Connections, MATCHES_IN_MEMORY};
 
 /// Runs the server until ctrl-c / SIGTERM.
 ///
@@ -37,7 +34,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         token_per_day: limit(args.token_daily),
         api_per_day: limit(args.api_daily),
     };
-    let mut state = AppState::new(store, InferenceWorker::start(engine, QUEUE), limits)
+    let mut state = AppState::new(store, InferenceWorker::start(engine, MATCHES_IN_MEMORY), limits)
         .context("reading the day's request counts")?;
     #[cfg(feature = "test-faults")]
     if let Some(spec) = &args.inject_faults {

@@ -73,8 +73,8 @@ pub enum IntakeError {
         height: u32,
     },
     /// A picture whose decoding would cost more than the budget allows: a JPEG of more than
-    /// [`MAX_JPEG_SCANS`] scans or progressive beyond [`MAX_PROGRESSIVE_PIXELS`], an interlaced
-    /// PNG beyond [`MAX_WHOLE_DECODE_PIXELS`].
+    /// [`MAX_JPEG_SCANS`] scans, progressive beyond [`MAX_PROGRESSIVE_PIXELS`] or
+    /// [`MAX_PROGRESSIVE_SCAN_PIXELS`], an interlaced PNG beyond [`MAX_WHOLE_DECODE_BYTES`].
     #[error("{0}")]
     TooCostly(String),
     /// Declared dimensions beyond [`MAX_SIDE`] / [`MAX_PIXELS`] (a decompression bomb, or a scan far too large).
@@ -95,9 +95,15 @@ pub const MAX_JPEG_SCANS: usize = 64;
 /// memory (2 bytes a pixel per component) until the last scan, whatever size it is shrunk to.
 pub const MAX_PROGRESSIVE_PIXELS: u64 = 16_000_000;
 
-/// The most pixels an interlaced PNG may have: it is decoded whole (up to 8 bytes a pixel at
-/// 16-bit RGBA), where a non-interlaced one is shrunk row by row.
-pub const MAX_WHOLE_DECODE_PIXELS: u64 = 16_000_000;
+/// The most scans × pixels a progressive JPEG may have: each scan passes over the picture, so
+/// its decoding time grows with both. 192 M lets through libjpeg's usual 10 scans (6 in grey)
+/// at 16 MP and up to 64 scans at 3 MP.
+pub const MAX_PROGRESSIVE_SCAN_PIXELS: u64 = 192_000_000;
+
+/// The most bytes a PNG may take decoded at its own depth (16-bit RGBA is 8 bytes a pixel) to
+/// be decoded whole; beyond it a non-interlaced PNG is shrunk row by row and an interlaced one,
+/// whose rows arrive in seven passes, is refused. 48 MB is a 16 MP picture in 8-bit RGB.
+pub const MAX_WHOLE_DECODE_BYTES: u64 = 48_000_000;
 
 /// Identifies JPEG or PNG from the first bytes; `None` for anything else.
 pub fn sniff(bytes: &[u8]) -> Option<PictureFormat> {
@@ -157,13 +163,14 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, IntakeError> {
         layout.within_budget(width, height)?;
     }
     if format == PictureFormat::Png && png_is_interlaced(bytes) {
-        let pixels = u64::from(width) * u64::from(height);
-        if pixels > MAX_WHOLE_DECODE_PIXELS {
+        let decoded = png_decoded_bytes(bytes, width, height);
+        if decoded > MAX_WHOLE_DECODE_BYTES {
             return Err(IntakeError::TooCostly(format!(
-                "interlaced PNG of {width}x{height} ({:.1} MP): at most {} MP accepted for an \
-                 interlaced picture (it is decoded whole); send a non-interlaced PNG or a JPEG",
-                pixels as f64 / 1e6,
-                MAX_WHOLE_DECODE_PIXELS / 1_000_000
+                "interlaced PNG of {width}x{height} ({:.0} MB decoded at its depth): at most {} MB \
+                 accepted for an interlaced picture (it is decoded whole); send a \
+                 non-interlaced PNG or a JPEG",
+                decoded as f64 / 1e6,
+                MAX_WHOLE_DECODE_BYTES / 1_000_000
             )));
         }
     }
@@ -174,6 +181,19 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, IntakeError> {
 /// seven passes, so it cannot be shrunk row by row and is decoded whole.
 fn png_is_interlaced(bytes: &[u8]) -> bool {
     bytes.get(12..16) == Some(b"IHDR") && bytes.get(28).is_some_and(|&method| method != 0)
+}
+
+/// What a PNG takes decoded whole at the depth and colour type its header (IHDR) declares;
+/// palette and sub-byte depths count as one byte a channel, as they are expanded.
+fn png_decoded_bytes(bytes: &[u8], width: u32, height: u32) -> u64 {
+    let depth_bytes = if bytes.get(24) == Some(&16) { 2 } else { 1 };
+    let channels = match bytes.get(25) {
+        Some(0) => 1,        // grey
+        Some(4) => 2,        // grey and alpha
+        Some(6) => 4,        // RGBA
+        Some(_) | None => 3, // RGB, or a palette expanded to RGB
+    };
+    u64::from(width) * u64::from(height) * channels * depth_bytes
 }
 
 /// Checks the file as [`inspect`] does, then decodes it and applies EXIF orientation.
@@ -205,13 +225,15 @@ pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, I
     let mut decoder = r.into_decoder().map_err(undecodable)?;
     let orientation = decoder.orientation().map_err(undecodable)?;
     let failed = |reason: String| IntakeError::Undecodable { format: name, reason };
-    let reduced = if u64::from(width) * u64::from(height) > reduced::REDUCED_ABOVE {
-        match format {
-            PictureFormat::Jpeg => Some(reduced::jpeg(bytes, width, height).map_err(failed)?),
-            PictureFormat::Png => reduced::png(bytes).map_err(failed)?,
+    let large = u64::from(width) * u64::from(height) > reduced::REDUCED_ABOVE;
+    let reduced = match format {
+        PictureFormat::Jpeg if large => Some(reduced::jpeg(bytes, width, height).map_err(failed)?),
+        PictureFormat::Png
+            if large || png_decoded_bytes(bytes, width, height) > MAX_WHOLE_DECODE_BYTES =>
+        {
+            reduced::png(bytes).map_err(failed)?
         }
-    } else {
-        None
+        _ => None,
     };
     let mut image = match reduced {
         Some(pixels) => DynamicImage::ImageRgb8(pixels),
@@ -226,6 +248,8 @@ pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, I
 struct JpegLayout {
     /// A progressive frame (SOF2, SOF6, SOF10, SOF14).
     progressive: bool,
+    /// Components the frame header declares (1 grey, 3 colour, 4 CMYK).
+    components: usize,
     /// Start-of-scan markers.
     scans: usize,
     /// Scan data ends with an end-of-image marker.
@@ -233,8 +257,9 @@ struct JpegLayout {
 }
 
 impl JpegLayout {
-    /// Refuses what would cost more than the decoding budget: too many scans, or a progressive
-    /// frame too large to hold whole.
+    /// Refuses what would cost more than the decoding budget: too many scans, more scans than
+    /// a sequential frame has components, or a progressive frame too large to hold whole or
+    /// to pass over as many times as it has scans.
     fn within_budget(&self, width: u32, height: u32) -> Result<(), IntakeError> {
         let kind = if self.progressive { "progressive JPEG" } else { "JPEG" };
         if self.scans > MAX_JPEG_SCANS {
@@ -243,7 +268,24 @@ impl JpegLayout {
                 self.scans
             )));
         }
+        // A sequential frame codes each component in exactly one scan (ITU-T T.81 B.2.3);
+        // more would have the decoder pass over the whole picture again for each.
+        if !self.progressive && self.scans > self.components.max(1) {
+            return Err(IntakeError::TooCostly(format!(
+                "sequential JPEG with {} scans for {} components: one scan a component at most",
+                self.scans, self.components
+            )));
+        }
         let pixels = u64::from(width) * u64::from(height);
+        let scan_pixels = pixels.saturating_mul(self.scans as u64);
+        if self.progressive && scan_pixels > MAX_PROGRESSIVE_SCAN_PIXELS {
+            return Err(IntakeError::TooCostly(format!(
+                "progressive JPEG of {width}x{height} with {} scans: at most {} scans accepted at \
+                 this size (each scan is a pass over the picture); send a baseline JPEG",
+                self.scans,
+                (MAX_PROGRESSIVE_SCAN_PIXELS / pixels.max(1)).max(1)
+            )));
+        }
         if self.progressive && pixels > MAX_PROGRESSIVE_PIXELS {
             return Err(IntakeError::TooCostly(format!(
                 "progressive JPEG of {width}x{height} ({:.1} MP): at most {} MP accepted for a \
@@ -288,6 +330,11 @@ fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
         let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
         if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
             layout.progressive = true;
+        }
+        // A start-of-frame (C0-CF but DHT C4, JPG C8, DAC CC): its component count follows
+        // the precision and the two dimensions.
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            layout.components = bytes.get(i + 9).map_or(0, |&n| usize::from(n));
         }
         i += 2 + len;
         if marker == 0xDA {
@@ -360,10 +407,42 @@ mod tests {
             Err(IntakeError::TooCostly(why)) => assert!(why.contains("20.0 MP"), "{why}"),
             other => panic!("{other:?}"),
         }
+        // 4 MP with 58 scans: within the scan count, beyond scans × pixels.
+        let passes = progressive(2000, 2000, 20);
+        let scans = jpeg_layout(&passes).scans;
+        assert!(scans <= MAX_JPEG_SCANS && scans as u64 * 4_000_000 > MAX_PROGRESSIVE_SCAN_PIXELS);
+        match inspect(&passes) {
+            Err(IntakeError::TooCostly(why)) => {
+                assert!(why.contains("2000x2000 with") && why.contains("at most 48 scans"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(inspect(&progressive(2000, 1000, 20)).is_ok(), "the same scans at 2 MP");
         // A baseline picture of the same size is decoded (at reduced size), not refused.
         let baseline = jpeg(5000, 4000);
         assert_eq!(jpeg_layout(&baseline).scans, 1);
         assert!(inspect(&baseline).is_ok());
+    }
+
+    #[test]
+    fn a_sequential_jpeg_with_a_scan_repeated_is_refused() {
+        let plain = jpeg(400, 300);
+        let layout = jpeg_layout(&plain);
+        assert_eq!((layout.progressive, layout.components, layout.scans), (false, 3, 1));
+        // The scan (its header and data, up to the end-of-image marker) sent four times.
+        let sos = plain.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let scan = &plain[sos..plain.len() - 2];
+        let mut repeated = plain[..sos].to_vec();
+        for _ in 0..4 {
+            repeated.extend_from_slice(scan);
+        }
+        repeated.extend_from_slice(&[0xFF, 0xD9]);
+        match inspect(&repeated) {
+            Err(IntakeError::TooCostly(why)) => {
+                assert!(why.contains("4 scans for 3 components"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn png(width: u32, height: u32) -> Vec<u8> {
@@ -406,11 +485,17 @@ mod tests {
         };
         match inspect(&interlaced(5000, 4000)) {
             Err(IntakeError::TooCostly(why)) => {
-                assert!(why.contains("interlaced PNG of 5000x4000 (20.0 MP)"), "{why}")
+                assert!(why.contains("interlaced PNG of 5000x4000 (60 MB decoded"), "{why}")
             }
             other => panic!("{other:?}"),
         }
-        assert!(inspect(&interlaced(4000, 4000)).is_ok(), "16 MP is within the budget");
+        assert!(inspect(&interlaced(4000, 4000)).is_ok(), "16 MP of 8-bit RGB is within budget");
+        // The same 16 MP at 16-bit RGBA takes 128 MB decoded.
+        let mut deep = interlaced(4000, 4000);
+        deep[24..26].copy_from_slice(&[16, 6]);
+        let crc = crc32fast::hash(&deep[12..29]);
+        deep[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert!(matches!(inspect(&deep), Err(IntakeError::TooCostly(_))));
         assert!(inspect(&png_declaring(5000, 4000)).is_ok(), "non-interlaced: shrunk row by row");
     }
 
