@@ -147,3 +147,50 @@ fn an_ordinary_match_is_not_held_by_a_slow_picture() {
         "the ordinary match took {beside:?} beside the slow one, {normal:?} alone"
     );
 }
+
+/// The server's CPU time so far (user + system), in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which ends with the last ')'): utime and stime are the
+    // 12th and 13th, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+#[test]
+fn each_kind_of_worst_picture_stays_within_the_decoding_budget() {
+    let kinds = [
+        "baseline-flat",
+        "baseline-noise",
+        "baseline-cmyk",
+        "huge-exif",
+        "progressive-12scans",
+        "progressive-grey-12scans",
+        "progressive-64scans",
+        "progressive-cmyk",
+        "png-rgb8",
+        "png-rgba16-6900",
+        "png-rgba16-4000",
+        "png-rgba16-interlaced",
+    ];
+    for kind in kinds {
+        // A fresh server a kind, so that its peak memory is this picture's.
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(dir.path(), &["--api-rate", "0", "--token-rate", "0"]);
+        let token = server.token("bank");
+        let client = crate::util::http_client(Some(Duration::from_secs(60)));
+        let id = upload(&server, &client, &token, &worst(kind));
+        let cpu_before = cpu_seconds(server.pid());
+        let (status, took) = match_in_background(&server, &token, [&id, &id, &id]).join().unwrap();
+        let cpu = cpu_seconds(server.pid()) - cpu_before;
+        let peak = peak_rss_mb(server.pid());
+        eprintln!("worst {kind} in three slots: answered {status} in {took:.2?}, {cpu:.2} s CPU, peak RSS {peak:.0} MB");
+        assert_eq!(status, 200, "{kind}");
+        // bench/worst.sh measures at most 266 MB and 2.7 s of CPU for a whole three-slot
+        // request on the 2-core VM (inference included); the CPU bound leaves room for a slow
+        // machine, the memory one does not need to.
+        assert!(peak < 300.0, "{kind}: serve peaked at {peak:.0} MB");
+        assert!(cpu < 8.0, "{kind}: {cpu:.1} s of CPU for one request");
+    }
+}

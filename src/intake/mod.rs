@@ -226,18 +226,23 @@ pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, I
     let orientation = decoder.orientation().map_err(undecodable)?;
     let failed = |reason: String| IntakeError::Undecodable { format: name, reason };
     let large = u64::from(width) * u64::from(height) > reduced::REDUCED_ABOVE;
-    let reduced = match format {
-        PictureFormat::Jpeg if large => Some(reduced::jpeg(bytes, width, height).map_err(failed)?),
+    let whole = |decoder| DynamicImage::from_decoder(decoder).map_err(undecodable);
+    let mut image = match format {
+        PictureFormat::Jpeg if large => {
+            // The whole-picture decoder holds its own copy of the file (and its EXIF): gone
+            // before the reduced decoding starts.
+            drop(decoder);
+            DynamicImage::ImageRgb8(reduced::jpeg(bytes, width, height).map_err(failed)?)
+        }
         PictureFormat::Png
             if large || png_decoded_bytes(bytes, width, height) > MAX_WHOLE_DECODE_BYTES =>
         {
-            reduced::png(bytes).map_err(failed)?
+            match reduced::png(bytes).map_err(failed)? {
+                Some(pixels) => DynamicImage::ImageRgb8(pixels),
+                None => whole(decoder)?,
+            }
         }
-        _ => None,
-    };
-    let mut image = match reduced {
-        Some(pixels) => DynamicImage::ImageRgb8(pixels),
-        None => DynamicImage::from_decoder(decoder).map_err(undecodable)?,
+        _ => whole(decoder)?,
     };
     image.apply_orientation(orientation);
     Ok(Picture { pixels: reduced::to_working_size(image.into_rgb8()), format })
