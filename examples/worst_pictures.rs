@@ -51,6 +51,15 @@ const KINDS: &[Kind] = &[
     Kind { name: "png-rgba16-interlaced-2449x2449.png", make: png_rgba16_interlaced },
     // 16-bit RGBA non-interlaced at 16 MP: over 48 MB, so shrunk row by row.
     Kind { name: "png-rgba16-4000x4000.png", make: png_rgba16_16mp },
+    // Interlaced 8-bit grey with transparency (decoded as grey and alpha) at 16 MP.
+    Kind { name: "png-grey-trns-interlaced-4000x4000.png", make: png_grey_trns_interlaced },
+    // Attacks on the decoders' header parsing, refused or made harmless by the intake:
+    // a colour profile of 520 KB of deflated zeros (inflates to about 512 MB),
+    Kind { name: "attack-png-profile-bomb.png", make: png_profile_bomb },
+    // 10 MB of minimal extended-XMP segments (quadratic in the JPEG decoder's header parsing),
+    Kind { name: "attack-jpeg-xmp-flood.jpg", make: jpeg_xmp_flood },
+    // 9 MB of tiny text chunks (each kept as its own allocation by the PNG decoder).
+    Kind { name: "attack-png-text-flood.png", make: png_text_flood },
 ];
 
 /// Writes every kind into `dir`; returns their paths.
@@ -239,10 +248,71 @@ fn png_of_zeros(
     Ok(png)
 }
 
-/// An Adam7-interlaced 16-bit RGBA PNG of zeros (the encoders at hand write no interlaced
-/// files: the seven passes are laid out here and deflated).
 fn png_rgba16_interlaced() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let (width, height) = (2_449u32, 2_449u32);
+    interlaced(2_449, 2_449, 16, 6, &[])
+}
+
+fn png_grey_trns_interlaced() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    interlaced(4_000, 4_000, 8, 0, &[(*b"tRNS", vec![0, 0])])
+}
+
+/// A 200×200 PNG of zeros with `extra` chunks after its header.
+fn png_with(extra: &[([u8; 4], Vec<u8>)]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let plain = png_of_zeros(200, 200, image::ExtendedColorType::Rgb8)?;
+    let mut png = plain[..33].to_vec(); // signature and IHDR
+    for (kind, data) in extra {
+        chunk(&mut png, kind, data);
+    }
+    png.extend_from_slice(&plain[33..]);
+    Ok(png)
+}
+
+fn png_profile_bomb() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; 500 << 20])?;
+    let mut profile = b"bomb\0\0".to_vec();
+    profile.extend(z.finish()?);
+    png_with(&[(*b"iCCP", profile)])
+}
+
+fn png_text_flood() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let text: Vec<_> = (0..600_000).map(|_| (*b"tEXt", b"k\0v".to_vec())).collect();
+    png_with(&text)
+}
+
+fn jpeg_xmp_flood() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let picture = baseline_flat()?;
+    let mut out = picture[..2].to_vec();
+    let mut segment = b"http://ns.adobe.com/xmp/extension/\0".to_vec();
+    segment.extend_from_slice(&[b'0'; 32]); // the digest
+    segment.extend_from_slice(&1u32.to_be_bytes()); // full length
+    segment.extend_from_slice(&0u32.to_be_bytes()); // offset
+    let len = (segment.len() + 2) as u16;
+    while out.len() + picture.len() + segment.len() + 4 < 9_900_000 {
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&segment);
+    }
+    out.extend_from_slice(&picture[2..]);
+    Ok(out)
+}
+
+/// An Adam7-interlaced PNG of zeros of the given depth and colour type, with `extra` chunks
+/// (the encoders at hand write no interlaced files: the seven passes are laid out here).
+fn interlaced(
+    width: u32,
+    height: u32,
+    depth: u8,
+    color: u8,
+    extra: &[([u8; 4], Vec<u8>)],
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let channels = match color {
+        0 => 1,
+        2 => 3,
+        4 => 2,
+        _ => 4,
+    };
+    let pixel_bytes = channels * usize::from(depth) / 8;
     // Each pass: first column, first row, column step, row step.
     const PASSES: [(u32, u32, u32, u32); 7] = [
         (0, 0, 8, 8),
@@ -262,7 +332,7 @@ fn png_rgba16_interlaced() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         }
         for _ in 0..rows {
             raw.push(0); // filter: none
-            raw.resize(raw.len() + columns as usize * 8, 0);
+            raw.resize(raw.len() + columns as usize * pixel_bytes, 0);
         }
     }
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
@@ -272,8 +342,11 @@ fn png_rgba16_interlaced() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[16, 6, 0, 0, 1]); // 16-bit, RGBA, deflate, adaptive, Adam7
+    ihdr.extend_from_slice(&[depth, color, 0, 0, 1]); // deflate, adaptive filters, Adam7
     chunk(&mut png, b"IHDR", &ihdr);
+    for (kind, data) in extra {
+        chunk(&mut png, kind, data);
+    }
     chunk(&mut png, b"IDAT", &data);
     chunk(&mut png, b"IEND", &[]);
     Ok(png)

@@ -36,13 +36,16 @@ fn worst(prefix: &str) -> PathBuf {
         .clone()
 }
 
-/// Sends a match of three media ids from its own thread; answers its status and how long it
-/// took.
+/// What a match was answered: the HTTP status, the answer's `status` (or error `code`), and
+/// how long it took.
+type Answered = (u16, String, Duration);
+
+/// Sends a match of three media ids from its own thread.
 fn match_in_background(
     server: &Server,
     token: &str,
     [src, front, back]: [&str; 3],
-) -> std::thread::JoinHandle<(u16, Duration)> {
+) -> std::thread::JoinHandle<Answered> {
     let body = serde_json::json!({
         "src": src, "targetFront": front, "targetBack": back, "type": "GOV", "threshold": 85
     })
@@ -58,7 +61,10 @@ fn match_in_background(
             .body(body)
             .send()
             .unwrap();
-        (r.status().as_u16(), started.elapsed())
+        let status = r.status().as_u16();
+        let answer: serde_json::Value = r.json().unwrap();
+        let said = answer.get("status").or(answer.get("code")).map(|v| v.to_string());
+        (status, said.unwrap_or_default().replace('"', ""), started.elapsed())
     })
 }
 
@@ -94,8 +100,8 @@ fn worst_case_matches_at_once_stay_within_the_stated_memory() {
     assert_eq!(status, 200, "the ordinary match: {answer}");
     assert_eq!(answer["status"], "FACE_MATCHED");
     for handle in heavy {
-        let (status, _) = handle.join().unwrap();
-        assert_eq!(status, 200, "a worst-case picture is processed, not refused");
+        let (status, said, _) = handle.join().unwrap();
+        assert_eq!((status, said.as_str()), (200, "FACE_NOT_MATCHED"), "processed, not refused");
     }
     let peak = peak_rss_mb(server.pid());
     eprintln!(
@@ -105,7 +111,7 @@ fn worst_case_matches_at_once_stay_within_the_stated_memory() {
     );
     // docs/api.md states serve's worst case: two matches holding their pictures at once, four
     // uploads being received (not sent here: at most 40 MB more) and nothing else.
-    assert!(peak < 560.0, "serve peaked at {peak:.0} MB, over the 600 MB stated less 40 MB");
+    assert!(peak < 660.0, "serve peaked at {peak:.0} MB, over the 700 MB stated less 40 MB");
 }
 
 #[test]
@@ -132,14 +138,15 @@ fn an_ordinary_match_is_not_held_by_a_slow_picture() {
     let heavy = match_in_background(&server, &token, [&slow, &slow, &slow]);
     std::thread::sleep(Duration::from_millis(150)); // the slow pictures are being decoded
     let beside = ordinary();
-    let (status, heavy_took) = heavy.join().unwrap();
-    assert_eq!(status, 200);
+    let (status, said, heavy_took) = heavy.join().unwrap();
+    assert_eq!((status, said.as_str()), (200, "FACE_NOT_MATCHED"));
+    assert!(heavy_alone.2 > normal + Duration::from_secs(1), "the slow match is slow");
     eprintln!(
         "overload: ordinary match alone {:.2} s (median of 3), beside the slowest pictures {:.2} s; \
          the slow match alone {:.2} s, beside {:.2} s",
         normal.as_secs_f64(),
         beside.as_secs_f64(),
-        heavy_alone.1.as_secs_f64(),
+        heavy_alone.2.as_secs_f64(),
         heavy_took.as_secs_f64()
     );
     assert!(
@@ -160,21 +167,27 @@ fn cpu_seconds(pid: u32) -> f64 {
 
 #[test]
 fn each_kind_of_worst_picture_stays_within_the_decoding_budget() {
+    // Each kind and what it must be answered: processed (no face in these pictures), or
+    // refused without decoding (4001 naming the reason), or unreadable to the decoder.
     let kinds = [
-        "baseline-flat",
-        "baseline-noise",
-        "baseline-cmyk",
-        "huge-exif",
-        "progressive-12scans",
-        "progressive-grey-12scans",
-        "progressive-64scans",
-        "progressive-cmyk",
-        "png-rgb8",
-        "png-rgba16-6900",
-        "png-rgba16-4000",
-        "png-rgba16-interlaced",
+        ("baseline-flat", "FACE_NOT_MATCHED"),
+        ("baseline-noise", "FACE_NOT_MATCHED"),
+        ("baseline-cmyk", "FACE_NOT_MATCHED"),
+        ("huge-exif", "FACE_NOT_MATCHED"),
+        ("progressive-12scans", "FACE_NOT_MATCHED"),
+        ("progressive-grey-12scans", "FACE_NOT_MATCHED"),
+        ("progressive-64scans", "FACE_NOT_MATCHED"),
+        ("progressive-cmyk", "INVALID_FILE_FORMAT"),
+        ("png-rgb8", "FACE_NOT_MATCHED"),
+        ("png-rgba16-6900", "FACE_NOT_MATCHED"),
+        ("png-rgba16-4000", "FACE_NOT_MATCHED"),
+        ("png-rgba16-interlaced", "FACE_NOT_MATCHED"),
+        ("png-grey-trns-interlaced", "FACE_NOT_MATCHED"),
+        ("attack-png-profile-bomb", "FACE_NOT_MATCHED"),
+        ("attack-jpeg-xmp-flood", "4001"),
+        ("attack-png-text-flood", "4001"),
     ];
-    for kind in kinds {
+    for (kind, expected) in kinds {
         // A fresh server a kind, so that its peak memory is this picture's.
         let dir = tempfile::tempdir().unwrap();
         let server = Server::start(dir.path(), &["--api-rate", "0", "--token-rate", "0"]);
@@ -182,11 +195,12 @@ fn each_kind_of_worst_picture_stays_within_the_decoding_budget() {
         let client = crate::util::http_client(Some(Duration::from_secs(60)));
         let id = upload(&server, &client, &token, &worst(kind));
         let cpu_before = cpu_seconds(server.pid());
-        let (status, took) = match_in_background(&server, &token, [&id, &id, &id]).join().unwrap();
+        let (status, said, took) =
+            match_in_background(&server, &token, [&id, &id, &id]).join().unwrap();
         let cpu = cpu_seconds(server.pid()) - cpu_before;
         let peak = peak_rss_mb(server.pid());
-        eprintln!("worst {kind} in three slots: answered {status} in {took:.2?}, {cpu:.2} s CPU, peak RSS {peak:.0} MB");
-        assert_eq!(status, 200, "{kind}");
+        eprintln!("worst {kind} in three slots: answered {status} {said} in {took:.2?}, {cpu:.2} s CPU, peak RSS {peak:.0} MB");
+        assert_eq!(said, expected, "{kind}");
         // bench/worst.sh measures at most 266 MB and 2.7 s of CPU for a whole three-slot
         // request on the 2-core VM (inference included); the CPU bound leaves room for a slow
         // machine, the memory one does not need to.

@@ -10,6 +10,7 @@ mod cli;
 mod documents;
 mod durability;
 mod hardening;
+mod holder;
 #[cfg(feature = "kiosk")]
 mod kiosk;
 #[cfg(feature = "kiosk")]

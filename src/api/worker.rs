@@ -59,6 +59,11 @@ impl InferenceWorker {
             .name("inference".into())
             .spawn(move || {
                 for (job, reply) in inbox {
+                    if reply.is_closed() {
+                        // Its request timed out or its client left while it waited: no one to
+                        // answer, and its pictures are given back at once.
+                        continue;
+                    }
                     let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(&job)))
                         .unwrap_or_else(|_| {
                             let n = counted.fetch_add(1, Ordering::Relaxed) + 1;

@@ -1,9 +1,12 @@
 //! Which face a picture is about. In a selfie, the largest: the customer is nearest the
-//! camera. On a document, the holder's printed portrait, which is not always the largest
-//! face: a second person partly in the photo (cut off by its edge, often nearer the camera)
-//! can be larger, and a passport's "ghost" copy of the portrait is smaller. Among the faces of
-//! near-largest size the most confident one is the holder's: a face cut off by the photo's
-//! edge scores lower than a whole one (README "How faces are chosen").
+//! camera. On a document side, three cases decide (docs/match.md "How faces are chosen"):
+//! - a passport's "ghost" copy of the portrait is much smaller: never the holder;
+//! - a second person partly in the card's photo (cut off by its edge, often nearer the camera)
+//!   can be as large as the holder or a little larger, and scores lower than a whole face: among
+//!   faces of near-largest size, the most confident is the holder's;
+//! - a photo used as the document side, a smaller person beside its subject: the subject's face
+//!   is much larger and lies whole in the picture, and stays the subject however sure the
+//!   detector is of the smaller face.
 
 use crate::domain::{Face, Role};
 
@@ -11,18 +14,33 @@ use crate::domain::{Face, Role};
 /// a passport's ghost portrait (about a quarter of the area) does not.
 pub const NEAR_LARGEST_AREA: f32 = 0.5;
 
-/// Orders `faces` so that the subject comes first, the others after it, largest first.
-pub fn order(faces: &mut [Face], role: Role) {
+/// A whole face this many times the area of the most confident one stays the subject: a cut-off
+/// bystander on a card is drawn at most about 1.2 times the holder's area, a person beside the
+/// subject of an ordinary photo is further away and smaller.
+pub const MUCH_LARGER_AREA: f32 = 1.5;
+
+/// Orders `faces`, found in a `width`×`height` picture, so that the subject comes first, the
+/// others after it, largest first.
+pub fn order(faces: &mut [Face], role: Role, width: u32, height: u32) {
     faces.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
     if matches!(role, Role::Selfie) || faces.len() < 2 {
         return;
     }
     let floor = NEAR_LARGEST_AREA * faces[0].bbox.area();
-    let best = (0..faces.len())
+    let confident = (0..faces.len())
         .filter(|&i| faces[i].bbox.area() >= floor)
         .max_by(|&i, &j| faces[i].score.total_cmp(&faces[j].score))
         .unwrap_or(0);
+    let largest = &faces[0];
+    let much_larger = largest.bbox.area() >= MUCH_LARGER_AREA * faces[confident].bbox.area();
+    let best = if much_larger && whole(largest, width, height) { 0 } else { confident };
     faces[..=best].rotate_right(1);
+}
+
+/// The face's box lies inside the picture: no edge of the picture cuts it.
+fn whole(face: &Face, width: u32, height: u32) -> bool {
+    let b = face.bbox;
+    b.x >= 0.0 && b.y >= 0.0 && b.x + b.w <= width as f32 && b.y + b.h <= height as f32
 }
 
 #[cfg(test)]
@@ -32,23 +50,44 @@ mod tests {
     use crate::domain::{DocumentType, FaceBox};
 
     fn face(side: f32, score: f32) -> Face {
-        Face { bbox: FaceBox { x: 0.0, y: 0.0, w: side, h: side }, score, landmarks: TEMPLATE }
+        let bbox = FaceBox { x: 10.0, y: 10.0, w: side, h: side };
+        Face { bbox, score, landmarks: TEMPLATE }
+    }
+
+    const DOCUMENT: Role = Role::Document(DocumentType::Passport);
+
+    fn sides(faces: &[Face]) -> Vec<f32> {
+        faces.iter().map(|f| f.bbox.w).collect()
     }
 
     #[test]
-    fn on_a_document_the_confident_face_of_near_largest_size_is_the_holder() {
-        let document = Role::Document(DocumentType::Passport);
-        // A cut-off bystander (larger, less sure), the holder, the ghost copy (most sure, small).
-        let mut faces = vec![face(100.0, 0.85), face(80.0, 0.93), face(40.0, 0.97)];
-        order(&mut faces, document);
-        let sides: Vec<f32> = faces.iter().map(|f| f.bbox.w).collect();
-        assert_eq!(sides, [80.0, 100.0, 40.0]);
-        // In a selfie the nearest, largest face is the customer.
-        order(&mut faces, Role::Selfie);
-        assert_eq!(faces[0].bbox.w, 100.0);
-        // A much smaller face never wins on a document, however sure.
+    fn a_passport_ghost_is_never_the_holder() {
         let mut faces = vec![face(100.0, 0.81), face(60.0, 0.99)];
-        order(&mut faces, document);
+        order(&mut faces, DOCUMENT, 500, 500);
+        assert_eq!(sides(&faces), [100.0, 60.0]);
+    }
+
+    #[test]
+    fn a_bystander_cut_off_on_a_card_loses_to_the_surer_holder() {
+        // A cut-off bystander (a little larger, less sure), the holder, the ghost copy.
+        let mut faces = vec![face(100.0, 0.85), face(90.0, 0.93), face(40.0, 0.97)];
+        order(&mut faces, DOCUMENT, 500, 500);
+        assert_eq!(sides(&faces), [90.0, 100.0, 40.0]);
+        // In a selfie the nearest, largest face is the customer.
+        order(&mut faces, Role::Selfie, 500, 500);
         assert_eq!(faces[0].bbox.w, 100.0);
+    }
+
+    #[test]
+    fn a_much_larger_whole_face_stays_the_subject_of_a_photo() {
+        // The subject (whole) and a smaller, surer person beside them: area 1.56 times.
+        let mut faces = vec![face(100.0, 0.86), face(80.0, 0.95)];
+        order(&mut faces, DOCUMENT, 500, 500);
+        assert_eq!(sides(&faces), [100.0, 80.0]);
+        // The same larger face cut by the picture's edge is not known whole: the surer one wins.
+        let mut faces = vec![face(100.0, 0.86), face(80.0, 0.95)];
+        faces[0].bbox.x = 450.0;
+        order(&mut faces, DOCUMENT, 500, 500);
+        assert_eq!(sides(&faces), [80.0, 100.0]);
     }
 }

@@ -13,9 +13,10 @@
 //!   tight crops whose face fills the whole frame are otherwise missed;
 //! - only faces standing the right way up are used; document pages are read the
 //!   way their face stands upright (turned 180° or a quarter turn, [`orientation`]);
-//! - the subject is the largest face in a selfie, the most confident face of
-//!   near-largest size on a document ([`holder`]); the others are kept for the
-//!   caller to report (a passport's small "ghost" copy, bystanders).
+//! - the subject is the largest face in a selfie; on a document the most confident
+//!   face of near-largest size, unless a much larger whole face is there ([`holder`]);
+//!   the others are kept for the caller to report (a passport's small "ghost" copy,
+//!   bystanders).
 
 pub mod closer_look;
 pub mod holder;
@@ -132,7 +133,7 @@ pub fn find_faces(
             *face = placed(face, (0.0, 0.0), scale);
         }
     }
-    holder::order(&mut faces, role);
+    holder::order(&mut faces, role, image.width(), image.height());
     Ok(faces)
 }
 

@@ -9,10 +9,13 @@
 //! [`reduced::WORKING_SIDE`] pixels on its longest side, so any accepted file
 //! costs bounded memory and time.
 
+pub mod png_chunks;
 pub mod reduced;
 pub mod resize;
 
 use std::io::Cursor;
+
+use png_chunks::{PngLayout, MAX_PNG_ANCILLARY_CHUNKS};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -87,6 +90,10 @@ pub enum IntakeError {
     },
 }
 
+/// The most metadata segments (APPn, COM) a JPEG may have: cameras write a handful, a large
+/// colour profile or depth map split in 64 KB pieces some dozens.
+pub const MAX_JPEG_SEGMENTS: usize = 256;
+
 /// The most scans a JPEG may have: each scan is a pass over the whole picture, and ordinary
 /// progressive files have about ten (libjpeg's default progression: 10 in colour, 6 in grey).
 pub const MAX_JPEG_SCANS: usize = 64;
@@ -100,9 +107,10 @@ pub const MAX_PROGRESSIVE_PIXELS: u64 = 16_000_000;
 /// at 16 MP and up to 64 scans at 3 MP.
 pub const MAX_PROGRESSIVE_SCAN_PIXELS: u64 = 192_000_000;
 
-/// The most bytes a PNG may take decoded at its own depth (16-bit RGBA is 8 bytes a pixel) to
-/// be decoded whole; beyond it a non-interlaced PNG is shrunk row by row and an interlaced one,
-/// whose rows arrive in seven passes, is refused. 48 MB is a 16 MP picture in 8-bit RGB.
+/// The most bytes a PNG may take decoded at its own depth (16-bit RGBA is 8 bytes a pixel, a
+/// tRNS chunk adds an alpha channel) to be decoded whole; beyond it, or beyond 16 MP, a
+/// non-interlaced PNG is shrunk row by row and an interlaced one, whose rows arrive in seven
+/// passes, is refused. 48 MB is a 16 MP picture in 8-bit RGB.
 pub const MAX_WHOLE_DECODE_BYTES: u64 = 48_000_000;
 
 /// Identifies JPEG or PNG from the first bytes; `None` for anything else.
@@ -146,54 +154,67 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, IntakeError> {
     }
     let format = sniff(bytes).ok_or(IntakeError::NotAnImage)?;
     let (image_format, name) = image_format(format);
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), image_format)
+    // The structure first, from marker and chunk headers alone: the decoders' own header
+    // parsing has costs of its own (a JPEG's metadata segments, a PNG's profile).
+    let layout = match format {
+        PictureFormat::Jpeg => {
+            let layout = jpeg_layout(bytes);
+            // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it
+            // here, or half an upload could still be matched.
+            if !layout.complete {
+                return Err(IntakeError::Undecodable {
+                    format: name,
+                    reason: "the file is truncated (no end-of-image marker)".into(),
+                });
+            }
+            layout.within_segment_budget()?;
+            Layout::Jpeg(layout)
+        }
+        PictureFormat::Png => {
+            let layout = PngLayout::of(bytes);
+            if layout.ancillary > MAX_PNG_ANCILLARY_CHUNKS {
+                return Err(IntakeError::TooCostly(format!(
+                    "PNG with {} ancillary chunks: at most {MAX_PNG_ANCILLARY_CHUNKS} accepted",
+                    layout.ancillary
+                )));
+            }
+            Layout::Png(layout)
+        }
+    };
+    let header = match &layout {
+        Layout::Png(png) => png.without_profile(bytes),
+        Layout::Jpeg(_) => std::borrow::Cow::Borrowed(bytes),
+    };
+    let (width, height) = ImageReader::with_format(Cursor::new(&*header), image_format)
         .into_dimensions()
         .map_err(|e| IntakeError::Undecodable { format: name, reason: e.to_string() })?;
     check_dimensions(width, height)?;
-    if format == PictureFormat::Jpeg {
-        let layout = jpeg_layout(bytes);
-        // The JPEG decoder fills a truncated scan with grey instead of failing: refuse it here,
-        // or half an upload could still be matched.
-        if !layout.complete {
-            return Err(IntakeError::Undecodable {
-                format: name,
-                reason: "the file is truncated (no end-of-image marker)".into(),
-            });
+    match layout {
+        Layout::Jpeg(jpeg) => jpeg.within_budget(width, height)?,
+        Layout::Png(png) if png.interlaced => {
+            let decoded = png.decoded_bytes(width, height);
+            let pixels = u64::from(width) * u64::from(height);
+            if decoded > MAX_WHOLE_DECODE_BYTES || pixels > reduced::REDUCED_ABOVE {
+                return Err(IntakeError::TooCostly(format!(
+                    "interlaced PNG of {width}x{height} ({:.1} MP, {:.0} MB decoded at its depth): \
+                     at most {} MP and {} MB accepted for an interlaced picture (it is decoded \
+                     whole); send a non-interlaced PNG or a JPEG",
+                    pixels as f64 / 1e6,
+                    decoded as f64 / 1e6,
+                    reduced::REDUCED_ABOVE / 1_000_000,
+                    MAX_WHOLE_DECODE_BYTES / 1_000_000
+                )));
+            }
         }
-        layout.within_budget(width, height)?;
-    }
-    if format == PictureFormat::Png && png_is_interlaced(bytes) {
-        let decoded = png_decoded_bytes(bytes, width, height);
-        if decoded > MAX_WHOLE_DECODE_BYTES {
-            return Err(IntakeError::TooCostly(format!(
-                "interlaced PNG of {width}x{height} ({:.0} MB decoded at its depth): at most {} MB \
-                 accepted for an interlaced picture (it is decoded whole); send a \
-                 non-interlaced PNG or a JPEG",
-                decoded as f64 / 1e6,
-                MAX_WHOLE_DECODE_BYTES / 1_000_000
-            )));
-        }
+        Layout::Png(_) => {}
     }
     Ok(Inspected { format, width, height })
 }
 
-/// Whether the PNG's header (IHDR, the first chunk) says Adam7 interlacing: its rows arrive in
-/// seven passes, so it cannot be shrunk row by row and is decoded whole.
-fn png_is_interlaced(bytes: &[u8]) -> bool {
-    bytes.get(12..16) == Some(b"IHDR") && bytes.get(28).is_some_and(|&method| method != 0)
-}
-
-/// What a PNG takes decoded whole at the depth and colour type its header (IHDR) declares;
-/// palette and sub-byte depths count as one byte a channel, as they are expanded.
-fn png_decoded_bytes(bytes: &[u8], width: u32, height: u32) -> u64 {
-    let depth_bytes = if bytes.get(24) == Some(&16) { 2 } else { 1 };
-    let channels = match bytes.get(25) {
-        Some(0) => 1,        // grey
-        Some(4) => 2,        // grey and alpha
-        Some(6) => 4,        // RGBA
-        Some(_) | None => 3, // RGB, or a palette expanded to RGB
-    };
-    u64::from(width) * u64::from(height) * channels * depth_bytes
+/// A file's structure as its headers give it.
+enum Layout {
+    Jpeg(JpegLayout),
+    Png(PngLayout),
 }
 
 /// Checks the file as [`inspect`] does, then decodes it and applies EXIF orientation.
@@ -214,6 +235,10 @@ pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, I
     let (image_format, name) = image_format(format);
     let undecodable =
         |e: image::ImageError| IntakeError::Undecodable { format: name, reason: e.to_string() };
+    // A PNG's colour profile is never read: decoded without it, so it cannot inflate.
+    let png = (format == PictureFormat::Png).then(|| PngLayout::of(bytes));
+    let stripped = png.as_ref().map(|layout| layout.without_profile(bytes));
+    let bytes = stripped.as_deref().unwrap_or(bytes);
     let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
 
     let mut limits = Limits::default();
@@ -235,7 +260,10 @@ pub fn decode_inspected(bytes: &[u8], inspected: Inspected) -> Result<Picture, I
             DynamicImage::ImageRgb8(reduced::jpeg(bytes, width, height).map_err(failed)?)
         }
         PictureFormat::Png
-            if large || png_decoded_bytes(bytes, width, height) > MAX_WHOLE_DECODE_BYTES =>
+            if large
+                || png
+                    .as_ref()
+                    .is_some_and(|p| p.decoded_bytes(width, height) > MAX_WHOLE_DECODE_BYTES) =>
         {
             match reduced::png(bytes).map_err(failed)? {
                 Some(pixels) => DynamicImage::ImageRgb8(pixels),
@@ -255,6 +283,8 @@ struct JpegLayout {
     progressive: bool,
     /// Components the frame header declares (1 grey, 3 colour, 4 CMYK).
     components: usize,
+    /// Metadata segments (APP0-APP15, COM).
+    segments: usize,
     /// Start-of-scan markers.
     scans: usize,
     /// Scan data ends with an end-of-image marker.
@@ -262,6 +292,18 @@ struct JpegLayout {
 }
 
 impl JpegLayout {
+    /// Refuses a file of more metadata segments than [`MAX_JPEG_SEGMENTS`]: the decoder's
+    /// header parsing gathers some of them in time that grows with their number squared.
+    fn within_segment_budget(&self) -> Result<(), IntakeError> {
+        if self.segments > MAX_JPEG_SEGMENTS {
+            return Err(IntakeError::TooCostly(format!(
+                "JPEG with {} metadata segments: at most {MAX_JPEG_SEGMENTS} accepted",
+                self.segments
+            )));
+        }
+        Ok(())
+    }
+
     /// Refuses what would cost more than the decoding budget: too many scans, more scans than
     /// a sequential frame has components, or a progressive frame too large to hold whole or
     /// to pass over as many times as it has scans.
@@ -335,6 +377,9 @@ fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
         let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
         if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
             layout.progressive = true;
+        }
+        if matches!(marker, 0xE0..=0xEF | 0xFE) {
+            layout.segments += 1;
         }
         // A start-of-frame (C0-CF but DHT C4, JPG C8, DAC CC): its component count follows
         // the precision and the two dimensions.
@@ -490,7 +535,10 @@ mod tests {
         };
         match inspect(&interlaced(5000, 4000)) {
             Err(IntakeError::TooCostly(why)) => {
-                assert!(why.contains("interlaced PNG of 5000x4000 (60 MB decoded"), "{why}")
+                assert!(
+                    why.contains("interlaced PNG of 5000x4000 (20.0 MP, 60 MB decoded"),
+                    "{why}"
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -1,0 +1,103 @@
+//! Which face of a document side is the subject, on composed pictures of real `../shared`
+//! photos: a photo used as the document, its subject larger and whole, a smaller person pasted
+//! beside them at the picture's edge (the case the card rules must not overrule). The card cases
+//! (a cut-off bystander, a passport's ghost) are in `tests/documents.rs` and `tests/cards.rs`.
+
+use facematch::detection::find_faces;
+use facematch::domain::{DocumentType, FaceBox, Picture, PictureFormat, Role};
+use facematch::intake;
+use facematch::verify::analyse;
+use image::{imageops, RgbImage};
+
+use crate::util::{engine, face};
+
+const PEOPLE: [&str; 8] = [
+    "angelina_jolie",
+    "barack_obama",
+    "george_clooney",
+    "jeff_bezos",
+    "mark_zuckerberg",
+    "sundar_pichai",
+    "elon_musk",
+    "joe_biden",
+];
+
+fn photo(who: &str, n: u32) -> RgbImage {
+    intake::decode(&std::fs::read(face(who, n)).unwrap()).unwrap().pixels
+}
+
+fn largest_face(pixels: &RgbImage) -> FaceBox {
+    find_faces(&mut engine().detector, pixels, Role::Selfie).unwrap()[0].bbox
+}
+
+/// `subject`'s photo with `other`'s face (and some of its surroundings) pasted whole at the
+/// side away from the subject's face, scaled so that its face is 0.75 of the subject's width
+/// (0.56 of the area): a smaller person beside the subject. `None` when there is no room.
+fn beside(subject: &RgbImage, subject_face: FaceBox, other: &RgbImage) -> Option<RgbImage> {
+    let other_face = largest_face(other);
+    let scale = 0.75 * subject_face.w / other_face.w;
+    let margin = 0.4 * other_face.w;
+    let (x, y) = ((other_face.x - margin).max(0.0), (other_face.y - margin).max(0.0));
+    let crop_w = (other_face.w + 2.0 * margin).min(other.width() as f32 - x);
+    let crop_h = (other_face.h + 2.0 * margin).min(other.height() as f32 - y);
+    let crop = imageops::crop_imm(other, x as u32, y as u32, crop_w as u32, crop_h as u32);
+    let (w, h) = ((crop_w * scale) as u32, (crop_h * scale) as u32);
+    let pasted = imageops::resize(&crop.to_image(), w, h, imageops::FilterType::Triangle);
+    let subject_right = subject_face.x + subject_face.w / 2.0 > subject.width() as f32 / 2.0;
+    let px = if subject_right { 2 } else { subject.width().checked_sub(w + 2)? };
+    let py = ((subject_face.y + subject_face.h / 2.0) as u32).saturating_sub(h / 2);
+    let clear = if subject_right {
+        (px + w) as f32 + 4.0 < subject_face.x
+    } else {
+        (px as f32) > subject_face.x + subject_face.w + 4.0
+    };
+    if !clear || py + h > subject.height() {
+        return None;
+    }
+    let mut out = subject.clone();
+    imageops::replace(&mut out, &pasted, i64::from(px), i64::from(py));
+    Some(out)
+}
+
+#[test]
+fn a_much_larger_whole_face_stays_the_subject_beside_a_surer_smaller_one() {
+    let mut composed = 0;
+    let mut smaller_surer = 0;
+    for (i, who) in PEOPLE.iter().enumerate() {
+        let other_name = PEOPLE[(i + 3) % PEOPLE.len()];
+        let subject = photo(who, 2);
+        let subject_face = largest_face(&subject);
+        let Some(pixels) = beside(&subject, subject_face, &photo(other_name, 1)) else {
+            continue;
+        };
+        composed += 1;
+        let picture = Picture { pixels, format: PictureFormat::Jpeg };
+        let mut e = engine();
+        let e = &mut *e;
+        let document = Role::Document(DocumentType::Gov);
+        let a = analyse(&mut e.detector, &mut e.embedder, &picture, document).unwrap();
+        assert!(a.faces.len() >= 2, "{who}: both faces are found: {:?}", a.faces);
+        let pasted = a.faces.iter().find(|f| f.bbox.area() < 0.8 * subject_face.area());
+        smaller_surer += usize::from(pasted.is_some_and(|p| p.score > a.faces[0].score));
+        let chosen = a.subject().unwrap().bbox;
+        assert!(
+            (chosen.x - subject_face.x).abs() < 0.1 * subject_face.w,
+            "{who} beside {other_name}: the subject is {chosen:?}, not {subject_face:?}"
+        );
+        // And it is compared: the subject's own other photo matches it.
+        let own = intake::decode(&std::fs::read(face(who, 1)).unwrap()).unwrap();
+        let s = analyse(&mut e.detector, &mut e.embedder, &own, Role::Selfie).unwrap();
+        let percent = facematch::matching::compare(
+            s.embedding.as_ref().unwrap(),
+            a.embedding.as_ref().unwrap(),
+        )
+        .percent;
+        assert!(percent >= 85.0, "{who} beside {other_name}: {percent:.1}");
+    }
+    eprintln!(
+        "holder: {composed} photos composed, the smaller pasted face the surer on {smaller_surer}"
+    );
+    assert!(composed >= 5, "only {composed} of 8 photos had room beside the subject");
+    // The rule this guards is exercised: the confident-face rule alone would pick the pasted one.
+    assert!(smaller_surer >= 2, "the pasted face was the surer on {smaller_surer} only");
+}
