@@ -12,8 +12,10 @@ trap 'rm -rf "$work"' EXIT
 bin="$root/target/release/facematch"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 cargo build -q --release --example worst_pictures --manifest-path "$root/Cargo.toml"
+# The lab prints the ordinary pair's card.
+cargo build -q --release --locked -p facematch-lab --features "${FACEMATCH_FEATURES:-onnx}" --manifest-path "$root/Cargo.toml"
 "$root/target/release/examples/worst_pictures" "$work" >/dev/null
-"$bin" card --photo "$root/../shared/faces/barack_obama/2.jpg" --out "$work/card.jpg" --seed 5 2>/dev/null
+"$root/target/release/facematch-lab" card --photo "$root/../shared/faces/barack_obama/2.jpg" --out "$work/card.jpg" --seed 5 2>/dev/null
 measure() { # measure NAME SRC FRONT [BACK]
   local name=$1 src=$2 front=$3 back=${4:-}
   for _ in $(seq "$runs"); do

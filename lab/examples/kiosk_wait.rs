@@ -17,8 +17,8 @@ use facematch::inference::{models::locate_dir, Engine, RuntimeOptions};
 use facematch::kiosk::recording::{verify_and_record, Captures, PreparedSelfie};
 use facematch::matching::Threshold;
 use facematch::store::Store;
-use facematch::synthetic_card::{portrait_crop, print_card};
 use facematch::verify::MatchParams;
+use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 

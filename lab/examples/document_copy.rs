@@ -13,8 +13,8 @@ use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Embedding, Role};
 use facematch::embedding::{cosine, Embedder};
 use facematch::inference::{models::locate_dir, Engine, RuntimeOptions};
-use facematch::synthetic_capture::{capture, Condition};
-use facematch::synthetic_card::{portrait_crop, print_card};
+use facematch_lab::synthetic_capture::{capture, Condition};
+use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use image::RgbImage;
 
 fn embed(engine: &mut Engine, pixels: &RgbImage, role: Role) -> Option<Embedding> {
