@@ -6,7 +6,7 @@
 //!   document side), and the same card photographed by the camera 400-600 px wide, tilted, in
 //!   glare (the "selfie" of someone holding the card up).
 //!
-//! cargo run --release --example document_copy -- ../shared/faces
+//! cargo run --release -p facematch-lab --example document_copy -- ../shared/faces
 
 use facematch::alignment::align;
 use facematch::detection::find_faces;

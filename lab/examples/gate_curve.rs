@@ -7,7 +7,7 @@
 //! width and per sharpness band (every other photo of the person as the selfie; every card of
 //! another person as an impostor).
 //!
-//! cargo run --release --example gate_curve -- ../shared/faces
+//! cargo run --release -p facematch-lab --example gate_curve -- ../shared/faces
 
 use std::collections::BTreeMap;
 

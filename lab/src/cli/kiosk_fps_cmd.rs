@@ -34,6 +34,8 @@ struct KioskFps {
     document_fps: f64,
     /// Previews counted on each screen.
     frames: usize,
+    /// The worker's pause between frames, ms.
+    frame_interval_ms: u64,
 }
 
 /// Runs the command.
@@ -93,8 +95,7 @@ fn measure(args: &KioskFpsArgs, dir: &std::path::Path) -> Result<KioskFps> {
         db: None,
         key: None,
         threshold: Threshold::DEFAULT,
-        // The kiosk's own pause between frames.
-        frame_interval: Duration::from_millis(30),
+        frame_interval: Duration::from_millis(args.frame_interval_ms),
         liveness: LivenessMode::Fixed(challenge),
         capture_sessions: None,
     };
@@ -117,6 +118,7 @@ fn measure(args: &KioskFpsArgs, dir: &std::path::Path) -> Result<KioskFps> {
         selfie_fps: round(selfie_fps),
         document_fps: round(document_fps),
         frames: args.frames,
+        frame_interval_ms: args.frame_interval_ms,
     })
 }
 
