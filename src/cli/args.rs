@@ -29,7 +29,7 @@ pub enum Command {
     /// exit 2 with the contract's error JSON ({"code":4001,...}) when it was malformed.
     Match(MatchArgs),
     /// Liveness of a recorded attempt: check one folder of frames, or evaluate a labelled set
-    /// (ISO/IEC 30107-3 figures) (docs/liveness.md; `facematch-lab liveness generate` makes one).
+    /// (ISO/IEC 30107-3 figures; `facematch-lab liveness generate` makes a synthetic one).
     ///
     /// Example: facematch liveness check --frames session/ --challenge "left up right"
     Liveness(LivenessArgs),
