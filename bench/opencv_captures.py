@@ -1,6 +1,6 @@
 """The OpenCV-Python pipeline (bench/opencv_baseline.py: same models, longest side 320 for the
 selfie and 640 for the document, largest face, no quality gates) on a pairs.csv written by
-`facematch captures`: how many documents yield a face, and TAR / FAR at a cosine threshold.
+`facematch-lab captures`: how many documents yield a face, and TAR / FAR at a cosine threshold.
 
   python opencv_captures.py --models DIR --pairs DIR/<condition>/pairs.csv [--cosine 0.400]
 

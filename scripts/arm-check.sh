@@ -19,6 +19,9 @@ cd "$root"
 shared=${FACEMATCH_SHARED:-$root/../shared}
 "$root/scripts/bundle.sh" >/dev/null
 FACEMATCH_FEATURES=$TEST_FEATURES "$root/scripts/build.sh" >/dev/null
+# The lab's binary (x86_64 only) prints the synthetic card.
+cargo build --release --locked -p facematch-lab --features "$TEST_FEATURES" 2>/dev/null
+lab="$root/target/release/facematch-lab"
 bundle=$(ls -d dist/facematch-*-aarch64 | head -1)
 x86="$root/target/release/facematch"
 work=$(mktemp -d)
@@ -39,7 +42,7 @@ emulated() { # emulated CPU OUT ARGS... : the bundle's launcher, emulated as a c
 arm() { emulated cortex-a76 "$@"; }
 
 # Photos (paths under ../shared/faces) and a synthetic card (a wide page: YuNet's 640×416 input).
-"$x86" card --photo "$shared/faces/barack_obama/2.jpg" --out "$work/card-barack_obama.jpg" --seed 5 >/dev/null
+"$lab" card --photo "$shared/faces/barack_obama/2.jpg" --out "$work/card-barack_obama.jpg" --seed 5 >/dev/null
 pairs=(
   "barack_obama/1.jpg $work/card-barack_obama.jpg"
   "joe_biden/1.jpg $work/card-barack_obama.jpg"

@@ -18,10 +18,11 @@ target=aarch64-unknown-linux-gnu
 # One build with both runtimes, as on x86_64: LiteRT (the default feature `tflite`, linked) and ONNX
 # Runtime (feature `onnx`, loaded at run time from beside the binary); the kiosk included, drawing
 # without a desktop (linuxkms).
-LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked --target $target --features onnx,kiosk-kms
-# The voice prompts are data: synthesised on this machine by its own build (the tests' feature set).
+LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked -p facematch --target $target --features onnx,kiosk-kms
+# The voice prompts are data: synthesised on this machine by the lab's `facematch-lab voice` (an x86_64
+# build with the tests' feature set, so it reuses their build; nothing of the lab enters the bundle).
 . "$root/scripts/features.sh"
-cargo build --release --locked --features "$TEST_FEATURES"
+cargo build --release --locked -p facematch-lab --features "$TEST_FEATURES"
 "$root/scripts/voice.sh"
 name="facematch-$version-aarch64"
 stage="$root/dist/$name"

@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
-cargo build --release --locked --features kiosk-kms,onnx
+# The device (the kiosk) and the lab (the voice prompts, the generated liveness session).
+cargo build --release --locked --workspace --features kiosk-kms,onnx
 cp -f "$root/.litert/$(uname -m)/libLiteRt.so" "$root/.onnxruntime/$(uname -m)/libonnxruntime.so.1" \
   "$root/target/release/"
 "$root/scripts/voice.sh"
@@ -15,7 +16,7 @@ demo="$root/target/kiosk-demo"
 if [ ! -f "$demo/sessions/sessions.csv" ]; then
   mkdir -p "$demo/faces/astronaut"
   cp -f assets/samples/selfie_astronaut.png "$demo/faces/astronaut/"
-  "$root/target/release/facematch" liveness generate --faces "$demo/faces" --out "$demo/sessions"
+  "$root/target/release/facematch-lab" liveness generate --faces "$demo/faces" --out "$demo/sessions"
 fi
 row=$(grep ',bona_fide,' "$demo/sessions/sessions.csv" | head -1)
 frames=${row%%,*}

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# Everything a change must pass: formatting, clippy, unit and integration tests
-# (the integration tests read ../shared beside the project). One profile (release)
-# so the demo, the tests and CI share one build.
+# Everything a change must pass, over the whole workspace (the device crate and the lab, lab/):
+# formatting, clippy, unit and integration tests (the integration tests read ../shared beside the
+# project). One profile (release) so the demo, the tests and CI share one build.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 . "$root/scripts/features.sh"
-cargo fmt --check
+cargo fmt --all --check
 # One feature set for everything on x86_64 (scripts/features.sh); ONNX Runtime, which the Raspberry Pi 4
 # build runs, is compared with TensorFlow Lite in tests/runtimes.rs.
-cargo clippy --release --locked --all-targets --features "$TEST_FEATURES" -- -D warnings
-# The kiosk's voice prompts, which the tests check for every language (the same build the tests use).
-cargo build --release --locked --features "$TEST_FEATURES"
+cargo clippy --release --locked --workspace --all-targets --features "$TEST_FEATURES" -- -D warnings
+# The kiosk's voice prompts, which the tests check for every language, made by the lab's binary
+# (the same build the tests use: both binaries; the lab's tests also run the device's).
+cargo build --release --locked --workspace --features "$TEST_FEATURES"
 "$root/scripts/voice.sh"
 # Tests that need root (giving files to another user) are ignored elsewhere; as root, run them too.
 ignored=()
 [ "$(id -u)" -ne 0 ] || ignored=(-- --include-ignored)
-cargo test --release --locked --features "$TEST_FEATURES" "${ignored[@]}"
+cargo test --release --locked --workspace --features "$TEST_FEATURES" "${ignored[@]}"

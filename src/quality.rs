@@ -53,13 +53,13 @@ pub const MIN_BRIGHTNESS: f32 = 30.0;
 pub const MAX_BRIGHTNESS: f32 = 235.0;
 /// Least acceptable variance of the Laplacian on the 112×112 crop: below it, TAR at FAR 1 %
 /// on printed faces falls from 98.5 % (8-12) to 94.5 % (4-8) and 84.5 % (0-4)
-/// (`examples/gate_curve.rs`).
+/// (`lab/examples/gate_curve.rs`).
 pub const MIN_SHARPNESS: f32 = 8.0;
 /// Largest acceptable roll.
 pub const MAX_ROLL_DEGREES: f32 = 50.0;
 
 /// Smallest face box side accepted for a role, in picture pixels. On documents, where match
-/// quality really falls (`examples/gate_curve.rs` on cards printed from `../shared/faces`,
+/// quality really falls (`lab/examples/gate_curve.rs` on cards printed from `../shared/faces`,
 /// README "Quality gates"): TAR at FAR 1 % is 96.7 % with 24 px faces, 92.8 % with 20 px.
 pub fn min_face_px(role: Role) -> f32 {
     match role {

@@ -1,6 +1,6 @@
 //! The module map of ARCHITECTURE.md, checked: the `crate::` imports between `src/`'s
 //! top-level modules form no cycle, and the core pipeline modules reach no runtime,
-//! file system, network or screen.
+//! file system, network or screen; the device crate never depends on the lab (`lab/`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -144,5 +144,44 @@ fn the_pipeline_core_reaches_no_edge() {
         }
         let touched: Vec<_> = edges.iter().filter(|e| reach.contains(**e)).collect();
         assert!(touched.is_empty(), "{core} reaches {touched:?}");
+    }
+}
+
+#[test]
+fn the_device_never_depends_on_the_lab() {
+    // The lab (lab/, facematch-lab) depends on the device's library; Cargo refuses the reverse as
+    // a cycle for normal dependencies, but would allow it as a dev-dependency: no table names it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table =
+        std::fs::read_to_string(root.join("Cargo.toml")).unwrap().parse().unwrap();
+    let mut tables: Vec<(&str, &toml::Table)> = Vec::new();
+    for name in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        if let Some(t) = manifest.get(name).and_then(|t| t.as_table()) {
+            tables.push((name, t));
+        }
+    }
+    assert!(tables.len() >= 2, "read the manifest: {manifest:?}");
+    for (name, table) in tables {
+        for (dep, spec) in table {
+            let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(dep);
+            let path = spec.get("path").and_then(|p| p.as_str()).unwrap_or("");
+            assert!(
+                package != "facematch-lab" && !path.contains("lab"),
+                "[{name}] {dep}: the device must not depend on the lab"
+            );
+        }
+    }
+    // Nor does its code name the lab's crate.
+    let mut stack = vec![root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(!text.contains("facematch_lab::"), "{} names the lab", path.display());
+            }
+        }
     }
 }

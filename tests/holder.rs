@@ -1,7 +1,7 @@
 //! Which face of a document side is the subject, on composed pictures of real `../shared`
 //! photos: a photo used as the document, its subject larger and whole, a smaller person pasted
 //! beside them at the picture's edge (the case the card rules must not overrule). The card cases
-//! (a cut-off bystander, a passport's ghost) are in `tests/documents.rs` and `tests/cards.rs`.
+//! (a cut-off bystander, a passport's ghost) are in `lab/tests/documents.rs` and `lab/tests/cards.rs`.
 
 use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, FaceBox, Picture, PictureFormat, Role};

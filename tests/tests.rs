@@ -1,13 +1,12 @@
 //! Integration tests: the real TensorFlow Lite and ONNX Runtime runtimes and models on real
-//! pictures from `../shared`, and the real `facematch` binary.
+//! pictures from `../shared`, and the real `facematch` binary. Tests that need generated pictures
+//! (synthetic cards, captures, liveness sessions) live with the generators, in `lab/tests/`.
 
 mod accessibility;
 mod api;
 mod architecture;
 mod audit;
-mod cards;
 mod cli;
-mod documents;
 mod durability;
 mod hardening;
 mod holder;
@@ -15,11 +14,9 @@ mod holder;
 mod kiosk;
 #[cfg(feature = "kiosk")]
 mod languages;
-mod liveness;
 mod odd_remote;
 mod overload;
 mod pipeline;
-mod recording;
 mod robustness;
 mod router;
 #[cfg(all(feature = "onnx", feature = "tflite"))]

@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 
 use crate::domain::DocumentType;
 use crate::matching::Threshold;
-use crate::synthetic_capture::Condition;
 
 /// Offline face verification: does the face on an ID document belong to the person in the selfie?
 ///
@@ -29,23 +28,8 @@ pub enum Command {
     /// Exit 0 when the request was processed (matched or not: read "status");
     /// exit 2 with the contract's error JSON ({"code":4001,...}) when it was malformed.
     Match(MatchArgs),
-    /// Measure accuracy on a CSV of labelled pairs (columns a,b,same).
-    ///
-    /// Each row's `b` is matched as the document front against `a` as the
-    /// selfie. Prints one JSON object: accuracy, TAR/FAR at the threshold,
-    /// TAR at FAR 1e-2 and 1e-3, EER, and a per-threshold table.
-    Eval(EvalArgs),
-    /// Time each stage (decode, detect, align, embed) and the whole match on a picture pair.
-    Bench(BenchArgs),
-    /// Print a face photo onto a synthetic ID card (for tests and evaluation).
-    Card(CardArgs),
-    /// Write camera-like document captures of every photo in a folder, per condition, with a
-    /// pairs.csv each for `eval` (README "Documents photographed by a camera").
-    ///
-    /// Example: facematch captures --faces ../shared/faces --out target/captures
-    Captures(CapturesArgs),
-    /// Liveness of a recorded attempt: check one folder of frames, evaluate a labelled set
-    /// (ISO/IEC 30107-3 figures), or generate a synthetic set (README "Liveness").
+    /// Liveness of a recorded attempt: check one folder of frames, or evaluate a labelled set
+    /// (ISO/IEC 30107-3 figures; `facematch-lab liveness generate` makes a synthetic one).
     ///
     /// Example: facematch liveness check --frames session/ --challenge "left up right"
     Liveness(LivenessArgs),
@@ -75,10 +59,6 @@ pub enum Command {
     /// stores its hash, keyed with the kiosk database's device key (give the kiosk's --db).
     #[cfg(feature = "kiosk")]
     OperatorPin(StoreArgs),
-    /// Synthesise the kiosk's voice prompts (every language) with espeak-ng into a folder.
-    ///
-    /// Example: facematch voice --out assets/voice
-    Voice(VoiceArgs),
     /// List the cameras this device has, as `kiosk --camera` takes them. Exit 1 when there is none.
     #[cfg(feature = "kiosk")]
     Cameras,
@@ -448,31 +428,6 @@ pub struct MatchArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct EvalArgs {
-    /// CSV with header a,b,same (paths relative to the CSV's folder; other columns ignored).
-    #[arg(long, value_name = "CSV")]
-    pub pairs: PathBuf,
-    /// Threshold in percent for accuracy/TAR/FAR, 1-100.
-    #[arg(long, value_name = "N", default_value_t = Threshold::DEFAULT)]
-    pub threshold: Threshold,
-    /// Document type used for the `b` pictures.
-    #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
-    pub doc_type: DocumentType,
-    /// Also score every pair of pictures of different people (identities from
-    /// the CSV's genuine pairs and folders) for the FAR figures.
-    #[arg(long)]
-    pub all_impostors: bool,
-    /// Write roc.svg and scores.svg into this folder.
-    #[arg(long, value_name = "DIR")]
-    pub report: Option<PathBuf>,
-    /// Write every scored pair (a,b,same,cosine,percent) to this CSV.
-    #[arg(long, value_name = "CSV")]
-    pub scores: Option<PathBuf>,
-    #[command(flatten)]
-    pub engine: EngineArgs,
-}
-
-#[derive(Debug, clap::Args)]
 pub struct LivenessArgs {
     #[command(subcommand)]
     pub command: LivenessCommand,
@@ -490,9 +445,6 @@ pub enum LivenessCommand {
     /// relative to the CSV's folder; label bona_fide or an attack species). Prints one JSON
     /// object: sessions, bona_fide, attacks, bpcer, apcer per species, apcer_max.
     Eval(LivenessEvalArgs),
-    /// Write synthetic sessions (bona fide and five attack species) from a folder of face
-    /// photos, with the sessions.csv that `liveness eval` reads.
-    Generate(LivenessGenerateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -528,69 +480,6 @@ pub struct LivenessEvalArgs {
     pub engine: EngineArgs,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct LivenessGenerateArgs {
-    /// Folder of face photos, one sub-folder per person.
-    #[arg(long, value_name = "DIR")]
-    pub faces: PathBuf,
-    /// Where to write one folder of frames per session and sessions.csv.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// At most this many photos per person (each gives one session per species).
-    #[arg(long, default_value_t = 1)]
-    pub per_person: usize,
-    /// Only these people (folder names; repeat or separate by commas); default: all.
-    #[arg(long, value_delimiter = ',', value_name = "NAME")]
-    pub person: Vec<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
-    /// Selfie to time.
-    #[arg(long, value_name = "FILE")]
-    pub src: PathBuf,
-    /// Document to time.
-    #[arg(long, value_name = "FILE")]
-    pub front: PathBuf,
-    /// Document type.
-    #[arg(long = "type", value_name = "TYPE", default_value = "GOV")]
-    pub doc_type: DocumentType,
-    /// Timed repetitions per stage.
-    #[arg(long, default_value_t = 30)]
-    pub runs: usize,
-    #[command(flatten)]
-    pub engine: EngineArgs,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct CardArgs {
-    /// The face photo to print.
-    #[arg(long, value_name = "FILE")]
-    pub photo: PathBuf,
-    /// Where to write the card (JPEG).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// Seed for layout, colours and noise.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct CapturesArgs {
-    /// Folder of face photos, one sub-folder per person.
-    #[arg(long, value_name = "DIR")]
-    pub faces: PathBuf,
-    /// Where to write `<condition>/*.jpg` and `<condition>/pairs.csv`.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Only these conditions (repeat or separate by commas); default: all.
-    #[arg(long, value_delimiter = ',', value_name = "NAME")]
-    pub condition: Vec<Condition>,
-    /// At most this many photos per person.
-    #[arg(long, default_value_t = usize::MAX, hide_default_value = true)]
-    pub per_person: usize,
-}
-
 /// `--type` takes the contract's six spellings, case as in the contract, and lists them in `--help`.
 impl clap::ValueEnum for DocumentType {
     fn value_variants<'a>() -> &'a [Self] {
@@ -600,25 +489,4 @@ impl clap::ValueEnum for DocumentType {
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.as_str()))
     }
-}
-
-/// `--condition` lists the capture conditions in `--help`.
-impl clap::ValueEnum for Condition {
-    fn value_variants<'a>() -> &'a [Self] {
-        &Condition::ALL
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.name()))
-    }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct VoiceArgs {
-    /// Where to write `<language>/<prompt>.wav`.
-    #[arg(long, value_name = "DIR", default_value = "assets/voice")]
-    pub out: PathBuf,
-    /// The synthesiser (Debian's espeak-ng).
-    #[arg(long, value_name = "PROGRAM", default_value = "espeak-ng")]
-    pub espeak: String,
 }

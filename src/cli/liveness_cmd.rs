@@ -1,5 +1,6 @@
-//! `facematch liveness check | eval | generate`: the kiosk's liveness logic over folders of
-//! frames, so anyone can test it without a camera (README "Liveness").
+//! `facematch liveness check | eval`: the kiosk's liveness logic over folders of frames, so
+//! anyone can test it without a camera (README "Liveness"); `facematch-lab liveness generate`
+//! writes synthetic sets in the layout `eval` reads.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,26 +9,19 @@ use anyhow::{bail, Context, Result};
 use image::RgbImage;
 use serde::Serialize;
 
-use super::args::LivenessGenerateArgs;
 use super::args::{LivenessArgs, LivenessCheckArgs, LivenessCommand, LivenessEvalArgs};
-use super::captures_cmd::Photo;
 use super::{load_engine, print_json};
 use crate::camera::is_picture_file;
 use crate::contract::{ErrorBody, ErrorCode};
 use crate::inference::Engine;
-use crate::liveness::geometry::nose_offset;
-use crate::liveness::session::FRONTAL_OFFSET;
 use crate::liveness::{check, Challenge, Report};
 use crate::record::attempt::AttemptJson;
-use crate::synthetic_card::{encode_jpeg, Rng};
-use crate::synthetic_session::{generate, Species, FPS};
 
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: LivenessArgs) -> i32 {
     let result = match args.command {
         LivenessCommand::Check(c) => return check_cmd(&c),
         LivenessCommand::Eval(e) => eval_cmd(&e),
-        LivenessCommand::Generate(g) => generate_cmd(&g),
     };
     match result {
         Ok(()) => 0,
@@ -309,83 +303,6 @@ fn write_csv(path: &Path, header: [&str; 6], rows: &[[String; 6]]) -> Result<()>
     }
     w.flush()?;
     Ok(())
-}
-
-fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
-    let mut photos = super::captures_cmd::read_photos(&args.faces, usize::MAX)?;
-    if !args.person.is_empty() {
-        photos.retain(|p| args.person.contains(&p.identity));
-    }
-    // A session starts from a person looking at the camera: only frontal photos are used, at
-    // most `per_person` of each person.
-    let all = photos.len();
-    photos.retain(|p| nose_offset(&p.face.landmarks)[0].abs() < 0.5 * FRONTAL_OFFSET);
-    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
-    photos.retain(|p| {
-        let n = taken.entry(p.identity.clone()).or_default();
-        *n += 1;
-        *n <= args.per_person
-    });
-    eprintln!(
-        "liveness generate: {} frontal photos of {} people used (of {all})",
-        photos.len(),
-        taken.values().filter(|&&n| n > 0).count()
-    );
-    if photos.is_empty() {
-        bail!("no photo with a face in {}", args.faces.display());
-    }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    // Rendering is the slow part: the photos are shared out between the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len());
-    let rows: Vec<Result<Vec<[String; 6]>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let photos = &photos;
-                scope.spawn(move || {
-                    (t..photos.len())
-                        .step_by(threads)
-                        .map(|i| write_sessions(&args.out, i, &photos[i]))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
-    let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
-    rows.sort();
-    let header = ["frames", "challenge", "label", "person", "shows", "fps"];
-    write_csv(&args.out.join("sessions.csv"), header, &rows)
-}
-
-/// One session per species from photo number `i`, written under `out`; their CSV rows.
-fn write_sessions(out: &Path, i: usize, photo: &Photo) -> Result<Vec<[String; 6]>> {
-    let mut rows = Vec::new();
-    for (k, species) in Species::ALL.into_iter().enumerate() {
-        let seed = 7919 * i as u64 + k as u64;
-        let mut rng = Rng(seed);
-        let asked = Challenge::draw(|| rng.next());
-        let session = generate(&photo.pixels, &photo.face, species, &asked, seed);
-        let name = format!("{}_{i}_{species}", photo.identity);
-        let dir = out.join(&name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (n, frame) in session.frames.iter().enumerate() {
-            let file = dir.join(format!("{n:03}.jpg"));
-            std::fs::write(&file, encode_jpeg(frame, 90))
-                .with_context(|| format!("writing {}", file.display()))?;
-        }
-        let shows = Challenge(session.shows).to_string();
-        rows.push([
-            name,
-            asked.to_string(),
-            species.label().to_string(),
-            photo.identity.clone(),
-            shows,
-            FPS.to_string(),
-        ]);
-    }
-    eprintln!("liveness generate: {} done", photo.identity);
-    Ok(rows)
 }
 
 #[cfg(test)]

@@ -7,22 +7,18 @@
 //! request or any failure, with the contract's error JSON on stdout for `match`.
 
 mod args;
-mod bench_cmd;
-mod captures_cmd;
-mod card_cmd;
-mod eval_cmd;
 mod liveness_cmd;
 mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
 mod sync_cmd;
-mod voice_cmd;
 
 use std::ffi::OsString;
 
 use clap::Parser;
 
 use crate::contract::{ErrorBody, ErrorCode};
+pub use args::EngineArgs;
 use args::{Args, Command};
 
 /// Runs the command line `argv` and returns the process exit code.
@@ -38,17 +34,12 @@ where
     };
     let result = match args.command {
         Command::Match(m) => return match_cmd::run(m),
-        Command::Eval(e) => eval_cmd::run(e),
-        Command::Bench(b) => bench_cmd::run(b),
-        Command::Card(c) => card_cmd::run(c),
-        Command::Captures(c) => captures_cmd::run(c),
         Command::Liveness(l) => return liveness_cmd::run(l),
         Command::Serve(s) => serve_cmd::run(s),
         Command::Token(t) => log_cmd::token(t),
         Command::Log(l) => return log_cmd::log(l),
         Command::Purge(p) => log_cmd::purge(p),
         Command::Sync(s) => return sync_cmd::run(s),
-        Command::Voice(v) => voice_cmd::run(&v),
         #[cfg(feature = "kiosk")]
         Command::Kiosk(k) => kiosk(k),
         #[cfg(feature = "kiosk")]
@@ -234,8 +225,9 @@ fn open_store(args: &args::StoreArgs) -> anyhow::Result<crate::store::Store> {
         .with_context(|| format!("opening the store {}", args.db.display()))
 }
 
-/// The runtime options the engine arguments ask for.
-fn runtime_options(args: &args::EngineArgs) -> crate::inference::RuntimeOptions {
+/// The runtime options the engine arguments ask for (`--threads`, `--no-xnnpack`, `--runtime`),
+/// shared with the lab's commands so both binaries read these flags alike.
+pub fn runtime_options(args: &args::EngineArgs) -> crate::inference::RuntimeOptions {
     let mut options = crate::inference::RuntimeOptions::default();
     if let Some(threads) = args.threads {
         options.threads = threads.max(1);
@@ -247,8 +239,11 @@ fn runtime_options(args: &args::EngineArgs) -> crate::inference::RuntimeOptions 
     options
 }
 
-/// Loads the models named by the engine arguments.
-fn load_engine(
+/// Loads the models named by the engine arguments (the lab's commands load them the same way).
+///
+/// # Errors
+/// A model file is missing, does not match its pin, or its runtime cannot load it.
+pub fn load_engine(
     args: &args::EngineArgs,
 ) -> Result<crate::inference::Engine, crate::model_error::ModelError> {
     let dir = crate::inference::models::locate_dir(args.models.as_deref());

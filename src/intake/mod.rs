@@ -9,6 +9,7 @@
 //! [`reduced::WORKING_SIDE`] pixels on its longest side, so any accepted file
 //! costs bounded memory and time.
 
+pub mod encode;
 pub mod png_chunks;
 pub mod reduced;
 pub mod resize;
@@ -20,6 +21,8 @@ use png_chunks::{PngLayout, MAX_PNG_ANCILLARY_CHUNKS};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::domain::{Picture, PictureFormat};
+
+pub use encode::{encode_jpeg, EncodeError};
 
 /// Largest accepted file: the contract's 10 MB.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;

@@ -18,6 +18,7 @@ use crate::contract::{MatchAnswer, MatchRequest};
 use crate::detection::Detector;
 use crate::domain::{Picture, PictureFormat, Role};
 use crate::embedding::Embedder;
+use crate::intake::{encode_jpeg, EncodeError};
 use crate::liveness::Report;
 use crate::model_error::ModelError;
 use crate::record::attempt::new_attempt;
@@ -90,7 +91,7 @@ impl PreparedSelfie {
     ) -> Result<PreparedSelfie, RecordingError> {
         let picture = Picture { pixels, format: PictureFormat::Jpeg };
         let analysis = analyse(detector, embedder, &picture, Role::Selfie)?;
-        let jpeg = for_log.then(|| encode_jpeg(&picture.pixels)).transpose()?;
+        let jpeg = for_log.then(|| evidence_jpeg(&picture.pixels)).transpose()?;
         Ok(PreparedSelfie { picture, analysis, jpeg })
     }
 
@@ -155,12 +156,12 @@ fn encode_captures(
 ) -> Result<Jpegs, EncodeError> {
     let selfie = match prepared.and_then(|p| p.jpeg.clone()) {
         Some(jpeg) => jpeg,
-        None => encode_jpeg(&captures.selfie.pixels)?,
+        None => evidence_jpeg(&captures.selfie.pixels)?,
     };
     Ok(Jpegs {
         selfie,
-        front: encode_jpeg(&captures.front.pixels)?,
-        back: captures.back.as_ref().map(|b| encode_jpeg(&b.pixels)).transpose()?,
+        front: evidence_jpeg(&captures.front.pixels)?,
+        back: captures.back.as_ref().map(|b| evidence_jpeg(&b.pixels)).transpose()?,
     })
 }
 
@@ -189,39 +190,12 @@ pub fn result_view(
     }
 }
 
-/// Why a picture could not be encoded as JPEG.
-#[derive(Debug, thiserror::Error)]
-pub enum EncodeError {
-    /// A side is over JPEG's limit.
-    #[error("{width}×{height} pixels: JPEG sides end at 65535")]
-    TooLarge {
-        /// Width in pixels.
-        width: u32,
-        /// Height in pixels.
-        height: u32,
-    },
-    /// The encoder refused the picture.
-    #[error("{0}")]
-    Encoder(#[from] jpeg_encoder::EncodingError),
-}
-
-/// Encodes a frame as the JPEG kept in the log.
+/// Encodes a frame as the JPEG kept in the log (quality 92), with the device's one encoder.
 ///
 /// # Errors
 /// The encoder's error (never a truncated picture stored as if it were whole).
-pub fn encode_jpeg(pixels: &RgbImage) -> Result<Vec<u8>, EncodeError> {
-    let (width, height) = pixels.dimensions();
-    let too_large = || EncodeError::TooLarge { width, height };
-    let w = u16::try_from(width).map_err(|_| too_large())?;
-    let h = u16::try_from(height).map_err(|_| too_large())?;
-    let mut jpeg = Vec::new();
-    jpeg_encoder::Encoder::new(&mut jpeg, JPEG_QUALITY).encode(
-        pixels.as_raw(),
-        w,
-        h,
-        jpeg_encoder::ColorType::Rgb,
-    )?;
-    Ok(jpeg)
+pub fn evidence_jpeg(pixels: &RgbImage) -> Result<Vec<u8>, EncodeError> {
+    encode_jpeg(pixels, JPEG_QUALITY)
 }
 
 fn record(
@@ -273,22 +247,13 @@ pub fn record_attempt(
     frame: Option<&RgbImage>,
 ) -> Result<i64, RecordingError> {
     let media = match frame {
-        Some(f) => {
-            Some(store.insert_media(None, "kiosk-liveness.jpg", "image/jpeg", &encode_jpeg(f)?)?)
-        }
+        Some(f) => Some(store.insert_media(
+            None,
+            "kiosk-liveness.jpg",
+            "image/jpeg",
+            &evidence_jpeg(f)?,
+        )?),
         None => None,
     };
     Ok(store.record_attempt(&new_attempt(report, media))?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unencodable_frame_is_an_error_not_an_empty_picture() {
-        assert!(encode_jpeg(&RgbImage::new(70_000, 1)).is_err(), "JPEG sides end at 65535");
-        let jpeg = encode_jpeg(&RgbImage::new(8, 8)).unwrap();
-        assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
-    }
 }

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use image::RgbImage;
 
+use crate::intake::encode_jpeg;
 use crate::liveness::{Challenge, Report};
-use crate::synthetic_card::encode_jpeg;
 
 /// JPEG quality of the recorded frames.
 const QUALITY: u8 = 90;
@@ -47,7 +47,11 @@ impl SessionRecorder {
         let Some((name, _, n)) = self.current.as_mut() else { return };
         let path = self.dir.join(&*name).join(format!("{n:04}.jpg"));
         *n += 1;
-        if let Err(e) = std::fs::write(&path, encode_jpeg(frame, QUALITY)) {
+        // An unencodable frame is skipped and logged like an unwritable one: never a panic.
+        let written = encode_jpeg(frame, QUALITY)
+            .map_err(|e| e.to_string())
+            .and_then(|jpeg| std::fs::write(&path, jpeg).map_err(|e| e.to_string()));
+        if let Err(e) = written {
             log::error!("kiosk: cannot record a frame to {}: {e}", path.display());
         }
     }

@@ -1,6 +1,6 @@
 //! Voice guidance for a customer who cannot read the screen: each screen's instruction and each
 //! live hint spoken in the session's language, offline, from prompts synthesised ahead of time
-//! (`facematch voice`, Debian's espeak-ng) into `assets/voice/<code>/`. Playing never blocks the
+//! (`facematch-lab voice`, Debian's espeak-ng) into `assets/voice/<code>/`. Playing never blocks the
 //! screen ([`super::speaker`]); hints are paced so that a person can follow them.
 
 use std::path::{Path, PathBuf};

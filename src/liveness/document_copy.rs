@@ -5,7 +5,7 @@
 use crate::matching::Score;
 
 /// Cosine similarity from which a selfie is taken to be a copy of the document's photo.
-/// Measured with `cargo run --release --example document_copy` (README "Liveness"): the 242
+/// Measured with `cargo run --release -p facematch-lab --example document_copy` (README "Liveness"): the 242
 /// pairs of separate photographs of one person in `../shared/faces` reach at most 0.870; a
 /// card printed with a photo, held up to the camera, against its own scan: median 0.875, and
 /// its share at or above this value is in the README.

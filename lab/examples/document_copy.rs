@@ -6,15 +6,15 @@
 //!   document side), and the same card photographed by the camera 400-600 px wide, tilted, in
 //!   glare (the "selfie" of someone holding the card up).
 //!
-//! cargo run --release --example document_copy -- ../shared/faces
+//! cargo run --release -p facematch-lab --example document_copy -- ../shared/faces
 
 use facematch::alignment::align;
 use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Embedding, Role};
 use facematch::embedding::{cosine, Embedder};
 use facematch::inference::{models::locate_dir, Engine, RuntimeOptions};
-use facematch::synthetic_capture::{capture, Condition};
-use facematch::synthetic_card::{portrait_crop, print_card};
+use facematch_lab::synthetic_capture::{capture, Condition};
+use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use image::RgbImage;
 
 fn embed(engine: &mut Engine, pixels: &RgbImage, role: Role) -> Option<Embedding> {

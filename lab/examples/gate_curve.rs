@@ -7,7 +7,7 @@
 //! width and per sharpness band (every other photo of the person as the selfie; every card of
 //! another person as an impostor).
 //!
-//! cargo run --release --example gate_curve -- ../shared/faces
+//! cargo run --release -p facematch-lab --example gate_curve -- ../shared/faces
 
 use std::collections::BTreeMap;
 
@@ -16,11 +16,11 @@ use facematch::calibration::DEFAULT_THRESHOLD;
 use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Embedding, Role};
 use facematch::embedding::Embedder;
-use facematch::eval::{rates_at, tar_at_far, Scored};
 use facematch::inference::{models::locate_dir, Engine, RuntimeOptions};
 use facematch::matching::compare;
 use facematch::quality::laplacian_variance_of;
-use facematch::synthetic_card::{portrait_crop, print_card};
+use facematch_lab::eval::{rates_at, tar_at_far, Scored};
+use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use image::imageops::{self, FilterType};
 
 const WIDTHS: [f32; 10] = [16.0, 20.0, 24.0, 28.0, 32.0, 36.0, 40.0, 48.0, 56.0, 64.0];

@@ -7,7 +7,7 @@
 
 use image::{imageops, Rgb, RgbImage};
 
-use crate::domain::FaceBox;
+use facematch::domain::FaceBox;
 
 /// Card size in pixels: ID-1 (85.6 × 54 mm) at about 250 dpi.
 pub const CARD_SIZE: (u32, u32) = (856, 540);
@@ -165,13 +165,16 @@ pub(crate) fn draw_card(
     (card, photo)
 }
 
-/// JPEG bytes of an in-memory RGB image.
+/// JPEG bytes of a generated picture, through the device's one encoder
+/// ([`facematch::intake::encode_jpeg`]), so the lab's cards and frames are encoded exactly as
+/// the kiosk encodes what it records.
+///
+/// # Panics
+/// Never for the lab's pictures: they are a few thousand pixels a side at most, far inside
+/// JPEG's 65535, the one limit the encoder enforces on an in-memory RGB picture.
 pub fn encode_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
-        .encode_image(image)
-        .expect("encoding an in-memory RGB image as JPEG cannot fail");
-    jpeg
+    facematch::intake::encode_jpeg(image, quality)
+        .expect("a generated picture is far inside JPEG's 65535-pixel sides")
 }
 
 #[cfg(test)]

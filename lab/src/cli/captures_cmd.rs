@@ -1,4 +1,4 @@
-//! `facematch captures`: writes an evaluation set of camera-like document captures from a
+//! `facematch-lab captures`: writes an evaluation set of camera-like document captures from a
 //! folder of face photos, one sub-folder and one `pairs.csv` per condition, for `eval`.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,10 @@ use image::RgbImage;
 
 use super::args::CapturesArgs;
 use super::load_engine;
-use crate::detection::find_faces;
-use crate::domain::{Face, Role};
 use crate::synthetic_capture::{capture, Condition};
 use crate::synthetic_card::{portrait_crop, portrait_with_bystander};
+use facematch::detection::find_faces;
+use facematch::domain::{Face, Role};
 
 /// A face photo of the set, with its face.
 pub(super) struct Photo {
@@ -71,7 +71,7 @@ pub fn run(args: CapturesArgs) -> Result<()> {
 
 /// Every photo of `faces/<identity>/`, at most `per_person` each, with its largest face.
 pub(super) fn read_photos(faces: &Path, per_person: usize) -> Result<Vec<Photo>> {
-    let mut engine = load_engine(&super::args::EngineArgs::default())?;
+    let mut engine = load_engine(&facematch::cli::EngineArgs::default())?;
     let mut by_identity: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for dir in std::fs::read_dir(faces).with_context(|| format!("reading {}", faces.display()))? {
         let dir = dir?.path();
@@ -93,7 +93,7 @@ pub(super) fn read_photos(faces: &Path, per_person: usize) -> Result<Vec<Photo>>
         for path in files {
             let bytes =
                 std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let picture = crate::intake::decode(&bytes)
+            let picture = facematch::intake::decode(&bytes)
                 .with_context(|| format!("decoding {}", path.display()))?;
             let faces = find_faces(&mut engine.detector, &picture.pixels, Role::Selfie)?;
             let face = faces.first().with_context(|| format!("no face in {}", path.display()))?;

@@ -5,12 +5,12 @@
 use facematch::domain::{DocumentType, Role};
 use facematch::inference::Engine;
 use facematch::kiosk::recording::{
-    encode_jpeg, result_view, verify_and_record, Captures, PreparedSelfie, RecordingError,
+    evidence_jpeg, result_view, verify_and_record, Captures, PreparedSelfie, RecordingError,
 };
 use facematch::matching::Threshold;
 use facematch::store::Store;
-use facematch::synthetic_card::{portrait_crop, print_card};
 use facematch::verify::{MatchParams, Verification};
+use facematch_lab::synthetic_card::{portrait_crop, print_card};
 
 use crate::util::{engine, face};
 
@@ -97,7 +97,7 @@ fn a_selfie_prepared_ahead_stands_in_only_for_its_own_pixels() {
     let e = &mut *e;
     let (plain, plain_selfie) = verify_in_new_log(e, &shots, None);
     assert!(plain.matched, "{:?}", plain.front_score);
-    assert_eq!(plain_selfie, encode_jpeg(&shots.selfie.pixels).unwrap(), "the capture is kept");
+    assert_eq!(plain_selfie, evidence_jpeg(&shots.selfie.pixels).unwrap(), "the capture is kept");
 
     // Made from the captured selfie: the same verdict, score, faces and kept picture.
     let pixels = shots.selfie.pixels.clone();

@@ -8,8 +8,8 @@ use std::path::Path;
 use facematch::detection::find_faces;
 use facematch::domain::{Face, Role};
 use facematch::liveness::{check, Attempt, Challenge, Failure};
-use facematch::synthetic_card::encode_jpeg;
-use facematch::synthetic_session::{generate, Species, FPS};
+use facematch_lab::synthetic_card::encode_jpeg;
+use facematch_lab::synthetic_session::{generate, Species, FPS};
 use image::RgbImage;
 
 use crate::util::{engine, face, facematch, json};

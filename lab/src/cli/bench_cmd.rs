@@ -1,4 +1,4 @@
-//! `facematch bench`: per-stage and end-to-end timings on one picture pair,
+//! `facematch-lab bench`: per-stage and end-to-end timings on one picture pair,
 //! medians over repeated runs, plus model load time and peak memory.
 
 use std::time::{Duration, Instant};
@@ -8,13 +8,13 @@ use serde::Serialize;
 
 use super::args::BenchArgs;
 use super::{load_engine, print_json};
-use crate::alignment::align;
-use crate::answer::{answer, RequestBytes};
-use crate::detection::{find_faces, input_size_for, Detector, MIN_SCORE};
-use crate::domain::Role;
-use crate::embedding::Embedder;
-use crate::matching::Threshold;
-use crate::verify::{analyse, MatchParams};
+use facematch::alignment::align;
+use facematch::answer::{answer, RequestBytes};
+use facematch::detection::{find_faces, input_size_for, Detector, MIN_SCORE};
+use facematch::domain::Role;
+use facematch::embedding::Embedder;
+use facematch::matching::Threshold;
+use facematch::verify::{analyse, MatchParams};
 
 #[derive(Debug, Serialize)]
 struct BenchReport {
@@ -46,9 +46,9 @@ struct BenchReport {
 /// Unreadable pictures, no face in them, or a model failure.
 pub fn run(args: BenchArgs) -> Result<()> {
     let doc_type = args.doc_type;
-    let src = crate::intake::read_file(&args.src)
+    let src = facematch::intake::read_file(&args.src)
         .with_context(|| format!("reading {}", args.src.display()))?;
-    let front = crate::intake::read_file(&args.front)
+    let front = facematch::intake::read_file(&args.front)
         .with_context(|| format!("reading {}", args.front.display()))?;
     let runs = args.runs.max(1);
 
@@ -57,8 +57,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let model_load = started.elapsed();
 
     let document = Role::Document(doc_type);
-    let src_picture = crate::intake::decode(&src).context("decoding --src")?;
-    let front_picture = crate::intake::decode(&front).context("decoding --front")?;
+    let src_picture = facematch::intake::decode(&src).context("decoding --src")?;
+    let front_picture = facematch::intake::decode(&front).context("decoding --front")?;
     let face = find_faces(&mut engine.detector, &src_picture.pixels, Role::Selfie)?
         .first()
         .copied()
@@ -75,8 +75,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         Ok(median_ms(&mut samples))
     };
-    let decode_src_ms = time(&mut || crate::intake::decode(&src).map(drop).context("decode"))?;
-    let decode_front_ms = time(&mut || crate::intake::decode(&front).map(drop).context("decode"))?;
+    let decode_src_ms = time(&mut || facematch::intake::decode(&src).map(drop).context("decode"))?;
+    let decode_front_ms =
+        time(&mut || facematch::intake::decode(&front).map(drop).context("decode"))?;
     let detect_src_ms = time(&mut || {
         engine
             .detector
@@ -108,13 +109,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .map(drop)
             .map_err(|e| anyhow::anyhow!("match failed: {e}"))
     })?;
-    let options = crate::inference::RuntimeOptions::default();
+    let options = facematch::inference::RuntimeOptions::default();
     print_json(&BenchReport {
         runtime: engine.runtime.name(),
         runs,
         threads: args.engine.threads.unwrap_or(options.threads),
         // XNNPACK is TensorFlow Lite's delegate: ONNX Runtime has none.
-        xnnpack: engine.runtime == crate::inference::Runtime::Tflite && !args.engine.no_xnnpack,
+        xnnpack: engine.runtime == facematch::inference::Runtime::Tflite && !args.engine.no_xnnpack,
         model_load_ms: model_load.as_secs_f64() * 1e3,
         decode_src_ms,
         decode_front_ms,

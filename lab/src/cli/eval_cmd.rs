@@ -1,4 +1,4 @@
-//! `facematch eval`: accuracy on a labelled pair list, as one JSON object.
+//! `facematch-lab eval`: accuracy on a labelled pair list, as one JSON object.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,12 +8,12 @@ use serde::Serialize;
 
 use super::args::EvalArgs;
 use super::{load_engine, print_json};
-use crate::calibration::cosine_for;
-use crate::domain::{Embedding, Role};
 use crate::eval::{eer, rates_at, tar_at_far, Rates, Scored};
-use crate::inference::Engine;
-use crate::matching::compare;
-use crate::verify::analyse;
+use facematch::calibration::cosine_for;
+use facematch::domain::{Embedding, Role};
+use facematch::inference::Engine;
+use facematch::matching::compare;
+use facematch::verify::analyse;
 
 /// The printed result.
 #[derive(Debug, Serialize)]
@@ -164,7 +164,7 @@ fn role_name(role: Role) -> &'static str {
 /// The embedding of a picture, or why it has none.
 fn embed(engine: &mut Engine, path: &Path, role: Role) -> Result<Result<Embedding, String>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let picture = match crate::intake::decode(&bytes) {
+    let picture = match facematch::intake::decode(&bytes) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e.to_string())),
     };

@@ -1,12 +1,12 @@
-//! `facematch card`: prints a face photo onto a synthetic ID card (JPEG).
+//! `facematch-lab card`: prints a face photo onto a synthetic ID card (JPEG).
 
 use anyhow::{Context, Result};
 
 use super::args::CardArgs;
 use super::load_engine;
-use crate::detection::find_faces;
-use crate::domain::Role;
 use crate::synthetic_card::{portrait_crop, print_card};
+use facematch::detection::find_faces;
+use facematch::domain::Role;
 
 /// Runs the subcommand: finds the face in the photo, crops a portrait around it, prints the card.
 ///
@@ -15,9 +15,9 @@ use crate::synthetic_card::{portrait_crop, print_card};
 pub fn run(args: CardArgs) -> Result<()> {
     let bytes =
         std::fs::read(&args.photo).with_context(|| format!("reading {}", args.photo.display()))?;
-    let picture = crate::intake::decode(&bytes)
+    let picture = facematch::intake::decode(&bytes)
         .with_context(|| format!("decoding {}", args.photo.display()))?;
-    let mut engine = load_engine(&super::args::EngineArgs::default())?;
+    let mut engine = load_engine(&facematch::cli::EngineArgs::default())?;
     let faces = find_faces(&mut engine.detector, &picture.pixels, Role::Selfie)?;
     let face =
         faces.first().with_context(|| format!("no face found in {}", args.photo.display()))?;

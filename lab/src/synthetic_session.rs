@@ -1,5 +1,5 @@
 //! Liveness sessions made from one photo, so the liveness logic can be tested and measured
-//! without a camera (`facematch liveness generate`, README "Liveness"). They test the logic
+//! without a camera (`facematch-lab liveness generate`, README "Liveness"). They test the logic
 //! (order, geometry, tracking), not how real attack instruments look to a real camera.
 //!
 //! - **bona fide**: the photo rendered as a 2.5-D head turning (a paraboloid the size of the
@@ -19,10 +19,10 @@ use std::str::FromStr;
 
 use image::{imageops, Rgb, RgbImage};
 
-use crate::domain::Face;
-use crate::liveness::{Challenge, Direction};
 use crate::synthetic_capture::{add_noise, place};
 use crate::synthetic_card::{draw_card, portrait_crop, CardStyle, Rng};
+use facematch::domain::Face;
+use facematch::liveness::{Challenge, Direction};
 
 /// Frame size of a generated session.
 pub const FRAME_SIZE: (u32, u32) = (640, 480);
@@ -174,7 +174,7 @@ fn stage(photo: &RgbImage, face: &Face) -> (RgbImage, Face) {
     let map = |[x, y]: [f32; 2]| [(x - ox) * s, (y - oy) * s];
     let b = &face.bbox;
     let bbox =
-        crate::domain::FaceBox { x: (b.x - ox) * s, y: (b.y - oy) * s, w: b.w * s, h: b.h * s };
+        facematch::domain::FaceBox { x: (b.x - ox) * s, y: (b.y - oy) * s, w: b.w * s, h: b.h * s };
     (frame, Face { bbox, score: face.score, landmarks: face.landmarks.map(map) })
 }
 
@@ -354,7 +354,7 @@ fn held_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::FaceBox;
+    use facematch::domain::FaceBox;
 
     fn photo() -> (RgbImage, Face) {
         let photo = RgbImage::from_fn(400, 500, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));

@@ -1,16 +1,15 @@
-//! `facematch voice`: synthesises every voice prompt of the kiosk in every language with
+//! `facematch-lab voice`: synthesises every voice prompt of the kiosk in every language with
 //! Debian's espeak-ng, offline, into the folder the kiosk plays them from (README "Languages
 //! and voice"). Written to a new folder and swapped in whole, so a stale prompt never stays.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
 use super::args::VoiceArgs;
-use crate::kiosk::language::Language;
-use crate::kiosk::voice::{all_prompts, Prompt};
-use crate::store::with_suffix;
+use facematch::kiosk::language::Language;
+use facematch::kiosk::voice::{all_prompts, Prompt};
 
 /// espeak-ng's voice for each language.
 fn espeak_voice(language: Language) -> &'static str {
@@ -116,4 +115,11 @@ fn halve_rate(from: &Path, to: &Path) -> Result<()> {
     }
     writer.finalize()?;
     Ok(())
+}
+
+/// `path` with `suffix` appended to its file name (`assets/voice` → `assets/voice.new`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }

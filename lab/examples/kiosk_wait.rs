@@ -7,7 +7,7 @@
 //! The pictures: a 1280×720 camera frame holding `barack_obama/1.jpg` as the selfie, and a card
 //! printed from `barack_obama/2.jpg` as the document front (both from ../shared/faces).
 //!
-//! cargo run --release --example kiosk_wait -- ../shared/faces [RUNS]
+//! cargo run --release -p facematch-lab --example kiosk_wait -- ../shared/faces [RUNS]
 
 use std::time::Instant;
 
@@ -17,8 +17,8 @@ use facematch::inference::{models::locate_dir, Engine, RuntimeOptions};
 use facematch::kiosk::recording::{verify_and_record, Captures, PreparedSelfie};
 use facematch::matching::Threshold;
 use facematch::store::Store;
-use facematch::synthetic_card::{portrait_crop, print_card};
 use facematch::verify::MatchParams;
+use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 

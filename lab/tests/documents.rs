@@ -1,13 +1,13 @@
-//! Documents as a camera delivers them (`facematch::synthetic_capture`): small printed faces
+//! Documents as a camera delivers them (`facematch_lab::synthetic_capture`): small printed faces
 //! in a 1280×720 frame, pages upside down, a bystander in the printed photo. Real models,
 //! real `../shared` photos; the full per-condition table is `bench/documents.sh`.
 
 use facematch::detection::{find_faces, orientation::is_upright};
 use facematch::domain::{DocumentType, Picture, Role};
 use facematch::intake;
-use facematch::synthetic_capture::{capture, Condition};
-use facematch::synthetic_card::{portrait_crop, portrait_with_bystander};
 use facematch::verify::{analyse, FaceAnalysis};
+use facematch_lab::synthetic_capture::{capture, Condition};
+use facematch_lab::synthetic_card::{portrait_crop, portrait_with_bystander};
 
 use crate::util::{engine, face};
 

@@ -1,0 +1,117 @@
+//! `facematch-lab liveness generate`: synthetic liveness sessions (bona fide and five attack
+//! species) from a folder of face photos, with the sessions.csv that the device's
+//! `facematch liveness eval` reads (docs/liveness.md).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use facematch::intake::encode_jpeg;
+use facematch::liveness::geometry::nose_offset;
+use facematch::liveness::session::FRONTAL_OFFSET;
+use facematch::liveness::Challenge;
+
+use super::args::{LivenessArgs, LivenessCommand, LivenessGenerateArgs};
+use super::captures_cmd::{read_photos, Photo};
+use crate::synthetic_card::Rng;
+use crate::synthetic_session::{generate, Species, FPS};
+
+/// Runs the subcommand.
+///
+/// # Errors
+/// An unreadable photo folder, no usable photo, or an unwritable output folder.
+pub fn run(args: LivenessArgs) -> Result<()> {
+    match args.command {
+        LivenessCommand::Generate(g) => generate_cmd(&g),
+    }
+}
+
+fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
+    let mut photos = read_photos(&args.faces, usize::MAX)?;
+    if !args.person.is_empty() {
+        photos.retain(|p| args.person.contains(&p.identity));
+    }
+    // A session starts from a person looking at the camera: only frontal photos are used, at
+    // most `per_person` of each person.
+    let all = photos.len();
+    photos.retain(|p| nose_offset(&p.face.landmarks)[0].abs() < 0.5 * FRONTAL_OFFSET);
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    photos.retain(|p| {
+        let n = taken.entry(p.identity.clone()).or_default();
+        *n += 1;
+        *n <= args.per_person
+    });
+    eprintln!(
+        "liveness generate: {} frontal photos of {} people used (of {all})",
+        photos.len(),
+        taken.values().filter(|&&n| n > 0).count()
+    );
+    if photos.is_empty() {
+        bail!("no photo with a face in {}", args.faces.display());
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    // Rendering is the slow part: the photos are shared out between the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len());
+    let rows: Vec<Result<Vec<[String; 6]>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let photos = &photos;
+                scope.spawn(move || {
+                    (t..photos.len())
+                        .step_by(threads)
+                        .map(|i| write_sessions(&args.out, i, &photos[i]))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
+    rows.sort();
+    let header = ["frames", "challenge", "label", "person", "shows", "fps"];
+    write_csv(&args.out.join("sessions.csv"), header, &rows)
+}
+
+/// One session per species from photo number `i`, written under `out`; their CSV rows.
+fn write_sessions(out: &Path, i: usize, photo: &Photo) -> Result<Vec<[String; 6]>> {
+    let mut rows = Vec::new();
+    for (k, species) in Species::ALL.into_iter().enumerate() {
+        let seed = 7919 * i as u64 + k as u64;
+        let mut rng = Rng(seed);
+        let asked = Challenge::draw(|| rng.next());
+        let session = generate(&photo.pixels, &photo.face, species, &asked, seed);
+        let name = format!("{}_{i}_{species}", photo.identity);
+        let dir = out.join(&name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (n, frame) in session.frames.iter().enumerate() {
+            let file = dir.join(format!("{n:03}.jpg"));
+            let jpeg =
+                encode_jpeg(frame, 90).with_context(|| format!("encoding {}", file.display()))?;
+            std::fs::write(&file, jpeg).with_context(|| format!("writing {}", file.display()))?;
+        }
+        let shows = Challenge(session.shows).to_string();
+        rows.push([
+            name,
+            asked.to_string(),
+            species.label().to_string(),
+            photo.identity.clone(),
+            shows,
+            FPS.to_string(),
+        ]);
+    }
+    eprintln!("liveness generate: {} done", photo.identity);
+    Ok(rows)
+}
+
+/// A CSV file of `header` and `rows`.
+fn write_csv(path: &Path, header: [&str; 6], rows: &[[String; 6]]) -> Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}

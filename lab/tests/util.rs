@@ -1,0 +1,82 @@
+//! Shared helpers of the lab's tests: where the evaluation data is, one engine per test binary,
+//! running the lab's binary and the device's.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use facematch::inference::{Engine, RuntimeOptions};
+
+/// `../shared` beside the project (or `FACEMATCH_SHARED`).
+pub fn shared() -> PathBuf {
+    let dir = std::env::var_os("FACEMATCH_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    assert!(
+        dir.join("faces/pairs.csv").is_file(),
+        "evaluation data not found at {}",
+        dir.display()
+    );
+    dir
+}
+
+/// A picture of `../shared/faces`, e.g. `face("barack_obama", 1)`.
+pub fn face(identity: &str, n: u32) -> PathBuf {
+    shared().join(format!("faces/{identity}/{n}.jpg"))
+}
+
+/// The process-wide engine with the shipped models (interpreters are not thread-safe: one user at a time).
+pub fn engine() -> MutexGuard<'static, Engine> {
+    static ENGINE: OnceLock<Mutex<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let dir = facematch::inference::models::locate_dir(None);
+            Mutex::new(Engine::load(&dir, RuntimeOptions::default()).expect("shipped models load"))
+        })
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The device's `facematch` binary of this build: beside the lab's in the workspace's target
+/// folder (`target/<profile>/`; this test runs from its `deps/`). Cargo names only a package's
+/// own binaries to its tests; `cargo test --workspace` (scripts/test.sh) builds both.
+pub fn device_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .join(format!("facematch{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "the device binary {} is not built: run `cargo test --workspace` (or build -p facematch first)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs the device's binary with `args` in a fresh temporary folder.
+pub fn facematch(args: &[&str]) -> Output {
+    run(&device_binary(), args)
+}
+
+/// Runs the lab's binary with `args` in a fresh temporary folder.
+pub fn lab(args: &[&str]) -> Output {
+    run(Path::new(env!("CARGO_BIN_EXE_facematch-lab")), args)
+}
+
+fn run(program: &Path, args: &[&str]) -> Output {
+    let cwd = tempfile::tempdir().unwrap();
+    Command::new(program).args(args).current_dir(cwd.path()).output().expect("run the binary")
+}
+
+/// Stdout parsed as JSON.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
