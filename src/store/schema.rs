@@ -276,7 +276,7 @@ mod tests {
     use super::*;
     use crate::contract::MatchStatus;
     use crate::store::chain::{Hashed, GENESIS};
-    use crate::store::{NewVerification, Store};
+    use crate::store::{ChainProblem, NewVerification, Store};
 
     /// Record `id` as the old test database holds it (front match `percent`).
     fn old_row(id: i64, percent: f64) -> Hashed {
@@ -355,7 +355,7 @@ mod tests {
         }
         let report = store.verify_chain().unwrap();
         assert_eq!(report.first_broken, Some(3), "{report:?}");
-        assert!(report.problem.unwrap().contains("checkpoint disagrees"));
+        assert_eq!(report.problem, Some(ChainProblem::RewrittenBeforeCheckpoint { id: 3 }));
     }
 
     #[test]
