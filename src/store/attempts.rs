@@ -292,7 +292,10 @@ mod tests {
     /// the verification its selfie went to.
     fn logged(dir: &std::path::Path) -> Store {
         let mut store = Store::open(&dir.join("log.db"), None).unwrap();
-        let v = NewVerification { doc_type: "PAN".into(), ..NewVerification::default() };
+        let v = NewVerification {
+            doc_type: crate::domain::DocumentType::Pan,
+            ..NewVerification::default()
+        };
         store.record_verification(&v).unwrap();
         let frame = store.insert_media(None, "attempt.jpg", "image/jpeg", b"frame one").unwrap();
         assert_eq!(store.record_attempt(&failed("flat", Some(frame))).unwrap(), 1);

@@ -331,7 +331,11 @@ mod tests {
         old_database(&path, 3);
         let mut store = Store::open_upgrading_old(&path, None).unwrap();
         assert_eq!(store.verify_chain().unwrap().problem, None, "old rows verify as they were");
-        let new = NewVerification { doc_type: "PAN".into(), threshold: 85.0, ..Default::default() };
+        let new = NewVerification {
+            doc_type: crate::domain::DocumentType::Pan,
+            threshold: 85.0,
+            ..Default::default()
+        };
         assert_eq!(store.record_verification(&new).unwrap(), 4);
         assert_eq!(store.verify_chain().unwrap().rows, 4);
         assert_eq!(store.verify_chain().unwrap().problem, None);

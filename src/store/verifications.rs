@@ -10,6 +10,7 @@ use super::media::MediaId;
 use super::states::{OutboxState, SyncState};
 use super::{now_ms, Store, StoreError, TokenId};
 use crate::contract::MatchStatus;
+use crate::domain::DocumentType;
 
 /// What sealed embeddings are bound to: their row's hash.
 pub(super) fn embeddings_context(row_hash: &str) -> String {
@@ -27,8 +28,8 @@ pub struct NewVerification {
     pub front_media: Option<MediaId>,
     /// Document back media.
     pub back_media: Option<MediaId>,
-    /// `UIDAI`, `DL`, ...
-    pub doc_type: String,
+    /// The document type (stored as its contract spelling, `UIDAI`, `DL`, ...).
+    pub doc_type: DocumentType,
     /// Threshold in percent.
     pub threshold: f64,
     /// The contract's status.
@@ -83,7 +84,8 @@ pub struct VerificationRecord {
     /// Device that decided.
     pub device_id: String,
     /// Document type.
-    pub doc_type: String,
+    #[serde(serialize_with = "super::states::serialize_doc_type")]
+    pub doc_type: DocumentType,
     /// Threshold.
     pub threshold: f64,
     /// Contract status.
@@ -129,7 +131,7 @@ impl Store {
             token_id: v.token.map(|t| t.0),
             media: [&v.src_media, &v.front_media, &v.back_media]
                 .map(|m| m.as_ref().map(|m| m.0.clone())),
-            doc_type: v.doc_type.clone(),
+            doc_type: v.doc_type.as_str().to_string(),
             threshold: v.threshold,
             status: v.status,
             matched: v.matched,
@@ -364,7 +366,7 @@ mod tests {
 
     fn sample(n: u8) -> NewVerification {
         NewVerification {
-            doc_type: "GOV".into(),
+            doc_type: DocumentType::Gov,
             threshold: 85.0,
             status: MatchStatus::FaceMatched,
             matched: true,
