@@ -18,7 +18,7 @@ use super::operator_log;
 use super::recording::{record_attempt, result_view, verify_and_record, Captures, PreparedSelfie};
 use super::result_view::{Failure, ResultView};
 use super::session_capture::SessionRecorder;
-use crate::camera::{self, FrameSource, Play};
+use crate::camera::{self, CameraSpec, DocumentSource, FrameSource, Play};
 use crate::detection::find_faces;
 use crate::domain::{DocumentType, FaceBox, Role};
 use crate::inference::{Engine, RuntimeOptions};
@@ -34,10 +34,11 @@ const PREVIEW_SIDE: u32 = 640;
 /// What the worker needs to start.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// The selfie camera: `/dev/videoN`, `N`, `auto` or `dir:FOLDER`.
-    pub camera: String,
-    /// The document source: `camera` (the same camera) or `dir:FOLDER` (newest picture, a scanner).
-    pub document_source: String,
+    /// The selfie camera.
+    pub camera: CameraSpec,
+    /// Where documents come from: the selfie camera, or a source of their own (a scanner's
+    /// folder, played newest picture first).
+    pub document_source: DocumentSource,
     /// The models folder.
     pub models: PathBuf,
     /// Runtime options.
@@ -75,7 +76,7 @@ pub enum ToWorker {
     /// Operator setting: the threshold for the next verifications.
     SetThreshold(Threshold),
     /// Operator setting: the selfie camera (and the document camera when documents come from it).
-    SetCamera(String),
+    SetCamera(CameraSpec),
     /// Send the recent log, the sync counts and the camera choices for the operator screen.
     Recent,
     /// Stop the thread.
@@ -128,7 +129,7 @@ pub enum FromWorker {
         /// Sync counts in one line.
         summary: String,
         /// The cameras to choose from, the current one first.
-        cameras: Vec<String>,
+        cameras: Vec<CameraSpec>,
     },
 }
 
@@ -453,9 +454,11 @@ type Source = Result<Box<dyn FrameSource>, camera::CameraError>;
 
 /// The camera, and the scanner's folder when documents do not come from the camera
 /// (one device is opened once: the document screens then share the selfie camera).
-fn open_sources(camera: &str, document_source: &str) -> (Source, Option<Source>) {
-    let scanner =
-        (document_source != "camera").then(|| camera::open(document_source, Play::Newest));
+fn open_sources(camera: &CameraSpec, document_source: &DocumentSource) -> (Source, Option<Source>) {
+    let scanner = match document_source {
+        DocumentSource::SelfieCamera => None,
+        DocumentSource::Own(spec) => Some(camera::open(spec, Play::Newest)),
+    };
     (camera::open(camera, Play::Loop), scanner)
 }
 

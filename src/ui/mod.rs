@@ -22,6 +22,7 @@ use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 
 pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig};
 
+use crate::camera::CameraSpec;
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot, CUSTOMER_STEPS};
 use crate::kiosk::language::{document_name, Language};
@@ -55,8 +56,8 @@ pub struct Settings {
     pub operator_pin: Option<crate::kiosk::pin::StaffPin>,
     /// Match threshold.
     pub threshold: Threshold,
-    /// The camera spec, shown and changed on the operator screen.
-    pub camera: String,
+    /// The selfie camera, shown and changed on the operator screen.
+    pub camera: CameraSpec,
     /// Where the operator's choices are saved (None: they last until the kiosk stops).
     pub settings_file: Option<PathBuf>,
     /// Where wrong staff PINs and the lock-out are kept (None: they last until the kiosk stops).
@@ -81,8 +82,8 @@ pub struct Controller {
     /// The operator's default language, and the session's.
     default_language: Cell<Language>,
     language: Cell<Language>,
-    camera: RefCell<String>,
-    cameras: RefCell<Vec<String>>,
+    camera: RefCell<CameraSpec>,
+    cameras: RefCell<Vec<CameraSpec>>,
     settings_file: Option<PathBuf>,
     to_worker: Sender<ToWorker>,
     from_worker: Receiver<FromWorker>,
@@ -200,7 +201,7 @@ impl Controller {
                 c.voice.borrow_mut().say(&voice::welcome_prompts(), language, Instant::now());
             }
         });
-        k.set_camera_name(settings.camera.into());
+        k.set_camera_name(settings.camera.to_string().into());
         let weak = Rc::downgrade(&c);
         k.on_pin_digit(move |digit| {
             if let Some(c) = weak.upgrade() {
@@ -385,7 +386,7 @@ impl Controller {
         };
         let _ = self.to_worker.send(ToWorker::SetCamera(next.clone()));
         if let Some(window) = self.window.upgrade() {
-            window.global::<Kiosk>().set_camera_name(next.as_str().into());
+            window.global::<Kiosk>().set_camera_name(next.to_string().into());
         }
         *self.camera.borrow_mut() = next;
         self.remember();
@@ -397,7 +398,7 @@ impl Controller {
         let choices = OperatorChoices {
             threshold: Some(self.threshold.get().percent()),
             doc_type: Some(self.flow.borrow().doc_type().as_str().into()),
-            camera: Some(self.camera.borrow().clone()),
+            camera: Some(self.camera.borrow().to_string()),
             language: Some(self.default_language.get().code().into()),
         };
         let message = match settings::save(path, &choices) {
