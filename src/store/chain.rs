@@ -61,7 +61,7 @@ pub(super) struct Hashed {
     pub(super) response_json: String,
     pub(super) models_json: String,
     pub(super) timings_json: String,
-    /// The liveness attempt that gave the selfie (kiosk rows since the liveness log).
+    /// The liveness attempt that gave the selfie (kiosk rows with liveness on).
     pub(super) liveness_attempt: Option<i64>,
 }
 
