@@ -242,13 +242,8 @@ pub(super) struct AttemptRows<'a> {
 }
 
 impl ChainRows for AttemptRows<'_> {
-    fn chain(&self) -> Chain {
-        Chain::Liveness
-    }
-
-    fn sql(&self) -> &'static str {
-        ATTEMPTS_WITH_FRAMES
-    }
+    const CHAIN: Chain = Chain::Liveness;
+    const SQL: &'static str = ATTEMPTS_WITH_FRAMES;
 
     fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link> {
         let (hashed, prev, stored) = AttemptHashed::from_row(row)?;

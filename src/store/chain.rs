@@ -149,13 +149,8 @@ pub(super) struct VerificationRows<'a> {
 }
 
 impl ChainRows for VerificationRows<'_> {
-    fn chain(&self) -> Chain {
-        Chain::Verifications
-    }
-
-    fn sql(&self) -> &'static str {
-        ROWS_WITH_PICTURES
-    }
+    const CHAIN: Chain = Chain::Verifications;
+    const SQL: &'static str = ROWS_WITH_PICTURES;
 
     fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link> {
         let (hashed, prev, stored) = Hashed::from_row(row)?;

@@ -177,10 +177,10 @@ pub(super) struct Link {
 /// A chain as the walk reads it: which one, its rows, and the checks only it has.
 pub(super) trait ChainRows {
     /// Which chain (its counter file, and the names its problems use).
-    fn chain(&self) -> Chain;
+    const CHAIN: Chain;
     /// Every row with its pictures' sha256, in chain order.
-    fn sql(&self) -> &'static str;
-    /// A row of [`ChainRows::sql`], its hash recomputed.
+    const SQL: &'static str;
+    /// A row of [`ChainRows::SQL`], its hash recomputed.
     fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link>;
     /// What is wrong once every row holds, before the counter is read (`last_id` the newest).
     fn after_rows(&self, _last_id: i64) -> Option<ChainProblem> {
@@ -233,9 +233,9 @@ impl Store {
     }
 
     /// Walks one chain to its first problem, or to its end and its counter.
-    fn walk(&self, chain_rows: &impl ChainRows) -> Result<Walked, StoreError> {
-        let chain = chain_rows.chain();
-        let mut stmt = self.conn.prepare(chain_rows.sql())?;
+    fn walk<R: ChainRows>(&self, chain_rows: &R) -> Result<Walked, StoreError> {
+        let chain = R::CHAIN;
+        let mut stmt = self.conn.prepare(R::SQL)?;
         let mut rows = stmt.query([])?;
         let mut walked = Walked { rows: 0, hashes: HashMap::new(), problem: None };
         let (mut expected_prev, mut last_id) = (GENESIS.to_string(), 0);
@@ -264,16 +264,16 @@ impl Store {
     }
 
     /// What the chain's end and its counter beside the key say, once every row holds.
-    fn counter_problem(
+    fn counter_problem<R: ChainRows>(
         &self,
-        chain_rows: &impl ChainRows,
+        chain_rows: &R,
         last_id: i64,
         hashes: &HashMap<i64, String>,
     ) -> Option<ChainProblem> {
         if let Some(problem) = chain_rows.after_rows(last_id) {
             return Some(problem);
         }
-        let chain = chain_rows.chain();
+        let chain = R::CHAIN;
         let path = self.counter_file(chain);
         let counted = match Counted::read(path, &self.log_key, chain) {
             Ok(Some(counted)) => counted,
