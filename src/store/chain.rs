@@ -18,7 +18,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::crypto::DeviceKey;
-use super::walk::{ChainProblem, ChainRows, Link};
 use super::StoreError;
 use crate::contract::MatchStatus;
 
@@ -140,44 +139,6 @@ pub(super) const ROWS_WITH_PICTURES: &str = "SELECT v.*, s.sha256 AS src_sha256,
      LEFT JOIN media f ON f.id = v.front_media
      LEFT JOIN media b ON b.id = v.back_media
      ORDER BY v.id";
-
-/// The verification chain as `log verify`'s walk reads it: plain hashes up to the checkpoint,
-/// keyed hashes after it.
-pub(super) struct VerificationRows<'a> {
-    pub(super) checkpoint: &'a Checkpoint,
-    pub(super) key: &'a LogKey,
-}
-
-impl ChainRows for VerificationRows<'_> {
-    const CHAIN: Chain = Chain::Verifications;
-    const SQL: &'static str = ROWS_WITH_PICTURES;
-
-    fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link> {
-        let (hashed, prev, stored) = Hashed::from_row(row)?;
-        let (id, last_v1) = (hashed.id, &self.checkpoint);
-        let recomputed = if id <= last_v1.last_v1_id {
-            hashed.plain_hash(&prev)
-        } else {
-            hashed.keyed_hash(&prev, self.key)
-        };
-        let own_problem = (id == last_v1.last_v1_id && stored != last_v1.last_v1_hash)
-            .then_some(ChainProblem::RewrittenBeforeCheckpoint { id });
-        let pictures = hashed.media.into_iter().zip(hashed.media_sha256).collect();
-        Ok(Link { id, prev, stored, recomputed, own_problem, pictures })
-    }
-
-    fn after_rows(&self, last_id: i64) -> Option<ChainProblem> {
-        let checkpoint = self.checkpoint.last_v1_id;
-        (checkpoint > last_id)
-            .then_some(ChainProblem::DeletedBeforeCheckpoint { last_id, checkpoint })
-    }
-
-    fn against_counter(&self, counted: &Counted) -> Option<ChainProblem> {
-        (counted.checkpoint != self.checkpoint.last_v1_id
-            || counted.checkpoint_hash != self.checkpoint.last_v1_hash)
-            .then_some(ChainProblem::CheckpointRemade)
-    }
-}
 
 /// Where the plain (v1) rows end: the last of them and its hash, sealed under the log key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,23 +332,6 @@ impl Counted {
             )));
         }
         Ok(Some(file.counted))
-    }
-
-    /// What this counter says against `kind`'s chain as stored: `last_id` its newest row,
-    /// `stored` the stored hash of the row the counter holds.
-    pub(super) fn disagreement(
-        &self,
-        kind: Chain,
-        last_id: i64,
-        stored: Option<&str>,
-    ) -> Option<ChainProblem> {
-        if self.last_id > last_id {
-            return Some(ChainProblem::NewestDeleted { chain: kind, last_id, wrote: self.last_id });
-        }
-        if self.last_id > 0 && stored != Some(self.last_hash.as_str()) {
-            return Some(ChainProblem::CounterDisagrees { chain: kind, id: self.last_id });
-        }
-        None
     }
 
     /// Replaces the counter file in one step.

@@ -2,9 +2,11 @@
 //! removed or reordered row is detected, with its sync outbox entry written in
 //! the same transaction.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
-use super::chain::{Chain, Counted, Hashed};
+use super::attempts::AttemptRows;
+use super::chain::{Chain, Checkpoint, Counted, Hashed, LogKey, ROWS_WITH_PICTURES};
+use super::walk::{ChainProblem, ChainReport, ChainRows, Link};
 
 use super::media::MediaId;
 use super::states::{OutboxState, SyncState};
@@ -340,6 +342,36 @@ impl Store {
             .map_err(|_| StoreError::Crypto { what: format!("verification {id}") })
     }
 
+    /// Recomputes both chains from their first rows: for the verifications, plain hashes up
+    /// to the checkpoint and keyed hashes after it; checks the checkpoint's and the counters'
+    /// MACs, that no row after a counter's was deleted or rewritten, that every picture still
+    /// stored has the sha256 its row covers, that each attempt's verification head is in the
+    /// log and that every verification naming an attempt names a passed one. Names the first
+    /// problem.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
+        let Some(checkpoint) = Checkpoint::read(&self.conn)? else {
+            return Ok(ChainReport::new(0, 0, Some(ChainProblem::CheckpointMissing)));
+        };
+        if !checkpoint.is_sealed_by(&self.log_key) {
+            return Ok(ChainReport::new(0, 0, Some(ChainProblem::CheckpointAltered)));
+        }
+        let records =
+            self.walk(&VerificationRows { checkpoint: &checkpoint, key: &self.log_key })?;
+        if records.problem.is_some() {
+            return Ok(ChainReport::new(records.rows, 0, records.problem));
+        }
+        let attempts =
+            self.walk(&AttemptRows { verification_hashes: &records.hashes, key: &self.log_key })?;
+        let problem = match attempts.problem {
+            Some(problem) => Some(problem),
+            None => self.unmatched_attempt_names()?,
+        };
+        Ok(ChainReport::new(records.rows, attempts.rows, problem))
+    }
+
     /// The newest record's id and hash (the chain's head), if any.
     ///
     /// # Errors
@@ -357,12 +389,48 @@ impl Store {
     }
 }
 
+/// The verification chain as `log verify`'s walk reads it: plain hashes up to the checkpoint,
+/// keyed hashes after it.
+struct VerificationRows<'a> {
+    checkpoint: &'a Checkpoint,
+    key: &'a LogKey,
+}
+
+impl ChainRows for VerificationRows<'_> {
+    const CHAIN: Chain = Chain::Verifications;
+    const SQL: &'static str = ROWS_WITH_PICTURES;
+
+    fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link> {
+        let (hashed, prev, stored) = Hashed::from_row(row)?;
+        let (id, last_v1) = (hashed.id, &self.checkpoint);
+        let recomputed = if id <= last_v1.last_v1_id {
+            hashed.plain_hash(&prev)
+        } else {
+            hashed.keyed_hash(&prev, self.key)
+        };
+        let own_problem = (id == last_v1.last_v1_id && stored != last_v1.last_v1_hash)
+            .then_some(ChainProblem::RewrittenBeforeCheckpoint { id });
+        let pictures = hashed.media.into_iter().zip(hashed.media_sha256).collect();
+        Ok(Link { id, prev, stored, recomputed, own_problem, pictures })
+    }
+
+    fn after_rows(&self, last_id: i64) -> Option<ChainProblem> {
+        let checkpoint = self.checkpoint.last_v1_id;
+        (checkpoint > last_id)
+            .then_some(ChainProblem::DeletedBeforeCheckpoint { last_id, checkpoint })
+    }
+
+    fn against_counter(&self, counted: &Counted) -> Option<ChainProblem> {
+        (counted.checkpoint != self.checkpoint.last_v1_id
+            || counted.checkpoint_hash != self.checkpoint.last_v1_hash)
+            .then_some(ChainProblem::CheckpointRemade)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
-
-    use crate::store::ChainReport;
 
     fn sample(n: u8) -> NewVerification {
         NewVerification {

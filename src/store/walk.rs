@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 
-use super::chain::{Chain, Checkpoint, Counted, VerificationRows, GENESIS};
+use super::chain::{Chain, Counted, GENESIS};
 use super::media::MediaId;
 use super::{Store, StoreError};
 
@@ -152,7 +152,7 @@ pub struct ChainReport {
 }
 
 impl ChainReport {
-    fn new(rows: usize, attempts: usize, problem: Option<ChainProblem>) -> ChainReport {
+    pub(super) fn new(rows: usize, attempts: usize, problem: Option<ChainProblem>) -> ChainReport {
         let first_broken = problem.as_ref().and_then(ChainProblem::record);
         ChainReport { rows, attempts, first_broken, problem }
     }
@@ -192,6 +192,23 @@ pub(super) trait ChainRows {
     }
 }
 
+/// What `counted`, the counter of `chain`, says against the chain as stored: `last_id` its
+/// newest row, `stored` the stored hash of the row the counter holds.
+fn disagreement(
+    counted: &Counted,
+    chain: Chain,
+    last_id: i64,
+    stored: Option<&str>,
+) -> Option<ChainProblem> {
+    if counted.last_id > last_id {
+        return Some(ChainProblem::NewestDeleted { chain, last_id, wrote: counted.last_id });
+    }
+    if counted.last_id > 0 && stored != Some(counted.last_hash.as_str()) {
+        return Some(ChainProblem::CounterDisagrees { chain, id: counted.last_id });
+    }
+    None
+}
+
 /// What a walk found: the rows read, their stored hashes by id, and the first problem.
 pub(super) struct Walked {
     pub(super) rows: usize,
@@ -200,40 +217,8 @@ pub(super) struct Walked {
 }
 
 impl Store {
-    /// Recomputes both chains from their first rows: for the verifications, plain hashes up
-    /// to the checkpoint and keyed hashes after it; checks the checkpoint's and the counters'
-    /// MACs, that no row after a counter's was deleted or rewritten, that every picture still
-    /// stored has the sha256 its row covers, that each attempt's verification head is in the
-    /// log and that every verification naming an attempt names a passed one. Names the first
-    /// problem.
-    ///
-    /// # Errors
-    /// An SQLite error.
-    pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
-        let Some(checkpoint) = Checkpoint::read(&self.conn)? else {
-            return Ok(ChainReport::new(0, 0, Some(ChainProblem::CheckpointMissing)));
-        };
-        if !checkpoint.is_sealed_by(&self.log_key) {
-            return Ok(ChainReport::new(0, 0, Some(ChainProblem::CheckpointAltered)));
-        }
-        let records =
-            self.walk(&VerificationRows { checkpoint: &checkpoint, key: &self.log_key })?;
-        if records.problem.is_some() {
-            return Ok(ChainReport::new(records.rows, 0, records.problem));
-        }
-        let attempts = self.walk(&super::attempts::AttemptRows {
-            verification_hashes: &records.hashes,
-            key: &self.log_key,
-        })?;
-        let problem = match attempts.problem {
-            Some(problem) => Some(problem),
-            None => self.unmatched_attempt_names()?,
-        };
-        Ok(ChainReport::new(records.rows, attempts.rows, problem))
-    }
-
     /// Walks one chain to its first problem, or to its end and its counter.
-    fn walk<R: ChainRows>(&self, chain_rows: &R) -> Result<Walked, StoreError> {
+    pub(super) fn walk<R: ChainRows>(&self, chain_rows: &R) -> Result<Walked, StoreError> {
         let chain = R::CHAIN;
         let mut stmt = self.conn.prepare(R::SQL)?;
         let mut rows = stmt.query([])?;
@@ -284,7 +269,7 @@ impl Store {
             return Some(problem);
         }
         let stored = hashes.get(&counted.last_id).map(String::as_str);
-        counted.disagreement(chain, last_id, stored)
+        disagreement(&counted, chain, last_id, stored)
     }
 
     /// The first picture still stored that is not the one its row recorded (`pictures`: media
@@ -314,7 +299,7 @@ impl Store {
     }
 
     /// A verification that names an attempt which is not in the log or did not pass.
-    fn unmatched_attempt_names(&self) -> Result<Option<ChainProblem>, StoreError> {
+    pub(super) fn unmatched_attempt_names(&self) -> Result<Option<ChainProblem>, StoreError> {
         let found: Option<(i64, i64)> = self
             .conn
             .query_row(
