@@ -22,7 +22,7 @@ fn main() {
         let v = NewVerification {
             src_media: Some(src),
             front_media: Some(front),
-            doc_type: "GOV".into(),
+            doc_type: facematch::domain::DocumentType::Gov,
             threshold: 85.0,
             status: facematch::contract::MatchStatus::FaceMatched,
             matched: true,

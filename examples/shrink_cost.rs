@@ -1,7 +1,7 @@
 //! What shrinking a large picture costs: a kiosk camera frame brought to the preview's 640 px,
 //! a phone photo brought to the 3072 px working size (`intake::reduced::shrunk`). The banded
-//! SIMD triangle filter it uses against the `image` crate's area average (`thumbnail`, what it
-//! used before 2026-11-29), medians of 31 on each picture given, and their mean difference.
+//! SIMD triangle filter it uses against the `image` crate's area average (`thumbnail`, the
+//! simpler choice), medians of 31 on each picture given, and their mean difference.
 //!
 //! cargo run --release --example shrink_cost -- FRAME.jpg PHOTO.jpg ...
 

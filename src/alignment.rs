@@ -92,7 +92,7 @@ pub fn align(image: &RgbImage, landmarks: &Landmarks) -> RgbImage {
     };
     RgbImage::from_fn(ALIGNED_SIDE, ALIGNED_SIDE, |u, v| {
         let [x, y] = to_image.apply([u as f32, v as f32]);
-        bilinear(image, x, y)
+        sample(image, x, y)
     })
 }
 
@@ -102,26 +102,31 @@ pub fn roll_degrees(landmarks: &Landmarks) -> f32 {
     (r[1] - l[1]).atan2(r[0] - l[0]).to_degrees()
 }
 
-fn bilinear(image: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
-    let (w, h) = (image.width() as i64, image.height() as i64);
-    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let px = |xi: i64, yi: i64| -> [f32; 3] {
+/// `image` at (x, y), interpolated; black outside it.
+fn sample(image: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
+    let (w, h) = (i64::from(image.width()), i64::from(image.height()));
+    let value = bilinear(x, y, |xi, yi| {
         if xi < 0 || yi < 0 || xi >= w || yi >= h {
             [0.0; 3]
         } else {
-            let p = image.get_pixel(xi as u32, yi as u32).0;
-            [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])]
+            image.get_pixel(xi as u32, yi as u32).0.map(f32::from)
         }
-    };
-    let (p00, p10, p01, p11) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
-    let mut out = [0u8; 3];
-    for c in 0..3 {
+    });
+    Rgb(value.map(|v| v.round().clamp(0.0, 255.0) as u8))
+}
+
+/// The bilinear interpolation at (x, y) of the `N` channels `pixel` gives at whole
+/// coordinates: the one sampler of the face crop's warp and the liveness point tracker.
+pub fn bilinear<const N: usize>(x: f32, y: f32, pixel: impl Fn(i64, i64) -> [f32; N]) -> [f32; N] {
+    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let (p00, p10) = (pixel(x0, y0), pixel(x0 + 1, y0));
+    let (p01, p11) = (pixel(x0, y0 + 1), pixel(x0 + 1, y0 + 1));
+    std::array::from_fn(|c| {
         let top = p00[c] * (1.0 - fx) + p10[c] * fx;
         let bottom = p01[c] * (1.0 - fx) + p11[c] * fx;
-        out[c] = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
-    }
-    Rgb(out)
+        top * (1.0 - fy) + bottom * fy
+    })
 }
 
 #[cfg(test)]

@@ -9,11 +9,8 @@
 //! 100 − percent ≈ the share of impostor comparisons at or above that score,
 //! stretched logarithmically below 1 %.
 
-/// `(cosine, percent)` anchors, increasing in both. Measured FAR at each
-/// (6428 cross-identity pairs of `../shared/faces`, 2026-11-25):
-/// 50 ↔ 25 %, 60 ↔ 10 %, 70 ↔ 2 %, 75 ↔ 1 %, 80 ↔ 0.2 %, 85 ↔ 0.03 % (2 pairs),
-/// 90 and above: no impostor pair (< 0.016 %; a normal fit of the impostor
-/// cosines puts 90 near 1e-5 and 95 below 1e-7).
+/// `(cosine, percent)` anchors, increasing in both; the false-accept rate measured at each
+/// percent is in docs/accuracy.md.
 pub const ANCHORS: [(f32, f64); 11] = [
     (-1.0, 0.0),
     (0.0, 25.0),

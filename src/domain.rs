@@ -108,8 +108,9 @@ pub enum Role {
     Document(DocumentType),
 }
 
-/// The document types of the contract's `type` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The document types of the contract's `type` field. The default is [`DocumentType::Gov`],
+/// the one that names no particular document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum DocumentType {
     /// Aadhaar card.
     Uidai,
@@ -122,6 +123,7 @@ pub enum DocumentType {
     /// Passport.
     Passport,
     /// Any other government ID.
+    #[default]
     Gov,
 }
 

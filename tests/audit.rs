@@ -26,7 +26,7 @@ fn device(dir: &Path) -> PathBuf {
         let entry = NewVerification {
             src_media: Some(src),
             front_media: Some(front),
-            doc_type: "GOV".into(),
+            doc_type: facematch::domain::DocumentType::Gov,
             threshold: 85.0,
             status: MatchStatus::FaceMatched,
             matched: true,
@@ -170,7 +170,7 @@ fn a_rewrite_or_a_cut_made_with_the_key_is_reported_against_the_remote() {
         let mut store = Store::open(&forged, None).unwrap();
         for n in 0..records {
             let entry = NewVerification {
-                doc_type: "GOV".into(),
+                doc_type: facematch::domain::DocumentType::Gov,
                 threshold: 85.0,
                 front_percent: Some(if n == 2 { 20.0 } else { 95.0 }),
                 ..NewVerification::default()

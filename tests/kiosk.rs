@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use facematch::camera::{CameraSpec, DocumentSource};
 use facematch::domain::DocumentType;
 use facematch::inference::RuntimeOptions;
 use facematch::kiosk::liveness_step::LivenessMode;
@@ -15,8 +16,8 @@ use facematch::ui::{spawn_worker, ToWorker, WorkerConfig};
 /// The worker's settings for these tests: shipped models, default threshold, no pause between frames.
 fn worker_config(camera: String, document_source: String, db: Option<PathBuf>) -> WorkerConfig {
     WorkerConfig {
-        camera,
-        document_source,
+        camera: CameraSpec::parse(&camera).unwrap(),
+        document_source: DocumentSource::parse(&document_source).unwrap(),
         models: facematch::inference::models::locate_dir(None),
         runtime: RuntimeOptions::default(),
         db,

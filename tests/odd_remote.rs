@@ -91,7 +91,7 @@ fn device() -> (tempfile::TempDir, std::path::PathBuf) {
         let v = NewVerification {
             src_media: Some(a),
             front_media: Some(b),
-            doc_type: "GOV".into(),
+            doc_type: facematch::domain::DocumentType::Gov,
             threshold: 85.0,
             status: MatchStatus::FaceMatched,
             matched: true,
@@ -216,7 +216,7 @@ fn a_remote_that_lost_a_media_id_gets_the_picture_again_once() {
         let v = NewVerification {
             src_media: Some(src.clone()),
             front_media: Some(front),
-            doc_type: "GOV".into(),
+            doc_type: facematch::domain::DocumentType::Gov,
             threshold: 85.0,
             status: MatchStatus::FaceMatched,
             matched: true,

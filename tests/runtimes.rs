@@ -104,7 +104,7 @@ fn an_unknown_runtime_is_refused_by_name() {
 #[test]
 fn the_onnx_models_script_makes_the_pinned_files() {
     // The set-up makes these models only on a machine that lacks them, so a break in the script
-    // would otherwise show only on a fresh one (it did once: CI's first step, after 13 s).
+    // would otherwise show only on a fresh one.
     let out_dir = tempfile::tempdir().unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/onnx_models.sh");
     let out = std::process::Command::new(&script)

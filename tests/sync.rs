@@ -75,7 +75,7 @@ fn record(store: &mut Store, src: &MediaId, front: &MediaId, matched: bool) {
     let v = NewVerification {
         src_media: Some(src.clone()),
         front_media: Some(front.clone()),
-        doc_type: "GOV".into(),
+        doc_type: facematch::domain::DocumentType::Gov,
         threshold: 85.0,
         status: if matched { MatchStatus::FaceMatched } else { MatchStatus::FaceNotMatched },
         matched,

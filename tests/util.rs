@@ -103,7 +103,7 @@ pub fn record_photo_pair(
     let entry = facematch::store::NewVerification {
         src_media: Some(src),
         front_media: Some(front),
-        doc_type: "GOV".into(),
+        doc_type: facematch::domain::DocumentType::Gov,
         threshold: 85.0,
         status: facematch::contract::MatchStatus::FaceMatched,
         matched: true,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use facematch::camera::{CameraSpec, DocumentSource};
 use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
 use facematch::inference::RuntimeOptions;
@@ -50,8 +51,8 @@ fn snapshot(window: &AppWindow, name: &str) {
 /// The worker's settings for these tests: shipped models, default threshold, no pause between frames.
 fn worker_config(camera: String, document_source: String, db: Option<PathBuf>) -> WorkerConfig {
     WorkerConfig {
-        camera,
-        document_source,
+        camera: CameraSpec::parse(&camera).unwrap(),
+        document_source: DocumentSource::parse(&document_source).unwrap(),
         models: facematch::inference::models::locate_dir(None),
         runtime: RuntimeOptions::default(),
         db,
@@ -97,7 +98,7 @@ fn customer_settings(camera: &Path, language: Language) -> Settings {
         idle_timeout: Duration::from_secs(600),
         operator_pin: None,
         threshold: Threshold::DEFAULT,
-        camera: format!("dir:{}", camera.display()),
+        camera: CameraSpec::Folder(camera.to_path_buf()),
         settings_file: None,
         pin_state_file: None,
         language,
@@ -187,7 +188,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
             StaffPin::new(hash_pin("246813", &secret).unwrap(), Some(secret))
         }),
         threshold: Threshold::DEFAULT,
-        camera: format!("dir:{}", camera.display()),
+        camera: CameraSpec::Folder(camera.to_path_buf()),
         settings_file: Some(saved.clone()),
         pin_state_file: Some(dir.path().join("kiosk-pin-lock.toml")),
         language: Language::English,

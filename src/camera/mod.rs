@@ -1,6 +1,7 @@
 //! Where the kiosk's pictures come from: the [`FrameSource`] trait, a folder of
 //! pictures played as a camera ([`StillFrames`], `dir:FOLDER`) and, with the
-//! `kiosk` feature, native cameras through nokhwa (`/dev/videoN`, `N`, `auto`).
+//! `kiosk` feature, native cameras through nokhwa (`/dev/videoN`, `N`, `auto`); the
+//! [`CameraSpec`] that names one and the [`DocumentSource`] the kiosk's documents come from.
 //!
 //! Does capture and nothing else: no detection, no UI. A camera that is missing
 //! or unplugged is a [`CameraError`] the kiosk shows, never a crash.
@@ -94,28 +95,61 @@ impl CameraSpec {
     }
 }
 
-/// Opens a camera spec (see [`CameraSpec::parse`]); `play` says how a folder is played.
-/// A native camera that is absent now is not an error here: its frames are, until it
-/// appears.
+/// The canonical spelling, which [`CameraSpec::parse`] reads back: `dir:FOLDER`,
+/// `/dev/videoN` or `auto`.
+impl std::fmt::Display for CameraSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CameraSpec::Folder(dir) => write!(f, "dir:{}", dir.display()),
+            CameraSpec::Device(n) => write!(f, "/dev/video{n}"),
+            CameraSpec::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+/// Where the kiosk's documents come from: the selfie camera itself (`camera`), or a source
+/// of their own (`dir:FOLDER`, a scanner's folder, or another camera).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentSource {
+    /// `camera`: documents are held up to the selfie camera (one device, opened once).
+    SelfieCamera,
+    /// A source of their own.
+    Own(CameraSpec),
+}
+
+impl DocumentSource {
+    /// Reads `camera` or a camera spec.
+    ///
+    /// # Errors
+    /// [`CameraError::Unsupported`] naming the accepted forms.
+    pub fn parse(spec: &str) -> Result<DocumentSource, CameraError> {
+        match spec {
+            "camera" => Ok(DocumentSource::SelfieCamera),
+            other => CameraSpec::parse(other).map(DocumentSource::Own),
+        }
+    }
+}
+
+/// Opens a camera; `play` says how a folder is played. A native camera that is absent now
+/// is not an error here: its frames are, until it appears.
 ///
 /// # Errors
-/// [`CameraError::Unsupported`] for a spec that names no camera, or a native camera in a
-/// build without the `kiosk` feature.
-pub fn open(spec: &str, play: Play) -> Result<Box<dyn FrameSource>, CameraError> {
-    match CameraSpec::parse(spec)? {
-        CameraSpec::Folder(dir) => Ok(Box::new(StillFrames::new(Path::new(&dir), play))),
+/// [`CameraError::Unsupported`] for a native camera in a build without the `kiosk` feature.
+pub fn open(spec: &CameraSpec, play: Play) -> Result<Box<dyn FrameSource>, CameraError> {
+    match spec {
+        CameraSpec::Folder(dir) => Ok(Box::new(StillFrames::new(Path::new(dir), play))),
         #[cfg(feature = "kiosk")]
-        native => Ok(Box::new(native::NativeCamera::new(native))),
+        native => Ok(Box::new(native::NativeCamera::new(native.clone()))),
         #[cfg(not(feature = "kiosk"))]
         _ => Err(CameraError::Unsupported(format!(
-            "camera {spec:?}: this build plays picture folders only (native cameras come with the kiosk feature)"
+            "camera \"{spec}\": this build plays picture folders only (native cameras come with the kiosk feature)"
         ))),
     }
 }
 
 /// The cameras an operator can choose from: `configured` first, then every native
 /// camera this device has (`/dev/videoN`), without repeats.
-pub fn choices(configured: &str) -> Vec<String> {
+pub fn choices(configured: &CameraSpec) -> Vec<CameraSpec> {
     let devices: Vec<u32> = native_devices().into_iter().map(|(index, _)| index).collect();
     choices_among(configured, &devices)
 }
@@ -135,13 +169,10 @@ fn native_devices() -> Vec<(u32, String)> {
     Vec::new()
 }
 
-fn choices_among(configured: &str, devices: &[u32]) -> Vec<String> {
-    let configured_spec = CameraSpec::parse(configured).ok();
-    let others = devices
-        .iter()
-        .filter(|n| configured_spec != Some(CameraSpec::Device(**n)))
-        .map(|n| format!("/dev/video{n}"));
-    std::iter::once(configured.to_string()).chain(others).collect()
+fn choices_among(configured: &CameraSpec, devices: &[u32]) -> Vec<CameraSpec> {
+    let others =
+        devices.iter().map(|n| CameraSpec::Device(*n)).filter(|device| device != configured);
+    std::iter::once(configured.clone()).chain(others).collect()
 }
 
 #[cfg(test)]
@@ -156,19 +187,27 @@ mod tests {
         assert_eq!(CameraSpec::parse("auto"), Ok(CameraSpec::Auto));
         for bad in ["", "/dev/video", "/dev/videoX", "+1", "-1", "webcam", "/dev/sda"] {
             let err = CameraSpec::parse(bad).unwrap_err();
+            assert!(matches!(err, CameraError::Unsupported(_)), "{bad:?}: {err}");
             assert!(err.to_string().contains("dir:FOLDER"), "{bad:?}: {err}");
         }
+        for spec in ["dir:/tmp/cam", "/dev/video2", "auto"] {
+            assert_eq!(CameraSpec::parse(spec).unwrap().to_string(), spec, "read back");
+        }
+        assert_eq!(DocumentSource::parse("camera"), Ok(DocumentSource::SelfieCamera));
+        assert_eq!(
+            DocumentSource::parse("dir:/tmp/scanner"),
+            Ok(DocumentSource::Own(CameraSpec::Folder("/tmp/scanner".into())))
+        );
+        assert!(DocumentSource::parse("scanner").is_err());
     }
 
     #[test]
     fn an_absent_native_camera_opens_and_then_says_why_it_gives_no_frame() {
-        let err = open("webcam", Play::Loop).err().unwrap();
-        assert!(matches!(err, CameraError::Unsupported(_)), "{err}");
-        assert!(open("dir:/tmp", Play::Loop).is_ok());
+        assert!(open(&CameraSpec::Folder("/tmp".into()), Play::Loop).is_ok());
         #[cfg(feature = "kiosk")]
         {
             // No /dev/video63 on a build machine: a clear error per frame, never a panic.
-            let mut camera = open("/dev/video63", Play::Loop).unwrap();
+            let mut camera = open(&CameraSpec::Device(63), Play::Loop).unwrap();
             match camera.next_frame() {
                 Err(CameraError::Unavailable { device, reason }) => {
                     assert_eq!(device, "/dev/video63");
@@ -181,13 +220,18 @@ mod tests {
 
     #[test]
     fn the_configured_camera_is_the_first_choice_and_not_repeated() {
-        assert_eq!(choices_among("dir:/tmp/cam", &[]), ["dir:/tmp/cam"]);
+        let spelled = |configured: &str, devices: &[u32]| -> Vec<String> {
+            let configured = CameraSpec::parse(configured).unwrap();
+            choices_among(&configured, devices).iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(spelled("dir:/tmp/cam", &[]), ["dir:/tmp/cam"]);
         assert_eq!(
-            choices_among("dir:/tmp/cam", &[0, 2]),
+            spelled("dir:/tmp/cam", &[0, 2]),
             ["dir:/tmp/cam", "/dev/video0", "/dev/video2"]
         );
-        assert_eq!(choices_among("0", &[0, 2]), ["0", "/dev/video2"]);
-        assert_eq!(choices_among("/dev/video2", &[0, 2]), ["/dev/video2", "/dev/video0"]);
-        assert_eq!(choices("dir:/tmp/cam")[0], "dir:/tmp/cam");
+        assert_eq!(spelled("0", &[0, 2]), ["/dev/video0", "/dev/video2"]);
+        assert_eq!(spelled("/dev/video2", &[0, 2]), ["/dev/video2", "/dev/video0"]);
+        let folder = CameraSpec::Folder("/tmp/cam".into());
+        assert_eq!(choices(&folder)[0], folder);
     }
 }

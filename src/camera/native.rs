@@ -37,10 +37,7 @@ impl NativeCamera {
     }
 
     fn device_name(&self) -> String {
-        match self.spec {
-            CameraSpec::Device(n) => format!("/dev/video{n}"),
-            _ => "auto".into(),
-        }
+        self.spec.to_string()
     }
 
     fn unavailable(&self, reason: String) -> CameraError {

@@ -84,7 +84,7 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
             "{:>6}  {:<20}  {:<8}  {:>5.1}  {:<18}  {:>6}  {:>6}  {:<8}",
             r.id,
             utc(r.created_at),
-            printable(&r.doc_type),
+            r.doc_type.as_str(),
             r.threshold,
             r.status.as_str(),
             pct(r.front_percent),

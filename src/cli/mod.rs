@@ -92,18 +92,17 @@ fn print_json<T: serde::Serialize>(value: &T) {
 fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     use anyhow::Context;
     let mut doc_type = args.doc_type;
-    crate::camera::CameraSpec::parse(&args.camera).context("--camera")?;
-    if args.document_source != "camera" {
-        crate::camera::CameraSpec::parse(&args.document_source).context("--document-source")?;
-    }
-    let (mut threshold, mut camera, mut language) = (args.threshold, args.camera, args.language);
+    let mut camera = crate::camera::CameraSpec::parse(&args.camera).context("--camera")?;
+    let document_source =
+        crate::camera::DocumentSource::parse(&args.document_source).context("--document-source")?;
+    let (mut threshold, mut language) = (args.threshold, args.language);
     if let Some(path) = &args.settings {
         // A kiosk must come up: damaged saved choices are reported and the command line's used.
         match crate::kiosk::settings::load(path) {
             Ok(saved) => {
                 threshold = saved.threshold().unwrap_or(threshold);
                 doc_type = saved.document_type().unwrap_or(doc_type);
-                camera = saved.camera.clone().unwrap_or(camera);
+                camera = saved.camera().unwrap_or(camera);
                 language = saved.language().unwrap_or(language);
             }
             Err(e) => eprintln!("kiosk: the operator's saved choices are ignored: {e}"),
@@ -142,7 +141,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     }
     let config = crate::ui::WorkerConfig {
         camera: camera.clone(),
-        document_source: args.document_source,
+        document_source,
         models: crate::inference::models::locate_dir(args.engine.models.as_deref()),
         runtime: runtime_options(&args.engine),
         db: args.db,

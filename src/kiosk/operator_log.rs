@@ -61,7 +61,7 @@ pub fn line(r: &VerificationRecord) -> String {
     format!(
         "#{:<5} {:<9} {:<17} {:>6} %  {}",
         r.id,
-        r.doc_type,
+        r.doc_type.as_str(),
         r.status.as_str(),
         pct,
         r.sync_state.map_or("-", |s| s.as_str())
@@ -79,7 +79,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("log.db"), None).unwrap();
         let entry = NewVerification {
-            doc_type: "PAN".into(),
+            doc_type: crate::domain::DocumentType::Pan,
             threshold: 85.0,
             status: MatchStatus::FaceMatched,
             matched: true,

@@ -55,6 +55,11 @@ impl OperatorChoices {
         self.language.as_deref().and_then(|l| l.parse().ok())
     }
 
+    /// The saved camera, if it is one.
+    pub fn camera(&self) -> Option<crate::camera::CameraSpec> {
+        self.camera.as_deref().and_then(|c| crate::camera::CameraSpec::parse(c).ok())
+    }
+
     /// The saved document type, if it is one.
     pub fn document_type(&self) -> Option<DocumentType> {
         self.doc_type.as_deref().and_then(|t| t.parse().ok())

@@ -13,12 +13,12 @@ use image::RgbImage;
 use super::document_guidance::{self, DocumentGuidance};
 use super::flow::Shot;
 use super::guidance::AutoCapture;
-use super::liveness_step::{ChallengeView, LivenessMode, LivenessStep};
+use super::liveness_step::{ChallengeView, Ended, LivenessMode, LivenessStep};
 use super::operator_log;
 use super::recording::{record_attempt, result_view, verify_and_record, Captures, PreparedSelfie};
 use super::result_view::{Failure, ResultView};
 use super::session_capture::SessionRecorder;
-use crate::camera::{self, FrameSource, Play};
+use crate::camera::{self, CameraSpec, DocumentSource, FrameSource, Play};
 use crate::detection::find_faces;
 use crate::domain::{DocumentType, FaceBox, Role};
 use crate::inference::{Engine, RuntimeOptions};
@@ -34,10 +34,11 @@ const PREVIEW_SIDE: u32 = 640;
 /// What the worker needs to start.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// The selfie camera: `/dev/videoN`, `N`, `auto` or `dir:FOLDER`.
-    pub camera: String,
-    /// The document source: `camera` (the same camera) or `dir:FOLDER` (newest picture, a scanner).
-    pub document_source: String,
+    /// The selfie camera.
+    pub camera: CameraSpec,
+    /// Where documents come from: the selfie camera, or a source of their own (a scanner's
+    /// folder, played newest picture first).
+    pub document_source: DocumentSource,
     /// The models folder.
     pub models: PathBuf,
     /// Runtime options.
@@ -75,7 +76,7 @@ pub enum ToWorker {
     /// Operator setting: the threshold for the next verifications.
     SetThreshold(Threshold),
     /// Operator setting: the selfie camera (and the document camera when documents come from it).
-    SetCamera(String),
+    SetCamera(CameraSpec),
     /// Send the recent log, the sync counts and the camera choices for the operator screen.
     Recent,
     /// Stop the thread.
@@ -128,7 +129,7 @@ pub enum FromWorker {
         /// Sync counts in one line.
         summary: String,
         /// The cameras to choose from, the current one first.
-        cameras: Vec<String>,
+        cameras: Vec<CameraSpec>,
     },
 }
 
@@ -159,216 +160,298 @@ pub fn spawn_worker(
 }
 
 fn work(config: WorkerConfig, inbox: &Receiver<ToWorker>, outbox: &Sender<FromWorker>) {
-    let problem = |shot, message: &'static str, detail: String| {
-        if !detail.is_empty() {
-            log::warn!("kiosk: {detail}");
-        }
-        let _ = outbox.send(FromWorker::CameraProblem { shot, message, detail });
-    };
-    let camera_down = tr!("The camera is not working. Please call a member of staff.");
-    let check_down = tr!("The face check is not working. Please call a member of staff.");
-    let mut engine = Engine::load(&config.models, config.runtime)
-        .inspect_err(|e| log::error!("kiosk: the face models cannot be loaded: {e}"))
-        .ok();
-    let mut store = config.db.as_ref().and_then(|db| {
-        Store::open(db, config.key.as_deref())
-            .inspect_err(|e| log::error!("kiosk: cannot record verifications: {e}"))
-            .ok()
-    });
-    let mut current_camera = config.camera.clone();
-    let mut sources = open_sources(&current_camera, &config.document_source);
-    let mut threshold = config.threshold;
-    let mut watching: Option<Shot> = None;
-    let mut previous: Option<FaceBox> = None;
-    let mut auto = AutoCapture::default();
-    let mut selfie_step = LivenessStep::default();
-    selfie_step.recorder = config.capture_sessions.clone().map(SessionRecorder::new);
-    if let Some(store) = &store {
-        selfie_step.remember_failures(recent_failures(store));
-    }
-    // The passed liveness attempt of this session's selfie, for its verification's record.
-    let mut passed_attempt: Option<i64> = None;
-    let mut in_hand = SelfieInHand::default();
-    let mut rate = FrameRate::default();
-    let mut visit = 0u64;
+    let mut worker = Worker::start(config, outbox);
     loop {
-        let wait =
-            if watching.is_some() { config.frame_interval } else { Duration::from_secs(3600) };
-        match inbox.recv_timeout(wait) {
+        match inbox.recv_timeout(worker.wait()) {
             Ok(ToWorker::Quit) | Err(RecvTimeoutError::Disconnected) => return,
-            Ok(ToWorker::Watch(shot)) => {
-                visit += 1;
-                if shot.is_none() {
-                    if let Ok(camera) = &mut sources.0 {
-                        camera.pause();
-                    }
-                }
-                if shot == Some(Shot::Selfie) {
-                    passed_attempt = None;
-                }
-                in_hand.screen(shot, engine.as_mut(), store.is_some());
-                watching = shot;
-                previous = None;
-                auto = AutoCapture::default();
-                selfie_step.reset();
-                continue;
+            Ok(message) => worker.handle(message),
+            Err(RecvTimeoutError::Timeout) => worker.preview(),
+        }
+    }
+}
+
+/// Why a preview frame could not be sent: the customer's words (a message id) and the
+/// technical detail for staff and the log (empty when it was logged already).
+struct Problem {
+    message: &'static str,
+    detail: String,
+}
+
+impl Problem {
+    fn camera_down(detail: String) -> Problem {
+        Problem {
+            message: tr!("The camera is not working. Please call a member of staff."),
+            detail,
+        }
+    }
+
+    fn check_down(detail: String) -> Problem {
+        Problem {
+            message: tr!("The face check is not working. Please call a member of staff."),
+            detail,
+        }
+    }
+}
+
+/// The worker thread's state between messages and frames.
+struct Worker<'a> {
+    config: WorkerConfig,
+    outbox: &'a Sender<FromWorker>,
+    engine: Option<Engine>,
+    store: Option<Store>,
+    camera: CameraSpec,
+    sources: (Source, Option<Source>),
+    threshold: Threshold,
+    /// The source a capture screen is previewing (None: no capture screen is open).
+    watching: Option<Shot>,
+    /// The subject's box in the previous preview frame.
+    previous: Option<FaceBox>,
+    /// The document's automatic capture (steady, ready frames).
+    auto: AutoCapture,
+    selfie_step: LivenessStep,
+    /// The passed liveness attempt of this session's selfie, for its verification's record.
+    passed_attempt: Option<i64>,
+    in_hand: SelfieInHand,
+    rate: FrameRate,
+    /// How many `Watch` messages came so far ([`FromWorker::Preview`]'s `visit`).
+    visit: u64,
+}
+
+impl<'a> Worker<'a> {
+    /// Loads the models and opens the store and the cameras; what fails is logged, and said
+    /// on screen when it is needed.
+    fn start(config: WorkerConfig, outbox: &'a Sender<FromWorker>) -> Worker<'a> {
+        let engine = Engine::load(&config.models, config.runtime)
+            .inspect_err(|e| log::error!("kiosk: the face models cannot be loaded: {e}"))
+            .ok();
+        let store = config.db.as_ref().and_then(|db| {
+            Store::open(db, config.key.as_deref())
+                .inspect_err(|e| log::error!("kiosk: cannot record verifications: {e}"))
+                .ok()
+        });
+        let mut selfie_step = LivenessStep::default();
+        selfie_step.recorder = config.capture_sessions.clone().map(SessionRecorder::new);
+        if let Some(store) = &store {
+            selfie_step.remember_failures(recent_failures(store));
+        }
+        Worker {
+            camera: config.camera.clone(),
+            sources: open_sources(&config.camera, &config.document_source),
+            threshold: config.threshold,
+            config,
+            outbox,
+            engine,
+            store,
+            watching: None,
+            previous: None,
+            auto: AutoCapture::default(),
+            selfie_step,
+            passed_attempt: None,
+            in_hand: SelfieInHand::default(),
+            rate: FrameRate::default(),
+            visit: 0,
+        }
+    }
+
+    /// How long to wait for a message before the next preview frame.
+    fn wait(&self) -> Duration {
+        if self.watching.is_some() {
+            self.config.frame_interval
+        } else {
+            Duration::from_secs(3600)
+        }
+    }
+
+    fn send(&self, message: FromWorker) {
+        let _ = self.outbox.send(message);
+    }
+
+    /// Handles a message from the screen (`Quit` is the loop's).
+    fn handle(&mut self, message: ToWorker) {
+        match message {
+            ToWorker::Watch(shot) => self.watch(shot),
+            ToWorker::SetThreshold(value) => self.threshold = value,
+            ToWorker::SetCamera(spec) => {
+                self.sources = open_sources(&spec, &self.config.document_source);
+                self.camera = spec;
+                self.previous = None;
+                self.auto = AutoCapture::default();
             }
-            Ok(ToWorker::SetThreshold(value)) => {
-                threshold = value;
-                continue;
-            }
-            Ok(ToWorker::SetCamera(spec)) => {
-                current_camera = spec;
-                sources = open_sources(&current_camera, &config.document_source);
-                previous = None;
-                auto = AutoCapture::default();
-                continue;
-            }
-            Ok(ToWorker::Recent) => {
-                let (rows, mut summary) = operator_log::recent(store.as_ref());
-                if store.is_none() {
+            ToWorker::Recent => {
+                let (rows, mut summary) = operator_log::recent(self.store.as_ref());
+                if self.store.is_none() {
                     summary.push_str(&format!(
                         "\nLiveness: {} failed attempts since start",
-                        selfie_step.failed_total
+                        self.selfie_step.failed_total
                     ));
                 }
-                let cameras = camera::choices(&current_camera);
-                let _ = outbox.send(FromWorker::Recent { rows, summary, cameras });
-                continue;
+                let cameras = camera::choices(&self.camera);
+                self.send(FromWorker::Recent { rows, summary, cameras });
             }
-            Ok(ToWorker::Verify { doc_type, selfie, front, back }) => {
-                // For this verification only, then let go of.
-                let in_hand = std::mem::take(&mut in_hand);
-                let Some(engine) = engine.as_mut() else {
-                    // No models: the session ends on a result screen that says so, not on "Processing".
-                    let view = ResultView::failure(Failure::Models, selfie, front, threshold);
-                    let _ = outbox.send(FromWorker::Verified(Box::new(view)));
-                    continue;
-                };
-                if config.db.is_some() && store.is_none() {
-                    // A log was asked for and could not be opened: no verdict without a record.
-                    let view = ResultView::failure(Failure::NotRecorded, selfie, front, threshold);
-                    let _ = outbox.send(FromWorker::Verified(Box::new(view)));
-                    continue;
-                }
-                let params = MatchParams { doc_type, threshold };
-                let mut captures = Captures::from_frames(selfie, front, back);
-                captures.liveness_attempt = passed_attempt.take();
-                let outcome = verify_and_record(
-                    &mut engine.detector,
-                    &mut engine.embedder,
-                    store.as_mut(),
-                    params,
-                    &captures,
-                    in_hand.prepared.as_ref(),
-                );
-                let view = result_view(outcome, captures, params);
-                let _ = outbox.send(FromWorker::Verified(Box::new(view)));
-                continue;
+            ToWorker::Verify { doc_type, selfie, front, back } => {
+                let view = self.verify(doc_type, selfie, front, back);
+                self.send(FromWorker::Verified(Box::new(view)));
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            ToWorker::Quit => {}
         }
-        let Some(shot) = watching else { continue };
-        let Some(engine) = engine.as_mut() else {
-            problem(shot, check_down, "the face models could not be loaded".into());
-            continue;
+    }
+
+    /// A capture screen opened for `shot` (None: no capture screen is open).
+    fn watch(&mut self, shot: Option<Shot>) {
+        self.visit += 1;
+        if shot.is_none() {
+            if let Ok(camera) = &mut self.sources.0 {
+                camera.pause();
+            }
+        }
+        if shot == Some(Shot::Selfie) {
+            self.passed_attempt = None;
+        }
+        self.in_hand.screen(shot, self.engine.as_mut(), self.store.is_some());
+        self.watching = shot;
+        self.previous = None;
+        self.auto = AutoCapture::default();
+        self.selfie_step.reset();
+    }
+
+    /// Verifies and records the captured pictures; the result screen's view.
+    fn verify(
+        &mut self,
+        doc_type: DocumentType,
+        selfie: RgbImage,
+        front: RgbImage,
+        back: Option<RgbImage>,
+    ) -> ResultView {
+        // For this verification only, then let go of.
+        let in_hand = std::mem::take(&mut self.in_hand);
+        let threshold = self.threshold;
+        let Some(engine) = self.engine.as_mut() else {
+            // No models: the session ends on a result screen that says so, not on "Processing".
+            return ResultView::failure(Failure::Models, selfie, front, threshold);
         };
-        let source = match (shot, &mut sources) {
+        if self.config.db.is_some() && self.store.is_none() {
+            // A log was asked for and could not be opened: no verdict without a record.
+            return ResultView::failure(Failure::NotRecorded, selfie, front, threshold);
+        }
+        let params = MatchParams { doc_type, threshold };
+        let mut captures = Captures::from_frames(selfie, front, back);
+        captures.liveness_attempt = self.passed_attempt.take();
+        let outcome = verify_and_record(
+            &mut engine.detector,
+            &mut engine.embedder,
+            self.store.as_mut(),
+            params,
+            &captures,
+            in_hand.prepared.as_ref(),
+        );
+        result_view(outcome, captures, params)
+    }
+
+    /// Sends the watched source's next frame with its guidance, or the problem that stops it.
+    fn preview(&mut self) {
+        let Some(shot) = self.watching else { return };
+        match self.next_preview(shot) {
+            Ok(preview) => self.send(preview),
+            Err(Problem { message, detail }) => {
+                if !detail.is_empty() {
+                    log::warn!("kiosk: {detail}");
+                }
+                self.send(FromWorker::CameraProblem { shot, message, detail });
+            }
+        }
+    }
+
+    fn next_preview(&mut self, shot: Shot) -> Result<FromWorker, Problem> {
+        let Some(engine) = self.engine.as_mut() else {
+            return Err(Problem::check_down("the face models could not be loaded".into()));
+        };
+        let source = match (shot, &mut self.sources) {
             (Shot::Selfie, (camera, _)) | (_, (camera, None)) => camera,
             (_, (_, Some(scanner))) => scanner,
         };
-        let source = match source {
-            Ok(source) => source,
-            Err(e) => {
-                problem(shot, camera_down, format!("camera unavailable: {e}"));
-                continue;
-            }
-        };
-        let frame = match source.next_frame() {
-            Ok(frame) => frame,
-            Err(e) => {
-                problem(shot, camera_down, format!("camera unavailable: {e}"));
-                continue;
-            }
-        };
+        let unavailable =
+            |e: &dyn std::fmt::Display| Problem::camera_down(format!("camera unavailable: {e}"));
+        let source = source.as_mut().map_err(|e| unavailable(e))?;
+        let mut frame = source.next_frame().map_err(|e| unavailable(&e))?;
         let role =
             if shot == Shot::Selfie { Role::Selfie } else { Role::Document(DocumentType::Gov) };
-        let faces = match find_faces(&mut engine.detector, &frame, role) {
-            Ok(faces) => faces,
-            Err(e) => {
-                // A model failure is not "no face": the customer is told to get help.
-                log::error!("kiosk: face detection failed: {e}");
-                problem(shot, check_down, String::new());
-                continue;
-            }
-        };
+        let faces = find_faces(&mut engine.detector, &frame, role).map_err(|e| {
+            // A model failure is not "no face": the customer is told to get help.
+            log::error!("kiosk: face detection failed: {e}");
+            Problem::check_down(String::new())
+        })?;
         // From the camera a card is taken by itself once it is good; from a scanner with the
         // button (the page lies still, the customer decides when it is placed).
-        let document_from_camera = shot != Shot::Selfie && sources.1.is_none();
-        let fps = rate.tick();
+        let document_from_camera = shot != Shot::Selfie && self.sources.1.is_none();
+        let fps = self.rate.tick();
         let mut challenge = ChallengeView::default();
-        let mut frame = frame;
         let (text, take) = if shot == Shot::Selfie {
-            let out = match selfie_step.frame(
-                &config.liveness,
-                &frame,
-                &faces,
-                previous,
-                fps,
-                &mut engine.embedder,
-            ) {
-                Ok(out) => out,
-                Err(e) => {
+            let out = self
+                .selfie_step
+                .frame(
+                    &self.config.liveness,
+                    &frame,
+                    &faces,
+                    self.previous,
+                    fps,
+                    &mut engine.embedder,
+                )
+                .map_err(|e| {
                     log::error!("kiosk: the liveness check failed: {e}");
-                    problem(shot, check_down, String::new());
-                    continue;
-                }
-            };
+                    Problem::check_down(String::new())
+                })?;
             challenge = out.view;
             if let Some(ended) = out.ended {
-                let r = &ended.report;
-                log::info!(
-                    "kiosk: liveness attempt ended ({}): challenge '{}', parallax {:.3}, {} of {} frames with a face",
-                    r.outcome.err().map_or("passed", |f| f.code()),
-                    r.challenge,
-                    r.parallax,
-                    r.face_frames,
-                    r.frames
-                );
-                if let Some(store) = store.as_mut() {
-                    match record_attempt(store, r, ended.frame.as_ref()) {
-                        Ok(id) if r.live() => passed_attempt = Some(id),
-                        Ok(_) => {}
-                        Err(e) => log::error!("kiosk: the liveness attempt was not recorded: {e}"),
-                    }
+                if let Some(id) = record_ended(self.store.as_mut(), &ended) {
+                    self.passed_attempt = Some(id);
                 }
             }
             let take = out.selfie.map(|selfie| frame = selfie);
             (out.text, take.is_some())
         } else {
-            let g = document_guidance::assess(&faces, &frame, previous);
-            (
-                g.text(document_from_camera),
-                auto.update(g == DocumentGuidance::Ready && document_from_camera),
-            )
+            let g = document_guidance::assess(&faces, &frame, self.previous);
+            let ready = g == DocumentGuidance::Ready && document_from_camera;
+            (g.text(document_from_camera), self.auto.update(ready))
         };
-        previous = faces.first().map(|f| f.bbox);
+        self.previous = faces.first().map(|f| f.bbox);
         let preview = shrunk(&frame, PREVIEW_SIDE).into_owned();
         let full = Arc::new(frame);
         if shot == Shot::Selfie {
-            in_hand.saw(&full, take);
+            self.in_hand.saw(&full, take);
         }
-        let _ = outbox.send(FromWorker::Preview {
+        Ok(FromWorker::Preview {
             shot,
-            visit,
+            visit: self.visit,
             preview,
             full,
-            face: previous,
+            face: self.previous,
             guidance: text,
             take,
             card_guide: document_from_camera,
             challenge,
-        });
+        })
+    }
+}
+
+/// Logs an ended liveness attempt and records it in `store`; the id of a passed one
+/// recorded, which its verification's record names.
+fn record_ended(store: Option<&mut Store>, ended: &Ended) -> Option<i64> {
+    let r = &ended.report;
+    log::info!(
+        "kiosk: liveness attempt ended ({}): challenge '{}', parallax {:.3}, {} of {} frames with a face",
+        r.outcome.err().map_or("passed", |f| f.code()),
+        r.challenge,
+        r.parallax,
+        r.face_frames,
+        r.frames
+    );
+    match record_attempt(store?, r, ended.frame.as_ref()) {
+        Ok(id) if r.live() => Some(id),
+        Ok(_) => None,
+        Err(e) => {
+            log::error!("kiosk: the liveness attempt was not recorded: {e}");
+            None
+        }
     }
 }
 
@@ -453,9 +536,11 @@ type Source = Result<Box<dyn FrameSource>, camera::CameraError>;
 
 /// The camera, and the scanner's folder when documents do not come from the camera
 /// (one device is opened once: the document screens then share the selfie camera).
-fn open_sources(camera: &str, document_source: &str) -> (Source, Option<Source>) {
-    let scanner =
-        (document_source != "camera").then(|| camera::open(document_source, Play::Newest));
+fn open_sources(camera: &CameraSpec, document_source: &DocumentSource) -> (Source, Option<Source>) {
+    let scanner = match document_source {
+        DocumentSource::SelfieCamera => None,
+        DocumentSource::Own(spec) => Some(camera::open(spec, Play::Newest)),
+    };
     (camera::open(camera, Play::Loop), scanner)
 }
 

@@ -10,6 +10,7 @@
 
 use image::{imageops, GrayImage, RgbImage};
 
+use crate::alignment::bilinear;
 use crate::domain::Face;
 
 use super::geometry::{eye_distance, fit_plane};
@@ -73,12 +74,7 @@ impl Grey {
 
     /// Bilinear sample; the caller keeps (x, y) inside.
     fn at(&self, x: f32, y: f32) -> f32 {
-        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-        let i = y0 * self.w + x0;
-        let top = self.data[i] * (1.0 - fx) + self.data[i + 1] * fx;
-        let bottom = self.data[i + self.w] * (1.0 - fx) + self.data[i + self.w + 1] * fx;
-        top * (1.0 - fy) + bottom * fy
+        bilinear(x, y, |xi, yi| [self.data[yi as usize * self.w + xi as usize]])[0]
     }
 
     /// The structure tensor's smaller eigenvalue around (x, y): how well a point can be followed.

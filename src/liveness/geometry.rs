@@ -6,72 +6,90 @@
 //! A flat picture (a print, a phone screen, the ID card) moves all its points by one
 //! homography however it is tilted; a turning head moves its nose and cheeks by different
 //! amounts, which no homography reproduces. Offsets work on raw camera frames (not
-//! mirrored): the person's own left is the image's right.
+//! mirrored): the person's own left is the image's right. The linear algebra (the 8×8
+//! solves, 3×3 products) is nalgebra's.
+
+use nalgebra::{Matrix3, SMatrix, SVector, Vector3};
 
 use crate::domain::Landmarks;
 
-/// A 3×3 projective map of the plane, `h[8]` fixed at 1.
+/// The eight unknowns of a homography with `h33` fixed at 1, and their systems.
+type Vector8 = SVector<f64, 8>;
+type Matrix8 = SMatrix<f64, 8, 8>;
+
+/// A 3×3 projective map of the plane, `h33` fixed at 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Homography([f64; 9]);
+pub struct Homography(Matrix3<f64>);
 
 impl Homography {
     /// The map taking each `from[i]` onto `to[i]`; `None` when three of the points are
     /// (nearly) on one line, so no unique map exists.
     pub fn fit(from: &[[f32; 2]; 4], to: &[[f32; 2]; 4]) -> Option<Homography> {
-        // Two rows per correspondence of the direct linear transform, h33 = 1.
-        let mut a = [[0f64; 9]; 8];
+        let mut a = Matrix8::zeros();
+        let mut b = Vector8::zeros();
         for (i, (p, q)) in from.iter().zip(to).enumerate() {
-            let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-            let (u, v) = (f64::from(q[0]), f64::from(q[1]));
-            a[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
-            a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
+            let widen = |p: &[f32; 2]| (f64::from(p[0]), f64::from(p[1]));
+            for (k, (row, rhs)) in dlt_rows(widen(p), widen(q)).into_iter().enumerate() {
+                a.set_row(2 * i + k, &row.transpose());
+                b[2 * i + k] = rhs;
+            }
         }
-        let h = solve8(a)?;
-        Some(Homography([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0]))
+        solve(a, b).map(Homography::from_unknowns)
     }
 
     /// Where the map sends `p`; `None` for a point it sends to infinity.
     pub fn apply(&self, p: [f32; 2]) -> Option<[f32; 2]> {
-        let h = &self.0;
-        let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-        let w = h[6] * x + h[7] * y + h[8];
-        if w.abs() < 1e-9 {
+        let r = self.0 * Vector3::new(f64::from(p[0]), f64::from(p[1]), 1.0);
+        if r.z.abs() < 1e-9 {
             return None;
         }
-        Some([((h[0] * x + h[1] * y + h[2]) / w) as f32, ((h[3] * x + h[4] * y + h[5]) / w) as f32])
+        Some([(r.x / r.z) as f32, (r.y / r.z) as f32])
     }
-}
 
-impl Homography {
-    /// The map that best takes `from` onto `to` in the least-squares sense (at least four
-    /// pairs, not all on a line); the points are centred and scaled first so the normal
-    /// equations stay well conditioned.
+    /// The least-squares map that best takes `from` onto `to` (at least four pairs, not all
+    /// on a line); the points are centred and scaled first so the normal equations stay well
+    /// conditioned.
     pub fn fit_least_squares(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<Homography> {
         if from.len() != to.len() || from.len() < 4 {
             return None;
         }
         let (nf, nt) = (Normaliser::of(from)?, Normaliser::of(to)?);
-        let mut ata = [[0f64; 9]; 8];
+        let mut ata = Matrix8::zeros();
+        let mut atb = Vector8::zeros();
         for (p, q) in from.iter().zip(to) {
-            let (x, y) = nf.apply(*p);
-            let (u, v) = nt.apply(*q);
-            for row in [
-                [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u],
-                [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v],
-            ] {
-                for i in 0..8 {
-                    for j in 0..9 {
-                        ata[i][j] += row[i] * row[j];
-                    }
-                }
+            for (row, rhs) in dlt_rows(nf.apply(*p), nt.apply(*q)) {
+                ata += row * row.transpose();
+                atb += row * rhs;
             }
         }
-        let h = solve8(ata)?;
-        let inner = [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0];
+        let inner = Homography::from_unknowns(solve(ata, atb)?).0;
         // Undo the normalisations: H = Nt^-1 · inner · Nf.
-        let m = mul(&mul(&nt.inverse(), &inner), &nf.matrix());
-        (m[8].abs() > 1e-12).then(|| Homography(m.map(|v| v / m[8])))
+        let m = nt.inverse() * inner * nf.matrix();
+        (m.m33.abs() > 1e-12).then(|| Homography(m / m.m33))
     }
+
+    fn from_unknowns(h: Vector8) -> Homography {
+        Homography(Matrix3::new(h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0))
+    }
+}
+
+/// The two rows of the direct linear transform (`h33` = 1) that say `p` goes to `q`, each
+/// with its right-hand side.
+fn dlt_rows((x, y): (f64, f64), (u, v): (f64, f64)) -> [(Vector8, f64); 2] {
+    [
+        (Vector8::from([x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y]), u),
+        (Vector8::from([0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y]), v),
+    ]
+}
+
+/// `a · h = b` solved by LU with partial pivoting; `None` when a pivot is (nearly) zero, the
+/// points being (nearly) on one line.
+fn solve(a: Matrix8, b: Vector8) -> Option<Vector8> {
+    let lu = a.lu();
+    if lu.u().diagonal().iter().any(|d| d.abs() < 1e-12) {
+        return None;
+    }
+    lu.solve(&b).filter(|h| h.iter().all(|v| v.is_finite()))
 }
 
 /// Centres points on their mean and scales them to a mean distance of √2 (Hartley).
@@ -94,22 +112,12 @@ impl Normaliser {
     fn apply(&self, p: [f32; 2]) -> (f64, f64) {
         ((f64::from(p[0]) - self.cx) * self.s, (f64::from(p[1]) - self.cy) * self.s)
     }
-    fn matrix(&self) -> [f64; 9] {
-        [self.s, 0.0, -self.s * self.cx, 0.0, self.s, -self.s * self.cy, 0.0, 0.0, 1.0]
+    fn matrix(&self) -> Matrix3<f64> {
+        Matrix3::new(self.s, 0.0, -self.s * self.cx, 0.0, self.s, -self.s * self.cy, 0.0, 0.0, 1.0)
     }
-    fn inverse(&self) -> [f64; 9] {
-        [1.0 / self.s, 0.0, self.cx, 0.0, 1.0 / self.s, self.cy, 0.0, 0.0, 1.0]
+    fn inverse(&self) -> Matrix3<f64> {
+        Matrix3::new(1.0 / self.s, 0.0, self.cx, 0.0, 1.0 / self.s, self.cy, 0.0, 0.0, 1.0)
     }
-}
-
-fn mul(a: &[f64; 9], b: &[f64; 9]) -> [f64; 9] {
-    let mut m = [0f64; 9];
-    for r in 0..3 {
-        for c in 0..3 {
-            m[r * 3 + c] = (0..3).map(|k| a[r * 3 + k] * b[k * 3 + c]).sum();
-        }
-    }
-    m
 }
 
 /// The plane that best explains points that moved from `from` to `to`, leaving out the 20 %
@@ -141,30 +149,6 @@ fn fit_trimmed(from: &[[f32; 2]], to: &[[f32; 2]], trim: f32) -> Option<Homograp
     let (kept_from, kept_to): (Vec<[f32; 2]>, Vec<[f32; 2]>) =
         order[..kept(from.len(), trim)].iter().map(|&i| (from[i], to[i])).unzip();
     Homography::fit_least_squares(&kept_from, &kept_to)
-}
-
-/// Gaussian elimination with partial pivoting on an 8×8 system given as augmented rows.
-fn solve8(mut a: [[f64; 9]; 8]) -> Option<[f64; 8]> {
-    for col in 0..8 {
-        let pivot = (col..8).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
-            return None;
-        }
-        a.swap(col, pivot);
-        let top = a[col];
-        for row in a.iter_mut().skip(col + 1) {
-            let f = row[col] / top[col];
-            for (v, t) in row.iter_mut().zip(top).skip(col) {
-                *v -= f * t;
-            }
-        }
-    }
-    let mut x = [0f64; 8];
-    for row in (0..8).rev() {
-        let sum: f64 = (row + 1..8).map(|k| a[row][k] * x[k]).sum();
-        x[row] = (a[row][8] - sum) / a[row][row];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// The four points that lie near one plane on a face: both eyes and both mouth corners.

@@ -60,7 +60,7 @@ pub fn new_verification(
         src_media: media.src,
         front_media: media.front,
         back_media: media.back,
-        doc_type: params.doc_type.as_str().to_string(),
+        doc_type: params.doc_type,
         threshold: params.threshold.percent(),
         status,
         matched,

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde_json::json;
 
-use super::chain::{Counted, Counter, LogKey, GENESIS};
+use super::chain::{Chain, LogKey};
 use super::media::MediaId;
+use super::walk::{ChainProblem, ChainRows, Link};
 use super::{now_ms, Store, StoreError};
 
 /// An attempt to record.
@@ -129,8 +130,8 @@ impl Store {
     /// An SQLite error (an unknown frame media id included); nothing is written then.
     pub fn record_attempt(&mut self, attempt: &NewAttempt) -> Result<i64, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (id, prev) = Counter::Liveness.next(&tx)?;
-        let after = Counter::Verifications.newest(&tx)?;
+        let (id, prev) = Chain::Liveness.next(&tx)?;
+        let after = Chain::Verifications.newest(&tx)?;
         let frame_sha256: Option<String> = match &attempt.frame_media {
             Some(m) => tx
                 .query_row("SELECT sha256 FROM media WHERE id = ?1", params![m.0], |r| r.get(0))
@@ -171,7 +172,7 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        self.advance_counter(Counter::Liveness, id, &row_hash);
+        self.advance_counter(Chain::Liveness, id, &row_hash);
         Ok(id)
     }
 
@@ -231,82 +232,30 @@ impl Store {
         let times = stmt.query_map(params![since_ms], |r| r.get(0))?;
         Ok(times.collect::<Result<_, _>>()?)
     }
+}
 
-    /// Checks the liveness chain after the verifications' (`verification_hashes`: their stored
-    /// hashes by id): each row's MAC and predecessor, the verification head each holds, its
-    /// frame's sha256, the counter beside the key, and that every verification naming an
-    /// attempt names a passed one. Returns the attempts checked and the first problem.
-    pub(super) fn verify_attempts(
-        &self,
-        verification_hashes: &HashMap<i64, String>,
-    ) -> Result<(usize, Option<String>), StoreError> {
-        let mut stmt = self.conn.prepare(ATTEMPTS_WITH_FRAMES)?;
-        let mut rows = stmt.query([])?;
-        let (mut count, mut expected_prev, mut last_id) = (0, GENESIS.to_string(), 0);
-        while let Some(row) = rows.next()? {
-            let (hashed, prev, stored) = AttemptHashed::from_row(row)?;
-            count += 1;
-            let id = hashed.id;
-            if prev != expected_prev || hashed.hash(&prev, &self.log_key) != stored {
-                return Ok((
-                    count,
-                    Some(format!("liveness attempt {id} was altered, removed or reordered")),
-                ));
-            }
-            if let (Some(record), Some(hash)) = (hashed.after_record, &hashed.after_hash) {
-                if verification_hashes.get(&record) != Some(hash) {
-                    let problem = format!(
-                        "record {record} is not the one liveness attempt {id} followed: records were rewritten or removed"
-                    );
-                    return Ok((count, Some(problem)));
-                }
-            }
-            let attempt = format!("liveness attempt {id}");
-            let frame = [hashed.frame_media];
-            if let Some(problem) = self.swapped_picture(&attempt, &frame, &[hashed.frame_sha256])? {
-                return Ok((count, Some(problem)));
-            }
-            expected_prev = stored;
-            last_id = id;
-        }
-        let problem = self.attempts_counter_problem(last_id)?.or(self.unmatched_attempt_names()?);
-        Ok((count, problem))
-    }
+/// The liveness chain as `log verify`'s walk reads it, after the verifications'
+/// (`verification_hashes`: their stored hashes by id, which each attempt's head must be among).
+pub(super) struct AttemptRows<'a> {
+    pub(super) verification_hashes: &'a HashMap<i64, String>,
+    pub(super) key: &'a LogKey,
+}
 
-    /// What the liveness counter beside the key says against the newest attempt, `last_id`.
-    fn attempts_counter_problem(&self, last_id: i64) -> Result<Option<String>, StoreError> {
-        let counted = match Counted::read(&self.liveness_counter, &self.log_key, Counter::Liveness)
-        {
-            Ok(Some(counted)) => counted,
-            Ok(None) => {
-                return Ok(Some(format!(
-                    "the liveness counter {} is missing: deleted newest attempts could not be seen",
-                    self.liveness_counter.display()
-                )))
+impl ChainRows for AttemptRows<'_> {
+    const CHAIN: Chain = Chain::Liveness;
+    const SQL: &'static str = ATTEMPTS_WITH_FRAMES;
+
+    fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link> {
+        let (hashed, prev, stored) = AttemptHashed::from_row(row)?;
+        let (id, recomputed) = (hashed.id, hashed.hash(&prev, self.key));
+        let own_problem = match (hashed.after_record, &hashed.after_hash) {
+            (Some(record), Some(hash)) if self.verification_hashes.get(&record) != Some(hash) => {
+                Some(ChainProblem::FollowedRecordGone { record, attempt: id })
             }
-            Err(e) => return Ok(Some(e.to_string())),
+            _ => None,
         };
-        let stored = Counter::Liveness.row_hash(&self.conn, counted.last_id)?;
-        let found = counted.disagreement(Counter::Liveness, last_id, stored.as_deref());
-        Ok(found.map(|(_, problem)| problem))
-    }
-
-    /// A verification that names an attempt which is not in the log or did not pass.
-    fn unmatched_attempt_names(&self) -> Result<Option<String>, StoreError> {
-        let found: Option<(i64, i64)> = self
-            .conn
-            .query_row(
-                "SELECT v.id, v.liveness_attempt FROM verifications v
-                 LEFT JOIN liveness_attempts a ON a.id = v.liveness_attempt
-                 WHERE v.liveness_attempt IS NOT NULL AND (a.id IS NULL OR a.live = 0)
-                 ORDER BY v.id LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(found.map(|(record, attempt)| {
-            format!("record {record} names liveness attempt {attempt}, which is not a passed attempt in the log")
-        }))
+        let pictures = vec![(hashed.frame_media, hashed.frame_sha256)];
+        Ok(Link { id, prev, stored, recomputed, own_problem, pictures })
     }
 }
 
@@ -338,7 +287,10 @@ mod tests {
     /// the verification its selfie went to.
     fn logged(dir: &std::path::Path) -> Store {
         let mut store = Store::open(&dir.join("log.db"), None).unwrap();
-        let v = NewVerification { doc_type: "PAN".into(), ..NewVerification::default() };
+        let v = NewVerification {
+            doc_type: crate::domain::DocumentType::Pan,
+            ..NewVerification::default()
+        };
         store.record_verification(&v).unwrap();
         let frame = store.insert_media(None, "attempt.jpg", "image/jpeg", b"frame one").unwrap();
         assert_eq!(store.record_attempt(&failed("flat", Some(frame))).unwrap(), 1);
@@ -348,7 +300,7 @@ mod tests {
         store
     }
 
-    fn problem(store: &Store) -> Option<String> {
+    fn problem(store: &Store) -> Option<ChainProblem> {
         store.verify_chain().unwrap().problem
     }
 
@@ -374,10 +326,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = logged(dir.path());
         store.conn.execute("UPDATE liveness_attempts SET reason = NULL WHERE id = 1", []).unwrap();
-        assert_eq!(
-            problem(&store).unwrap(),
-            "liveness attempt 1 was altered, removed or reordered"
-        );
+        assert_eq!(problem(&store), Some(ChainProblem::Altered { chain: Chain::Liveness, id: 1 }));
 
         let dir = tempfile::tempdir().unwrap();
         let store = logged(dir.path());
@@ -391,7 +340,10 @@ mod tests {
                 params![other.0],
             )
             .unwrap();
-        assert!(problem(&store).unwrap().contains("of liveness attempt 1 is not the one"));
+        assert!(matches!(
+            problem(&store),
+            Some(ChainProblem::PictureSwapped { chain: Chain::Liveness, id: 1, .. })
+        ));
     }
 
     #[test]
@@ -400,10 +352,10 @@ mod tests {
         let store = logged(dir.path());
         store.conn.execute("UPDATE verifications SET liveness_attempt = NULL", []).unwrap();
         store.conn.execute("DELETE FROM liveness_attempts WHERE id = 2", []).unwrap();
-        let found = problem(&store).unwrap();
-        assert!(
-            found.contains("record 2 was altered"),
-            "the verification's hash covers its attempt: {found}"
+        assert_eq!(
+            problem(&store),
+            Some(ChainProblem::Altered { chain: Chain::Verifications, id: 2 }),
+            "the verification's hash covers its attempt"
         );
 
         let dir = tempfile::tempdir().unwrap();
@@ -411,19 +363,22 @@ mod tests {
         store.record_attempt(&failed("wrong_movement", None)).unwrap();
         store.conn.execute("DELETE FROM liveness_attempts WHERE id = 3", []).unwrap();
         assert_eq!(
-            problem(&store).unwrap(),
-            "liveness attempts after 2 were deleted (this device wrote up to attempt 3)"
+            problem(&store),
+            Some(ChainProblem::NewestDeleted { chain: Chain::Liveness, last_id: 2, wrote: 3 })
         );
         std::fs::remove_file(&store.liveness_counter).unwrap();
-        assert!(problem(&store).unwrap().contains("liveness counter"));
+        assert!(matches!(
+            problem(&store),
+            Some(ChainProblem::CounterMissing { chain: Chain::Liveness, .. })
+        ));
 
         let dir = tempfile::tempdir().unwrap();
         let mut store = logged(dir.path());
         let v = NewVerification { liveness_attempt: Some(1), ..NewVerification::default() };
         store.record_verification(&v).unwrap();
         assert_eq!(
-            problem(&store).unwrap(),
-            "record 3 names liveness attempt 1, which is not a passed attempt in the log"
+            problem(&store),
+            Some(ChainProblem::UnpassedAttemptNamed { record: 3, attempt: 1 })
         );
     }
 

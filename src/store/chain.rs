@@ -60,7 +60,7 @@ pub(super) struct Hashed {
     pub(super) response_json: String,
     pub(super) models_json: String,
     pub(super) timings_json: String,
-    /// The liveness attempt that gave the selfie (kiosk rows since the liveness log).
+    /// The liveness attempt that gave the selfie (kiosk rows with liveness on).
     pub(super) liveness_attempt: Option<i64>,
 }
 
@@ -183,7 +183,7 @@ pub(super) fn seal_checkpoint(
     key: &LogKey,
     key_path: &Path,
 ) -> Result<(), StoreError> {
-    let counter = Counter::Verifications.path(key_path);
+    let counter = Chain::Verifications.path(key_path);
     let counter = counter.as_path();
     let Some(checkpoint) = Checkpoint::read(conn)? else { return Ok(()) };
     if checkpoint.mac.is_some() {
@@ -201,27 +201,28 @@ pub(super) fn seal_checkpoint(
             last_id: checkpoint.last_v1_id,
             last_hash: checkpoint.last_v1_hash,
         };
-        head.write(counter, key, Counter::Verifications)?;
+        head.write(counter, key, Chain::Verifications)?;
     }
     Ok(())
 }
 
-/// Which chain a counter file beside the key follows (and the table that holds the chain). Each
-/// file is MACed under its own label, so one cannot stand in for the other.
+/// One of the log's two chains: the table that holds its rows and the counter file beside the
+/// key that follows it. Each counter file is MACed under its own label, so one cannot stand in
+/// for the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Counter {
+pub enum Chain {
     /// The verifications (`<key>.chain`).
     Verifications,
     /// The liveness attempts (`<key>.liveness`).
     Liveness,
 }
 
-impl Counter {
+impl Chain {
     /// The table of the chain's rows (each with `id` and `row_hash`).
     fn table(self) -> &'static str {
         match self {
-            Counter::Verifications => "verifications",
-            Counter::Liveness => "liveness_attempts",
+            Chain::Verifications => "verifications",
+            Chain::Liveness => "liveness_attempts",
         }
     }
 
@@ -243,25 +244,25 @@ impl Counter {
     }
 
     /// What the chain's rows are called in a problem: many, the newest the device wrote, one.
-    fn names(self) -> (&'static str, &'static str, &'static str) {
+    pub(super) fn names(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Counter::Verifications => ("records", "record", "record"),
-            Counter::Liveness => ("liveness attempts", "attempt", "liveness attempt"),
+            Chain::Verifications => ("records", "record", "record"),
+            Chain::Liveness => ("liveness attempts", "attempt", "liveness attempt"),
         }
     }
 
     fn label(self) -> &'static str {
         match self {
-            Counter::Verifications => "facematch counter v1",
-            Counter::Liveness => "facematch liveness counter v1",
+            Chain::Verifications => "facematch counter v1",
+            Chain::Liveness => "facematch liveness counter v1",
         }
     }
 
     /// The counter file for the key at `key_path`.
     pub(super) fn path(self, key_path: &Path) -> PathBuf {
         match self {
-            Counter::Verifications => super::with_suffix(key_path, ".chain"),
-            Counter::Liveness => super::with_suffix(key_path, ".liveness"),
+            Chain::Verifications => super::with_suffix(key_path, ".chain"),
+            Chain::Liveness => super::with_suffix(key_path, ".liveness"),
         }
     }
 
@@ -298,7 +299,7 @@ struct CounterFile {
 }
 
 impl Counted {
-    fn mac(&self, key: &LogKey, kind: Counter) -> String {
+    fn mac(&self, key: &LogKey, kind: Chain) -> String {
         key.mac(&[
             kind.label(),
             &self.checkpoint.to_string(),
@@ -315,7 +316,7 @@ impl Counted {
     pub(super) fn read(
         path: &Path,
         key: &LogKey,
-        kind: Counter,
+        kind: Chain,
     ) -> Result<Option<Counted>, StoreError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -333,32 +334,8 @@ impl Counted {
         Ok(Some(file.counted))
     }
 
-    /// What this counter says against `kind`'s chain as stored: `last_id` its newest row,
-    /// `stored` the stored hash of the row the counter holds. The problem, with the row to name
-    /// when one was rewritten.
-    pub(super) fn disagreement(
-        &self,
-        kind: Counter,
-        last_id: i64,
-        stored: Option<&str>,
-    ) -> Option<(Option<i64>, String)> {
-        let (rows, newest, row) = kind.names();
-        if self.last_id > last_id {
-            let problem = format!(
-                "{rows} after {last_id} were deleted (this device wrote up to {newest} {})",
-                self.last_id
-            );
-            return Some((None, problem));
-        }
-        if self.last_id > 0 && stored != Some(self.last_hash.as_str()) {
-            let problem = format!("{row} {} was rewritten (the counter disagrees)", self.last_id);
-            return Some((Some(self.last_id), problem));
-        }
-        None
-    }
-
     /// Replaces the counter file in one step.
-    pub(super) fn write(&self, path: &Path, key: &LogKey, kind: Counter) -> Result<(), StoreError> {
+    pub(super) fn write(&self, path: &Path, key: &LogKey, kind: Chain) -> Result<(), StoreError> {
         let io = |e: std::io::Error| StoreError::Chain(format!("{}: {e}", path.display()));
         let file = CounterFile { counted: self.clone(), mac: self.mac(key, kind) };
         let text = toml::to_string(&file).map_err(std::io::Error::other).map_err(io)?;
@@ -391,13 +368,13 @@ mod tests {
             last_id: 7,
             last_hash: "ab".into(),
         };
-        counted.write(&path, &key, Counter::Verifications).unwrap();
-        assert_eq!(Counted::read(&path, &key, Counter::Verifications).unwrap(), Some(counted));
-        let other = Counted::read(&path, &key, Counter::Liveness).unwrap_err();
+        counted.write(&path, &key, Chain::Verifications).unwrap();
+        assert_eq!(Counted::read(&path, &key, Chain::Verifications).unwrap(), Some(counted));
+        let other = Counted::read(&path, &key, Chain::Liveness).unwrap_err();
         assert!(other.to_string().contains("altered"), "one chain's counter is not the other's");
         let text = std::fs::read_to_string(&path).unwrap().replace("last_id = 7", "last_id = 5");
         std::fs::write(&path, text).unwrap();
-        let edited = Counted::read(&path, &key, Counter::Verifications).unwrap_err();
+        let edited = Counted::read(&path, &key, Chain::Verifications).unwrap_err();
         assert!(edited.to_string().contains("altered"));
     }
 }

@@ -20,6 +20,7 @@ mod schema;
 mod states;
 mod tokens;
 mod verifications;
+mod walk;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,6 +29,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use anchors::{AnchorOutcome, ANCHOR_PAGE, MAX_ANCHOR_STEP};
 pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
+pub use chain::Chain;
 pub use crypto::DeviceKey;
 pub use media::{MediaId, MediaRecord};
 pub use outbox::{OutboxItem, SyncCounts};
@@ -35,7 +37,8 @@ pub use outbox::{OutboxItem, SyncCounts};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use states::{OutboxState, SyncState};
 pub use tokens::TokenId;
-pub use verifications::{ChainReport, KeyedVerification, NewVerification, VerificationRecord};
+pub use verifications::{KeyedVerification, NewVerification, VerificationRecord};
+pub use walk::{ChainProblem, ChainReport};
 
 /// Why a store operation failed. Callers branch on the kind (e.g. a newer schema
 /// must stop the program; an unknown media id is the client's mistake).
@@ -164,7 +167,7 @@ impl Store {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         let found = schema::readable_version(&conn, path)?;
-        let counter = chain::Counter::Verifications.path(&key_path);
+        let counter = chain::Chain::Verifications.path(&key_path);
         if found == 0 && counter.exists() {
             return Err(StoreError::Tampered(format!(
                 "{} is a new database, but the counter {} beside the key says records were \
@@ -194,7 +197,7 @@ impl Store {
         }
         if before < schema::LIVENESS_LOG {
             // Started once, when the liveness log begins: a counter missing later is reported.
-            chain::Counter::Liveness.start(&key_path, &log_key)?;
+            chain::Chain::Liveness.start(&key_path, &log_key)?;
         }
         let device_id = schema::device_id(&conn)?;
         Ok(Store::over(conn, key, &key_path, device_id))
@@ -206,8 +209,8 @@ impl Store {
             log_key: chain::LogKey::of(&key),
             conn,
             key,
-            counter: chain::Counter::Verifications.path(key_path),
-            liveness_counter: chain::Counter::Liveness.path(key_path),
+            counter: chain::Chain::Verifications.path(key_path),
+            liveness_counter: chain::Chain::Liveness.path(key_path),
             device_id,
         }
     }

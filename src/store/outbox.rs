@@ -9,6 +9,7 @@ use super::media::MediaId;
 use super::states::OutboxState;
 use super::{now_ms, Store, StoreError};
 use crate::contract::MatchVerdict;
+use crate::domain::DocumentType;
 
 /// A verification waiting to be synced.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +17,7 @@ pub struct OutboxItem {
     /// The local verification id.
     pub verification_id: i64,
     /// Document type sent with the request.
-    pub doc_type: String,
+    pub doc_type: DocumentType,
     /// Threshold sent with the request.
     pub threshold: f64,
     /// Our verdict.

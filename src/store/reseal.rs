@@ -5,7 +5,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::chain::{Checkpoint, Counted, Counter, GENESIS};
+use super::chain::{Chain, Checkpoint, Counted, GENESIS};
 use super::{now_ms, Store, StoreError};
 
 impl Store {
@@ -18,7 +18,7 @@ impl Store {
         let (checkpoint, checkpoint_hash) = Checkpoint::read(&self.conn)?
             .map_or((0, GENESIS.to_string()), |c| (c.last_v1_id, c.last_v1_hash));
         let mut lines = Vec::new();
-        for kind in [Counter::Verifications, Counter::Liveness] {
+        for kind in [Chain::Verifications, Chain::Liveness] {
             let path = self.counter_file(kind).to_path_buf();
             let before = match Counted::read(&path, &self.log_key, kind) {
                 Ok(Some(counted)) => format!("at {}", counted.last_id),
@@ -27,8 +27,8 @@ impl Store {
             };
             let (last_id, last_hash) = kind.newest(&self.conn)?.unwrap_or((0, GENESIS.to_string()));
             let (checkpoint, checkpoint_hash) = match kind {
-                Counter::Verifications => (checkpoint, checkpoint_hash.clone()),
-                Counter::Liveness => (0, GENESIS.to_string()),
+                Chain::Verifications => (checkpoint, checkpoint_hash.clone()),
+                Chain::Liveness => (0, GENESIS.to_string()),
             };
             Counted { checkpoint, checkpoint_hash, last_id, last_hash }.write(
                 &path,

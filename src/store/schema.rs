@@ -276,7 +276,7 @@ mod tests {
     use super::*;
     use crate::contract::MatchStatus;
     use crate::store::chain::{Hashed, GENESIS};
-    use crate::store::{NewVerification, Store};
+    use crate::store::{ChainProblem, NewVerification, Store};
 
     /// Record `id` as the old test database holds it (front match `percent`).
     fn old_row(id: i64, percent: f64) -> Hashed {
@@ -331,7 +331,11 @@ mod tests {
         old_database(&path, 3);
         let mut store = Store::open_upgrading_old(&path, None).unwrap();
         assert_eq!(store.verify_chain().unwrap().problem, None, "old rows verify as they were");
-        let new = NewVerification { doc_type: "PAN".into(), threshold: 85.0, ..Default::default() };
+        let new = NewVerification {
+            doc_type: crate::domain::DocumentType::Pan,
+            threshold: 85.0,
+            ..Default::default()
+        };
         assert_eq!(store.record_verification(&new).unwrap(), 4);
         assert_eq!(store.verify_chain().unwrap().rows, 4);
         assert_eq!(store.verify_chain().unwrap().problem, None);
@@ -355,7 +359,7 @@ mod tests {
         }
         let report = store.verify_chain().unwrap();
         assert_eq!(report.first_broken, Some(3), "{report:?}");
-        assert!(report.problem.unwrap().contains("checkpoint disagrees"));
+        assert_eq!(report.problem, Some(ChainProblem::RewrittenBeforeCheckpoint { id: 3 }));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The enums the store keeps in text columns, and their one mapping to SQL:
-//! the contract's match status, the outbox state, and the sync state a listing shows.
+//! the contract's match status, the document type, the outbox state, and the sync state a
+//! listing shows. An unknown stored spelling is a clear error when read, never a guess.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
 use crate::contract::MatchStatus;
+use crate::domain::DocumentType;
 
 /// Where a verification is on its way to the remote service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,27 @@ impl FromSql for MatchStatus {
     }
 }
 
+impl ToSql for DocumentType {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl FromSql for DocumentType {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str()?.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// Serialises a document type as its stored spelling (`log --json`); domain types are not
+/// `Serialize` themselves.
+pub(super) fn serialize_doc_type<S: serde::Serializer>(
+    doc_type: &DocumentType,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(doc_type.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +150,12 @@ mod tests {
         assert!(bad.is_err());
         assert_eq!(SyncState::of(OutboxState::Synced, true), SyncState::Disagreement);
         assert_eq!(serde_json::to_value(SyncState::Parked).unwrap(), "parked");
+        let pan: DocumentType =
+            conn.query_row("SELECT ?1", [DocumentType::Pan], |r| r.get(0)).unwrap();
+        assert_eq!(pan, DocumentType::Pan);
+        let card: rusqlite::Result<DocumentType> =
+            conn.query_row("SELECT 'CARD'", [], |r| r.get(0));
+        let e = card.unwrap_err().to_string();
+        assert!(e.contains("\"CARD\" is not one of UIDAI"), "{e}");
     }
 }

@@ -2,15 +2,17 @@
 //! removed or reordered row is detected, with its sync outbox entry written in
 //! the same transaction.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
-use sha2::{Digest, Sha256};
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
-use super::chain::{Checkpoint, Counted, Counter, Hashed, GENESIS, ROWS_WITH_PICTURES};
+use super::attempts::AttemptRows;
+use super::chain::{Chain, Checkpoint, Counted, Hashed, LogKey, ROWS_WITH_PICTURES};
+use super::walk::{ChainProblem, ChainReport, ChainRows, Link};
 
 use super::media::MediaId;
 use super::states::{OutboxState, SyncState};
 use super::{now_ms, Store, StoreError, TokenId};
 use crate::contract::MatchStatus;
+use crate::domain::DocumentType;
 
 /// What sealed embeddings are bound to: their row's hash.
 pub(super) fn embeddings_context(row_hash: &str) -> String {
@@ -28,8 +30,8 @@ pub struct NewVerification {
     pub front_media: Option<MediaId>,
     /// Document back media.
     pub back_media: Option<MediaId>,
-    /// `UIDAI`, `DL`, ...
-    pub doc_type: String,
+    /// The document type (stored as its contract spelling, `UIDAI`, `DL`, ...).
+    pub doc_type: DocumentType,
     /// Threshold in percent.
     pub threshold: f64,
     /// The contract's status.
@@ -84,7 +86,8 @@ pub struct VerificationRecord {
     /// Device that decided.
     pub device_id: String,
     /// Document type.
-    pub doc_type: String,
+    #[serde(serialize_with = "super::states::serialize_doc_type")]
+    pub doc_type: DocumentType,
     /// Threshold.
     pub threshold: f64,
     /// Contract status.
@@ -107,26 +110,6 @@ pub struct VerificationRecord {
     pub liveness_attempt: Option<i64>,
 }
 
-/// Result of recomputing the hash chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainReport {
-    /// Verification records checked.
-    pub rows: usize,
-    /// Liveness attempts checked.
-    pub attempts: usize,
-    /// The first row whose stored hashes do not match its content or its predecessor.
-    pub first_broken: Option<i64>,
-    /// What is wrong, in words (a broken row, a swapped picture, deleted rows, an altered
-    /// checkpoint or counter); `None` when the log holds.
-    pub problem: Option<String>,
-}
-
-impl ChainReport {
-    fn broken(rows: usize, id: Option<i64>, problem: String) -> ChainReport {
-        ChainReport { rows, attempts: 0, first_broken: id, problem: Some(problem) }
-    }
-}
-
 impl Store {
     /// Appends a verification to the chain and enqueues it for sync, in one transaction.
     /// Returns its id.
@@ -135,7 +118,7 @@ impl Store {
     /// An SQLite error (nothing is written then).
     pub fn record_verification(&mut self, v: &NewVerification) -> Result<i64, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (id, prev) = Counter::Verifications.next(&tx)?;
+        let (id, prev) = Chain::Verifications.next(&tx)?;
         let sha256 = |m: &Option<MediaId>| -> rusqlite::Result<Option<String>> {
             let Some(m) = m else { return Ok(None) };
             tx.query_row("SELECT sha256 FROM media WHERE id = ?1", params![m.0], |r| r.get(0))
@@ -150,7 +133,7 @@ impl Store {
             token_id: v.token.map(|t| t.0),
             media: [&v.src_media, &v.front_media, &v.back_media]
                 .map(|m| m.as_ref().map(|m| m.0.clone())),
-            doc_type: v.doc_type.clone(),
+            doc_type: v.doc_type.as_str().to_string(),
             threshold: v.threshold,
             status: v.status,
             matched: v.matched,
@@ -213,14 +196,14 @@ impl Store {
             params![id, hashed.created_at],
         )?;
         tx.commit()?;
-        self.advance_counter(Counter::Verifications, id, &row_hash);
+        self.advance_counter(Chain::Verifications, id, &row_hash);
         Ok(id)
     }
 
     /// Moves `kind`'s counter beside the key to row `id` (never backwards: another process may
     /// have written a later row). A missing or altered counter is left alone for `log verify`
     /// to report; recreating it would hide what happened.
-    pub(super) fn advance_counter(&self, kind: Counter, id: i64, row_hash: &str) {
+    pub(super) fn advance_counter(&self, kind: Chain, id: i64, row_hash: &str) {
         let path = self.counter_file(kind);
         match Counted::read(path, &self.log_key, kind) {
             Ok(Some(counted)) if counted.last_id < id => {
@@ -249,10 +232,10 @@ impl Store {
     }
 
     /// The counter file of `kind`'s chain.
-    pub(super) fn counter_file(&self, kind: Counter) -> &std::path::Path {
+    pub(super) fn counter_file(&self, kind: Chain) -> &std::path::Path {
         match kind {
-            Counter::Verifications => &self.counter,
-            Counter::Liveness => &self.liveness_counter,
+            Chain::Verifications => &self.counter,
+            Chain::Liveness => &self.liveness_counter,
         }
     }
 
@@ -359,122 +342,34 @@ impl Store {
             .map_err(|_| StoreError::Crypto { what: format!("verification {id}") })
     }
 
-    /// Recomputes the chain from the first row: plain hashes up to the checkpoint, keyed
-    /// hashes after it; checks the checkpoint's and the counter's MACs, that no row after
-    /// the counter's was deleted or rewritten, and that every picture still stored has the
-    /// sha256 its record covers. Names the first problem.
+    /// Recomputes both chains from their first rows: for the verifications, plain hashes up
+    /// to the checkpoint and keyed hashes after it; checks the checkpoint's and the counters'
+    /// MACs, that no row after a counter's was deleted or rewritten, that every picture still
+    /// stored has the sha256 its row covers, that each attempt's verification head is in the
+    /// log and that every verification naming an attempt names a passed one. Names the first
+    /// problem.
     ///
     /// # Errors
     /// An SQLite error.
     pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
         let Some(checkpoint) = Checkpoint::read(&self.conn)? else {
-            return Ok(ChainReport::broken(0, None, "the chain's checkpoint is missing".into()));
+            return Ok(ChainReport::new(0, 0, Some(ChainProblem::CheckpointMissing)));
         };
         if !checkpoint.is_sealed_by(&self.log_key) {
-            return Ok(ChainReport::broken(
-                0,
-                None,
-                "the chain's checkpoint was altered (its MAC fails)".into(),
-            ));
+            return Ok(ChainReport::new(0, 0, Some(ChainProblem::CheckpointAltered)));
         }
-        let mut stmt = self.conn.prepare(ROWS_WITH_PICTURES)?;
-        let mut rows = stmt.query([])?;
-        let mut expected_prev = GENESIS.to_string();
-        let mut count = 0;
-        let mut hashes = std::collections::HashMap::new();
-        let mut last_id = 0;
-        while let Some(row) = rows.next()? {
-            let (hashed, prev, stored) = Hashed::from_row(row)?;
-            count += 1;
-            let id = hashed.id;
-            let recomputed = if id <= checkpoint.last_v1_id {
-                hashed.plain_hash(&prev)
-            } else {
-                hashed.keyed_hash(&prev, &self.log_key)
-            };
-            if prev != expected_prev || recomputed != stored {
-                let problem = format!("record {id} was altered, removed or reordered");
-                return Ok(ChainReport::broken(count, Some(id), problem));
-            }
-            if id == checkpoint.last_v1_id && stored != checkpoint.last_v1_hash {
-                let problem =
-                    format!("records up to {id} were rewritten (the checkpoint disagrees)");
-                return Ok(ChainReport::broken(count, Some(id), problem));
-            }
-            let record = format!("record {id}");
-            if let Some(problem) =
-                self.swapped_picture(&record, &hashed.media, &hashed.media_sha256)?
-            {
-                return Ok(ChainReport::broken(count, Some(id), problem));
-            }
-            hashes.insert(id, stored.clone());
-            expected_prev = stored;
-            last_id = id;
+        let records =
+            self.walk(&VerificationRows { checkpoint: &checkpoint, key: &self.log_key })?;
+        if records.problem.is_some() {
+            return Ok(ChainReport::new(records.rows, 0, records.problem));
         }
-        if checkpoint.last_v1_id > last_id {
-            let problem = format!(
-                "records after {last_id} were deleted (the checkpoint holds record {})",
-                checkpoint.last_v1_id
-            );
-            return Ok(ChainReport::broken(count, None, problem));
-        }
-        let counted = match Counted::read(&self.counter, &self.log_key, Counter::Verifications) {
-            Ok(Some(counted)) => counted,
-            Ok(None) => {
-                let problem = format!(
-                    "the chain counter {} is missing: deleted newest records could not be seen",
-                    self.counter.display()
-                );
-                return Ok(ChainReport::broken(count, None, problem));
-            }
-            Err(e) => return Ok(ChainReport::broken(count, None, e.to_string())),
+        let attempts =
+            self.walk(&AttemptRows { verification_hashes: &records.hashes, key: &self.log_key })?;
+        let problem = match attempts.problem {
+            Some(problem) => Some(problem),
+            None => self.unmatched_attempt_names()?,
         };
-        if counted.checkpoint != checkpoint.last_v1_id
-            || counted.checkpoint_hash != checkpoint.last_v1_hash
-        {
-            return Ok(ChainReport::broken(
-                count,
-                None,
-                "the chain's checkpoint was remade (the counter beside the key holds another)"
-                    .into(),
-            ));
-        }
-        let stored = hashes.get(&counted.last_id).map(String::as_str);
-        if let Some((id, problem)) = counted.disagreement(Counter::Verifications, last_id, stored) {
-            return Ok(ChainReport::broken(count, id, problem));
-        }
-        let (attempts, problem) = self.verify_attempts(&hashes)?;
-        Ok(ChainReport { rows: count, attempts, first_broken: None, problem })
-    }
-
-    /// Whether a picture still stored is not the one `record` (named so in the problem)
-    /// recorded: `media` ids beside the sha256 its hash covers.
-    pub(super) fn swapped_picture(
-        &self,
-        record: &str,
-        media: &[Option<String>],
-        sha256: &[Option<String>],
-    ) -> Result<Option<String>, StoreError> {
-        for (id, sha) in media.iter().zip(sha256) {
-            let (Some(id), Some(sha)) = (id, sha) else { continue };
-            let sealed: Option<Vec<u8>> = self
-                .conn
-                .query_row("SELECT sealed FROM media WHERE id = ?1", params![id], |r| r.get(0))
-                .optional()?
-                .flatten();
-            let Some(sealed) = sealed else { continue }; // purged by retention
-            let media = MediaId(id.clone());
-            let same = self
-                .key
-                .open(&sealed, &super::media::context(&media))
-                .is_ok_and(|plain| hex::encode(Sha256::digest(plain)) == *sha);
-            if !same {
-                return Ok(Some(format!(
-                    "the picture {id} of {record} is not the one it recorded"
-                )));
-            }
-        }
-        Ok(None)
+        Ok(ChainReport::new(records.rows, attempts.rows, problem))
     }
 
     /// The newest record's id and hash (the chain's head), if any.
@@ -482,7 +377,7 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn chain_head(&self) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(Counter::Verifications.newest(&self.conn)?)
+        Ok(Chain::Verifications.newest(&self.conn)?)
     }
 
     /// A record's chain hash.
@@ -490,7 +385,45 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn row_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(Counter::Verifications.row_hash(&self.conn, id)?)
+        Ok(Chain::Verifications.row_hash(&self.conn, id)?)
+    }
+}
+
+/// The verification chain as `log verify`'s walk reads it: plain hashes up to the checkpoint,
+/// keyed hashes after it.
+struct VerificationRows<'a> {
+    checkpoint: &'a Checkpoint,
+    key: &'a LogKey,
+}
+
+impl ChainRows for VerificationRows<'_> {
+    const CHAIN: Chain = Chain::Verifications;
+    const SQL: &'static str = ROWS_WITH_PICTURES;
+
+    fn link(&self, row: &Row<'_>) -> rusqlite::Result<Link> {
+        let (hashed, prev, stored) = Hashed::from_row(row)?;
+        let (id, last_v1) = (hashed.id, &self.checkpoint);
+        let recomputed = if id <= last_v1.last_v1_id {
+            hashed.plain_hash(&prev)
+        } else {
+            hashed.keyed_hash(&prev, self.key)
+        };
+        let own_problem = (id == last_v1.last_v1_id && stored != last_v1.last_v1_hash)
+            .then_some(ChainProblem::RewrittenBeforeCheckpoint { id });
+        let pictures = hashed.media.into_iter().zip(hashed.media_sha256).collect();
+        Ok(Link { id, prev, stored, recomputed, own_problem, pictures })
+    }
+
+    fn after_rows(&self, last_id: i64) -> Option<ChainProblem> {
+        let checkpoint = self.checkpoint.last_v1_id;
+        (checkpoint > last_id)
+            .then_some(ChainProblem::DeletedBeforeCheckpoint { last_id, checkpoint })
+    }
+
+    fn against_counter(&self, counted: &Counted) -> Option<ChainProblem> {
+        (counted.checkpoint != self.checkpoint.last_v1_id
+            || counted.checkpoint_hash != self.checkpoint.last_v1_hash)
+            .then_some(ChainProblem::CheckpointRemade)
     }
 }
 
@@ -501,7 +434,7 @@ mod tests {
 
     fn sample(n: u8) -> NewVerification {
         NewVerification {
-            doc_type: "GOV".into(),
+            doc_type: DocumentType::Gov,
             threshold: 85.0,
             status: MatchStatus::FaceMatched,
             matched: true,

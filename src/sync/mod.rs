@@ -247,7 +247,7 @@ fn send_item(
         src: Some(src),
         target_front: Some(front),
         target_back: back,
-        doc_type: Some(item.doc_type.clone()),
+        doc_type: Some(item.doc_type.as_str().into()),
         threshold: Some(item.threshold.into()),
     };
     let key = format!("{device}-verification-{}", item.verification_id);
@@ -357,7 +357,7 @@ mod tests {
             let v = crate::store::NewVerification {
                 src_media: Some(a),
                 front_media: Some(b),
-                doc_type: "GOV".into(),
+                doc_type: crate::domain::DocumentType::Gov,
                 threshold: 85.0,
                 status: MatchStatus::FaceMatched,
                 matched: true,

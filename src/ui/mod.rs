@@ -22,6 +22,7 @@ use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 
 pub use crate::kiosk::worker::{spawn_worker, FromWorker, ToWorker, WorkerConfig};
 
+use crate::camera::CameraSpec;
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot, CUSTOMER_STEPS};
 use crate::kiosk::language::{document_name, Language};
@@ -55,8 +56,8 @@ pub struct Settings {
     pub operator_pin: Option<crate::kiosk::pin::StaffPin>,
     /// Match threshold.
     pub threshold: Threshold,
-    /// The camera spec, shown and changed on the operator screen.
-    pub camera: String,
+    /// The selfie camera, shown and changed on the operator screen.
+    pub camera: CameraSpec,
     /// Where the operator's choices are saved (None: they last until the kiosk stops).
     pub settings_file: Option<PathBuf>,
     /// Where wrong staff PINs and the lock-out are kept (None: they last until the kiosk stops).
@@ -81,8 +82,8 @@ pub struct Controller {
     /// The operator's default language, and the session's.
     default_language: Cell<Language>,
     language: Cell<Language>,
-    camera: RefCell<String>,
-    cameras: RefCell<Vec<String>>,
+    camera: RefCell<CameraSpec>,
+    cameras: RefCell<Vec<CameraSpec>>,
     settings_file: Option<PathBuf>,
     to_worker: Sender<ToWorker>,
     from_worker: Receiver<FromWorker>,
@@ -104,6 +105,27 @@ pub struct Controller {
 /// What the staff screen says once the worker has stopped (staff screens are in English).
 pub const WORKER_STOPPED: &str =
     "The kiosk has stopped working (its camera and face-check thread ended). Restart the kiosk.";
+
+/// A window callback without arguments that runs `f` on the controller while it lives: the
+/// window holds its callbacks, so they hold the controller weakly (no reference cycle).
+fn on(c: &Rc<Controller>, f: impl Fn(&Controller) + 'static) -> impl Fn() + 'static {
+    let c = Rc::downgrade(c);
+    move || {
+        if let Some(c) = c.upgrade() {
+            f(&c);
+        }
+    }
+}
+
+/// [`on`] for a callback with one argument.
+fn with<A>(c: &Rc<Controller>, f: impl Fn(&Controller, A) + 'static) -> impl Fn(A) + 'static {
+    let c = Rc::downgrade(c);
+    move |a| {
+        if let Some(c) = c.upgrade() {
+            f(&c, a);
+        }
+    }
+}
 
 impl Controller {
     /// Wires the window's callbacks to a fresh session.
@@ -144,14 +166,6 @@ impl Controller {
             worker_down: Cell::new(false),
         });
         let k = window.global::<Kiosk>();
-        let on = |c: &Rc<Controller>, f: fn(&Controller)| {
-            let c = Rc::downgrade(c);
-            move || {
-                if let Some(c) = c.upgrade() {
-                    f(&c);
-                }
-            }
-        };
         k.on_start(on(&c, |c| c.apply(Event::Start)));
         k.on_skip_back(on(&c, |c| c.apply(Event::SkipBack)));
         k.on_back(on(&c, |c| c.apply(Event::Back)));
@@ -174,72 +188,59 @@ impl Controller {
             .collect();
         k.set_languages(slint::ModelRc::new(slint::VecModel::from(choices)));
         k.set_voice_on(settings.voice);
-        let weak = Rc::downgrade(&c);
-        k.on_toggle_voice(move || {
-            if let Some(c) = weak.upgrade() {
-                let on = !c.voice.borrow().is_on();
-                c.voice.borrow_mut().set_on(on);
-                if let Some(window) = c.window.upgrade() {
-                    window.global::<Kiosk>().set_voice_on(on);
-                }
-            }
-        });
-        let weak = Rc::downgrade(&c);
-        k.on_toggle_large_text(move || {
-            if let Some(window) = weak.upgrade().and_then(|c| c.window.upgrade()) {
-                let k = window.global::<Kiosk>();
-                k.set_large_text(!k.get_large_text());
-            }
-        });
-        let weak = Rc::downgrade(&c);
-        k.on_choose_language(move |code| {
-            if let (Some(c), Ok(language)) = (weak.upgrade(), code.parse()) {
-                *c.last_touch.borrow_mut() = Instant::now();
-                c.language.set(language);
-                c.show_screen();
-                c.voice.borrow_mut().say(&voice::welcome_prompts(), language, Instant::now());
-            }
-        });
-        k.set_camera_name(settings.camera.into());
-        let weak = Rc::downgrade(&c);
-        k.on_pin_digit(move |digit| {
-            if let Some(c) = weak.upgrade() {
-                let mut pin = c.pin.borrow().clone();
-                if let (true, Some(d)) = (pin.len() < 8, char::from_digit(digit as u32, 10)) {
-                    pin.push(d);
-                }
-                c.set_pin(pin, "");
-            }
-        });
-        let weak = Rc::downgrade(&c);
-        k.on_threshold_step(move |step| {
-            if let Some(c) = weak.upgrade() {
-                c.set_threshold(c.threshold.get().stepped(f64::from(step)));
-            }
-        });
-        let weak = Rc::downgrade(&c);
-        k.on_consent(move |given| {
-            if let Some(c) = weak.upgrade() {
-                c.apply(Event::Consent(given));
-            }
-        });
-        let weak = Rc::downgrade(&c);
-        k.on_choose_type(move |choice| {
-            if let Some(c) = weak.upgrade() {
-                c.apply(Event::ChooseType(document_type(choice)));
-            }
-        });
-        let weak = Rc::downgrade(&c);
-        k.on_retake(move |which| {
-            if let Some(c) = weak.upgrade() {
-                c.apply(Event::Retake(match which {
-                    Retake::Selfie => Shot::Selfie,
-                    Retake::Document => Shot::Front,
-                }));
-            }
-        });
+        k.on_toggle_voice(on(&c, |c| c.toggle_voice()));
+        k.on_toggle_large_text(on(&c, |c| c.toggle_large_text()));
+        k.on_choose_language(with(&c, |c, code: slint::SharedString| c.choose_language(&code)));
+        k.set_camera_name(settings.camera.to_string().into());
+        k.on_pin_digit(with(&c, |c, digit: i32| c.pin_digit(digit)));
+        k.on_threshold_step(with(&c, |c, step: i32| {
+            c.set_threshold(c.threshold.get().stepped(f64::from(step)));
+        }));
+        k.on_consent(with(&c, |c, given| c.apply(Event::Consent(given))));
+        k.on_choose_type(with(&c, |c, choice| c.apply(Event::ChooseType(document_type(choice)))));
+        k.on_retake(with(&c, |c, which| {
+            c.apply(Event::Retake(match which {
+                Retake::Selfie => Shot::Selfie,
+                Retake::Document => Shot::Front,
+            }));
+        }));
         c.show_screen();
         c
+    }
+
+    /// Voice prompts on or off, for this session and the ones after.
+    fn toggle_voice(&self) {
+        let on = !self.voice.borrow().is_on();
+        self.voice.borrow_mut().set_on(on);
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_voice_on(on);
+        }
+    }
+
+    /// Large text on or off.
+    fn toggle_large_text(&self) {
+        if let Some(window) = self.window.upgrade() {
+            let k = window.global::<Kiosk>();
+            k.set_large_text(!k.get_large_text());
+        }
+    }
+
+    /// The customer chose the session's language (an unknown code is ignored).
+    fn choose_language(&self, code: &str) {
+        let Ok(language) = code.parse() else { return };
+        *self.last_touch.borrow_mut() = Instant::now();
+        self.language.set(language);
+        self.show_screen();
+        self.voice.borrow_mut().say(&voice::welcome_prompts(), language, Instant::now());
+    }
+
+    /// A PIN pad digit: added while the PIN is shorter than 8 digits.
+    fn pin_digit(&self, digit: i32) {
+        let mut pin = self.pin.borrow().clone();
+        if let (true, Some(d)) = (pin.len() < 8, char::from_digit(digit as u32, 10)) {
+            pin.push(d);
+        }
+        self.set_pin(pin, "");
     }
 
     /// The current screen.
@@ -385,7 +386,7 @@ impl Controller {
         };
         let _ = self.to_worker.send(ToWorker::SetCamera(next.clone()));
         if let Some(window) = self.window.upgrade() {
-            window.global::<Kiosk>().set_camera_name(next.as_str().into());
+            window.global::<Kiosk>().set_camera_name(next.to_string().into());
         }
         *self.camera.borrow_mut() = next;
         self.remember();
@@ -397,7 +398,7 @@ impl Controller {
         let choices = OperatorChoices {
             threshold: Some(self.threshold.get().percent()),
             doc_type: Some(self.flow.borrow().doc_type().as_str().into()),
-            camera: Some(self.camera.borrow().clone()),
+            camera: Some(self.camera.borrow().to_string()),
             language: Some(self.default_language.get().code().into()),
         };
         let message = match settings::save(path, &choices) {

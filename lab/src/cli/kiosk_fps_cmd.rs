@@ -9,6 +9,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use facematch::camera::{CameraSpec, DocumentSource};
 use facematch::detection::find_faces;
 use facematch::domain::Role;
 use facematch::kiosk::flow::Shot;
@@ -88,8 +89,8 @@ fn measure(args: &KioskFpsArgs, dir: &std::path::Path) -> Result<KioskFps> {
     drop(engine);
 
     let config = WorkerConfig {
-        camera: format!("dir:{}", camera.display()),
-        document_source: format!("dir:{}", scanner.display()),
+        camera: CameraSpec::Folder(camera.clone()),
+        document_source: DocumentSource::Own(CameraSpec::Folder(scanner.clone())),
         models: facematch::inference::models::locate_dir(args.engine.models.as_deref()),
         runtime: facematch::cli::runtime_options(&args.engine),
         db: None,

@@ -39,8 +39,7 @@ pub(super) fn environment(threads: usize) -> Result<&'static Environment, String
             // The library first: ort reaches for it on any other call.
             let builder = ort::init_from(&path).map_err(|e| named(&e))?;
             // One shared pool: the engine runs its models one after another, and a pool per model
-            // left spinning after its run takes the cores from the next (measured: a document
-            // side took 3x as long with a pool per model).
+            // left spinning after its run takes the cores from the next (docs/models.md).
             let pool = GlobalThreadPoolOptions::default()
                 .with_intra_threads(threads.max(1))
                 .and_then(|pool| pool.with_inter_threads(1))

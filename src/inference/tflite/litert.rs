@@ -3,8 +3,8 @@
 //! compiled for the CPU with a given number of threads, and its input and output buffers.
 //!
 //! Why LiteRT's own library (`libLiteRt.so`, 7 MB, from PyPI `ai-edge-litert`) and not the
-//! TensorFlow Lite C library: the same XNNPACK kernels, but loading the 132 MB library alone
-//! added 42 MB to every process's peak memory (README "Speed and memory").
+//! TensorFlow Lite C library: the same XNNPACK kernels, but the 132 MB library alone adds many
+//! times as much to every process's peak memory (docs/performance.md, "Memory").
 
 use std::ffi::{c_char, c_void, CString};
 use std::ptr::null_mut;

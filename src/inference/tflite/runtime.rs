@@ -48,8 +48,7 @@ impl ReadModel {
     }
 
     /// Compiles the model with its buffers. LiteRT finishes preparing it (XNNPACK's working
-    /// memory: 36 ms of a first 640×640 detection here, against 7 ms for the next) on its
-    /// first run.
+    /// memory, several times a later run's cost: docs/performance.md) on its first run.
     pub(super) fn compile(self, options: RuntimeOptions) -> Result<LoadedModel, ModelError> {
         let ReadModel { model, file } = self;
         let settings = CpuSettings { threads: options.threads, xnnpack: options.xnnpack };
