@@ -58,8 +58,9 @@ fn sigkill_during_a_burst_loses_no_answered_match() {
         }));
     }
     // Killed mid-burst: once the log holds a few decisions, while the clients keep sending.
+    // Each client has at most one request in flight, so with 8 logged at least 4 were answered.
     let started = Instant::now();
-    while logged_count(&server.db) < 4 {
+    while logged_count(&server.db) < 8 {
         assert!(started.elapsed() < Duration::from_secs(30), "the burst logged nothing");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -30,10 +30,12 @@ fn largest_face(pixels: &RgbImage) -> FaceBox {
     find_faces(&mut engine().detector, pixels, Role::Selfie).unwrap()[0].bbox
 }
 
-/// `subject`'s photo with `other`'s face (and some of its surroundings) pasted whole at the
-/// side away from the subject's face, scaled so that its face is 0.75 of the subject's width
-/// (0.56 of the area): a smaller person beside the subject. `None` when there is no room.
-fn beside(subject: &RgbImage, subject_face: FaceBox, other: &RgbImage) -> Option<RgbImage> {
+/// `subject`'s photo widened by a plain strip on the right, `other`'s face (and some of its
+/// surroundings) pasted whole in that strip, scaled so that its face is 0.75 of the subject's
+/// width (0.56 of the area): a smaller person beside the subject, at the picture's edge. The
+/// subject's photo is toned down (contrast halved, as in shade), so that the detector is less
+/// sure of it than of the pasted face.
+fn beside(subject: &RgbImage, subject_face: FaceBox, other: &RgbImage) -> RgbImage {
     let other_face = largest_face(other);
     let scale = 0.75 * subject_face.w / other_face.w;
     let margin = 0.4 * other_face.w;
@@ -43,41 +45,33 @@ fn beside(subject: &RgbImage, subject_face: FaceBox, other: &RgbImage) -> Option
     let crop = imageops::crop_imm(other, x as u32, y as u32, crop_w as u32, crop_h as u32);
     let (w, h) = ((crop_w * scale) as u32, (crop_h * scale) as u32);
     let pasted = imageops::resize(&crop.to_image(), w, h, imageops::FilterType::Triangle);
-    let subject_right = subject_face.x + subject_face.w / 2.0 > subject.width() as f32 / 2.0;
-    let px = if subject_right { 2 } else { subject.width().checked_sub(w + 2)? };
-    let py = ((subject_face.y + subject_face.h / 2.0) as u32).saturating_sub(h / 2);
-    let clear = if subject_right {
-        (px + w) as f32 + 4.0 < subject_face.x
-    } else {
-        (px as f32) > subject_face.x + subject_face.w + 4.0
-    };
-    if !clear || py + h > subject.height() {
-        return None;
-    }
-    let mut out = subject.clone();
-    imageops::replace(&mut out, &pasted, i64::from(px), i64::from(py));
-    Some(out)
+    let height = subject.height().max(h + 4);
+    let mut out =
+        RgbImage::from_pixel(subject.width() + w + 8, height, image::Rgb([200, 200, 200]));
+    let shaded = RgbImage::from_fn(subject.width(), subject.height(), |x, y| {
+        image::Rgb(subject.get_pixel(x, y).0.map(|v| v / 2 + 40))
+    });
+    imageops::replace(&mut out, &shaded, 0, 0);
+    let py = ((subject_face.y + subject_face.h / 2.0) as u32).saturating_sub(h / 2).min(height - h);
+    imageops::replace(&mut out, &pasted, i64::from(subject.width() + 4), i64::from(py));
+    out
 }
 
 #[test]
 fn a_much_larger_whole_face_stays_the_subject_beside_a_surer_smaller_one() {
-    let mut composed = 0;
     let mut smaller_surer = 0;
     for (i, who) in PEOPLE.iter().enumerate() {
         let other_name = PEOPLE[(i + 3) % PEOPLE.len()];
         let subject = photo(who, 2);
         let subject_face = largest_face(&subject);
-        let Some(pixels) = beside(&subject, subject_face, &photo(other_name, 1)) else {
-            continue;
-        };
-        composed += 1;
+        let pixels = beside(&subject, subject_face, &photo(other_name, 1));
         let picture = Picture { pixels, format: PictureFormat::Jpeg };
         let mut e = engine();
         let e = &mut *e;
         let document = Role::Document(DocumentType::Gov);
         let a = analyse(&mut e.detector, &mut e.embedder, &picture, document).unwrap();
         assert!(a.faces.len() >= 2, "{who}: both faces are found: {:?}", a.faces);
-        let pasted = a.faces.iter().find(|f| f.bbox.area() < 0.8 * subject_face.area());
+        let pasted = a.faces.iter().find(|f| f.bbox.x > subject.width() as f32);
         smaller_surer += usize::from(pasted.is_some_and(|p| p.score > a.faces[0].score));
         let chosen = a.subject().unwrap().bbox;
         assert!(
@@ -94,10 +88,7 @@ fn a_much_larger_whole_face_stays_the_subject_beside_a_surer_smaller_one() {
         .percent;
         assert!(percent >= 85.0, "{who} beside {other_name}: {percent:.1}");
     }
-    eprintln!(
-        "holder: {composed} photos composed, the smaller pasted face the surer on {smaller_surer}"
-    );
-    assert!(composed >= 5, "only {composed} of 8 photos had room beside the subject");
+    eprintln!("holder: of 8 composed photos, the smaller pasted face the surer on {smaller_surer}");
     // The rule this guards is exercised: the confident-face rule alone would pick the pasted one.
     assert!(smaller_surer >= 2, "the pasted face was the surer on {smaller_surer} only");
 }
