@@ -33,8 +33,11 @@ const KINDS: &[Kind] = &[
     Kind { name: "baseline-noise-12000x4000.jpg", make: baseline_noise },
     // Progressive at the 16 MP limit with the 12 scans the budget allows there, of noise.
     Kind { name: "progressive-12scans-4000x4000.jpg", make: progressive_rgb },
-    // The same without chroma subsampling (4:4:4): twice the colour coefficients to hold.
-    Kind { name: "progressive-444-12scans-4000x4000.jpg", make: progressive_444 },
+    // Without chroma subsampling (4:4:4): twice the colour coefficients to hold, so at most
+    // 12 MP, with the 16 scans the scan budget allows there.
+    Kind { name: "progressive-444-16scans-4000x3000.jpg", make: progressive_444 },
+    // Baseline at the 16 MP the intake still decodes whole (larger ones are decoded scaled).
+    Kind { name: "baseline-noise-4000x4000.jpg", make: baseline_16mp },
     // The same in greyscale.
     Kind { name: "progressive-grey-12scans-4000x4000.jpg", make: progressive_grey },
     // Progressive with the 64 scans the budget allows at 3 MP, of noise.
@@ -110,6 +113,11 @@ fn baseline_noise() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     encode(&pixels, 12_000, 4_000, jpeg_encoder::ColorType::Rgb, 30, None)
 }
 
+fn baseline_16mp() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let pixels = noise(4_000 * 4_000 * 3, 19);
+    encode(&pixels, 4_000, 4_000, jpeg_encoder::ColorType::Rgb, 25, None)
+}
+
 fn progressive_rgb() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let pixels = noise(4_000 * 4_000 * 3, 7);
     let baseline = encode(&pixels, 4_000, 4_000, jpeg_encoder::ColorType::Rgb, 40, None)?;
@@ -118,18 +126,20 @@ fn progressive_rgb() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
 
 fn progressive_444() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     // Noise in 2×2 cells, so that full-resolution colour still fits in 10 MB.
-    let cells = noise(2_000 * 2_000 * 3, 17);
-    let pixels: Vec<u8> = (0..4_000 * 4_000)
+    let (w, h) = (4_000usize, 3_000usize);
+    let cells = noise((w / 2) * (h / 2) * 3, 17);
+    let pixels: Vec<u8> = (0..w * h)
         .flat_map(|i| {
-            let cell = ((i / 4_000) / 2) * 2_000 + (i % 4_000) / 2;
+            let cell = ((i / w) / 2) * (w / 2) + (i % w) / 2;
             [cells[cell * 3], cells[cell * 3 + 1], cells[cell * 3 + 2]]
         })
         .collect();
     let mut baseline = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut baseline, 30);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut baseline, 50);
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
-    encoder.encode(&pixels, 4_000, 4_000, jpeg_encoder::ColorType::Rgb)?;
-    progressive(&baseline, "0,1,2", 2, &[(0, 1, 63, 4), (1, 1, 63, 3), (2, 1, 63, 3)])
+    encoder.encode(&pixels, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)?;
+    let bands = [(0, 1, 63, 5), (1, 1, 63, 5), (2, 1, 63, 4)];
+    progressive(&baseline, "0,1,2", 2, &bands)
 }
 
 fn progressive_grey() -> Result<Vec<u8>, Box<dyn std::error::Error>> {

@@ -171,10 +171,12 @@ fn each_kind_of_worst_picture_stays_within_the_decoding_budget() {
     // refused without decoding (4001 naming the reason), or unreadable to the decoder.
     let kinds = [
         ("baseline-flat", "FACE_NOT_MATCHED"),
-        ("baseline-noise", "FACE_NOT_MATCHED"),
+        ("baseline-noise-12000", "FACE_NOT_MATCHED"),
         ("baseline-cmyk", "FACE_NOT_MATCHED"),
         ("huge-exif", "FACE_NOT_MATCHED"),
         ("progressive-12scans", "FACE_NOT_MATCHED"),
+        ("progressive-444-16scans", "FACE_NOT_MATCHED"),
+        ("baseline-noise-4000x4000", "FACE_NOT_MATCHED"),
         ("progressive-grey-12scans", "FACE_NOT_MATCHED"),
         ("progressive-64scans", "FACE_NOT_MATCHED"),
         ("progressive-cmyk", "INVALID_FILE_FORMAT"),
@@ -201,10 +203,10 @@ fn each_kind_of_worst_picture_stays_within_the_decoding_budget() {
         let peak = peak_rss_mb(server.pid());
         eprintln!("worst {kind} in three slots: answered {status} {said} in {took:.2?}, {cpu:.2} s CPU, peak RSS {peak:.0} MB");
         assert_eq!(said, expected, "{kind}");
-        // bench/worst.sh measures at most 266 MB and 2.7 s of CPU for a whole three-slot
-        // request on the 2-core VM (inference included); the CPU bound leaves room for a slow
-        // machine, the memory one does not need to.
-        assert!(peak < 300.0, "{kind}: serve peaked at {peak:.0} MB");
+        // A whole three-slot request (inference included) on the 2-core VM: at most about
+        // 330 MB in serve and 2.7 s of CPU (docs/performance.md); the bounds leave room for a
+        // slow machine and the allocator's variation.
+        assert!(peak < 360.0, "{kind}: serve peaked at {peak:.0} MB");
         assert!(cpu < 8.0, "{kind}: {cpu:.1} s of CPU for one request");
     }
 }

@@ -105,6 +105,10 @@ pub const MAX_JPEG_SCANS: usize = 64;
 /// memory (2 bytes a pixel per component) until the last scan, whatever size it is shrunk to.
 pub const MAX_PROGRESSIVE_PIXELS: u64 = 16_000_000;
 
+/// The most memory a progressive JPEG's coefficients may take (two bytes each, held until the
+/// last scan): 12 MP without chroma subsampling (4:4:4), 16 MP at 4:2:0 or in grey.
+pub const MAX_PROGRESSIVE_COEFFICIENT_BYTES: u64 = 72_000_000;
+
 /// The most scans × pixels a progressive JPEG may have: each scan passes over the picture, so
 /// its decoding time grows with both. 192 M lets through libjpeg's usual 10 scans (6 in grey)
 /// at 16 MP and up to 64 scans at 3 MP.
@@ -288,6 +292,9 @@ struct JpegLayout {
     components: usize,
     /// Metadata segments (APP0-APP15, COM).
     segments: usize,
+    /// Coefficients a pixel, in thousandths, over all components after subsampling (1000 grey,
+    /// 1500 colour at 4:2:0, 3000 colour at 4:4:4).
+    sampled_per_mille: u32,
     /// Start-of-scan markers.
     scans: usize,
     /// Scan data ends with an end-of-image marker.
@@ -334,6 +341,18 @@ impl JpegLayout {
                  this size (each scan is a pass over the picture); send a baseline JPEG",
                 self.scans,
                 (MAX_PROGRESSIVE_SCAN_PIXELS / pixels.max(1)).max(1)
+            )));
+        }
+        // Two bytes a coefficient, held whole until the last scan.
+        let coefficient_bytes = pixels * u64::from(self.sampled_per_mille) * 2 / 1000;
+        if self.progressive && coefficient_bytes > MAX_PROGRESSIVE_COEFFICIENT_BYTES {
+            return Err(IntakeError::TooCostly(format!(
+                "progressive JPEG of {width}x{height} with {:.1} coefficients a pixel ({:.0} MB \
+                 held while decoding): at most {} MB accepted; send a baseline JPEG or a \
+                 subsampled (4:2:0) one",
+                f64::from(self.sampled_per_mille) / 1000.0,
+                coefficient_bytes as f64 / 1e6,
+                MAX_PROGRESSIVE_COEFFICIENT_BYTES / 1_000_000
             )));
         }
         if self.progressive && pixels > MAX_PROGRESSIVE_PIXELS {
@@ -388,6 +407,15 @@ fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
         // the precision and the two dimensions.
         if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
             layout.components = bytes.get(i + 9).map_or(0, |&n| usize::from(n));
+            // Each component's sampling factors (a byte: horizontal, vertical) follow its id.
+            let factors: Vec<(u32, u32)> = (0..layout.components)
+                .filter_map(|k| bytes.get(i + 11 + 3 * k))
+                .map(|&hv| (u32::from(hv >> 4).max(1), u32::from(hv & 0x0F).max(1)))
+                .collect();
+            let (h_max, v_max) =
+                factors.iter().fold((1, 1), |(h, v), &(a, b)| (h.max(a), v.max(b)));
+            layout.sampled_per_mille =
+                factors.iter().map(|&(h, v)| 1000 * h * v).sum::<u32>() / (h_max * v_max);
         }
         i += 2 + len;
         if marker == 0xDA {
@@ -471,6 +499,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(inspect(&progressive(2000, 1000, 20)).is_ok(), "the same scans at 2 MP");
+        // Without chroma subsampling (the encoder's choice at quality 90 and over) 3 coefficients
+        // a pixel: 14 MP holds 84 MB; at 4:2:0 (quality 40) the same size holds 42 MB.
+        let full_colour = |quality| {
+            let mut out = Vec::new();
+            let pixels = vec![128u8; 3500 * 4000 * 3];
+            let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+            encoder.set_progressive_scans(2);
+            encoder.encode(&pixels, 3500, 4000, jpeg_encoder::ColorType::Rgb).unwrap();
+            out
+        };
+        match inspect(&full_colour(95)) {
+            Err(IntakeError::TooCostly(why)) => {
+                assert!(why.contains("3.0 coefficients a pixel (84 MB"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(inspect(&full_colour(40)).is_ok(), "4:2:0 at 14 MP");
         // A baseline picture of the same size is decoded (at reduced size), not refused.
         let baseline = jpeg(5000, 4000);
         assert_eq!(jpeg_layout(&baseline).scans, 1);
