@@ -9,18 +9,8 @@ use facematch::intake;
 use facematch::verify::analyse;
 use image::{imageops, RgbImage};
 
+use crate::data::PEOPLE;
 use crate::util::{engine, face};
-
-const PEOPLE: [&str; 8] = [
-    "angelina_jolie",
-    "barack_obama",
-    "george_clooney",
-    "jeff_bezos",
-    "mark_zuckerberg",
-    "sundar_pichai",
-    "elon_musk",
-    "joe_biden",
-];
 
 fn photo(who: &str, n: u32) -> RgbImage {
     intake::decode(&std::fs::read(face(who, n)).unwrap()).unwrap().pixels

@@ -7,6 +7,7 @@ mod api;
 mod architecture;
 mod audit;
 mod cli;
+mod data;
 mod durability;
 mod hardening;
 mod holder;

@@ -9,18 +9,8 @@ use facematch::verify::{analyse, FaceAnalysis};
 use facematch_lab::synthetic_capture::{capture, Condition};
 use facematch_lab::synthetic_card::{portrait_crop, portrait_with_bystander};
 
+use crate::data::PEOPLE;
 use crate::util::{engine, face};
-
-const PEOPLE: [&str; 8] = [
-    "angelina_jolie",
-    "barack_obama",
-    "george_clooney",
-    "jeff_bezos",
-    "mark_zuckerberg",
-    "sundar_pichai",
-    "elon_musk",
-    "joe_biden",
-];
 
 fn decoded(bytes: &[u8]) -> Picture {
     intake::decode(bytes).unwrap()

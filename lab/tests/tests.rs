@@ -4,6 +4,8 @@
 
 mod cards;
 mod cli;
+#[path = "../../tests/data.rs"]
+mod data;
 mod documents;
 #[cfg(feature = "kiosk")]
 mod kiosk;

@@ -290,19 +290,7 @@ fn upper95(k: usize, n: usize) -> f64 {
 fn write_report(dir: &Path, rows: &[[String; 6]]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let header = ["frames", "label", "challenge", "live", "reason", "parallax"];
-    write_csv(&dir.join("sessions.csv"), header, rows)
-}
-
-/// A CSV file of `header` and `rows`.
-fn write_csv(path: &Path, header: [&str; 6], rows: &[[String; 6]]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
-    w.write_record(header)?;
-    for r in rows {
-        w.write_record(r)?;
-    }
-    w.flush()?;
-    Ok(())
+    super::write_csv(&dir.join("sessions.csv"), header, rows)
 }
 
 #[cfg(test)]

@@ -248,3 +248,24 @@ pub fn load_engine(
     let dir = crate::inference::models::locate_dir(args.models.as_deref());
     crate::inference::Engine::load(&dir, runtime_options(args))
 }
+
+/// Writes a CSV file of `header` and `rows`: the liveness reports of the device and the lab's
+/// generated session lists.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn write_csv<const N: usize>(
+    path: &std::path::Path,
+    header: [&str; N],
+    rows: &[[String; N]],
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -70,7 +70,7 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
     rows.sort();
     let header = ["frames", "challenge", "label", "person", "shows", "fps"];
-    write_csv(&args.out.join("sessions.csv"), header, &rows)
+    facematch::cli::write_csv(&args.out.join("sessions.csv"), header, &rows)
 }
 
 /// One session per species from photo number `i`, written under `out`; their CSV rows.
@@ -102,16 +102,4 @@ fn write_sessions(out: &Path, i: usize, photo: &Photo) -> Result<Vec<[String; 6]
     }
     eprintln!("liveness generate: {} done", photo.identity);
     Ok(rows)
-}
-
-/// A CSV file of `header` and `rows`.
-fn write_csv(path: &Path, header: [&str; 6], rows: &[[String; 6]]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
-    w.write_record(header)?;
-    for r in rows {
-        w.write_record(r)?;
-    }
-    w.flush()?;
-    Ok(())
 }

@@ -1,0 +1,56 @@
+//! The evaluation data and the engine, shared by the device's tests and the lab's (which
+//! include this file): where `../shared` is, its face photos, one engine per test binary.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use facematch::inference::{Engine, RuntimeOptions};
+
+/// `../shared` beside the project (or `FACEMATCH_SHARED`).
+pub fn shared() -> PathBuf {
+    let dir = std::env::var_os("FACEMATCH_SHARED").map(PathBuf::from).unwrap_or_else(|| {
+        // Beside the workspace: the device's tests run from its root, the lab's one deeper.
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let beside = |dir: &Path| dir.join("../shared");
+        crate_dir
+            .ancestors()
+            .map(beside)
+            .find(|d| d.join("faces/pairs.csv").is_file())
+            .unwrap_or_else(|| beside(crate_dir))
+    });
+    assert!(
+        dir.join("faces/pairs.csv").is_file(),
+        "evaluation data not found at {}",
+        dir.display()
+    );
+    dir
+}
+
+/// A picture of `../shared/faces`, e.g. `face("barack_obama", 1)`.
+pub fn face(identity: &str, n: u32) -> PathBuf {
+    shared().join(format!("faces/{identity}/{n}.jpg"))
+}
+
+/// The process-wide engine with the shipped models (interpreters are not thread-safe: one user at a time).
+pub fn engine() -> MutexGuard<'static, Engine> {
+    static ENGINE: OnceLock<Mutex<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let dir = facematch::inference::models::locate_dir(None);
+            Mutex::new(Engine::load(&dir, RuntimeOptions::default()).expect("shipped models load"))
+        })
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Eight people of `../shared/faces` with at least two photos each, for composed pictures.
+pub const PEOPLE: [&str; 8] = [
+    "angelina_jolie",
+    "barack_obama",
+    "george_clooney",
+    "jeff_bezos",
+    "mark_zuckerberg",
+    "sundar_pichai",
+    "elon_musk",
+    "joe_biden",
+];
