@@ -22,7 +22,7 @@ measure() { # measure NAME SRC FRONT [BACK]
   for _ in $(seq "$runs"); do
     /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$bin" match --src "$src" --front "$front" ${back:+--back "$back"} \
       --type GOV --threshold 85 >"$work/out" 2>/dev/null || true
-    echo "$(cat "$work/t") $(grep -o '"status": "[A-Z_]*"\|"code": [0-9]*' "$work/out" | head -1 | tr -d ' "')"
+    echo "$(tail -1 "$work/t") $(grep -o '"status": "[A-Z_]*"\|"code": [0-9]*' "$work/out" | head -1 | tr -d ' "')"
   done | python3 -c "
 import statistics, sys
 rows = [line.split() for line in sys.stdin]
