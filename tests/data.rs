@@ -10,13 +10,11 @@ use facematch::inference::{Engine, RuntimeOptions};
 pub fn shared() -> PathBuf {
     let dir = std::env::var_os("FACEMATCH_SHARED").map(PathBuf::from).unwrap_or_else(|| {
         // Beside the workspace: the device's tests run from its root, the lab's one deeper.
+        // The workspace's root holds Cargo.lock.
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let beside = |dir: &Path| dir.join("../shared");
-        crate_dir
-            .ancestors()
-            .map(beside)
-            .find(|d| d.join("faces/pairs.csv").is_file())
-            .unwrap_or_else(|| beside(crate_dir))
+        let in_lab = crate_dir.join("../Cargo.lock").is_file();
+        let workspace = if in_lab { crate_dir.join("..") } else { crate_dir.to_path_buf() };
+        workspace.join("../shared")
     });
     assert!(
         dir.join("faces/pairs.csv").is_file(),

@@ -6,6 +6,7 @@ use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand};
 
 use crate::domain::DocumentType;
+#[cfg(feature = "kiosk")]
 use crate::matching::Threshold;
 
 /// Offline face verification: does the face on an ID document belong to the person in the selfie?

@@ -14,9 +14,11 @@ use crate::domain::{Face, Role};
 /// a passport's ghost portrait (about a quarter of the area) does not.
 pub const NEAR_LARGEST_AREA: f32 = 0.5;
 
-/// A whole face this many times the area of the most confident one stays the subject: a cut-off
-/// bystander on a card is drawn at most about 1.2 times the holder's area, a person beside the
-/// subject of an ordinary photo is further away and smaller.
+/// A whole face this many times the area of the most confident one stays the subject. The
+/// lab's cut-off bystander on a card is drawn at 1.21 times the holder's area (not measured on
+/// real cards: a bystander much nearer the camera would be taken for the subject); a person
+/// beside the subject of an ordinary photo is further away and smaller. "Whole" is judged
+/// against the picture's edges only: a cut at a card photo's edge inside the picture is not seen.
 pub const MUCH_LARGER_AREA: f32 = 1.5;
 
 /// Orders `faces`, found in a `width`×`height` picture, so that the subject comes first, the

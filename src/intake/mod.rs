@@ -405,7 +405,11 @@ fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
         }
         // A start-of-frame (C0-CF but DHT C4, JPG C8, DAC CC): its component count follows
         // the precision and the two dimensions.
-        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+        // The first frame header counts: a second one is refused by the decoder.
+        if (0xC0..=0xCF).contains(&marker)
+            && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
+            && layout.components == 0
+        {
             layout.components = bytes.get(i + 9).map_or(0, |&n| usize::from(n));
             // Each component's sampling factors (a byte: horizontal, vertical) follow its id.
             let factors: Vec<(u32, u32)> = (0..layout.components)
