@@ -2,6 +2,7 @@
 //! include this file): where `../shared` is, its face photos, one engine per test binary.
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use facematch::inference::{Engine, RuntimeOptions};
@@ -52,3 +53,40 @@ pub const PEOPLE: [&str; 8] = [
     "elon_musk",
     "joe_biden",
 ];
+
+/// A picture file decoded as the pipeline takes it.
+pub fn picture(path: &Path) -> facematch::domain::Picture {
+    facematch::intake::decode(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Stdout parsed as JSON.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The worker's settings for these tests: shipped models, default threshold, no pause between frames.
+#[cfg(feature = "kiosk")]
+pub fn worker_config(
+    camera: String,
+    document_source: String,
+    db: Option<PathBuf>,
+) -> facematch::ui::WorkerConfig {
+    facematch::ui::WorkerConfig {
+        camera: facematch::camera::CameraSpec::parse(&camera).unwrap(),
+        document_source: facematch::camera::DocumentSource::parse(&document_source).unwrap(),
+        models: facematch::inference::models::locate_dir(None),
+        runtime: RuntimeOptions::default(),
+        db,
+        key: None,
+        threshold: facematch::matching::Threshold::DEFAULT,
+        frame_interval: std::time::Duration::from_millis(1),
+        liveness: facematch::kiosk::liveness_step::LivenessMode::Random,
+        capture_sessions: None,
+    }
+}

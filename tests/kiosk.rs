@@ -3,31 +3,12 @@
 //! lists this device's cameras. The whole session on the headless Slint backend, which plays
 //! generated liveness sessions and cards, is the lab's (`lab/tests/kiosk.rs`).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use facematch::camera::{CameraSpec, DocumentSource};
 use facematch::domain::DocumentType;
-use facematch::inference::RuntimeOptions;
-use facematch::kiosk::liveness_step::LivenessMode;
-use facematch::matching::Threshold;
-use facematch::ui::{spawn_worker, ToWorker, WorkerConfig};
+use facematch::ui::{spawn_worker, ToWorker};
 
-/// The worker's settings for these tests: shipped models, default threshold, no pause between frames.
-fn worker_config(camera: String, document_source: String, db: Option<PathBuf>) -> WorkerConfig {
-    WorkerConfig {
-        camera: CameraSpec::parse(&camera).unwrap(),
-        document_source: DocumentSource::parse(&document_source).unwrap(),
-        models: facematch::inference::models::locate_dir(None),
-        runtime: RuntimeOptions::default(),
-        db,
-        key: None,
-        threshold: Threshold::DEFAULT,
-        frame_interval: Duration::from_millis(1),
-        liveness: LivenessMode::Random,
-        capture_sessions: None,
-    }
-}
+use crate::data::worker_config;
 
 #[test]
 fn a_missing_camera_is_a_message_on_screen() {

@@ -2,15 +2,11 @@
 
 use facematch::answer::{box_report, response};
 use facematch::domain::{DocumentType, Role};
-use facematch::intake;
 use facematch::matching::Threshold;
 use facematch::verify::{analyse, verify, MatchParams, Pictures};
 
+use crate::data::picture;
 use crate::util::{engine, face, shared};
-
-fn picture(path: &std::path::Path) -> facematch::domain::Picture {
-    intake::decode(&std::fs::read(path).unwrap()).unwrap()
-}
 
 /// The whole pipeline on decoded pictures.
 fn run(

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-pub use crate::data::{engine, face, shared};
+pub use crate::data::{engine, face, json, shared};
 
 /// Runs the real binary with `args` in a fresh temporary folder.
 pub fn facematch(args: &[&str]) -> Output {
@@ -12,17 +12,6 @@ pub fn facematch(args: &[&str]) -> Output {
         .current_dir(cwd.path())
         .output()
         .expect("run facematch")
-}
-
-/// Stdout parsed as JSON.
-pub fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// A PNG whose header declares `width`x`height` with a valid CRC, carrying almost no pixel data.

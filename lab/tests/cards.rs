@@ -15,11 +15,8 @@ use facematch::verify::{analyse, verify, MatchParams, Pictures, Verification};
 use facematch_lab::eval::{rates_at, tar_at_far, Scored};
 use facematch_lab::synthetic_card::{portrait_crop, print_card};
 
+use crate::data::picture;
 use crate::util::{engine, face, shared};
-
-fn picture(path: &std::path::Path) -> facematch::domain::Picture {
-    intake::decode(&std::fs::read(path).unwrap()).unwrap()
-}
 
 /// The whole pipeline on decoded pictures.
 fn run(

@@ -7,14 +7,13 @@
 //! session and the scanner a synthetic card; the preview's frame rate is a benchmark, not a
 //! test (`facematch-lab kiosk-fps`). The kiosk's tests without a window are the device's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use facematch::camera::{CameraSpec, DocumentSource};
+use facematch::camera::CameraSpec;
 use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
-use facematch::inference::RuntimeOptions;
 use facematch::kiosk::flow::{Event, Screen};
 use facematch::kiosk::language::Language;
 use facematch::kiosk::liveness_step::LivenessMode;
@@ -31,6 +30,7 @@ use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use facematch_lab::synthetic_session::{generate, Species};
 use slint::{ComponentHandle, Model};
 
+use crate::data::worker_config;
 use crate::util::{engine, face};
 
 /// Saves the window as a PNG and checks that it shows something.
@@ -46,22 +46,6 @@ fn snapshot(window: &AppWindow, name: &str) {
     colours.sort_unstable();
     colours.dedup();
     assert!(colours.len() > 8, "screen {name} looks blank ({} colours)", colours.len());
-}
-
-/// The worker's settings for these tests: shipped models, default threshold, no pause between frames.
-fn worker_config(camera: String, document_source: String, db: Option<PathBuf>) -> WorkerConfig {
-    WorkerConfig {
-        camera: CameraSpec::parse(&camera).unwrap(),
-        document_source: DocumentSource::parse(&document_source).unwrap(),
-        models: facematch::inference::models::locate_dir(None),
-        runtime: RuntimeOptions::default(),
-        db,
-        key: None,
-        threshold: Threshold::DEFAULT,
-        frame_interval: Duration::from_millis(1),
-        liveness: LivenessMode::Random,
-        capture_sessions: None,
-    }
 }
 
 /// A kiosk window at the size of a 10" panel, shown.

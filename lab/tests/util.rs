@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use crate::data::{engine, face, shared};
+pub use crate::data::{engine, face, json, shared};
 
 /// The device's `facematch` binary of this build: beside the lab's in the workspace's target
 /// folder (`target/<profile>/`; this test runs from its `deps/`). Cargo names only a package's
@@ -37,15 +37,4 @@ pub fn lab(args: &[&str]) -> Output {
 fn run(program: &Path, args: &[&str]) -> Output {
     let cwd = tempfile::tempdir().unwrap();
     Command::new(program).args(args).current_dir(cwd.path()).output().expect("run the binary")
-}
-
-/// Stdout parsed as JSON.
-pub fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
