@@ -18,8 +18,16 @@ if [ ! -f "$demo/sessions/sessions.csv" ]; then
   cp -f assets/samples/selfie_astronaut.png "$demo/faces/astronaut/"
   "$root/target/release/facematch-lab" liveness generate --faces "$demo/faces" --out "$demo/sessions"
 fi
+# The scanner holds a card printed with another photo of the same person, generated from the
+# sample (head turned, lit from one side): a card printed from the selfie's own photo is refused
+# by the kiosk's copy rule, as a customer holding their card up to the camera would be.
+if [ ! -f "$demo/scanner/card.jpg" ]; then
+  mkdir -p "$demo/scanner"
+  "$root/target/release/facematch-lab" card --other-photo --photo assets/samples/selfie_astronaut.png \
+    --out "$demo/scanner/card.jpg"
+fi
 row=$(grep ',bona_fide,' "$demo/sessions/sessions.csv" | head -1)
 frames=${row%%,*}
 challenge=$(echo "$row" | cut -d, -f2)
 exec "$root/target/release/facematch" kiosk --camera "dir:$demo/sessions/$frames" \
-  --liveness-challenge "$challenge" --document-source dir:assets/kiosk/scanner "$@"
+  --liveness-challenge "$challenge" --document-source "dir:$demo/scanner" "$@"

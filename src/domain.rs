@@ -149,6 +149,19 @@ impl DocumentType {
             DocumentType::Gov => "GOV",
         }
     }
+
+    /// The name branch staff and customers use, in English (Aadhaar, not the contract's
+    /// UIDAI), for the staff screens.
+    pub fn everyday_name(self) -> &'static str {
+        match self {
+            DocumentType::Uidai => "Aadhaar",
+            DocumentType::Dl => "Driving licence",
+            DocumentType::Pan => "PAN card",
+            DocumentType::Voter => "Voter ID",
+            DocumentType::Passport => "Passport",
+            DocumentType::Gov => "Other ID",
+        }
+    }
 }
 
 /// A `type` that is not one of the contract's six spellings.

@@ -6,6 +6,7 @@ mod accessibility;
 mod api;
 mod architecture;
 mod audit;
+mod back_side;
 mod cli;
 mod data;
 mod durability;

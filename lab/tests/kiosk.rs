@@ -28,6 +28,7 @@ use facematch_lab::synthetic_capture::{capture, Condition};
 use facematch_lab::synthetic_card::encode_jpeg;
 use facematch_lab::synthetic_card::{portrait_crop, print_card};
 use facematch_lab::synthetic_session::{generate, Species};
+use image::RgbImage;
 use slint::{ComponentHandle, Model};
 
 use crate::data::worker_config;
@@ -230,15 +231,32 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         *c.previews.borrow() >= before + 10
     });
     assert!(k.get_preview_face().shown, "the face on the card is boxed");
+    assert!(k.get_can_take(), "a frame is there to take");
     snapshot(&window, "5-document-front");
     k.invoke_capture();
     assert_eq!(controller.screen(), Screen::DocumentBack);
-    wait_for(&controller, Duration::from_secs(30), "a back-side preview", |c| {
-        *c.previews.borrow() > before + 10
+    assert!(!k.get_can_take(), "no picture of the back yet");
+    // The scanner still shows the front: the screen asks to turn it over, and neither the
+    // button nor a tap on it takes the front as the back.
+    wait_for(&controller, Duration::from_secs(30), "the back step seeing the front", |_| {
+        k.get_turn_over()
     });
+    assert!(!k.get_can_take() && !k.get_preview_face().shown);
+    assert_eq!(k.get_guidance(), "Turn the document over and scan its back");
+    snapshot(&window, "6-document-back-turn-over");
+    k.invoke_capture();
+    assert_eq!(controller.screen(), Screen::DocumentBack, "the front is not its own back");
+    // The back is scanned: a page of print without a face.
+    let back = scanner.join("back.png");
+    back_of_card().save(&back).unwrap();
+    wait_for(&controller, Duration::from_secs(30), "the back's preview", |_| k.get_can_take());
+    assert!(!k.get_turn_over());
+    assert_eq!(k.get_guidance(), "Back of the document found: take the picture");
     snapshot(&window, "6-document-back");
-    k.invoke_skip_back();
+    k.invoke_capture();
     assert_eq!(controller.screen(), Screen::Processing);
+    // The next sessions' scanner shows the card's front again.
+    std::fs::remove_file(&back).unwrap();
     snapshot(&window, "7-processing");
     wait_for(&controller, Duration::from_secs(60), "the verdict", |c| c.screen() == Screen::Result);
     assert!(k.get_matched(), "verdict: {} {}", k.get_verdict(), k.get_reason());
@@ -294,7 +312,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     });
     let first = k.get_recent().row_data(0).unwrap();
     assert!(
-        first.contains("PASSPORT") && first.contains("FACE_MATCHED") && first.contains("pending"),
+        first.contains("Passport") && first.contains("FACE_MATCHED") && first.contains("pending"),
         "{first}"
     );
     assert!(k.get_sync_summary().contains("1 pending"), "{}", k.get_sync_summary());
@@ -308,9 +326,9 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     k.invoke_threshold_step(1);
     assert_eq!(k.get_threshold_value(), 86);
     // The last session chose PAN, which stays preselected; the next in the list is VOTER.
-    assert_eq!(k.get_default_type_name(), "PAN");
+    assert_eq!(k.get_default_type_name(), "PAN card");
     k.invoke_next_default_type();
-    assert_eq!(k.get_default_type_name(), "VOTER");
+    assert_eq!(k.get_default_type_name(), "Voter ID");
     // The camera choices are the configured folder and this machine's cameras (none in CI).
     k.invoke_next_camera();
     assert_eq!(k.get_default_language_name(), "English");
@@ -340,7 +358,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let (_idle_outbox, idle_from_worker) = std::sync::mpsc::channel();
     let _again = Controller::new(&window2, idle_to_worker, idle_from_worker, restarted);
     let k2 = window2.global::<Kiosk>();
-    assert_eq!((k2.get_threshold_value(), k2.get_default_type_name().as_str()), (86, "VOTER"));
+    assert_eq!((k2.get_threshold_value(), k2.get_default_type_name().as_str()), (86, "Voter ID"));
     assert_eq!(k2.get_language(), "hi");
 
     // A choice that cannot be saved says so on the operator screen; the old file stays.
@@ -412,6 +430,14 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     ] {
         a_whole_session_in_one_language(&camera, &scanner, default, chosen, panel);
     }
+}
+
+/// The back of an ID card as a scanner gives it: lines of print on a pale ground, no photo.
+fn back_of_card() -> RgbImage {
+    RgbImage::from_fn(1011, 638, |x, y| {
+        let printed = y % 36 < 5 && (60..950).contains(&x) && (80..560).contains(&y);
+        image::Rgb(if printed { [40, 44, 70] } else { [236, 238, 242] })
+    })
 }
 
 /// The Raspberry Pi 7" panel (the compact theme) and the 10" panels the screens are laid out for.
@@ -489,9 +515,11 @@ fn a_whole_session_in_one_language(
     wait_for(&controller, Duration::from_secs(60), "the first movement asked", |_| {
         k.get_guidance() == said("Turn your head slowly to your left")
     });
-    let challenge_step =
-        language.format("Step {} of {}", &[language.number(1.0, 0), language.number(3.0, 0)]);
-    assert_eq!(k.get_challenge_step_text(), challenge_step);
+    // The movements are counted in other words than the session's steps shown above them.
+    let movement =
+        language.format("Movement {} of {}", &[language.number(1.0, 0), language.number(3.0, 0)]);
+    assert_eq!(k.get_challenge_step_text(), movement);
+    assert_ne!(k.get_challenge_step_text(), k.get_flow_step_text());
     shot("4-selfie-challenge");
     wait_for(&controller, Duration::from_secs(60), "the document screen", |c| {
         c.screen() == Screen::DocumentFront
@@ -503,6 +531,9 @@ fn a_whole_session_in_one_language(
     });
     shot("5-document-front");
     k.invoke_capture();
+    wait_for(&controller, Duration::from_secs(30), "the back step seeing the front", |_| {
+        k.get_turn_over()
+    });
     shot("6-document-back");
     k.invoke_skip_back();
     shot("7-processing");
@@ -696,6 +727,18 @@ fn document_held_up_to_the_camera_is_taken_by_itself(dir: &Path) {
     wait_for(&controller, Duration::from_secs(30), "the card taken by itself", |c| {
         c.screen() == Screen::DocumentBack
     });
+    // The camera still sees the front: it is neither taken by itself nor by the button.
+    wait_for(&controller, Duration::from_secs(30), "the back step seeing the front", |_| {
+        k.get_turn_over()
+    });
+    assert_eq!(
+        k.get_guidance(),
+        "This is the front again. Turn the document over to show its back."
+    );
+    assert!(!k.get_can_take());
+    snapshot(&window, "6-document-back-camera-front-again");
+    k.invoke_capture();
+    assert_eq!(controller.screen(), Screen::DocumentBack);
     k.invoke_cancel();
     to_worker.send(ToWorker::Quit).unwrap();
     worker.join().unwrap();

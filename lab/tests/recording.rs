@@ -120,3 +120,43 @@ fn a_selfie_prepared_ahead_stands_in_only_for_its_own_pixels() {
     assert_eq!(v.src.faces, plain.src.faces);
     assert_eq!(selfie, plain_selfie);
 }
+
+/// The kiosk demo (`scripts/kiosk.sh`): the selfie is a frame of a bona fide session made from
+/// the bundled sample, the card is printed with another photo generated from it
+/// (`card --other-photo`); that pair is a match, while the bundled card printed from the
+/// sample itself is refused by the copy rule, as a card held up to the camera is.
+#[test]
+fn the_demo_card_matches_the_demo_selfie_and_a_card_of_the_same_photo_is_refused() {
+    use facematch_lab::synthetic_session::{generate, posed, Species, OTHER_PHOTO_POSE};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sample = |name: &str| {
+        let bytes = std::fs::read(root.join("assets/samples").join(name)).unwrap();
+        facematch::intake::decode(&bytes).unwrap().pixels
+    };
+    let photo = sample("selfie_astronaut.png");
+    let mut e = engine();
+    let e = &mut *e;
+    let subject =
+        facematch::detection::find_faces(&mut e.detector, &photo, Role::Selfie).unwrap()[0];
+    let challenge = "left up right".parse().unwrap();
+    let session = generate(&photo, &subject, Species::BonaFide, &challenge, 1);
+    let selfie = session.frames[0].clone();
+    let other = posed(&photo, &subject, OTHER_PHOTO_POSE, 1);
+    let other_face =
+        facematch::detection::find_faces(&mut e.detector, &other, Role::Selfie).unwrap()[0];
+    let demo_card = print_card(&portrait_crop(&other, &other_face.bbox), 1);
+    let demo_card = facematch::intake::decode(&demo_card).unwrap().pixels;
+    let mut verify = |front| {
+        let shots = Captures::from_frames(selfie.clone(), front, None);
+        verify_and_record(&mut e.detector, &mut e.embedder, None, PARAMS, &shots, None).unwrap()
+    };
+    let demo = verify(demo_card);
+    let cosine = demo.best_score().unwrap().cosine;
+    eprintln!("demo card: cosine {cosine:.3}");
+    assert!(demo.matched && !demo.document_copy, "the demo's happy path: cosine {cosine}");
+    assert!(cosine < 0.85, "clear of the copy rule (0.90): {cosine}");
+    let copy = verify(sample("card_astronaut.jpg"));
+    let cosine = copy.best_score().unwrap().cosine;
+    eprintln!("bundled card of the same photo: cosine {cosine:.3}");
+    assert!(copy.document_copy && !copy.matched, "a card of the selfie's own photo: {cosine}");
+}

@@ -6,6 +6,7 @@
 use crate::tr;
 use image::RgbImage;
 
+use super::back_side::BackCheck;
 use super::guidance::{mean_in_box, moved};
 use crate::alignment::align;
 use crate::detection::orientation::is_upright;
@@ -46,6 +47,25 @@ impl DocumentGuidance {
             DocumentGuidance::Ready if automatic => tr!("Hold still... taking the picture"),
             DocumentGuidance::Ready => tr!("Photo found on the document: take the picture"),
         }
+    }
+}
+
+/// The line under the back step's preview where the back needs words of its own: the front
+/// still shown (turn it over), or a back without a photo (which is no reason to ask for the
+/// photo side). None: the back carries a face, guided as a front is ([`assess`]).
+pub fn back_text(check: BackCheck, faces: &[Face], automatic: bool) -> Option<&'static str> {
+    match check {
+        BackCheck::SamePicture if !automatic => {
+            Some(tr!("Turn the document over and scan its back"))
+        }
+        BackCheck::SamePicture | BackCheck::FrontAgain => {
+            Some(tr!("This is the front again. Turn the document over to show its back."))
+        }
+        BackCheck::New if !faces.is_empty() => None,
+        BackCheck::New if automatic => {
+            Some(tr!("Hold the back of the document inside the frame, then take the picture"))
+        }
+        BackCheck::New => Some(tr!("Back of the document found: take the picture")),
     }
 }
 
@@ -109,6 +129,21 @@ mod tests {
             let v = if (x / 2 + y / 2) % 2 == 0 { 170 } else { 90 };
             image::Rgb([v, v, v])
         })
+    }
+
+    #[test]
+    fn the_back_has_words_of_its_own_except_with_a_face() {
+        let turn = back_text(BackCheck::SamePicture, &[], false).unwrap();
+        assert!(turn.starts_with("Turn the document over"), "a scanner's last page: {turn}");
+        let still = back_text(BackCheck::SamePicture, &[], true).unwrap();
+        assert!(still.starts_with("This is the front again"), "a camera: {still}");
+        let again = back_text(BackCheck::FrontAgain, &[face(100.0, 60.0)], true).unwrap();
+        assert!(again.starts_with("This is the front again"));
+        for automatic in [false, true] {
+            let text = back_text(BackCheck::New, &[], automatic).unwrap();
+            assert!(!text.contains("photo side"), "{text}");
+        }
+        assert_eq!(back_text(BackCheck::New, &[face(100.0, 60.0)], true), None);
     }
 
     #[test]

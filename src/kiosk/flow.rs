@@ -7,6 +7,7 @@
 
 use image::RgbImage;
 
+use super::back_side::is_same_picture;
 use crate::domain::DocumentType;
 
 /// What the screen shows.
@@ -141,6 +142,11 @@ impl Flow {
         self.doc_type = doc_type;
     }
 
+    /// The front taken in this session, which the back step must not take again.
+    pub fn front(&self) -> Option<&RgbImage> {
+        self.front.as_ref()
+    }
+
     /// Whether any picture is held (none after a cancel, decline or timeout).
     pub fn holds_pictures(&self) -> bool {
         self.selfie.is_some() || self.front.is_some() || self.back.is_some()
@@ -194,6 +200,9 @@ impl Flow {
                 self.front = Some(p);
                 self.screen = DocumentBack;
             }
+            // The front's own picture is never its back (a scanner still showing its last page).
+            (DocumentBack, Event::Captured(p))
+                if self.front.as_ref().is_some_and(|f| is_same_picture(&p, f)) => {}
             (DocumentBack, Event::Captured(p)) => {
                 self.back = Some(p);
                 return self.verify();
@@ -287,6 +296,17 @@ mod tests {
         assert_eq!(flow.screen(), Screen::Welcome);
         assert!(!flow.holds_pictures());
         assert_eq!(flow.doc_type(), DocumentType::Pan, "the last type stays preselected");
+    }
+
+    #[test]
+    fn the_front_is_never_taken_again_as_the_back() {
+        let mut events = to_back_screen();
+        events.push(Event::Captured(picture(2)));
+        let (mut flow, effects) = run(events);
+        assert!(effects.is_empty());
+        assert_eq!(flow.screen(), Screen::DocumentBack);
+        assert_eq!(flow.front(), Some(&picture(2)));
+        assert!(flow.handle(Event::Captured(picture(3))).is_some());
     }
 
     #[test]

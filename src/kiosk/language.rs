@@ -96,11 +96,17 @@ impl Language {
         out
     }
 
-    /// "Step `n` of `of`" in this language and its digits (the customer's steps, the head
-    /// movements).
+    /// "Step `n` of `of`" in this language and its digits: where the customer is in the session.
     pub fn step_of(self, n: usize, of: usize) -> String {
         let (n, of) = (self.number(n as f64, 0), self.number(of as f64, 0));
         self.format(crate::tr!("Step {} of {}"), &[n, of])
+    }
+
+    /// "Movement `n` of `of`": the liveness challenge's head movements, counted in other words
+    /// than the session's steps, which the same screen shows.
+    pub fn movement_of(self, n: usize, of: usize) -> String {
+        let (n, of) = (self.number(n as f64, 0), self.number(of as f64, 0));
+        self.format(crate::tr!("Movement {} of {}"), &[n, of])
     }
 
     /// `value` with `decimals` decimals, in the digits the language writes numbers with

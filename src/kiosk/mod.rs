@@ -8,6 +8,7 @@
 //! runs cameras, models and the store. The Slint UI (`src/ui/`, feature `kiosk`)
 //! only shows these states and forwards taps; no rule lives in markup.
 
+pub mod back_side;
 pub mod document_guidance;
 pub mod flow;
 pub mod guidance;

@@ -2,6 +2,7 @@
 //! each, and in one line the sync counts, the chain's head (short code) and the newest
 //! record a remote keeps as this device's anchor; in another, today's liveness attempts.
 
+use crate::contract::MatchStatus;
 use crate::store::{Store, VerificationRecord};
 
 /// How many verifications the operator screen lists.
@@ -55,23 +56,48 @@ fn chain_line(store: &Store) -> String {
     }
 }
 
-/// `#12    PASSPORT  FACE_MATCHED        96.7 %  pending`.
+/// `#12    Passport   FACE_NOT_MATCHED    61.0 %  pending  below the threshold (85 %)`.
 pub fn line(r: &VerificationRecord) -> String {
     let pct = r.front_percent.map_or("-".to_string(), |p| format!("{p:.1}"));
-    format!(
-        "#{:<5} {:<9} {:<17} {:>6} %  {}",
+    let line = format!(
+        "#{:<5} {:<16} {:<17} {:>6} %  {}",
         r.id,
-        r.doc_type.as_str(),
+        r.doc_type.everyday_name(),
         r.status.as_str(),
         pct,
         r.sync_state.map_or("-", |s| s.as_str())
-    )
+    );
+    match why_not_matched(r) {
+        Some(why) => format!("{line}  {why}"),
+        None => line,
+    }
+}
+
+/// Why a verification did not match, in a few words for staff (None for a match). Read from
+/// what the log keeps: a score at or over the threshold that did not match can only be the
+/// kiosk's copy rule (the selfie is the document's own photo).
+fn why_not_matched(r: &VerificationRecord) -> Option<String> {
+    if r.matched {
+        return None;
+    }
+    if r.status == MatchStatus::InvalidFileFormat {
+        return Some("a picture could not be read".into());
+    }
+    let response: serde_json::Value = serde_json::from_str(&r.response_json).unwrap_or_default();
+    if response["srcValid"].as_bool() == Some(false) {
+        return Some("no usable face in the selfie".into());
+    }
+    let best = r.front_percent.into_iter().chain(r.back_percent).reduce(f64::max);
+    Some(match best {
+        None => "no usable face on the document".into(),
+        Some(p) if p >= r.threshold => "the selfie is the document's own photo".into(),
+        Some(_) => format!("below the threshold ({:.0} %)", r.threshold),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::MatchStatus;
     use crate::store::NewVerification;
 
     #[test]
@@ -88,7 +114,7 @@ mod tests {
         };
         store.record_verification(&entry).unwrap();
         let (rows, summary) = recent(Some(&store));
-        assert_eq!(rows, vec!["#1     PAN       FACE_MATCHED        96.7 %  pending"]);
+        assert_eq!(rows, vec!["#1     PAN card         FACE_MATCHED        96.7 %  pending"]);
         let head = store.chain_head().unwrap().unwrap().1;
         assert_eq!(
             summary,
@@ -109,5 +135,35 @@ mod tests {
         );
         let (rows, summary) = recent(None);
         assert!(rows[0].contains("--db FILE") && summary.is_empty());
+    }
+
+    #[test]
+    fn a_row_that_did_not_match_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("log.db"), None).unwrap();
+        let not_matched = |percent: Option<f64>, response: &str| NewVerification {
+            doc_type: crate::domain::DocumentType::Uidai,
+            threshold: 85.0,
+            status: MatchStatus::FaceNotMatched,
+            front_percent: percent,
+            response_json: response.into(),
+            ..NewVerification::default()
+        };
+        for entry in [
+            not_matched(Some(99.1), r#"{"srcValid":true}"#),
+            not_matched(Some(61.04), r#"{"srcValid":true}"#),
+            not_matched(None, r#"{"srcValid":false}"#),
+            not_matched(None, r#"{"srcValid":true,"targetFrontValid":false}"#),
+        ] {
+            store.record_verification(&entry).unwrap();
+        }
+        let rows = recent(Some(&store)).0;
+        let expected = [
+            "#4     Aadhaar          FACE_NOT_MATCHED       - %  pending  no usable face on the document",
+            "#3     Aadhaar          FACE_NOT_MATCHED       - %  pending  no usable face in the selfie",
+            "#2     Aadhaar          FACE_NOT_MATCHED    61.0 %  pending  below the threshold (85 %)",
+            "#1     Aadhaar          FACE_NOT_MATCHED    99.1 %  pending  the selfie is the document's own photo",
+        ];
+        assert_eq!(rows, expected);
     }
 }

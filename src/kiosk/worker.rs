@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 
+use super::back_side::{BackCheck, Front};
 use super::document_guidance::{self, DocumentGuidance};
 use super::flow::Shot;
 use super::guidance::AutoCapture;
@@ -62,6 +63,9 @@ pub struct WorkerConfig {
 pub enum ToWorker {
     /// Preview this source (None: stop previewing).
     Watch(Option<Shot>),
+    /// The front just taken: the back step that follows refuses it as the back. Sent before
+    /// `Watch(Some(Shot::Back))`; any other `Watch` forgets it.
+    BackOf(RgbImage),
     /// Verify and record these pictures.
     Verify {
         /// Document type.
@@ -104,6 +108,10 @@ pub enum FromWorker {
         guidance: &'static str,
         /// Take the picture now (steady, ready frames).
         take: bool,
+        /// Whether this frame may be taken with the button (not the front again on the back step).
+        takeable: bool,
+        /// The back step still sees the front: the screen asks to turn the document over.
+        turn_over: bool,
         /// Draw the card-shaped guide: a document held up to the camera (a scanner's page
         /// lies where the scanner puts it).
         card_guide: bool,
@@ -215,6 +223,8 @@ struct Worker<'a> {
     rate: FrameRate,
     /// How many `Watch` messages came so far ([`FromWorker::Preview`]'s `visit`).
     visit: u64,
+    /// The front the back step compares against ([`ToWorker::BackOf`]).
+    front: Option<Front>,
 }
 
 impl<'a> Worker<'a> {
@@ -250,6 +260,7 @@ impl<'a> Worker<'a> {
             in_hand: SelfieInHand::default(),
             rate: FrameRate::default(),
             visit: 0,
+            front: None,
         }
     }
 
@@ -270,6 +281,7 @@ impl<'a> Worker<'a> {
     fn handle(&mut self, message: ToWorker) {
         match message {
             ToWorker::Watch(shot) => self.watch(shot),
+            ToWorker::BackOf(front) => self.front = self.front_of(&front),
             ToWorker::SetThreshold(value) => self.threshold = value,
             ToWorker::SetCamera(spec) => {
                 self.sources = open_sources(&spec, &self.config.document_source);
@@ -307,11 +319,25 @@ impl<'a> Worker<'a> {
         if shot == Some(Shot::Selfie) {
             self.passed_attempt = None;
         }
+        if shot != Some(Shot::Back) {
+            self.front = None;
+        }
         self.in_hand.screen(shot, self.engine.as_mut(), self.store.is_some());
         self.watching = shot;
         self.previous = None;
         self.auto = AutoCapture::default();
         self.selfie_step.reset();
+    }
+
+    /// What the back step compares against `front` (None, logged, when the models fail: the
+    /// back step then still refuses the very same picture, in the session's flow).
+    fn front_of(&mut self, front: &RgbImage) -> Option<Front> {
+        let engine = self.engine.as_mut()?;
+        let faces = find_faces(&mut engine.detector, front, Role::Document(DocumentType::Gov));
+        faces
+            .and_then(|faces| Front::new(front, &faces, &mut engine.embedder))
+            .inspect_err(|e| log::error!("kiosk: the front could not be analysed: {e}"))
+            .ok()
     }
 
     /// Verifies and records the captured pictures; the result screen's view.
@@ -385,6 +411,16 @@ impl<'a> Worker<'a> {
         let document_from_camera = shot != Shot::Selfie && self.sources.1.is_none();
         let fps = self.rate.tick();
         let mut challenge = ChallengeView::default();
+        let back = match (&self.front, shot) {
+            (Some(front), Shot::Back) => {
+                Some(front.check(&frame, &faces, &mut engine.embedder).map_err(|e| {
+                    log::error!("kiosk: the back could not be compared with the front: {e}");
+                    Problem::check_down(String::new())
+                })?)
+            }
+            (None, Shot::Back) => Some(BackCheck::New),
+            _ => None,
+        };
         let (text, take) = if shot == Shot::Selfie {
             let out = self
                 .selfie_step
@@ -408,11 +444,16 @@ impl<'a> Worker<'a> {
             }
             let take = out.selfie.map(|selfie| frame = selfie);
             (out.text, take.is_some())
+        } else if let Some(text) =
+            back.and_then(|b| document_guidance::back_text(b, &faces, document_from_camera))
+        {
+            (text, false)
         } else {
             let g = document_guidance::assess(&faces, &frame, self.previous);
             let ready = g == DocumentGuidance::Ready && document_from_camera;
             (g.text(document_from_camera), self.auto.update(ready))
         };
+        let turn_over = matches!(back, Some(BackCheck::SamePicture | BackCheck::FrontAgain));
         self.previous = faces.first().map(|f| f.bbox);
         let preview = shrunk(&frame, PREVIEW_SIDE).into_owned();
         let full = Arc::new(frame);
@@ -424,9 +465,11 @@ impl<'a> Worker<'a> {
             visit: self.visit,
             preview,
             full,
-            face: self.previous,
+            face: if turn_over { None } else { self.previous },
             guidance: text,
             take,
+            takeable: !turn_over,
+            turn_over,
             card_guide: document_from_camera,
             challenge,
         })

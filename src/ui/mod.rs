@@ -430,7 +430,7 @@ impl Controller {
             Screen::Operator => ScreenKind::Operator,
         });
         self.show_language(&k, screen);
-        k.set_default_type_name(self.flow.borrow().doc_type().as_str().into());
+        k.set_default_type_name(self.flow.borrow().doc_type().everyday_name().into());
         k.set_default_language_name(self.default_language.get().english_name().into());
         k.set_threshold_value(self.threshold.get().percent().round() as i32);
         if screen == Screen::Operator {
@@ -459,11 +459,18 @@ impl Controller {
             self.last_frame.borrow_mut().take();
             k.set_preview(slint::Image::default());
             k.set_preview_face(FaceMark::default());
+            k.set_can_take(false);
+            k.set_turn_over(false);
             k.set_guidance("".into());
             k.set_camera_message("".into());
             k.set_challenge_arrow(Arrow::None);
             k.set_challenge_steps(0);
             k.set_challenge_staff(false);
+        }
+        if watch == Some(Shot::Back) {
+            if let Some(front) = self.flow.borrow().front() {
+                let _ = self.to_worker.send(ToWorker::BackOf(front.clone()));
+            }
         }
         self.visits.set(self.visits.get() + 1);
         let _ = self.to_worker.send(ToWorker::Watch(watch));
@@ -540,6 +547,8 @@ impl Controller {
                 face,
                 guidance,
                 take,
+                takeable,
+                turn_over,
                 card_guide,
                 challenge,
             } => {
@@ -555,13 +564,19 @@ impl Controller {
                 k.set_card_guide(card_guide);
                 show_challenge(&k, &challenge, language);
                 k.set_camera_message("".into());
-                *self.last_frame.borrow_mut() = Some(full);
+                k.set_can_take(takeable);
+                k.set_turn_over(turn_over);
+                // Only a frame the button may take is kept for it.
+                *self.last_frame.borrow_mut() = takeable.then_some(full);
                 if take {
                     self.capture();
                 }
             }
             FromWorker::CameraProblem { shot, message, .. } => {
                 if Some(shot) == self.watching() {
+                    // No picture to take while the source gives none.
+                    k.set_can_take(false);
+                    self.last_frame.borrow_mut().take();
                     let language = self.language.get();
                     k.set_camera_message(language.translate(message).into());
                     self.voice.borrow_mut().hint(message, language, Instant::now());
@@ -661,7 +676,7 @@ fn show_challenge(k: &Kiosk, c: &ChallengeView, language: Language) {
     });
     k.set_challenge_step(c.step as i32);
     k.set_challenge_steps(c.steps as i32);
-    k.set_challenge_step_text(language.step_of(c.step, c.steps).into());
+    k.set_challenge_step_text(language.movement_of(c.step, c.steps).into());
     k.set_challenge_progress(c.progress);
     k.set_challenge_staff(c.staff);
 }

@@ -146,6 +146,11 @@ pub struct CardArgs {
     /// Seed for layout, colours and noise.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Print another, generated photo of the person instead of the photo itself: the head
+    /// re-rendered turned and lit from one side (the kiosk demo's card, which must not be a
+    /// copy of the selfie's photo).
+    #[arg(long)]
+    pub other_photo: bool,
 }
 
 /// `captures`: the photos and the conditions to capture them in.
