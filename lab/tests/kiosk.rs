@@ -190,8 +190,10 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     k.invoke_start();
     assert_eq!(controller.screen(), Screen::Consent);
     snapshot(&window, "2-consent");
+    the_bar_stays_a_bar_on_a_large_screen(&window, "2-consent", NEUTRAL);
     k.invoke_consent(true);
     snapshot(&window, "3-document-type");
+    the_bar_stays_a_bar_on_a_large_screen(&window, "3-document-type", NEUTRAL);
     k.invoke_choose_type(DocChoice::Passport);
     assert_eq!(controller.screen(), Screen::Selfie);
 
@@ -201,6 +203,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     });
     assert!(k.get_preview_face().shown && !k.get_guidance().is_empty());
     snapshot(&window, "4-selfie");
+    the_bar_stays_a_bar_on_a_large_screen(&window, "4-selfie", NEUTRAL);
     // The challenge: each movement asked with its arrow and "Step n of 3", then the selfie is
     // taken from inside the attempt.
     for (n, (words, arrow)) in [
@@ -264,6 +267,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     assert!(k.get_percent().starts_with("Match 9"), "{}", k.get_percent());
     assert!(k.get_selfie_face().shown && k.get_document_face().shown);
     snapshot(&window, "8-result");
+    the_bar_stays_a_bar_on_a_large_screen(&window, "8-result", CONFIRM);
     // The liveness attempt was recorded for in-house testing, and replays as live from the command line.
     let rows = std::fs::read_to_string(captured.join("sessions.csv")).unwrap();
     let row: Vec<&str> = rows.lines().nth(1).expect("one attempt recorded").split(',').collect();
@@ -295,12 +299,17 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     // Staff: a wrong PIN is refused, the right one opens the operator screen with the log.
     k.invoke_staff();
     assert_eq!(controller.screen(), Screen::OperatorPin);
+    // The keypad stays where it is as the dots and the message come and go.
+    let keypad = || *rows_of(&window, ACTION).start();
+    let empty = keypad();
     for d in [1, 1, 1, 1, 1, 1] {
         k.invoke_pin_digit(d);
     }
+    assert_eq!(keypad(), empty, "the dots moved the keypad");
     k.invoke_pin_ok();
     assert_eq!(controller.screen(), Screen::OperatorPin);
     assert!(k.get_pin_message().contains("Wrong PIN"), "{}", k.get_pin_message());
+    assert_eq!(keypad(), empty, "the message moved the keypad");
     for d in [2, 4, 6, 8, 1, 3] {
         k.invoke_pin_digit(d);
     }
@@ -431,6 +440,39 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         a_whole_session_in_one_language(&camera, &scanner, default, chosen, panel);
     }
 }
+
+/// The rows of `window`'s picture where `colour` (a button's, unique on the screen) is drawn
+/// across at least 40 pixels: where that button is, from its top row to its bottom row.
+fn rows_of(window: &AppWindow, colour: [u8; 3]) -> std::ops::RangeInclusive<u32> {
+    let shot = window.window().take_snapshot().expect("the software renderer draws the window");
+    let (w, h) = (shot.width(), shot.height());
+    let bytes = shot.as_bytes();
+    let rows: Vec<u32> = (0..h)
+        .filter(|&y| {
+            let row = &bytes[(y * w * 4) as usize..((y + 1) * w * 4) as usize];
+            row.chunks_exact(4).filter(|p| p[..3] == colour).count() >= 40
+        })
+        .collect();
+    assert!(!rows.is_empty(), "no {colour:?} on the screen");
+    rows[0]..=rows[rows.len() - 1]
+}
+
+/// On a 1920×1080 screen the bottom button drawn in `colour` (Back, or Done) is as tall as a
+/// button, not a band stretched over the spare height; the screen is kept as `name`-1920x1080.
+fn the_bar_stays_a_bar_on_a_large_screen(window: &AppWindow, name: &str, colour: [u8; 3]) {
+    window.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    let button = rows_of(window, colour);
+    let height = button.end() - button.start() + 1;
+    snapshot(window, &format!("{name}-1920x1080"));
+    window.window().set_size(slint::PhysicalSize::new(1024, 768));
+    assert!((60..=130).contains(&height), "{name}: the button is {height} px tall at 1920x1080");
+}
+
+/// The Back button's colour (`Theme.neutral`), Done's (`Theme.confirm`), and the PIN pad's
+/// digits' (`Theme.action`).
+const NEUTRAL: [u8; 3] = [0x45, 0x5a, 0x64];
+const CONFIRM: [u8; 3] = [0x2e, 0x7d, 0x32];
+const ACTION: [u8; 3] = [0x15, 0x65, 0xc0];
 
 /// The back of an ID card as a scanner gives it: lines of print on a pale ground, no photo.
 fn back_of_card() -> RgbImage {
