@@ -436,6 +436,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         (Language::Hindi, None, PANEL_10_INCH),
         (Language::Bengali, None, PANEL_10_INCH),
         (Language::English, Some(Language::Tamil), PANEL_10_INCH),
+        (Language::English, None, WINDOW_800_600),
     ] {
         a_whole_session_in_one_language(&camera, &scanner, default, chosen, panel);
     }
@@ -457,6 +458,21 @@ fn rows_of(window: &AppWindow, colour: [u8; 3]) -> std::ops::RangeInclusive<u32>
     rows[0]..=rows[rows.len() - 1]
 }
 
+/// Cancel (`Theme.danger`, the bar's last button) is whole on `window`'s screen: neither its
+/// bottom nor its right side at the window's edge, where a layout too large is cut off.
+fn cancel_is_whole(window: &AppWindow, name: &str) {
+    let shot = window.window().take_snapshot().expect("the software renderer draws the window");
+    let (w, h) = (shot.width(), shot.height());
+    let red = shot.as_bytes().chunks_exact(4).enumerate().filter(|(_, p)| p[..3] == DANGER);
+    let (right, bottom) =
+        red.fold((0, 0), |(r, b), (i, _)| (r.max(i as u32 % w), b.max(i as u32 / w)));
+    assert!(bottom > 0, "{name}: no Cancel button");
+    assert!(
+        right + 2 < w && bottom + 2 < h,
+        "{name}: Cancel cut off at ({right}, {bottom}) of {w}x{h}"
+    );
+}
+
 /// On a 1920×1080 screen the bottom button drawn in `colour` (Back, or Done) is as tall as a
 /// button, not a band stretched over the spare height; the screen is kept as `name`-1920x1080.
 fn the_bar_stays_a_bar_on_a_large_screen(window: &AppWindow, name: &str, colour: [u8; 3]) {
@@ -472,6 +488,7 @@ fn the_bar_stays_a_bar_on_a_large_screen(window: &AppWindow, name: &str, colour:
 /// digits' (`Theme.action`).
 const NEUTRAL: [u8; 3] = [0x45, 0x5a, 0x64];
 const CONFIRM: [u8; 3] = [0x2e, 0x7d, 0x32];
+const DANGER: [u8; 3] = [0xb7, 0x1c, 0x1c];
 const ACTION: [u8; 3] = [0x15, 0x65, 0xc0];
 
 /// The back of an ID card as a scanner gives it: lines of print on a pale ground, no photo.
@@ -485,6 +502,8 @@ fn back_of_card() -> RgbImage {
 /// The Raspberry Pi 7" panel (the compact theme) and the 10" panels the screens are laid out for.
 const PANEL_7_INCH: (u32, u32) = (800, 480);
 const PANEL_10_INCH: (u32, u32) = (1024, 768);
+/// A desktop window as X11 gives it without a window manager.
+const WINDOW_800_600: (u32, u32) = (800, 600);
 
 /// A session in one language from welcome to verdict on a `panel`-sized screen, every screen
 /// rendered to `target/kiosk-screens/<code>/` (`en-800x480/` for the 7" panel): the kiosk
@@ -542,9 +561,11 @@ fn a_whole_session_in_one_language(
     k.invoke_start();
     assert_eq!(k.get_flow_step_text(), step(1.0));
     shot("2-consent");
+    cancel_is_whole(&window, &format!("{folder}/2-consent"));
     k.invoke_consent(true);
     assert_eq!(k.get_flow_step_text(), step(2.0));
     shot("3-document-type");
+    cancel_is_whole(&window, &format!("{folder}/3-document-type"));
     k.invoke_choose_type(DocChoice::Passport);
     assert_eq!(k.get_flow_step_text(), step(3.0));
     let said = |english: &str| language.translate(english).to_string();
@@ -572,11 +593,13 @@ fn a_whole_session_in_one_language(
         k.get_preview_face().shown
     });
     shot("5-document-front");
+    cancel_is_whole(&window, &format!("{folder}/5-document-front"));
     k.invoke_capture();
     wait_for(&controller, Duration::from_secs(30), "the back step seeing the front", |_| {
         k.get_turn_over()
     });
     shot("6-document-back");
+    cancel_is_whole(&window, &format!("{folder}/6-document-back"));
     k.invoke_skip_back();
     shot("7-processing");
     wait_for(&controller, Duration::from_secs(60), "the verdict", |c| c.screen() == Screen::Result);
