@@ -49,16 +49,24 @@ impl NativeCamera {
             CameraSpec::Device(n) => n,
             _ => devices_named().first().ok_or("no camera is connected")?.0,
         };
-        let any = RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate);
-        let mut camera = Camera::new(CameraIndex::Index(index), any).map_err(|e| e.to_string())?;
-        if let Some(best) = camera.compatible_camera_formats().ok().and_then(|f| choose_format(&f))
-        {
-            if best != camera.camera_format() {
-                let exact = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Exact(best));
-                camera.set_camera_requset(exact).map_err(|e| e.to_string())?;
-            }
-        }
+        // The format is chosen and set through V4L2 itself, then opened as it is.
+        #[cfg(target_os = "linux")]
+        let request = RequestedFormatType::Exact(v4l2::set_best_format(index)?);
+        #[cfg(not(target_os = "linux"))]
+        let request = RequestedFormatType::AbsoluteHighestFrameRate;
+        let request = RequestedFormat::new::<RgbFormat>(request);
+        let mut camera =
+            Camera::new(CameraIndex::Index(index), request).map_err(|e| e.to_string())?;
         camera.open_stream().map_err(|e| e.to_string())?;
+        let f = camera.camera_format();
+        log::info!(
+            "camera {}: {}x{} {} at {} frames/s",
+            self.device_name(),
+            f.width(),
+            f.height(),
+            f.format(),
+            f.frame_rate()
+        );
         Ok(camera)
     }
 }
@@ -96,6 +104,91 @@ impl FrameSource for NativeCamera {
     fn pause(&mut self) {
         self.camera = None;
         self.retry_at = None;
+    }
+}
+
+/// The camera's formats as V4L2 gives them, read and set here: nokhwa reads a frame interval of
+/// 2/25 s (12.5 frames/s, common on webcams) as 25 frames/s, and refuses to open a camera whose
+/// current interval is not 1/N s.
+#[cfg(target_os = "linux")]
+mod v4l2 {
+    use nokhwa::utils::{CameraFormat, FrameFormat};
+    use v4l::frameinterval::FrameIntervalEnum;
+    use v4l::video::capture::Parameters;
+    use v4l::video::Capture;
+    use v4l::{Format, FourCC};
+
+    /// The formats `/dev/videoN` offers at whole frame rates (discrete sizes and intervals,
+    /// as USB cameras give them), in the pixel formats nokhwa decodes.
+    fn whole_rate_formats(device: &v4l::Device) -> Vec<CameraFormat> {
+        let mut formats = Vec::new();
+        for description in device.enum_formats().unwrap_or_default() {
+            let Some(kind) = frame_format(description.fourcc) else { continue };
+            for size in device.enum_framesizes(description.fourcc).unwrap_or_default() {
+                for size in size.size.to_discrete() {
+                    let intervals = device
+                        .enum_frameintervals(description.fourcc, size.width, size.height)
+                        .unwrap_or_default();
+                    for interval in intervals {
+                        if let FrameIntervalEnum::Discrete(f) = interval.interval {
+                            if f.numerator == 1 {
+                                formats.push(CameraFormat::new_from(
+                                    size.width,
+                                    size.height,
+                                    kind,
+                                    f.denominator,
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        formats
+    }
+
+    fn frame_format(fourcc: FourCC) -> Option<FrameFormat> {
+        match &fourcc.repr {
+            b"MJPG" => Some(FrameFormat::MJPEG),
+            b"YUYV" => Some(FrameFormat::YUYV),
+            b"NV12" => Some(FrameFormat::NV12),
+            b"GREY" => Some(FrameFormat::GRAY),
+            b"RGB3" => Some(FrameFormat::RAWRGB),
+            b"BGR3" => Some(FrameFormat::RAWBGR),
+            _ => None,
+        }
+    }
+
+    fn fourcc(kind: FrameFormat) -> FourCC {
+        FourCC::new(match kind {
+            FrameFormat::MJPEG => b"MJPG",
+            FrameFormat::YUYV => b"YUYV",
+            FrameFormat::NV12 => b"NV12",
+            FrameFormat::GRAY => b"GREY",
+            FrameFormat::RAWRGB => b"RGB3",
+            FrameFormat::RAWBGR => b"BGR3",
+        })
+    }
+
+    /// Chooses `/dev/video{index}`'s format ([`super::choose_format`] over its whole-rate
+    /// formats) and sets it, frame rate included.
+    pub fn set_best_format(index: u32) -> Result<CameraFormat, String> {
+        let name = format!("/dev/video{index}");
+        let device = v4l::Device::new(index as usize).map_err(|e| format!("{name}: {e}"))?;
+        let best = super::choose_format(&whole_rate_formats(&device))
+            .ok_or_else(|| format!("{name} offers no format at a whole frame rate"))?;
+        let format = Format::new(best.width(), best.height(), fourcc(best.format()));
+        device.set_format(&format).map_err(|e| format!("{name}: setting {best}: {e}"))?;
+        let set = device
+            .set_params(&Parameters::with_fps(best.frame_rate()))
+            .map_err(|e| format!("{name}: setting {best}: {e}"))?;
+        if set.interval.numerator != 1 {
+            return Err(format!(
+                "{name} kept {}/{} s per frame when asked for {best}",
+                set.interval.numerator, set.interval.denominator
+            ));
+        }
+        Ok(best)
     }
 }
 

@@ -410,6 +410,13 @@ impl<'a> Worker<'a> {
         // button (the page lies still, the customer decides when it is placed).
         let document_from_camera = shot != Shot::Selfie && self.sources.1.is_none();
         let fps = self.rate.tick();
+        if self.rate.report_due() {
+            log::info!(
+                "kiosk: preview {fps:.1} frames/s ({shot:?}, {}x{})",
+                frame.width(),
+                frame.height()
+            );
+        }
         let mut challenge = ChallengeView::default();
         let back = match (&self.front, shot) {
             (Some(front), Shot::Back) => {
@@ -516,6 +523,8 @@ fn recent_failures(store: &Store) -> Vec<Duration> {
 struct FrameRate {
     last: Option<std::time::Instant>,
     fps: Option<f32>,
+    /// When the rate was last written to the log.
+    reported: Option<std::time::Instant>,
 }
 
 impl FrameRate {
@@ -528,6 +537,18 @@ impl FrameRate {
         }
         self.last = Some(now);
         self.fps.unwrap_or(10.0).clamp(2.0, 60.0)
+    }
+
+    /// Whether the rate is measured and was not logged in the last 10 s (staff and the
+    /// emulated-Pi check read it from the log); counts it as logged now.
+    fn report_due(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let due = self.fps.is_some()
+            && self.reported.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(10));
+        if due {
+            self.reported = Some(now);
+        }
+        due
     }
 }
 
@@ -590,6 +611,19 @@ fn open_sources(camera: &CameraSpec, document_source: &DocumentSource) -> (Sourc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_preview_rate_is_logged_once_measured_then_every_ten_seconds() {
+        let mut rate = FrameRate::default();
+        rate.tick();
+        assert!(!rate.report_due(), "one frame measures no rate");
+        rate.tick();
+        assert!(rate.report_due());
+        rate.tick();
+        assert!(!rate.report_due(), "not again within ten seconds");
+        rate.reported = Some(std::time::Instant::now() - Duration::from_secs(11));
+        assert!(rate.report_due());
+    }
 
     #[test]
     fn the_selfie_in_hand_is_the_taken_frame_kept_only_while_capture_screens_are_open() {

@@ -574,9 +574,12 @@ impl Controller {
             }
             FromWorker::CameraProblem { shot, message, .. } => {
                 if Some(shot) == self.watching() {
-                    // No picture to take while the source gives none.
+                    // No picture to take while the source gives none, and no frozen frame
+                    // that would look live.
                     k.set_can_take(false);
                     self.last_frame.borrow_mut().take();
+                    k.set_preview(slint::Image::default());
+                    k.set_preview_face(FaceMark::default());
                     let language = self.language.get();
                     k.set_camera_message(language.translate(message).into());
                     self.voice.borrow_mut().hint(message, language, Instant::now());
