@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The kiosk as it runs on a Pi, drawn for real: boots Debian's arm64 kernel under
-# qemu-system-aarch64 (-cpu cortex-a76, virtio GPU, no desktop), starts the aarch64 bundle's
-# `facematch kiosk --display kms --language hi` from a tiny busybox initramfs, and takes a
-# screenshot of the emulated screen through QEMU's monitor until the welcome screen is there
-# (in Hindi: the embedded Devanagari font's conjuncts and vowel signs, drawn by the Pi's build).
+# qemu-system-aarch64 (-cpu cortex-a76, virtio GPU at 1280x800, virtio tablet, no desktop), starts
+# the aarch64 bundle's `facematch kiosk --display kms --language hi` from a tiny busybox
+# initramfs, and takes screenshots of the emulated screen through QEMU until the welcome screen
+# is there (in Hindi: the embedded Devanagari font, drawn by the Pi's build) and fills the output.
 # Before the kiosk, the guest runs one `facematch match` (the bundled astronaut selfie vs her
-# card) with the real kernel's /proc/cpuinfo, compared with the x86_64 build here.
-# Writes target/kiosk-screens/kms-aarch64-welcome.png; fails if the screen stays blank, the
-# kiosk exits, or the match differs (status, or more than 0.5 points) within the time limit.
+# card) with the real kernel's /proc/cpuinfo, compared with the x86_64 build here. Then it taps
+# through welcome, consent and document type (tablet events through evdev and libinput), checks
+# that the consent screen's voice prompt is heard byte for byte on ALSA's loopback card, that the
+# selfie screen shows vivid (the kernel's virtual V4L2 camera), that unplugging it shows the
+# staff message and that plugging it back brings the picture back.
+# Writes target/kiosk-screens/kms-aarch64-*.png; fails if a screen or an event does not come
+# within the time limit, the kiosk exits, or the match differs (status, or more than 0.5 points).
 #
 # Everything comes from Debian's archive (qemu-system-arm, cpio; linux-image-*-arm64 and
 # busybox-static for arm64, downloaded, not installed) and the bundle from scripts/bundle.sh.
@@ -30,7 +34,7 @@ cache="$root/target/kms-check"
 mkdir -p "$cache/debs"
 kernel_pkg=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\):arm64$/\1/p; s/.*Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { say "no arm64 kernel package in apt's lists (is arm64 added? scripts/cross-setup.sh)"; exit 1; }
-(cd "$cache/debs" && for p in "$kernel_pkg:arm64" busybox-static:arm64; do
+(cd "$cache/debs" && for p in "$kernel_pkg:arm64" busybox-static:arm64 alsa-utils:arm64 libasound2:arm64 libasound2-data; do
   ls "${p%%:*}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1
 done)
 for deb in "$cache"/debs/*.deb; do say "using $(basename "$deb") sha256 $(sha256sum "$deb" | cut -c1-16)…"; done
@@ -44,9 +48,10 @@ dpkg-deb --fsys-tarfile "$cache"/debs/busybox-static_*.deb | tar -x -C "$cache" 
 mv "$cache/bin/busybox" "$rootfs/bin/busybox" && rmdir "$cache/bin"
 
 # The virtio GPU driver, the virtio tablet's input driver with evdev (taps through the kernel's
-# input stack, read by libinput), and vivid, the kernel's virtual camera (V4L2), with the modules
+# input stack, read by libinput), vivid, the kernel's virtual camera (V4L2), and snd-aloop, ALSA's
+# loopback sound card (what is played on one end is recorded on the other), with the modules
 # they need, in load order (read from each module's .modinfo; one built into the kernel is skipped).
-python3 - "$cache/kernel/lib/modules/$release/kernel" "$rootfs/modules" virtio_pci virtio_gpu virtio_input evdev vivid <<'PY'
+python3 - "$cache/kernel/lib/modules/$release/kernel" "$rootfs/modules" virtio_pci virtio_gpu virtio_input evdev vivid snd_aloop <<'PY'
 import os, re, shutil, sys
 tree, out, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
 paths = {}
@@ -55,10 +60,14 @@ for d, _, files in os.walk(tree):
         if f.endswith(".ko"):
             paths[f[:-3].replace("-", "_")] = os.path.join(d, f)
 order = []
+builtin = {os.path.basename(line.strip())[:-3].replace("-", "_")
+           for line in open(os.path.join(os.path.dirname(tree), "modules.builtin"))}
 def add(name):
     name = name.replace("-", "_")
-    if name in order or not name or name not in paths:
+    if name in order or not name or name in builtin:
         return
+    if name not in paths:
+        sys.exit(f"kms-check: the kernel has no module {name}")
     data = open(paths[name], "rb").read()
     m = re.search(rb"depends=([^\x00]*)\x00", data)
     for dep in (m.group(1).decode().split(",") if m else []):
@@ -87,6 +96,19 @@ mkdir -p "$rootfs/usr/share/fonts/truetype" "$rootfs/usr/share/X11"
 cp -r /usr/share/fonts/truetype/dejavu "$rootfs/usr/share/fonts/truetype/"
 cp -rL /etc/fonts "$rootfs/etc/"
 [ -d /usr/share/X11/xkb ] && cp -r /usr/share/X11/xkb "$rootfs/usr/share/X11/"
+# aplay (the kiosk's voice) and arecord, with ALSA's library and configuration, for arm64.
+alsa="$cache/alsa" && rm -rf "$alsa" && mkdir -p "$alsa"
+for deb in "$cache"/debs/alsa-utils_*.deb "$cache"/debs/libasound2_*.deb "$cache"/debs/libasound2-data_*.deb; do
+  dpkg-deb -x "$deb" "$alsa"
+done
+mkdir -p "$rootfs/usr/bin" "$rootfs/usr/share"
+cp "$alsa/usr/bin/aplay" "$rootfs/usr/bin/aplay" && ln -sf aplay "$rootfs/usr/bin/arecord"
+cp -r "$alsa/usr/share/alsa" "$rootfs/usr/share/"
+alsa_libs=$(LD_LIBRARY_PATH="$alsa/usr/lib/aarch64-linux-gnu" qemu-aarch64 /lib/ld-linux-aarch64.so.1 --list "$alsa/usr/bin/aplay" \
+  | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
+for lib in $alsa_libs; do
+  mkdir -p "$rootfs/usr/lib/aarch64-linux-gnu" && cp -L "$lib" "$rootfs/usr/lib/aarch64-linux-gnu/"
+done
 
 cat > "$rootfs/init" <<'INIT'
 #!/bin/busybox sh
@@ -96,6 +118,7 @@ for m in $(cat /modules/order); do
   case $m in
     # One video capture node (/dev/video0), as a USB webcam gives.
     *-vivid.ko) insmod /modules/$m node_types=0x1 ;;
+    *-snd_aloop.ko) insmod /modules/$m pcm_substreams=1 ;;
     *) insmod /modules/$m ;;
   esac
 done
@@ -110,10 +133,48 @@ echo "kms-check-guest: cameras: $(ls /dev/video* 2>&1), input: $(ls /dev/input 2
 echo "kms-check-guest: display devices: $(ls /dev/dri 2>&1)"
 echo "kms-check-guest: cpu: $(grep -m1 Features /proc/cpuinfo)"
 cd /tmp
+export PATH=/bin:/usr/bin LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu
 echo "kms-check-guest: match $(/opt/facematch/facematch match --type GOV --threshold 1 --src /samples/selfie_astronaut.png --front /cards/card_astronaut.jpg 2>/dev/null | tr -d '\n')"
-/opt/facematch/facematch kiosk --display kms --language hi --camera /dev/video0 --document-source dir:/cards \
-  --idle-timeout 600 --threads 2 >/tmp/kiosk.log 2>&1 &
+# The loopback's other end, recorded from before the kiosk speaks (the prompts' format: 11025 Hz,
+# mono, 16 bits).
+arecord -q -D hw:Loopback,1,0 -t raw -f S16_LE -r 11025 -c 1 /tmp/heard.raw 2>/tmp/arecord.log &
+recorder=$!
+FACEMATCH_LOG=info,facematch::kiosk::speaker=debug \
+  /opt/facematch/facematch kiosk --display kms --language hi --camera /dev/video0 --document-source dir:/cards \
+  --audio-device hw:Loopback,0,0 --idle-timeout 600 --threads 2 >/tmp/kiosk.log 2>&1 &
 kiosk=$!
+# The first prompt played (the consent screen's, once the host taps Start) must be heard, byte for
+# byte, on the loopback's other end.
+(
+  until grep -q "speaker: playing" /tmp/kiosk.log; do sleep 1; done
+  sleep 8
+  kill -INT $recorder; sleep 1
+  prompt=$(grep -m1 "speaker: playing" /tmp/kiosk.log | sed 's/.*speaker: playing \([^ ]*\).*/\1/')
+  # The byte offset of the first sound (a non-zero byte) in $1, from byte $2 on.
+  # (od's offsets have leading zeros, which busybox's awk would read as octal.)
+  first() { od -A d -v -t x1 -j "$2" "$1" | awk '{ for (i = 2; i <= NF; i++) if ($i != "00") { o = $1; sub(/^0+/, "", o); print o + i - 2; exit } }'; }
+  # The byte offset of a WAV file's samples: its chunks walked to "data".
+  samples_at() {
+    off=12
+    while [ "$off" -lt 65536 ]; do
+      id=$(dd if="$1" bs=1 skip="$off" count=4 2>/dev/null)
+      size=$(od -A n -t u4 -j $((off + 4)) -N 4 "$1" | tr -d ' ')
+      [ "$id" = data ] && { echo $((off + 8)); return; }
+      off=$((off + 8 + size + size % 2))
+    done
+  }
+  heard_at=$(first /tmp/heard.raw 0); said_at=$(first "$prompt" "$(samples_at "$prompt")")
+  # The prompt's first 16 KB of sound (0.7 s): the next screen's prompt cuts in once the host
+  # taps on, so what follows in the recording is another prompt.
+  n=$(( $(wc -c <"$prompt") - ${said_at:-0} )); [ "$n" -le 16384 ] || n=16384
+  if [ -n "$heard_at" ] && [ -n "$said_at" ] && cmp -s -n "$n" /tmp/heard.raw "$prompt" "$heard_at" "$said_at"; then
+    echo "kms-check-guest: voice heard: $n bytes of $(basename "$prompt") recorded byte for byte on the loopback"
+  else
+    echo "kms-check-guest: voice not heard: $(wc -c </tmp/heard.raw) bytes recorded, first sound at ${heard_at:-none}, prompt $prompt; $(cat /tmp/arecord.log)"
+    echo "kms-check-guest: voice recorded: $(od -A n -t x1 -N 48 -j "${heard_at:-0}" /tmp/heard.raw | tr -d '\n')"
+    echo "kms-check-guest: voice prompt:   $(od -A n -t x1 -N 48 -j "${said_at:-0}" "$prompt" | tr -d '\n')"
+  fi
+) &
 echo "kms-check-guest: kiosk started"
 # The kiosk's log on the console as it is written (the host shows it when a check fails).
 tail -f /tmp/kiosk.log 2>/dev/null | while read -r line; do echo "kms-check-guest: log: $line" | cut -c1-240; done &
@@ -230,10 +291,12 @@ def wait_serial(words):
 
 def screen(name):
     ppm = os.path.join(run, f"{name}.ppm")
-    s = socket.socket(socket.AF_UNIX); s.connect(os.path.join(run, "monitor.sock"))
-    s.sendall(f"screendump {ppm}\n".encode()); time.sleep(2); s.close()
-    parts = open(ppm, "rb").read().split(b"\n", 3)
-    w, h = map(int, parts[1].split()); px = parts[3]
+    command("screendump", {"filename": ppm})  # returns once the file is written
+    try:
+        parts = open(ppm, "rb").read().split(b"\n", 3)
+        w, h = map(int, parts[1].split()); px = parts[3]
+    except (OSError, ValueError, IndexError) as e:
+        fail(f"the screenshot {ppm} cannot be read: {e}")
     rows = b"".join(b"\x00" + px[y * w * 3:(y + 1) * w * 3] for y in range(h))
     chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b"")
@@ -270,6 +333,19 @@ def command(execute, arguments=None):
 reader.readline()
 command("qmp_capabilities")
 
+def screen_where(name, test, what):
+    """Screenshots until `test` holds for one (the screen has changed), kept as `name`."""
+    while True:
+        shot = screen(name)
+        if test(shot):
+            return shot
+        if time.time() - started > limit:
+            fail(f"no {what} on the screen within {limit} s")
+        time.sleep(1)
+
+def has(shot, colour):
+    return first_button(shot, colour) is not None
+
 def tap(shot, at, what):
     w, h, _ = shot
     if at is None:
@@ -282,14 +358,19 @@ def tap(shot, at, what):
         command("input-send-event", {"events": [{"type": "btn", "data": {"down": down, "button": "left"}}]})
         time.sleep(0.2)
     print(f"kms-check: tapped {what} at ({x}, {y})", file=sys.stderr)
-    time.sleep(3)
+    time.sleep(1)
 
-welcome = screen("welcome")
+# Welcome: Start is the one blue button. Consent: no blue, "I agree" green. Document type: blue
+# buttons and no green (the welcome's chosen language is green too).
+welcome = screen_where("welcome", lambda s: has(s, "1565c0"), "welcome screen")
 tap(welcome, first_button(welcome, "1565c0"), "Start")
-consent = screen("consent")
+consent = screen_where("consent", lambda s: not has(s, "1565c0") and has(s, "2e7d32"), "consent screen")
 tap(consent, first_button(consent, "2e7d32"), "I agree")
-types = screen("document-type")
+types = screen_where("document-type", lambda s: has(s, "1565c0") and not has(s, "2e7d32"), "document-type screen")
 tap(types, first_button(types, "1565c0"), "Aadhaar")
+wait_serial("kms-check-guest: voice")
+if "voice not heard" in serial():
+    fail("the consent screen's voice prompt was not heard on the loopback sound card")
 wait_serial("camera streaming")
 # vivid's colour bars: cyan and magenta are in no colour of the kiosk's own.
 bars = lambda shot: count(shot, lambda r, g, b: g > 140 and b > 140 and r < 90) + count(shot, lambda r, g, b: r > 140 and b > 140 and g < 90)
@@ -307,7 +388,7 @@ back = screen("selfie-plugged-back")
 if bars(back) < 2000:
     fail("the camera plugged back is not shown again")
 for line in serial().splitlines():
-    if "kms-check-guest: camera" in line or "kms-check-guest: preview" in line:
+    if any(f"kms-check-guest: {w}" in line for w in ("camera", "preview", "voice")):
         print(line.strip(), file=sys.stderr)
 print(f"kms-check: taps, the V4L2 camera, its unplugging and return all seen after {int(time.time() - started)} s", file=sys.stderr)
 PY

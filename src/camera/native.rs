@@ -49,14 +49,28 @@ impl NativeCamera {
             CameraSpec::Device(n) => n,
             _ => devices_named().first().ok_or("no camera is connected")?.0,
         };
-        // The format is chosen and set through V4L2 itself, then opened as it is.
+        // On Linux the mode is chosen and set through V4L2 itself, then opened as it is;
+        // elsewhere, or when V4L2 lists no mode this can read, nokhwa's list is used.
         #[cfg(target_os = "linux")]
-        let request = RequestedFormatType::Exact(v4l2::set_best_format(index)?);
+        let chosen = v4l2::set_best_format(index)?;
         #[cfg(not(target_os = "linux"))]
-        let request = RequestedFormatType::AbsoluteHighestFrameRate;
+        let chosen: Option<CameraFormat> = None;
+        let request = match chosen {
+            Some(format) => RequestedFormatType::Exact(format),
+            None => RequestedFormatType::AbsoluteHighestFrameRate,
+        };
         let request = RequestedFormat::new::<RgbFormat>(request);
         let mut camera =
             Camera::new(CameraIndex::Index(index), request).map_err(|e| e.to_string())?;
+        if chosen.is_none() {
+            let offered = camera.compatible_camera_formats().ok();
+            if let Some(best) = offered.and_then(|f| choose_format(&f)) {
+                if best != camera.camera_format() {
+                    let exact = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Exact(best));
+                    camera.set_camera_requset(exact).map_err(|e| e.to_string())?;
+                }
+            }
+        }
         camera.open_stream().map_err(|e| e.to_string())?;
         let f = camera.camera_format();
         log::info!(
@@ -114,37 +128,71 @@ impl FrameSource for NativeCamera {
 mod v4l2 {
     use nokhwa::utils::{CameraFormat, FrameFormat};
     use v4l::frameinterval::FrameIntervalEnum;
+    use v4l::framesize::FrameSizeEnum;
     use v4l::video::capture::Parameters;
     use v4l::video::Capture;
     use v4l::{Format, FourCC};
 
-    /// The formats `/dev/videoN` offers at whole frame rates (discrete sizes and intervals,
-    /// as USB cameras give them), in the pixel formats nokhwa decodes.
-    fn whole_rate_formats(device: &v4l::Device) -> Vec<CameraFormat> {
+    /// Sizes tried within a range of frame sizes (a CSI camera lists one range, e.g.
+    /// 32-2592 × 16-1944 in steps of 2, not its modes): the common ones, and the largest.
+    const RANGE_SIZES: [(u32, u32); 3] = [(640, 480), (1280, 720), (1920, 1080)];
+    /// Frame rates tried within a range of frame intervals.
+    const RANGE_RATES: [u32; 3] = [30, 15, 10];
+
+    fn sizes(size: FrameSizeEnum) -> Vec<(u32, u32)> {
+        match size {
+            FrameSizeEnum::Discrete(d) => vec![(d.width, d.height)],
+            FrameSizeEnum::Stepwise(r) => {
+                let fits = |v: u32, min: u32, max: u32, step: u32| {
+                    (min..=max).contains(&v) && (step == 0 || (v - min).is_multiple_of(step))
+                };
+                let mut sizes: Vec<(u32, u32)> = RANGE_SIZES
+                    .into_iter()
+                    .filter(|&(w, h)| {
+                        fits(w, r.min_width, r.max_width, r.step_width)
+                            && fits(h, r.min_height, r.max_height, r.step_height)
+                    })
+                    .collect();
+                sizes.push((r.max_width, r.max_height));
+                sizes
+            }
+        }
+    }
+
+    fn rates(interval: FrameIntervalEnum) -> Vec<u32> {
+        match interval {
+            FrameIntervalEnum::Discrete(f) if f.numerator == 1 => vec![f.denominator],
+            FrameIntervalEnum::Discrete(_) => Vec::new(),
+            // 1/fps s within [min, max]: the driver rounds to its step.
+            FrameIntervalEnum::Stepwise(r) => RANGE_RATES
+                .into_iter()
+                .filter(|&fps| {
+                    u64::from(r.min.denominator) >= u64::from(fps) * u64::from(r.min.numerator)
+                        && u64::from(r.max.denominator)
+                            <= u64::from(fps) * u64::from(r.max.numerator)
+                })
+                .collect(),
+        }
+    }
+
+    /// The modes `/dev/videoN` offers at whole frame rates, in the pixel formats nokhwa decodes.
+    fn whole_rate_formats(device: &v4l::Device) -> Result<Vec<CameraFormat>, String> {
         let mut formats = Vec::new();
-        for description in device.enum_formats().unwrap_or_default() {
+        let descriptions = device.enum_formats().map_err(|e| format!("its formats: {e}"))?;
+        for description in descriptions {
             let Some(kind) = frame_format(description.fourcc) else { continue };
             for size in device.enum_framesizes(description.fourcc).unwrap_or_default() {
-                for size in size.size.to_discrete() {
+                for (width, height) in sizes(size.size) {
                     let intervals = device
-                        .enum_frameintervals(description.fourcc, size.width, size.height)
+                        .enum_frameintervals(description.fourcc, width, height)
                         .unwrap_or_default();
-                    for interval in intervals {
-                        if let FrameIntervalEnum::Discrete(f) = interval.interval {
-                            if f.numerator == 1 {
-                                formats.push(CameraFormat::new_from(
-                                    size.width,
-                                    size.height,
-                                    kind,
-                                    f.denominator,
-                                ));
-                            }
-                        }
+                    for fps in intervals.into_iter().flat_map(|i| rates(i.interval)) {
+                        formats.push(CameraFormat::new_from(width, height, kind, fps));
                     }
                 }
             }
         }
-        formats
+        Ok(formats)
     }
 
     fn frame_format(fourcc: FourCC) -> Option<FrameFormat> {
@@ -170,13 +218,13 @@ mod v4l2 {
         })
     }
 
-    /// Chooses `/dev/video{index}`'s format ([`super::choose_format`] over its whole-rate
-    /// formats) and sets it, frame rate included.
-    pub fn set_best_format(index: u32) -> Result<CameraFormat, String> {
+    /// Chooses `/dev/video{index}`'s mode ([`super::choose_format`] over its whole-rate modes)
+    /// and sets it, frame rate included; None when it lists none this can read.
+    pub fn set_best_format(index: u32) -> Result<Option<CameraFormat>, String> {
         let name = format!("/dev/video{index}");
         let device = v4l::Device::new(index as usize).map_err(|e| format!("{name}: {e}"))?;
-        let best = super::choose_format(&whole_rate_formats(&device))
-            .ok_or_else(|| format!("{name} offers no format at a whole frame rate"))?;
+        let offered = whole_rate_formats(&device).map_err(|e| format!("{name}: {e}"))?;
+        let Some(best) = super::choose_format(&offered) else { return Ok(None) };
         let format = Format::new(best.width(), best.height(), fourcc(best.format()));
         device.set_format(&format).map_err(|e| format!("{name}: setting {best}: {e}"))?;
         let set = device
@@ -188,7 +236,37 @@ mod v4l2 {
                 set.interval.numerator, set.interval.denominator
             ));
         }
-        Ok(best)
+        Ok(Some(best))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use v4l::{frameinterval, framesize, Fraction};
+
+        #[test]
+        fn a_range_of_sizes_or_intervals_gives_a_few_modes_not_every_step() {
+            let csi = |step| framesize::Stepwise {
+                min_width: 32,
+                max_width: 2592,
+                step_width: step,
+                min_height: 16,
+                max_height: 1944,
+                step_height: step,
+            };
+            let found = sizes(FrameSizeEnum::Stepwise(csi(2)));
+            assert_eq!(found, vec![(640, 480), (1280, 720), (1920, 1080), (2592, 1944)]);
+            assert_eq!(sizes(FrameSizeEnum::Stepwise(csi(0))).len(), 4, "a zero step is no panic");
+            assert_eq!(sizes(FrameSizeEnum::Stepwise(csi(7))), vec![(2592, 1944)], "off the grid");
+            let range = frameinterval::Stepwise {
+                min: Fraction::new(1, 20),
+                max: Fraction::new(1, 1),
+                step: Fraction::new(1, 1000),
+            };
+            assert_eq!(rates(FrameIntervalEnum::Stepwise(range)), vec![15, 10]);
+            assert_eq!(rates(FrameIntervalEnum::Discrete(Fraction::new(2, 25))), Vec::<u32>::new());
+            assert_eq!(rates(FrameIntervalEnum::Discrete(Fraction::new(1, 30))), vec![30]);
+        }
     }
 }
 

@@ -66,6 +66,10 @@ impl Speaker for Aplay {
                 Some(format!("voice prompt missing: {} (run scripts/voice.sh)", missing.display()));
             return;
         }
+        log::debug!(
+            "speaker: playing {}",
+            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ")
+        );
         let mut command = Command::new("aplay");
         command.arg("-q");
         if let Some(device) = &self.device {

@@ -329,8 +329,9 @@ impl<'a> Worker<'a> {
         self.selfie_step.reset();
     }
 
-    /// What the back step compares against `front` (None, logged, when the models fail: the
-    /// back step then still refuses the very same picture, in the session's flow).
+    /// What the back step compares against `front`: None without models (the verification
+    /// says so) or, logged, when they fail; the session's flow still refuses the front's very
+    /// pixels as the back.
     fn front_of(&mut self, front: &RgbImage) -> Option<Front> {
         let engine = self.engine.as_mut()?;
         let faces = find_faces(&mut engine.detector, front, Role::Document(DocumentType::Gov));
@@ -454,6 +455,8 @@ impl<'a> Worker<'a> {
         } else if let Some(text) =
             back.and_then(|b| document_guidance::back_text(b, &faces, document_from_camera))
         {
+            // Not a ready frame: a run of them toward the automatic capture starts again.
+            self.auto.update(false);
             (text, false)
         } else {
             let g = document_guidance::assess(&faces, &frame, self.previous);
@@ -621,8 +624,10 @@ mod tests {
         assert!(rate.report_due());
         rate.tick();
         assert!(!rate.report_due(), "not again within ten seconds");
-        rate.reported = Some(std::time::Instant::now() - Duration::from_secs(11));
-        assert!(rate.report_due());
+        if let Some(earlier) = std::time::Instant::now().checked_sub(Duration::from_secs(11)) {
+            rate.reported = Some(earlier);
+            assert!(rate.report_due());
+        }
     }
 
     #[test]

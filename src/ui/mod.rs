@@ -264,6 +264,11 @@ impl Controller {
         *self.last_touch.borrow_mut() = Instant::now();
         let before = self.screen();
         let effect = self.flow.borrow_mut().handle(event);
+        if effect.is_none() && self.screen() == before {
+            // Ignored (a tap out of place, the front offered as the back): the screen stays
+            // as it is, its preview included.
+            return;
+        }
         if self.screen() == Screen::Welcome && before != Screen::Welcome {
             self.next_customer();
         }
@@ -577,6 +582,7 @@ impl Controller {
                     // No picture to take while the source gives none, and no frozen frame
                     // that would look live.
                     k.set_can_take(false);
+                    k.set_turn_over(false);
                     self.last_frame.borrow_mut().take();
                     k.set_preview(slint::Image::default());
                     k.set_preview_face(FaceMark::default());
