@@ -108,9 +108,8 @@ pub enum FromWorker {
         guidance: &'static str,
         /// Take the picture now (steady, ready frames).
         take: bool,
-        /// Whether this frame may be taken with the button (not the front again on the back step).
-        takeable: bool,
-        /// The back step still sees the front: the screen asks to turn the document over.
+        /// The back step still sees the front: the screen asks to turn the document over, and
+        /// this frame may not be taken.
         turn_over: bool,
         /// Draw the card-shaped guide: a document held up to the camera (a scanner's page
         /// lies where the scanner puts it).
@@ -478,7 +477,6 @@ impl<'a> Worker<'a> {
             face: if turn_over { None } else { self.previous },
             guidance: text,
             take,
-            takeable: !turn_over,
             turn_over,
             card_guide: document_from_camera,
             challenge,

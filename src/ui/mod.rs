@@ -461,11 +461,7 @@ impl Controller {
         };
         if watch.is_some() {
             // A new capture screen starts from an empty preview, never the last screen's frame.
-            self.last_frame.borrow_mut().take();
-            k.set_preview(slint::Image::default());
-            k.set_preview_face(FaceMark::default());
-            k.set_can_take(false);
-            k.set_turn_over(false);
+            self.clear_preview(&k);
             k.set_guidance("".into());
             k.set_camera_message("".into());
             k.set_challenge_arrow(Arrow::None);
@@ -552,7 +548,6 @@ impl Controller {
                 face,
                 guidance,
                 take,
-                takeable,
                 turn_over,
                 card_guide,
                 challenge,
@@ -569,10 +564,10 @@ impl Controller {
                 k.set_card_guide(card_guide);
                 show_challenge(&k, &challenge, language);
                 k.set_camera_message("".into());
-                k.set_can_take(takeable);
+                k.set_can_take(!turn_over);
                 k.set_turn_over(turn_over);
                 // Only a frame the button may take is kept for it.
-                *self.last_frame.borrow_mut() = takeable.then_some(full);
+                *self.last_frame.borrow_mut() = (!turn_over).then_some(full);
                 if take {
                     self.capture();
                 }
@@ -581,11 +576,7 @@ impl Controller {
                 if Some(shot) == self.watching() {
                     // No picture to take while the source gives none, and no frozen frame
                     // that would look live.
-                    k.set_can_take(false);
-                    k.set_turn_over(false);
-                    self.last_frame.borrow_mut().take();
-                    k.set_preview(slint::Image::default());
-                    k.set_preview_face(FaceMark::default());
+                    self.clear_preview(&k);
                     let language = self.language.get();
                     k.set_camera_message(language.translate(message).into());
                     self.voice.borrow_mut().hint(message, language, Instant::now());
@@ -640,6 +631,16 @@ impl Controller {
                 self.apply(Event::Verified);
             }
         }
+    }
+
+    /// An empty preview with nothing to take: a capture screen's start, or a source that
+    /// stopped giving pictures.
+    fn clear_preview(&self, k: &Kiosk) {
+        self.last_frame.borrow_mut().take();
+        k.set_preview(slint::Image::default());
+        k.set_preview_face(FaceMark::default());
+        k.set_can_take(false);
+        k.set_turn_over(false);
     }
 
     fn watching(&self) -> Option<Shot> {
