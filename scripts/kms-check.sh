@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # The kiosk as it runs on a Pi, drawn for real: boots Debian's arm64 kernel under
-# qemu-system-aarch64 (-cpu cortex-a76, virtio GPU at 1280x800, virtio tablet, no desktop), starts
+# qemu-system-aarch64 (-cpu cortex-a76, virtio GPU at 1280x800, no desktop), starts
 # the aarch64 bundle's `facematch kiosk --display kms --language hi` from a tiny busybox
 # initramfs, and takes screenshots of the emulated screen through QEMU until the welcome screen
 # is there (in Hindi: the embedded Devanagari font, drawn by the Pi's build) and fills the output.
 # Before the kiosk, the guest runs one `facematch match` (the bundled astronaut selfie vs her
 # card) with the real kernel's /proc/cpuinfo, compared with the x86_64 build here. Then it taps
-# through welcome, consent and document type (tablet events through evdev and libinput), checks
+# through welcome, consent and document type with a finger on a touch panel (a uinput multi-touch
+# device made by evemu in the guest, read through evdev and libinput as a Pi's panel is), checks
 # that the consent screen's voice prompt is heard byte for byte on ALSA's loopback card, that the
 # selfie screen shows vivid (the kernel's virtual V4L2 camera), that unplugging it shows the
 # staff message and that plugging it back brings the picture back.
 # Writes target/kiosk-screens/kms-aarch64-*.png; fails if a screen or an event does not come
 # within the time limit, the kiosk exits, or the match differs (status, or more than 0.5 points).
 #
-# Everything comes from Debian's archive (qemu-system-arm, cpio; linux-image-*-arm64 and
-# busybox-static for arm64, downloaded, not installed) and the bundle from scripts/bundle.sh.
+# Everything comes from Debian's archive (qemu-system-arm, cpio; linux-image-*-arm64,
+# busybox-static, alsa-utils and evemu-tools for arm64, downloaded, not installed) and the bundle
+# from scripts/bundle.sh.
 # Usage: scripts/kms-check.sh   (after scripts/bundle.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +36,8 @@ cache="$root/target/kms-check"
 mkdir -p "$cache/debs"
 kernel_pkg=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\):arm64$/\1/p; s/.*Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { say "no arm64 kernel package in apt's lists (is arm64 added? scripts/cross-setup.sh)"; exit 1; }
-(cd "$cache/debs" && for p in "$kernel_pkg:arm64" busybox-static:arm64 alsa-utils:arm64 libasound2:arm64 libasound2-data; do
+(cd "$cache/debs" && for p in "$kernel_pkg:arm64" busybox-static:arm64 alsa-utils:arm64 libasound2:arm64 libasound2-data \
+  evemu-tools:arm64 libevemu3:arm64 libevdev2:arm64; do
   ls "${p%%:*}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1
 done)
 for deb in "$cache"/debs/*.deb; do say "using $(basename "$deb") sha256 $(sha256sum "$deb" | cut -c1-16)…"; done
@@ -47,11 +50,12 @@ mkdir -p "$rootfs"/{bin,dev,proc,sys,tmp,run,modules,opt,samples,etc}
 dpkg-deb --fsys-tarfile "$cache"/debs/busybox-static_*.deb | tar -x -C "$cache" ./bin/busybox
 mv "$cache/bin/busybox" "$rootfs/bin/busybox" && rmdir "$cache/bin"
 
-# The virtio GPU driver, the virtio tablet's input driver with evdev (taps through the kernel's
-# input stack, read by libinput), vivid, the kernel's virtual camera (V4L2), and snd-aloop, ALSA's
-# loopback sound card (what is played on one end is recorded on the other), with the modules
-# they need, in load order (read from each module's .modinfo; one built into the kernel is skipped).
-python3 - "$cache/kernel/lib/modules/$release/kernel" "$rootfs/modules" virtio_pci virtio_gpu virtio_input evdev vivid snd_aloop <<'PY'
+# The virtio GPU driver; uinput and evdev (the touch panel's taps through the kernel's input
+# stack, read by libinput); virtio_console (the host's channel that says where to tap); vivid, the
+# kernel's virtual camera (V4L2); and snd-aloop, ALSA's loopback sound card (what is played on one
+# end is recorded on the other), with the modules they need, in load order (read from each
+# module's .modinfo; one built into the kernel is skipped).
+python3 - "$cache/kernel/lib/modules/$release/kernel" "$rootfs/modules" virtio_pci virtio_gpu uinput evdev virtio_console vivid snd_aloop <<'PY'
 import os, re, shutil, sys
 tree, out, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
 paths = {}
@@ -96,6 +100,8 @@ mkdir -p "$rootfs/usr/share/fonts/truetype" "$rootfs/usr/share/X11"
 cp -r /usr/share/fonts/truetype/dejavu "$rootfs/usr/share/fonts/truetype/"
 cp -rL /etc/fonts "$rootfs/etc/"
 [ -d /usr/share/X11/xkb ] && cp -r /usr/share/X11/xkb "$rootfs/usr/share/X11/"
+# libinput's device quirks, as libinput10 brings them on the Pi (libinput-bin; data, not code).
+[ -d /usr/share/libinput ] && cp -r /usr/share/libinput "$rootfs/usr/share/"
 # aplay (the kiosk's voice) and arecord, with ALSA's library and configuration, for arm64.
 alsa="$cache/alsa" && rm -rf "$alsa" && mkdir -p "$alsa"
 for deb in "$cache"/debs/alsa-utils_*.deb "$cache"/debs/libasound2_*.deb "$cache"/debs/libasound2-data_*.deb; do
@@ -109,6 +115,42 @@ alsa_libs=$(LD_LIBRARY_PATH="$alsa/usr/lib/aarch64-linux-gnu" qemu-aarch64 /lib/
 for lib in $alsa_libs; do
   mkdir -p "$rootfs/usr/lib/aarch64-linux-gnu" && cp -L "$lib" "$rootfs/usr/lib/aarch64-linux-gnu/"
 done
+# evemu for arm64 (its libraries beside ALSA's): evemu-device makes the touch panel through
+# uinput, evemu-play puts a finger on it.
+evemu="$cache/evemu" && rm -rf "$evemu" && mkdir -p "$evemu"
+for deb in "$cache"/debs/evemu-tools_*.deb "$cache"/debs/libevemu3_*.deb "$cache"/debs/libevdev2_*.deb; do
+  dpkg-deb -x "$deb" "$evemu"
+done
+cp "$evemu"/usr/bin/evemu-device "$evemu"/usr/bin/evemu-play "$rootfs/usr/bin/"
+cp -a "$evemu"/usr/lib/aarch64-linux-gnu/lib* "$rootfs/usr/lib/aarch64-linux-gnu/"
+# The touch panel, as a Pi's DSI or USB panel shows itself to the kernel: a direct-touch
+# (INPUT_PROP_DIRECT) multi-touch device, protocol B (slots and tracking ids), with BTN_TOUCH and
+# single-touch axes beside, covering the 1280x800 output.
+python3 - "$rootfs/etc/touch-panel.evemu" <<'PY'
+import sys
+EV_SYN, EV_KEY, EV_ABS = 0x00, 0x01, 0x03
+BTN_TOUCH = 0x14a
+axes = {0x00: 1279, 0x01: 799,                # ABS_X, ABS_Y
+        0x2f: 9,                              # ABS_MT_SLOT: ten fingers
+        0x35: 1279, 0x36: 799,                # ABS_MT_POSITION_X, _Y
+        0x39: 65535}                          # ABS_MT_TRACKING_ID
+def mask(bits, size):
+    b = bytearray(size)
+    for bit in bits:
+        b[bit // 8] |= 1 << (bit % 8)
+    return b
+def lines(tag, b):
+    return [f"{tag} " + " ".join(f"{x:02x}" for x in b[i:i + 8]) for i in range(0, len(b), 8)]
+out = ["# EVEMU 1.3", "N: facematch kms-check touch panel", "I: 0006 0000 0000 0001"]
+out += lines("P:", mask([0x01], 8))            # INPUT_PROP_DIRECT: a screen, not a touchpad
+out += lines("B: 00", mask([EV_SYN, EV_KEY, EV_ABS], 8))
+out += lines("B: 01", mask([BTN_TOUCH], 96))
+out += lines("B: 03", mask(axes, 8))
+for code, top in axes.items():
+    resolution = 10 if code in (0x00, 0x01, 0x35, 0x36) else 0
+    out.append(f"A: {code:02x} 0 {top} 0 0 {resolution}")
+open(sys.argv[1], "w").write("\n".join(out) + "\n")
+PY
 
 cat > "$rootfs/init" <<'INIT'
 #!/bin/busybox sh
@@ -123,17 +165,19 @@ for m in $(cat /modules/order); do
   esac
 done
 sleep 1
-# What udevd would record for the tablet (no udevd here): libinput takes only input devices the
-# udev database names as input, as on a Pi.
+export PATH=/bin:/usr/bin LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu
+# The touch panel, made through uinput before the kiosk starts (libinput enumerates at start), and
+# what udevd would record for it (no udevd here): libinput takes only input devices the udev
+# database names as input, and a touchscreen as one.
+evemu-device /etc/touch-panel.evemu >/tmp/panel.txt 2>&1 &
+until grep -q /dev/input/event /tmp/panel.txt; do sleep 0.2; done
+panel=$(sed -n 's/.*\(\/dev\/input\/event[0-9]*\).*/\1/p' /tmp/panel.txt)
 mkdir -p /run/udev/data
-for e in /sys/class/input/event*; do
-  [ -e "$e/dev" ] && printf 'I:1\nE:ID_INPUT=1\nE:ID_INPUT_MOUSE=1\n' >"/run/udev/data/c$(cat "$e/dev")"
-done
-echo "kms-check-guest: cameras: $(ls /dev/video* 2>&1), input: $(ls /dev/input 2>&1)"
+printf 'I:1\nE:ID_INPUT=1\nE:ID_INPUT_TOUCHSCREEN=1\n' >"/run/udev/data/c$(cat /sys/class/input/${panel#/dev/input/}/dev)"
+echo "kms-check-guest: cameras: $(ls /dev/video* 2>&1), touch panel: $panel ($(cat /sys/class/input/${panel#/dev/input/}/device/name))"
 echo "kms-check-guest: display devices: $(ls /dev/dri 2>&1)"
 echo "kms-check-guest: cpu: $(grep -m1 Features /proc/cpuinfo)"
 cd /tmp
-export PATH=/bin:/usr/bin LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu
 echo "kms-check-guest: match $(/opt/facematch/facematch match --type GOV --threshold 1 --src /samples/selfie_astronaut.png --front /cards/card_astronaut.jpg 2>/dev/null | tr -d '\n')"
 # The loopback's other end, recorded from before the kiosk speaks (the prompts' format: 11025 Hz,
 # mono, 16 bits).
@@ -175,6 +219,23 @@ kiosk=$!
     echo "kms-check-guest: voice prompt:   $(od -A n -t x1 -N 48 -j "${said_at:-0}" "$prompt" | tr -d '\n')"
   fi
 ) &
+# The host says where to tap ("tap X Y", screen pixels) on the virtio port named "touch": one
+# finger down and up 120 ms later, on slot 0, through the panel.
+(
+  port=/dev/$(basename "$(dirname "$(grep -lx touch /sys/class/virtio-ports/*/name)")")
+  n=0
+  # (Read before the host connects, the port gives an end of file: read it again.)
+  while :; do
+    while read -r verb x y; do
+      [ "$verb" = tap ] || continue
+      n=$((n + 1))
+      printf 'E: 0.000000 0003 002f 0\nE: 0.000000 0003 0039 %d\nE: 0.000000 0003 0035 %d\nE: 0.000000 0003 0036 %d\nE: 0.000000 0001 014a 1\nE: 0.000000 0003 0000 %d\nE: 0.000000 0003 0001 %d\nE: 0.000000 0000 0000 0\nE: 0.120000 0003 0039 -1\nE: 0.120000 0001 014a 0\nE: 0.120000 0000 0000 0\n' \
+        "$n" "$x" "$y" "$x" "$y" >/tmp/tap.events
+      evemu-play "$panel" </tmp/tap.events && echo "kms-check-guest: touched $n at ($x, $y)"
+    done <"$port"
+    sleep 1
+  done
+) &
 echo "kms-check-guest: kiosk started"
 # The kiosk's log on the console as it is written (the host shows it when a check fails).
 tail -f /tmp/kiosk.log 2>/dev/null | while read -r line; do echo "kms-check-guest: log: $line" | cut -c1-240; done &
@@ -207,7 +268,9 @@ run="$cache/run" && rm -rf "$run" && mkdir -p "$run"
 qemu-system-aarch64 -M virt -cpu cortex-a76 -smp 2 -m 2048 \
   -kernel "$cache/kernel/boot/vmlinuz-$release" -initrd "$cache/initrd.gz" \
   -append "console=ttyAMA0 rdinit=/init quiet" \
-  -device virtio-gpu-pci,xres=1280,yres=800,romfile= -device virtio-tablet-pci,romfile= -display none \
+  -device virtio-gpu-pci,xres=1280,yres=800,romfile= -display none \
+  -device virtio-serial-pci,romfile= -chardev socket,id=touch,path="$run/touch.sock",server=on,wait=off \
+  -device virtserialport,chardev=touch,name=touch \
   -serial file:"$run/serial.log" -monitor unix:"$run/monitor.sock",server,nowait \
   -qmp unix:"$run/qmp.sock",server,nowait \
   -nic none -no-reboot &
@@ -267,9 +330,10 @@ PY
   fi
 done
 
-# The customer's taps through the kernel's input stack: QEMU's virtio tablet (absolute pointer
-# events; Debian 12's QEMU has no touchscreen device) read by libinput, as a Pi's panel is. Each
-# screen is found by its buttons' colours on the emulated display, and kept as a picture.
+# The customer's taps through the kernel's input stack: a finger on the guest's uinput touch panel
+# (Debian 12's QEMU has no touchscreen device), read by libinput as a Pi's panel is; the host says
+# where on a virtio port. Each screen is found by its buttons' colours on the emulated display, and
+# kept as a picture.
 say "tapping through welcome, consent and document type; the camera is vivid (V4L2)"
 python3 - "$run" "$root/target/kiosk-screens" "$limit" "$started" <<'PY'
 import json, os, socket, struct, sys, time, zlib
@@ -332,6 +396,8 @@ def command(execute, arguments=None):
             return reply
 reader.readline()
 command("qmp_capabilities")
+touch = socket.socket(socket.AF_UNIX); touch.connect(os.path.join(run, "touch.sock"))
+taps = 0
 
 def screen_where(name, test, what):
     """Screenshots until `test` holds for one (the screen has changed), kept as `name`."""
@@ -351,13 +417,12 @@ def tap(shot, at, what):
     if at is None:
         fail(f"no {what} button on the screen")
     x, y = at
-    axis = lambda a, v, size: {"type": "abs", "data": {"axis": a, "value": v * 32767 // (size - 1)}}
-    command("input-send-event", {"events": [axis("x", x, w), axis("y", y, h)]})
-    time.sleep(0.3)
-    for down in (True, False):
-        command("input-send-event", {"events": [{"type": "btn", "data": {"down": down, "button": "left"}}]})
-        time.sleep(0.2)
-    print(f"kms-check: tapped {what} at ({x}, {y})", file=sys.stderr)
+    global taps
+    taps += 1
+    # The panel's axes are the output's pixels (1280x800).
+    touch.sendall(f"tap {x * 1280 // w} {y * 800 // h}\n".encode())
+    wait_serial(f"touched {taps} at")
+    print(f"kms-check: touched {what} at ({x}, {y})", file=sys.stderr)
     time.sleep(1)
 
 # Welcome: Start is the one blue button. Consent: no blue, "I agree" green. Document type: blue

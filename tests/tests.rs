@@ -7,6 +7,8 @@ mod api;
 mod architecture;
 mod audit;
 mod back_side;
+#[cfg(feature = "kiosk")]
+mod bare_x_session;
 mod cli;
 mod data;
 mod durability;

@@ -35,6 +35,8 @@ use crate::liveness::Direction;
 use crate::matching::Threshold;
 use crate::tr;
 
+mod whole_screen;
+
 slint::include_modules!();
 
 /// The kiosk window, built but not yet shown (tests render it headless).
@@ -741,7 +743,7 @@ pub fn run(
     select(display)?;
     let window = init()?;
     if fullscreen {
-        window.window().set_fullscreen(true);
+        whole_screen::cover_the_monitor(&window);
     }
     let k = window.global::<Kiosk>();
     k.set_liveness_on(config.liveness != crate::kiosk::liveness_step::LivenessMode::Off);
