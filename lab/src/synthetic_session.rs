@@ -9,7 +9,16 @@
 //! - **screen**: the photo on a phone (bezel, moiré, bluish light), tilted the same way;
 //! - **video replay**: a bona fide rendering doing *another* random order, on a screen;
 //! - **card**: the photo printed on an ID card, held up close and tilted;
-//! - **static**: one frontal frame, frozen (sensor noise only).
+//! - **static**: one frontal frame, frozen (sensor noise only);
+//! - **mask**: a rigid mask of the head (its shape and the photo's colours), moved as a head;
+//! - **splice**: clips of a bona fide recording cut per movement and put in the asked order,
+//!   injected as clean frames (no screen between);
+//! - **bent print**: the print bent round an upright cylinder (radius 0.9 face widths).
+//!
+//! Under the screen's light ([`ScreenLight`]) every surface in front of the camera is lit by the
+//! colours the kiosk shows, as a Lambertian surface facing the screen: a head by its normals,
+//! a print by its plane's, a bent print by its cylinder's. A screen gives off its own light and
+//! shows what was recorded, lit (if at all) by the colours of an earlier attempt.
 //!
 //! Frames are 640×480 at 15 frames/s with the face about 190 px wide; every draw comes from
 //! the seed.
@@ -22,6 +31,7 @@ use image::{imageops, Rgb, RgbImage};
 use crate::synthetic_capture::{add_noise, place};
 use crate::synthetic_card::{draw_card, portrait_crop, CardStyle, Rng};
 use facematch::domain::Face;
+use facematch::liveness::flash::{linear, srgb, FlashSequence};
 use facematch::liveness::{Challenge, Direction};
 
 /// Frame size of a generated session.
@@ -46,10 +56,16 @@ pub enum Species {
     Card,
     /// A frozen frame.
     Static,
+    /// A rigid mask of the head, moved as a head.
+    Mask,
+    /// A bona fide recording cut per movement into the asked order, injected as clean frames.
+    Splice,
+    /// A print bent round an upright cylinder.
+    BentPrint,
 }
 
 impl Species {
-    /// All six, bona fide first.
+    /// The six the movement test was built against, bona fide first.
     pub const ALL: [Species; 6] = [
         Species::BonaFide,
         Species::Print,
@@ -57,6 +73,19 @@ impl Species {
         Species::VideoReplay,
         Species::Card,
         Species::Static,
+    ];
+
+    /// All nine: [`Species::ALL`] and the attacks the screen's light is for.
+    pub const EVERY: [Species; 9] = [
+        Species::BonaFide,
+        Species::Print,
+        Species::Screen,
+        Species::VideoReplay,
+        Species::Card,
+        Species::Static,
+        Species::Mask,
+        Species::Splice,
+        Species::BentPrint,
     ];
 
     /// The label used in `sessions.csv` (`bona_fide`, `print`, ...).
@@ -68,6 +97,9 @@ impl Species {
             Species::VideoReplay => "video_replay",
             Species::Card => "card",
             Species::Static => "static",
+            Species::Mask => "mask",
+            Species::Splice => "splice",
+            Species::BentPrint => "bent_print",
         }
     }
 }
@@ -82,7 +114,7 @@ impl FromStr for Species {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Species::ALL
+        Species::EVERY
             .into_iter()
             .find(|k| k.label() == s)
             .ok_or_else(|| format!("unknown species {s:?}"))
@@ -99,13 +131,63 @@ pub struct GeneratedSession {
     pub shows: Vec<Direction>,
 }
 
-/// A session of `species` made from `photo` whose face is `face`, asked `asked`.
+/// The kiosk screen's light in a generated session.
+#[derive(Debug, Clone)]
+pub struct ScreenLight {
+    /// The colours the kiosk shows in this attempt, from its first frame on.
+    pub shown: FlashSequence,
+    /// The colours of an earlier attempt, which lit what a replay or a splice recorded.
+    pub recorded: FlashSequence,
+    /// The screen's light on a surface facing it, relative to the room's light (linear).
+    pub strength: f32,
+    /// The camera's latency, seconds: a frame shows the colour on screen this long before.
+    pub latency: f32,
+}
+
+impl ScreenLight {
+    /// Draws the sequences and the latency from `seed`, at `strength`.
+    pub fn draw(strength: f32, seed: u64) -> ScreenLight {
+        let rng = &mut Rng(seed ^ 0xF1A5_4000);
+        ScreenLight {
+            shown: FlashSequence::draw(|| rng.next()),
+            recorded: FlashSequence::draw(|| rng.next()),
+            strength,
+            latency: rng.range(0.05, 0.25),
+        }
+    }
+
+    /// The light of `sequence` on frame `n`, per channel, times the strength.
+    fn on_frame(&self, sequence: &FlashSequence, n: usize) -> [f32; 3] {
+        let t = n as f32 / FPS - self.latency;
+        sequence.at(t).map_or([0.0; 3], |(tint, _)| tint.light().map(|l| l * self.strength))
+    }
+}
+
+/// Where the screen is seen from the face: in front, a little below the camera (x right, y
+/// down, z toward the camera).
+const TO_SCREEN: [f32; 3] = [0.0, 0.287, 0.958];
+
+/// A session of `species` made from `photo` whose face is `face`, asked `asked`, without the
+/// screen's light.
 pub fn generate(
     photo: &RgbImage,
     face: &Face,
     species: Species,
     asked: &Challenge,
     seed: u64,
+) -> GeneratedSession {
+    generate_lit(photo, face, species, asked, seed, None)
+}
+
+/// A session of `species` made from `photo` whose face is `face`, asked `asked`, under the
+/// screen's light `light` when given.
+pub fn generate_lit(
+    photo: &RgbImage,
+    face: &Face,
+    species: Species,
+    asked: &Challenge,
+    seed: u64,
+    light: Option<&ScreenLight>,
 ) -> GeneratedSession {
     let mut rng = Rng(seed ^ 0x5EED_0F11_FE00);
     let (frontal, head) = stage(photo, face);
@@ -114,31 +196,67 @@ pub fn generate(
         Species::Static => Vec::new(),
         _ => asked.0.clone(),
     };
+    let lit = |recording: bool, n: usize| {
+        light.map_or([0.0; 3], |l| l.on_frame(if recording { &l.recorded } else { &l.shown }, n))
+    };
+    let shown = |n: usize| lit(false, n);
+    let recorded = |n: usize| lit(true, n);
     let frames = match species {
-        Species::BonaFide => {
+        Species::BonaFide | Species::Mask | Species::Splice => {
             let poses = timeline(&shows, (17.0, 25.0), &mut rng);
-            poses.iter().map(|&p| head_frame(&frontal, &head, p, &mut rng)).collect()
+            let splice = species == Species::Splice;
+            let mask = species == Species::Mask;
+            poses
+                .iter()
+                .enumerate()
+                .map(|(n, &p)| {
+                    let frame = head_frame(&frontal, &head, p, lit(splice, n), &mut rng);
+                    if mask {
+                        resin(frame)
+                    } else {
+                        frame
+                    }
+                })
+                .collect()
         }
         Species::Static => {
             let n = timeline(&asked.0, (0.0, 0.0), &mut rng).len();
             (0..n).map(|_| camera(frontal.clone(), &mut rng)).collect()
         }
-        Species::Print | Species::Screen | Species::Card => {
+        Species::Print | Species::Screen | Species::Card | Species::BentPrint => {
             let (picture, pivot, scale) = match species {
-                Species::Print => (as_print(&frontal), centre(&frontal), 0.8),
+                Species::Print | Species::BentPrint => (as_print(&frontal), centre(&frontal), 0.8),
                 Species::Screen => (as_screen(&frontal, &mut rng), centre(&frontal), 0.75),
                 _ => held_card(photo, face, &mut rng),
             };
+            // A bent print: its columns on a cylinder round the upright through its pivot.
+            let radius = (species == Species::BentPrint).then_some(0.9 * FACE_WIDTH / scale);
+            let picture = match radius {
+                Some(r) => bend(&picture, pivot.0, r),
+                None => picture,
+            };
             let poses = timeline(&shows, (25.0, 40.0), &mut rng);
-            poses.iter().map(|&p| held_frame(&picture, pivot, scale, p, &mut rng)).collect()
+            poses
+                .iter()
+                .enumerate()
+                .map(|(n, &p)| {
+                    // A screen gives off its own light; paper and card reflect the kiosk's.
+                    let lit = match species {
+                        Species::Screen => picture.clone(),
+                        _ => light_picture(&picture, p, shown(n), radius.map(|r| (pivot.0, r))),
+                    };
+                    held_frame(&lit, pivot, scale, p, &mut rng)
+                })
+                .collect()
         }
         Species::VideoReplay => {
             let poses = timeline(&shows, (17.0, 25.0), &mut rng);
             let drift = (rng.range(-4.0, 4.0), rng.range(-4.0, 4.0));
             poses
                 .iter()
-                .map(|&p| {
-                    let shown = head_frame(&frontal, &head, p, &mut rng);
+                .enumerate()
+                .map(|(n, &p)| {
+                    let shown = head_frame(&frontal, &head, p, recorded(n), &mut rng);
                     let screen = as_screen(&shown, &mut rng);
                     held_frame(&screen, centre(&screen), 0.85, drift, &mut rng)
                 })
@@ -146,6 +264,71 @@ pub fn generate(
         }
     };
     GeneratedSession { frames, shows }
+}
+
+/// `rgb` (sRGB) lit also by `light` (per channel, relative to the room's light) on a surface
+/// turned `facing` (the cosine to the screen) toward it.
+fn add_light(rgb: Rgb<u8>, light: [f32; 3], facing: f32) -> Rgb<u8> {
+    Rgb([0, 1, 2].map(|c| srgb(linear(rgb[c]) * (1.0 + light[c] * facing.max(0.0)))))
+}
+
+/// A surface normal (x right, y down, z toward the camera) turned to `pose` as a head turns.
+fn turn(n: [f32; 3], pose: (f32, f32)) -> [f32; 3] {
+    let (sy, cy) = pose.0.to_radians().sin_cos();
+    let (sp, cp) = pose.1.to_radians().sin_cos();
+    let (x, z) = (n[0] * cy + n[2] * sy, -n[0] * sy + n[2] * cy);
+    let (y, z) = (n[1] * cp - z * sp, n[1] * sp + z * cp);
+    [x, y, z]
+}
+
+fn facing(n: [f32; 3]) -> f32 {
+    n[0] * TO_SCREEN[0] + n[1] * TO_SCREEN[1] + n[2] * TO_SCREEN[2]
+}
+
+/// A flat picture (or one bent round the upright at column `bent.0` with radius `bent.1`,
+/// picture pixels) turned to `pose`, lit by `light` from the screen.
+fn light_picture(
+    picture: &RgbImage,
+    pose: (f32, f32),
+    light: [f32; 3],
+    bent: Option<(f32, f32)>,
+) -> RgbImage {
+    if light == [0.0; 3] {
+        return picture.clone();
+    }
+    let columns: Vec<f32> = (0..picture.width())
+        .map(|x| {
+            let angle = bent.map_or(0.0, |(c, r)| ((x as f32 - c) / r).clamp(-1.0, 1.0).asin());
+            facing(turn([angle.sin(), 0.0, angle.cos()], pose))
+        })
+        .collect();
+    RgbImage::from_fn(picture.width(), picture.height(), |x, y| {
+        add_light(*picture.get_pixel(x, y), light, columns[x as usize])
+    })
+}
+
+/// `picture` bent round the upright at column `c` with radius `r` (picture pixels), as the
+/// camera sees it from in front: a column at arc length u from `c` lands at r·sin(u / r).
+fn bend(picture: &RgbImage, c: f32, r: f32) -> RgbImage {
+    let fill = Rgb([150, 146, 138]);
+    RgbImage::from_fn(picture.width(), picture.height(), |x, y| {
+        let d = (x as f32 - c) / r;
+        if d.abs() >= 1.0 {
+            return fill;
+        }
+        let u = c + r * d.asin();
+        imageops::interpolate_bilinear(picture, u, y as f32).unwrap_or(fill)
+    })
+}
+
+/// A rigid mask's surface: the photo's colours painted on resin, a little flatter and greyer
+/// than skin.
+fn resin(frame: RgbImage) -> RgbImage {
+    RgbImage::from_fn(frame.width(), frame.height(), |x, y| {
+        let p = frame.get_pixel(x, y);
+        let grey = (u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) as f32 / 3.0;
+        Rgb([0, 1, 2].map(|c| (0.85 * f32::from(p[c]) + 0.15 * grey) as u8))
+    })
 }
 
 /// The pose of [`posed`]'s other photo for the kiosk demo's card (`card --other-photo`): far
@@ -161,7 +344,7 @@ pub const OTHER_PHOTO_POSE: (f32, f32) = (26.0, 5.0);
 pub fn posed(photo: &RgbImage, face: &Face, pose: (f32, f32), seed: u64) -> RgbImage {
     let mut rng = Rng(seed ^ 0x0905_ED00);
     let (frontal, head) = stage(photo, face);
-    let turned = head_frame(&frontal, &head, pose, &mut rng);
+    let turned = head_frame(&frontal, &head, pose, [0.0; 3], &mut rng);
     let (x0, x1) = (head.bbox.x, head.bbox.x + head.bbox.w);
     RgbImage::from_fn(turned.width(), turned.height(), |x, y| {
         // Brighter on the person's left (the picture's right), darker on the other side.
@@ -233,8 +416,15 @@ fn timeline(moves: &[Direction], peak: (f32, f32), rng: &mut Rng) -> Vec<(f32, f
 
 /// The frontal frame re-rendered with the head turned to `pose`: each pixel moves by the
 /// rotation of a surface point at its depth (a paraboloid over the face plus a nose ridge),
-/// found by inverting the forward map with a few fixed-point steps.
-fn head_frame(frontal: &RgbImage, head: &Face, pose: (f32, f32), rng: &mut Rng) -> RgbImage {
+/// found by inverting the forward map with a few fixed-point steps. The head is also lit by
+/// `light` from the screen, by its turned normals.
+fn head_frame(
+    frontal: &RgbImage,
+    head: &Face,
+    pose: (f32, f32),
+    light: [f32; 3],
+    rng: &mut Rng,
+) -> RgbImage {
     let l = &head.landmarks;
     let iod = (l[1][0] - l[0][0]).hypot(l[1][1] - l[0][1]).max(1.0);
     let cx = (l[0][0] + l[1][0]) / 2.0;
@@ -270,14 +460,29 @@ fn head_frame(frontal: &RgbImage, head: &Face, pose: (f32, f32), rng: &mut Rng) 
     let frame = RgbImage::from_fn(frontal.width(), frontal.height(), |x, y| {
         let (tx, ty) = (x as f32, y as f32);
         let (mut sx, mut sy_) = (tx - jx, ty - jy);
-        if (x0..x1).contains(&tx) && (y0..y1).contains(&ty) {
+        let on_head = (x0..x1).contains(&tx) && (y0..y1).contains(&ty);
+        if on_head {
             for _ in 0..5 {
                 let (fx, fy) = forward(sx, sy_);
                 sx += (tx - fx) * 0.8;
                 sy_ += (ty - fy) * 0.8;
             }
         }
-        imageops::interpolate_bilinear(frontal, sx, sy_).unwrap_or(fill)
+        let pixel = imageops::interpolate_bilinear(frontal, sx, sy_).unwrap_or(fill);
+        if !on_head || light == [0.0; 3] {
+            return pixel;
+        }
+        // The surface's normal there from its depth's slopes, turned with the head; the room
+        // behind the head is too far from the screen to be lit by it.
+        let (z, inside) = depth(sx, sy_);
+        if inside <= 0.0 && z <= 0.0 {
+            return pixel;
+        }
+        let dzdx = (depth(sx + 1.0, sy_).0 - depth(sx - 1.0, sy_).0) / 2.0;
+        let dzdy = (depth(sx, sy_ + 1.0).0 - depth(sx, sy_ - 1.0).0) / 2.0;
+        let norm = (dzdx * dzdx + dzdy * dzdy + 1.0).sqrt();
+        let normal = turn([-dzdx / norm, -dzdy / norm, 1.0 / norm], pose);
+        add_light(pixel, light, facing(normal))
     });
     camera(frame, rng)
 }
@@ -416,8 +621,8 @@ mod tests {
         let (photo, face) = photo();
         let (frontal, head) = stage(&photo, &face);
         let mut rng = Rng(1);
-        let turned = head_frame(&frontal, &head, (22.0, 0.0), &mut rng);
-        let still = head_frame(&frontal, &head, (0.0, 0.0), &mut rng);
+        let turned = head_frame(&frontal, &head, (22.0, 0.0), [0.0; 3], &mut rng);
+        let still = head_frame(&frontal, &head, (0.0, 0.0), [0.0; 3], &mut rng);
         let differs = |x: f32, y: f32| {
             let (a, b) =
                 (turned.get_pixel(x as u32, y as u32), still.get_pixel(x as u32, y as u32));

@@ -15,7 +15,7 @@ use image::RgbImage;
 use crate::util::{engine, face, facematch, json};
 
 /// A frontal photo of ../shared and its face.
-fn photo(identity: &str, n: u32) -> (RgbImage, Face) {
+pub fn photo(identity: &str, n: u32) -> (RgbImage, Face) {
     let bytes = std::fs::read(face(identity, n)).unwrap();
     let pixels = facematch::intake::decode(&bytes).unwrap().pixels;
     let faces = find_faces(&mut engine().detector, &pixels, Role::Selfie).unwrap();
@@ -38,7 +38,8 @@ fn a_head_passes_and_flat_pictures_frozen_frames_and_wrong_orders_fail() {
         let mut guard = engine();
         let e = &mut *guard;
         let report =
-            check(&mut e.detector, &mut e.embedder, session.frames, asked.clone(), FPS).unwrap();
+            check(&mut e.detector, &mut e.embedder, session.frames, asked.clone(), FPS, None)
+                .unwrap();
         match species {
             Species::BonaFide => {
                 assert_eq!(report.outcome, Ok(()), "{report:?}");

@@ -7,6 +7,7 @@ mod cli;
 #[path = "../../tests/data.rs"]
 mod data;
 mod documents;
+mod flash;
 #[cfg(feature = "kiosk")]
 mod kiosk;
 mod liveness;

@@ -459,13 +459,19 @@ pub struct LivenessCheckArgs {
     /// Frames per second the folder was recorded at (time limits are counted in frames).
     #[arg(long, default_value_t = 15.0)]
     pub fps: f32,
+    /// The colours the screen showed from the first frame on (`r0.6 g0.5 b0.8 ...`: a colour
+    /// and its hold in seconds): the face must answer them (docs/liveness.md "The screen as a
+    /// light source").
+    #[arg(long, value_name = "SEQUENCE")]
+    pub flash: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LivenessEvalArgs {
-    /// CSV with columns frames,challenge,label (other columns ignored).
+    /// CSV with columns frames,challenge,label and optionally flash, the screen's colours (other
+    /// columns ignored).
     #[arg(long, value_name = "CSV")]
     pub sessions: PathBuf,
     /// Frames per second of the recorded sessions.

@@ -14,6 +14,7 @@ use super::{load_engine, print_json};
 use crate::camera::is_picture_file;
 use crate::contract::{ErrorBody, ErrorCode};
 use crate::inference::Engine;
+use crate::liveness::flash::FlashSequence;
 use crate::liveness::{check, Challenge, Report};
 use crate::record::attempt::AttemptJson;
 
@@ -44,13 +45,17 @@ fn check_cmd(args: &LivenessCheckArgs) -> i32 {
     if !(args.fps.is_finite() && args.fps >= 1.0) {
         return bad(format!("--fps must be at least 1, not {}", args.fps));
     }
+    let flash = match args.flash.as_deref().map(str::parse::<FlashSequence>).transpose() {
+        Ok(f) => f,
+        Err(e) => return bad(format!("--flash: {e}")),
+    };
     let frames = match read_frames(&args.frames) {
         Ok(f) => f,
         Err(e) => return bad(format!("{e:#}")),
     };
     let result = load_engine(&args.engine)
         .map_err(anyhow::Error::from)
-        .and_then(|mut engine| run_check(&mut engine, frames, challenge, args.fps));
+        .and_then(|mut engine| run_check(&mut engine, frames, challenge, args.fps, flash));
     match result {
         Ok(report) => {
             print_json(&AttemptJson::from(&report));
@@ -69,8 +74,9 @@ fn run_check(
     frames: Vec<RgbImage>,
     challenge: Challenge,
     fps: f32,
+    flash: Option<FlashSequence>,
 ) -> Result<Report> {
-    Ok(check(&mut engine.detector, &mut engine.embedder, frames, challenge, fps)?)
+    Ok(check(&mut engine.detector, &mut engine.embedder, frames, challenge, fps, flash)?)
 }
 
 /// The JPEG and PNG frames of `dir`, in name order, decoded.
@@ -152,6 +158,8 @@ struct SessionRow {
     label: String,
     #[serde(default)]
     shows: Option<String>,
+    #[serde(default)]
+    flash: Option<String>,
 }
 
 fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
@@ -172,9 +180,14 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
     for (i, row) in rows.iter().enumerate() {
         let challenge: Challenge =
             row.challenge.parse().with_context(|| format!("row {}: challenge", i + 2))?;
+        let flash = row.flash.as_deref().filter(|f| !f.trim().is_empty());
+        let flash = flash
+            .map(str::parse::<FlashSequence>)
+            .transpose()
+            .with_context(|| format!("row {}: flash", i + 2))?;
         let frames = read_frames(&base.join(&row.frames))?;
         let started = std::time::Instant::now();
-        let report = run_check(&mut engine, frames, challenge.clone(), args.fps)?;
+        let report = run_check(&mut engine, frames, challenge.clone(), args.fps, flash)?;
         frame_ms.push(started.elapsed().as_secs_f64() * 1000.0 / report.frames.max(1) as f64);
         let tally = if row.label == "bona_fide" {
             &mut bona_fide

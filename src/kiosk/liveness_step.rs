@@ -254,7 +254,7 @@ pub fn retry_text(failure: Failure) -> &'static str {
         Failure::LostFace | Failure::Jump | Failure::SecondFace => {
             tr!("Please keep only your face in the picture. Let's try again")
         }
-        Failure::DifferentPerson { .. } => {
+        Failure::DifferentPerson { .. } | Failure::Flash(_) => {
             tr!("Please stay in front of the camera. Let's try again")
         }
         Failure::NoFace | Failure::NotFramed | Failure::NoFrontalFrame => {

@@ -99,7 +99,7 @@ impl Challenge {
 
     /// A challenge drawn from the operating system's random source (the kiosk's).
     pub fn random() -> Challenge {
-        Challenge::draw(|| getrandom::u64().unwrap_or_else(|_| fallback_random()))
+        Challenge::draw(|| getrandom::u64().unwrap_or_else(|_| clock_random()))
     }
 
     /// How many distinct challenges [`Challenge::draw`] makes: 1 / this is the chance that a
@@ -111,7 +111,7 @@ impl Challenge {
 
 /// Only if the OS random source fails: the clock's nanoseconds (still unpredictable enough to
 /// a person holding up a video; the failure is logged).
-fn fallback_random() -> u64 {
+pub(super) fn clock_random() -> u64 {
     log::warn!("the OS random source failed; drawing the liveness challenge from the clock");
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -10,6 +10,7 @@ use crate::domain::{Embedding, Face};
 use crate::embedding::{cosine, Embedder};
 use crate::model_error::ModelError;
 
+use super::flash::{decide, FlashReport, FlashSequence, FlashTrace, FlashVerdict};
 use super::flow::Tracker;
 use super::passive::PassiveCheck;
 use super::session::{Failure, Keep, Progress, Session, StepResult};
@@ -40,6 +41,8 @@ pub struct Report {
     pub selfie_frame: Option<usize>,
     /// The lowest match percentage between a kept frame and the selfie, when compared.
     pub identity_percent: Option<f64>,
+    /// The screen's colours and how the face answered them, when the attempt had them.
+    pub flash: Option<(FlashSequence, FlashReport)>,
 }
 
 impl Report {
@@ -56,6 +59,8 @@ pub struct Attempt {
     tracker: Option<Tracker>,
     kept: Vec<(Keep, RgbImage, Face)>,
     selfie_frame: Option<usize>,
+    fps: f32,
+    flash: Option<(FlashSequence, FlashTrace)>,
 }
 
 impl Attempt {
@@ -67,7 +72,16 @@ impl Attempt {
             tracker: None,
             kept: Vec::new(),
             selfie_frame: None,
+            fps,
+            flash: None,
         }
+    }
+
+    /// Adds the screen's colours, shown from the attempt's first frame on: the face must
+    /// answer them ([`super::flash`]).
+    pub fn with_flash(mut self, sequence: FlashSequence) -> Attempt {
+        self.flash = Some((sequence, FlashTrace::default()));
+        self
     }
 
     /// Adds a passive check of the selfie frame, which can only refuse.
@@ -96,6 +110,12 @@ impl Attempt {
 
     /// Feeds faces already found in `frame` (the kiosk's preview has them).
     pub fn observe_faces(&mut self, frame: &RgbImage, faces: &[Face]) -> Progress {
+        if let Some((_, trace)) = &mut self.flash {
+            let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+            if let Some(face) = subject {
+                trace.observe(frame, &face.bbox, self.session.frames() as f32 / self.fps);
+            }
+        }
         let nose = self.tracker.as_mut().and_then(|t| {
             t.track(frame);
             t.nose_parallax()
@@ -142,6 +162,7 @@ impl Attempt {
     /// When the embedding model cannot be run.
     pub fn conclude(&mut self, embedder: &mut dyn Embedder) -> Result<Report, ModelError> {
         let mut identity = None;
+        let flash = self.flash.as_ref().map(|(s, trace)| (s.clone(), decide(s, trace)));
         if self.session.outcome().is_some_and(|o| o.is_ok()) {
             let lowest = self.lowest_identity(embedder)?;
             identity = lowest;
@@ -157,6 +178,11 @@ impl Attempt {
                     failure = Some(Failure::PassiveRefused);
                 }
             }
+            if let (None, Some(report)) = (failure, flash.as_ref()) {
+                if report.1.verdict != FlashVerdict::Answered {
+                    failure = Some(Failure::Flash(report.1.verdict));
+                }
+            }
             self.session.finish(failure).ok();
         }
         let outcome = self.session.finish(None);
@@ -169,6 +195,7 @@ impl Attempt {
             face_frames: self.session.face_frames(),
             selfie_frame: outcome.is_ok().then_some(self.selfie_frame).flatten(),
             identity_percent: identity,
+            flash,
         })
     }
 
@@ -199,7 +226,8 @@ fn embed(
     embedder.embed(&align(image, &face.landmarks))
 }
 
-/// Runs a whole attempt over `frames` (in order) at `fps`.
+/// Runs a whole attempt over `frames` (in order) at `fps`, under the screen's colours
+/// `flash` when the attempt had them (shown from the first frame on).
 ///
 /// # Errors
 /// When a model cannot be run.
@@ -209,8 +237,12 @@ pub fn check(
     frames: impl IntoIterator<Item = RgbImage>,
     challenge: Challenge,
     fps: f32,
+    flash: Option<FlashSequence>,
 ) -> Result<Report, ModelError> {
     let mut attempt = Attempt::new(challenge, fps);
+    if let Some(sequence) = flash {
+        attempt = attempt.with_flash(sequence);
+    }
     for frame in frames {
         attempt.observe(detector, &frame)?;
         if attempt.session().outcome().is_some() {

@@ -11,6 +11,7 @@
 
 pub mod challenge;
 pub mod document_copy;
+pub mod flash;
 pub mod flow;
 pub mod geometry;
 pub mod passive;

@@ -30,6 +30,29 @@ pub struct AttemptJson {
     pub selfie_frame: Option<usize>,
     /// The lowest match percentage of a kept frame against the selfie.
     pub identity: Option<f64>,
+    /// The screen's colours and the face's answer, when the attempt had them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flash: Option<FlashJson>,
+}
+
+/// The screen's colours and how the face answered them ([`crate::liveness::flash`]).
+#[derive(Debug, Serialize)]
+pub struct FlashJson {
+    /// The colours and their holds, e.g. `r0.6 g0.5 b0.8`.
+    pub sequence: String,
+    /// `answered`, `too_short`, `too_faint` or `not_followed`.
+    pub verdict: &'static str,
+    /// Frames inside the sequence.
+    pub samples: usize,
+    /// The camera's latency found, seconds.
+    pub latency: f32,
+    /// The face's chromaticity against the screen's at that latency (-1 to 1).
+    pub correlation: f32,
+    /// The face's change of chromaticity per unit of the screen's.
+    pub gain: f32,
+    /// How much less light the face's sides, and its top and bottom, return than its middle
+    /// (evidence only, not decided on).
+    pub curvature: [f32; 2],
 }
 
 /// One asked movement as it went.
@@ -68,6 +91,15 @@ impl From<&Report> for AttemptJson {
             face_frames: r.face_frames,
             selfie_frame: r.selfie_frame,
             identity: r.identity_percent.map(|p| (p * 10.0).round() / 10.0),
+            flash: r.flash.as_ref().map(|(sequence, f)| FlashJson {
+                sequence: sequence.to_string(),
+                verdict: f.verdict.code(),
+                samples: f.samples,
+                latency: round(f.latency),
+                correlation: round(f.correlation),
+                gain: (f.gain * 10_000.0).round() / 10_000.0,
+                curvature: f.curvature.map(round),
+            }),
         }
     }
 }

@@ -113,6 +113,15 @@ pub struct LivenessGenerateArgs {
     /// Only these people (folder names; repeat or separate by commas); default: all.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub person: Vec<String>,
+    /// Only these species (sessions.csv labels: bona_fide, print, screen, video_replay, card,
+    /// static, mask, splice, bent_print); default: all.
+    #[arg(long, value_delimiter = ',', value_name = "LABEL")]
+    pub species: Vec<String>,
+    /// Light every session by the kiosk's colours at this strength: the screen's light on a face
+    /// facing it, relative to the room's (linear; 0.15: a bright screen at arm's length in an
+    /// office). sessions.csv's `flash` column gives each attempt's colours.
+    #[arg(long, value_name = "STRENGTH")]
+    pub flash: Option<f32>,
 }
 
 /// `bench`: the picture pair to time and how often.

@@ -1,6 +1,6 @@
-//! `facematch-lab liveness generate`: synthetic liveness sessions (bona fide and five attack
-//! species) from a folder of face photos, with the sessions.csv that the device's
-//! `facematch liveness eval` reads (docs/liveness.md).
+//! `facematch-lab liveness generate`: synthetic liveness sessions (bona fide and eight attack
+//! species), under the kiosk's colours when asked, from a folder of face photos, with the
+//! sessions.csv that the device's `facematch liveness eval` reads (docs/liveness.md).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,7 +14,7 @@ use facematch::liveness::Challenge;
 use super::args::{LivenessArgs, LivenessCommand, LivenessGenerateArgs};
 use super::captures_cmd::{read_photos, Photo};
 use crate::synthetic_card::Rng;
-use crate::synthetic_session::{generate, Species, FPS};
+use crate::synthetic_session::{generate_lit, ScreenLight, Species, FPS};
 
 /// Runs the subcommand.
 ///
@@ -49,18 +49,28 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     if photos.is_empty() {
         bail!("no photo with a face in {}", args.faces.display());
     }
+    let species: Vec<Species> = if args.species.is_empty() {
+        Species::EVERY.to_vec()
+    } else {
+        args.species.iter().map(|s| s.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
+    };
+    if let Some(s) = args.flash {
+        if !(s.is_finite() && (0.0..=2.0).contains(&s)) {
+            bail!("--flash must be a strength from 0 to 2, not {s}");
+        }
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     // Rendering is the slow part: the photos are shared out between the cores.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len());
-    let rows: Vec<Result<Vec<[String; 6]>>> = std::thread::scope(|scope| {
+    let rows: Vec<Result<Vec<[String; 7]>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let photos = &photos;
+                let (photos, species) = (&photos, &species);
                 scope.spawn(move || {
                     (t..photos.len())
                         .step_by(threads)
-                        .map(|i| write_sessions(&args.out, i, &photos[i]))
+                        .map(|i| write_sessions(&args.out, i, &photos[i], species, args.flash))
                         .collect::<Vec<_>>()
                 })
             })
@@ -69,18 +79,29 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     });
     let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
     rows.sort();
-    let header = ["frames", "challenge", "label", "person", "shows", "fps"];
+    let header = ["frames", "challenge", "label", "person", "shows", "fps", "flash"];
     facematch::cli::write_csv(&args.out.join("sessions.csv"), header, &rows)
 }
 
-/// One session per species from photo number `i`, written under `out`; their CSV rows.
-fn write_sessions(out: &Path, i: usize, photo: &Photo) -> Result<Vec<[String; 6]>> {
+/// One session per species from photo number `i`, written under `out`, under the kiosk's
+/// colours at `flash` strength when given; their CSV rows.
+fn write_sessions(
+    out: &Path,
+    i: usize,
+    photo: &Photo,
+    species: &[Species],
+    flash: Option<f32>,
+) -> Result<Vec<[String; 7]>> {
     let mut rows = Vec::new();
-    for (k, species) in Species::ALL.into_iter().enumerate() {
+    for &species in species {
+        // Seeds by the species' place among all nine, so a filtered set draws the same.
+        let k = Species::EVERY.iter().position(|s| *s == species).unwrap_or(0);
         let seed = 7919 * i as u64 + k as u64;
         let mut rng = Rng(seed);
         let asked = Challenge::draw(|| rng.next());
-        let session = generate(&photo.pixels, &photo.face, species, &asked, seed);
+        let light = flash.map(|strength| ScreenLight::draw(strength, seed));
+        let session =
+            generate_lit(&photo.pixels, &photo.face, species, &asked, seed, light.as_ref());
         let name = format!("{}_{i}_{species}", photo.identity);
         let dir = out.join(&name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -98,6 +119,7 @@ fn write_sessions(out: &Path, i: usize, photo: &Photo) -> Result<Vec<[String; 6]
             photo.identity.clone(),
             shows,
             FPS.to_string(),
+            light.map(|l| l.shown.to_string()).unwrap_or_default(),
         ]);
     }
     eprintln!("liveness generate: {} done", photo.identity);
