@@ -9,7 +9,7 @@ use facematch::liveness::flash::FlashVerdict;
 use facematch::liveness::{check, Challenge, Failure};
 use facematch_lab::synthetic_session::{generate_lit, ScreenLight, Species, FPS};
 
-use crate::liveness::photo;
+use crate::liveness::{photo, run_check};
 use crate::util::{engine, facematch, json, lab};
 
 #[test]
@@ -89,18 +89,7 @@ fn generate_and_eval_under_the_kiosks_colours_from_the_command_line() {
     let row = csv.lines().find(|l| l.contains(",bona_fide,")).unwrap();
     let fields: Vec<&str> = row.split(',').collect();
     let frames = out.join(fields[0]);
-    let check = |flash: &str| {
-        facematch(&[
-            "liveness",
-            "check",
-            "--frames",
-            frames.to_str().unwrap(),
-            "--challenge",
-            fields[1],
-            "--flash",
-            flash,
-        ])
-    };
+    let check = |flash: &str| run_check(&frames, fields[1], &["--flash", flash]);
     let answered = check(fields[6]);
     assert_eq!(answered.status.code(), Some(0));
     let v = json(&answered);

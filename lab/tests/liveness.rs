@@ -33,7 +33,7 @@ fn write_frames(dir: &Path, frames: &[RgbImage]) {
 fn a_head_passes_and_flat_pictures_frozen_frames_and_wrong_orders_fail() {
     let (pixels, subject) = photo("barack_obama", 1);
     let asked: Challenge = "left up right".parse().unwrap();
-    for species in Species::ALL {
+    for &species in Species::ALL {
         let session = generate(&pixels, &subject, species, &asked, 11);
         let mut guard = engine();
         let e = &mut *guard;
@@ -67,20 +67,17 @@ fn a_head_passes_and_flat_pictures_frozen_frames_and_wrong_orders_fail() {
 }
 
 /// `facematch liveness check` on a folder.
-fn run_check(frames: &Path, challenge: &str) -> std::process::Output {
-    facematch(&[
-        "liveness",
-        "check",
-        "--frames",
-        frames.to_str().unwrap(),
-        "--challenge",
-        challenge,
-    ])
+/// `facematch liveness check` on a folder, asked `challenge`, with `more` arguments.
+pub fn run_check(frames: &Path, challenge: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec!["liveness", "check", "--frames", frames.to_str().unwrap()];
+    args.extend(["--challenge", challenge]);
+    args.extend(more);
+    facematch(&args)
 }
 
 /// `facematch liveness check` on a folder: its JSON, after checking it exited 0.
 fn check_cli(frames: &Path, challenge: &str) -> serde_json::Value {
-    let out = run_check(frames, challenge);
+    let out = run_check(frames, challenge, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     json(&out)
 }
@@ -141,7 +138,7 @@ fn bad_liveness_input_gets_the_contracts_4001() {
         (dir.path(), "left sideways", "unknown movement"),
     ];
     for (frames, challenge, says) in cases {
-        let out = run_check(frames, challenge);
+        let out = run_check(frames, challenge, &[]);
         assert_eq!(out.status.code(), Some(2), "{challenge}");
         let v = json(&out);
         assert_eq!(v["code"], 4001, "{v}");

@@ -472,40 +472,14 @@ fn detrend(t: &[f32], v: &mut [f32]) {
     }
 }
 
-/// The least-squares solution of `rows · p = values` (normal equations, Gaussian elimination
-/// with partial pivoting); None when they are singular.
+/// The least-squares solution of `rows · p = values` (nalgebra's SVD); None when it has no
+/// finite one.
 fn least_squares<const N: usize>(rows: &[[f32; N]], values: &[f32]) -> Option<[f32; N]> {
-    let mut a = [[0.0f64; N]; N];
-    let mut b = [0.0f64; N];
-    for (row, v) in rows.iter().zip(values) {
-        for i in 0..N {
-            b[i] += f64::from(row[i]) * f64::from(*v);
-            for j in 0..N {
-                a[i][j] += f64::from(row[i]) * f64::from(row[j]);
-            }
-        }
-    }
-    for col in 0..N {
-        let pivot = (col..N).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
-            return None;
-        }
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        for i in col + 1..N {
-            let f = a[i][col] / a[col][col];
-            for j in col..N {
-                a[i][j] -= f * a[col][j];
-            }
-            b[i] -= f * b[col];
-        }
-    }
-    let mut p = [0.0f64; N];
-    for i in (0..N).rev() {
-        let rest: f64 = (i + 1..N).map(|j| a[i][j] * p[j]).sum();
-        p[i] = (b[i] - rest) / a[i][i];
-    }
-    Some(p.map(|v| v as f32))
+    let a = nalgebra::DMatrix::from_fn(rows.len(), N, |i, j| f64::from(rows[i][j]));
+    let b = nalgebra::DVector::from_fn(values.len(), |i, _| f64::from(values[i]));
+    let p = a.svd(true, true).solve(&b, 1e-12).ok()?;
+    let p: [f32; N] = std::array::from_fn(|i| p[i] as f32);
+    p.iter().all(|v| v.is_finite()).then_some(p)
 }
 
 /// Linear light (0 to 1, clamped) as an sRGB value: [`linear`]'s inverse.
