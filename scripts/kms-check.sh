@@ -101,7 +101,8 @@ cp -r /usr/share/fonts/truetype/dejavu "$rootfs/usr/share/fonts/truetype/"
 cp -rL /etc/fonts "$rootfs/etc/"
 [ -d /usr/share/X11/xkb ] && cp -r /usr/share/X11/xkb "$rootfs/usr/share/X11/"
 # libinput's device quirks, as libinput10 brings them on the Pi (libinput-bin; data, not code).
-[ -d /usr/share/libinput ] && cp -r /usr/share/libinput "$rootfs/usr/share/"
+[ -d /usr/share/libinput ] || { say "no /usr/share/libinput (libinput-bin, with libinput-dev: scripts/setup.sh)"; exit 1; }
+cp -r /usr/share/libinput "$rootfs/usr/share/"
 # aplay (the kiosk's voice) and arecord, with ALSA's library and configuration, for arm64.
 alsa="$cache/alsa" && rm -rf "$alsa" && mkdir -p "$alsa"
 for deb in "$cache"/debs/alsa-utils_*.deb "$cache"/debs/libasound2_*.deb "$cache"/debs/libasound2-data_*.deb; do
@@ -170,7 +171,11 @@ export PATH=/bin:/usr/bin LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu
 # what udevd would record for it (no udevd here): libinput takes only input devices the udev
 # database names as input, and a touchscreen as one.
 evemu-device /etc/touch-panel.evemu >/tmp/panel.txt 2>&1 &
-until grep -q /dev/input/event /tmp/panel.txt; do sleep 0.2; done
+n=0
+until grep -q /dev/input/event /tmp/panel.txt; do
+  n=$((n + 1)); [ $n -lt 150 ] || { echo "kms-check-guest: no touch panel: $(cat /tmp/panel.txt)"; poweroff -f; }
+  sleep 0.2
+done
 panel=$(sed -n 's/.*\(\/dev\/input\/event[0-9]*\).*/\1/p' /tmp/panel.txt)
 mkdir -p /run/udev/data
 printf 'I:1\nE:ID_INPUT=1\nE:ID_INPUT_TOUCHSCREEN=1\n' >"/run/udev/data/c$(cat /sys/class/input/${panel#/dev/input/}/dev)"
@@ -222,7 +227,9 @@ kiosk=$!
 # The host says where to tap ("tap X Y", screen pixels) on the virtio port named "touch": one
 # finger down and up 120 ms later, on slot 0, through the panel.
 (
-  port=/dev/$(basename "$(dirname "$(grep -lx touch /sys/class/virtio-ports/*/name)")")
+  named=$(grep -lx touch /sys/class/virtio-ports/*/name 2>/dev/null)
+  [ -n "$named" ] || { echo "kms-check-guest: no virtio port named touch: $(ls /sys/class/virtio-ports 2>&1)"; exit 1; }
+  port=/dev/$(basename "$(dirname "$named")")
   n=0
   # (Read before the host connects, the port gives an end of file: read it again.)
   while :; do
@@ -231,7 +238,11 @@ kiosk=$!
       n=$((n + 1))
       printf 'E: 0.000000 0003 002f 0\nE: 0.000000 0003 0039 %d\nE: 0.000000 0003 0035 %d\nE: 0.000000 0003 0036 %d\nE: 0.000000 0001 014a 1\nE: 0.000000 0003 0000 %d\nE: 0.000000 0003 0001 %d\nE: 0.000000 0000 0000 0\nE: 0.120000 0003 0039 -1\nE: 0.120000 0001 014a 0\nE: 0.120000 0000 0000 0\n' \
         "$n" "$x" "$y" "$x" "$y" >/tmp/tap.events
-      evemu-play "$panel" </tmp/tap.events && echo "kms-check-guest: touched $n at ($x, $y)"
+      if evemu-play "$panel" </tmp/tap.events 2>/tmp/play.log; then
+        echo "kms-check-guest: touched $n at ($x, $y)"
+      else
+        echo "kms-check-guest: evemu-play failed: $(cat /tmp/play.log)"
+      fi
     done <"$port"
     sleep 1
   done
@@ -421,7 +432,12 @@ def tap(shot, at, what):
     taps += 1
     # The panel's axes are the output's pixels (1280x800).
     touch.sendall(f"tap {x * 1280 // w} {y * 800 // h}\n".encode())
-    wait_serial(f"touched {taps} at")
+    while f"touched {taps} at" not in serial():
+        if "evemu-play failed" in serial() or "no virtio port" in serial():
+            fail("the guest could not touch its panel")
+        if time.time() - started > limit:
+            fail(f"touch {taps} not made within {limit} s")
+        time.sleep(0.5)
     print(f"kms-check: touched {what} at ({x}, {y})", file=sys.stderr)
     time.sleep(1)
 

@@ -31,15 +31,16 @@ fn kiosk_window(display: &str) -> Option<String> {
 #[test]
 fn fullscreen_covers_the_monitor_without_a_window_manager() {
     // An odd size (no default of the kiosk's or of winit's), so only the monitor's can give it.
-    let mut xvfb = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb (xvfb, installed by scripts/setup.sh)");
+    let mut xvfb = Running(
+        Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (xvfb, installed by scripts/setup.sh)"),
+    );
     let mut number = String::new();
-    BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut number).unwrap();
-    let _xvfb = Running(xvfb);
+    BufReader::new(xvfb.0.stdout.take().unwrap()).read_line(&mut number).unwrap();
     let display = format!(":{}", number.trim());
 
     let dir = tempfile::tempdir().unwrap();

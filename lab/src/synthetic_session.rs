@@ -11,8 +11,9 @@
 //! - **card**: the photo printed on an ID card, held up close and tilted;
 //! - **static**: one frontal frame, frozen (sensor noise only);
 //! - **mask**: a rigid mask of the head (its shape and the photo's colours), moved as a head;
-//! - **splice**: clips of a bona fide recording cut per movement and put in the asked order,
-//!   injected as clean frames (no screen between);
+//! - **splice**: a bona fide recording of the asked movements, made under an earlier attempt's
+//!   colours, injected as clean frames (no screen between). Clips cut at the centre between
+//!   movements look here as one take does: every movement starts and ends at the centre;
 //! - **bent print**: the print bent round an upright cylinder (radius 0.9 face widths).
 //!
 //! Under the screen's light ([`ScreenLight`]) every surface in front of the camera is lit by the
@@ -190,11 +191,11 @@ pub fn generate_lit(
         Species::Static => Vec::new(),
         _ => asked.0.clone(),
     };
-    let lit = |recording: bool, n: usize| {
+    let light_of = |recording: bool, n: usize| {
         light.map_or([0.0; 3], |l| l.on_frame(if recording { &l.recorded } else { &l.shown }, n))
     };
-    let shown = |n: usize| lit(false, n);
-    let recorded = |n: usize| lit(true, n);
+    let shown = |n: usize| light_of(false, n);
+    let recorded = |n: usize| light_of(true, n);
     let frames = match species {
         Species::BonaFide | Species::Mask | Species::Splice => {
             let poses = timeline(&shows, (17.0, 25.0), &mut rng);
@@ -204,7 +205,7 @@ pub fn generate_lit(
                 .iter()
                 .enumerate()
                 .map(|(n, &p)| {
-                    let frame = head_frame(&frontal, &head, p, lit(splice, n), &mut rng);
+                    let frame = head_frame(&frontal, &head, p, light_of(splice, n), &mut rng);
                     if mask {
                         resin(frame)
                     } else {
@@ -266,7 +267,9 @@ fn add_light(rgb: Rgb<u8>, light: [f32; 3], facing: f32) -> Rgb<u8> {
     Rgb([0, 1, 2].map(|c| srgb(linear(rgb[c]) * (1.0 + light[c] * facing.max(0.0)))))
 }
 
-/// A surface normal (x right, y down, z toward the camera) turned to `pose` as a head turns.
+/// A surface normal (x right, y down, z toward the camera) turned to `pose` as a head turns:
+/// yaw, then pitch. `head_frame`'s map turns by each from the unturned depth, the same for the
+/// poses a session makes (a turn or a nod, never both at once).
 fn turn(n: [f32; 3], pose: (f32, f32)) -> [f32; 3] {
     let (sy, cy) = pose.0.to_radians().sin_cos();
     let (sp, cp) = pose.1.to_radians().sin_cos();
@@ -468,8 +471,7 @@ fn head_frame(
         }
         // The surface's normal there from its depth's slopes, turned with the head; the room
         // behind the head is too far from the screen to be lit by it.
-        let (z, inside) = depth(sx, sy_);
-        if inside <= 0.0 && z <= 0.0 {
+        if depth(sx, sy_).1 <= 0.0 {
             return pixel;
         }
         let dzdx = (depth(sx + 1.0, sy_).0 - depth(sx - 1.0, sy_).0) / 2.0;

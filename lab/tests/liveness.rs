@@ -66,7 +66,6 @@ fn a_head_passes_and_flat_pictures_frozen_frames_and_wrong_orders_fail() {
     }
 }
 
-/// `facematch liveness check` on a folder.
 /// `facematch liveness check` on a folder, asked `challenge`, with `more` arguments.
 pub fn run_check(frames: &Path, challenge: &str, more: &[&str]) -> std::process::Output {
     let mut args = vec!["liveness", "check", "--frames", frames.to_str().unwrap()];

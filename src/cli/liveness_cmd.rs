@@ -163,6 +163,9 @@ struct SessionRow {
 }
 
 fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
+    if !(args.fps.is_finite() && args.fps >= 1.0) {
+        bail!("--fps must be at least 1, not {}", args.fps);
+    }
     let base = args.sessions.parent().unwrap_or(Path::new("."));
     let mut reader = csv::Reader::from_path(&args.sessions)
         .with_context(|| format!("reading {}", args.sessions.display()))?;

@@ -111,7 +111,7 @@ impl Challenge {
 
 /// Only if the OS random source fails: the clock's nanoseconds (still unpredictable enough to
 /// a person holding up a video; the failure is logged).
-pub(super) fn clock_random() -> u64 {
+fn clock_random() -> u64 {
     log::warn!("the OS random source failed; drawing the liveness challenge from the clock");
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -10,7 +10,7 @@ use crate::domain::{Embedding, Face};
 use crate::embedding::{cosine, Embedder};
 use crate::model_error::ModelError;
 
-use super::flash::{decide, FlashReport, FlashSequence, FlashTrace, FlashVerdict};
+use super::flash::{decide, FlashReport, FlashSequence, FlashTrace};
 use super::flow::Tracker;
 use super::passive::PassiveCheck;
 use super::session::{Failure, Keep, Progress, Session, StepResult};
@@ -110,11 +110,10 @@ impl Attempt {
 
     /// Feeds faces already found in `frame` (the kiosk's preview has them).
     pub fn observe_faces(&mut self, frame: &RgbImage, faces: &[Face]) -> Progress {
-        if let Some((_, trace)) = &mut self.flash {
-            let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
-            if let Some(face) = subject {
-                trace.observe(frame, &face.bbox, self.session.frames() as f32 / self.fps);
-            }
+        let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+        if let (Some((_, trace)), Some(face)) = (&mut self.flash, subject) {
+            // The frame's time from the attempt's first: frames are taken at a steady rate.
+            trace.observe(frame, &face.bbox, self.session.frames() as f32 / self.fps);
         }
         let nose = self.tracker.as_mut().and_then(|t| {
             t.track(frame);
@@ -127,7 +126,6 @@ impl Attempt {
             self.tracker = None;
         }
         if let Some(keep) = progress.keep {
-            let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
             if let Some(face) = subject {
                 if keep == Keep::Reference {
                     self.tracker = Some(Tracker::start(frame, face));
@@ -178,10 +176,8 @@ impl Attempt {
                     failure = Some(Failure::PassiveRefused);
                 }
             }
-            if let (None, Some(report)) = (failure, flash.as_ref()) {
-                if report.1.verdict != FlashVerdict::Answered {
-                    failure = Some(Failure::Flash(report.1.verdict));
-                }
+            if let (None, Some((_, report))) = (failure, flash.as_ref()) {
+                failure = report.verdict.refusal().map(Failure::Flash);
             }
             self.session.finish(failure).ok();
         }

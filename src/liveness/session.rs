@@ -9,7 +9,7 @@
 use crate::domain::{Face, FaceBox};
 
 use super::challenge::{Challenge, Direction};
-use super::flash::FlashVerdict;
+use super::flash::FlashRefusal;
 use super::geometry::nose_offset;
 
 /// How far the nose must leave the plane of the rest of the face, in the asked direction and
@@ -93,7 +93,7 @@ pub enum Failure {
     /// A passive check ([`super::passive`]) refused the selfie frame.
     PassiveRefused,
     /// The face did not answer the screen's colours as a live face does ([`super::flash`]).
-    Flash(super::flash::FlashVerdict),
+    Flash(FlashRefusal),
 }
 
 impl Failure {
@@ -111,10 +111,10 @@ impl Failure {
             Failure::DifferentPerson { .. } => "different_person",
             Failure::NoFrontalFrame => "no_frontal_frame",
             Failure::PassiveRefused => "passive_refused",
-            Failure::Flash(v) => match v {
-                FlashVerdict::TooShort => "flash_too_short",
-                FlashVerdict::TooFaint => "flash_too_faint",
-                FlashVerdict::NotFollowed | FlashVerdict::Answered => "flash_not_followed",
+            Failure::Flash(r) => match r {
+                FlashRefusal::TooShort => "flash_too_short",
+                FlashRefusal::TooFaint => "flash_too_faint",
+                FlashRefusal::NotFollowed => "flash_not_followed",
             },
         }
     }
@@ -143,12 +143,12 @@ impl std::fmt::Display for Failure {
             }
             Failure::NoFrontalFrame => write!(f, "no frontal frame after the last movement"),
             Failure::PassiveRefused => write!(f, "the passive check refused the selfie frame"),
-            Failure::Flash(v) => match v {
-                FlashVerdict::TooShort => write!(f, "too few frames under the screen's colours"),
-                FlashVerdict::TooFaint => {
+            Failure::Flash(r) => match r {
+                FlashRefusal::TooShort => write!(f, "too few frames under the screen's colours"),
+                FlashRefusal::TooFaint => {
                     write!(f, "the screen's colours were too faint on the face to be seen")
                 }
-                FlashVerdict::NotFollowed | FlashVerdict::Answered => {
+                FlashRefusal::NotFollowed => {
                     write!(f, "the face's colour did not follow the colours the screen showed")
                 }
             },
