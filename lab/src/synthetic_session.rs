@@ -278,6 +278,7 @@ fn turn(n: [f32; 3], pose: (f32, f32)) -> [f32; 3] {
     [x, y, z]
 }
 
+/// The cosine between a surface's normal `n` and the way to the screen.
 fn facing(n: [f32; 3]) -> f32 {
     n[0] * TO_SCREEN[0] + n[1] * TO_SCREEN[1] + n[2] * TO_SCREEN[2]
 }
