@@ -42,8 +42,8 @@ fn check_cmd(args: &LivenessCheckArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return bad(format!("--challenge: {e}")),
     };
-    if !(args.fps.is_finite() && args.fps >= 1.0) {
-        return bad(format!("--fps must be at least 1, not {}", args.fps));
+    if let Err(e) = frame_rate(args.fps) {
+        return bad(e);
     }
     let flash = match args.flash.as_deref().map(str::parse::<FlashSequence>).transpose() {
         Ok(f) => f,
@@ -77,6 +77,15 @@ fn run_check(
     flash: Option<FlashSequence>,
 ) -> Result<Report> {
     Ok(check(&mut engine.detector, &mut engine.embedder, frames, challenge, fps, flash)?)
+}
+
+/// `--fps` as both commands accept it: at least one frame a second.
+fn frame_rate(fps: f32) -> Result<(), String> {
+    if fps.is_finite() && fps >= 1.0 {
+        Ok(())
+    } else {
+        Err(format!("--fps must be at least 1, not {fps}"))
+    }
 }
 
 /// The JPEG and PNG frames of `dir`, in name order, decoded.
@@ -163,9 +172,7 @@ struct SessionRow {
 }
 
 fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
-    if !(args.fps.is_finite() && args.fps >= 1.0) {
-        bail!("--fps must be at least 1, not {}", args.fps);
-    }
+    frame_rate(args.fps).map_err(anyhow::Error::msg)?;
     let base = args.sessions.parent().unwrap_or(Path::new("."));
     let mut reader = csv::Reader::from_path(&args.sessions)
         .with_context(|| format!("reading {}", args.sessions.display()))?;

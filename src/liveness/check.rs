@@ -59,7 +59,6 @@ pub struct Attempt {
     tracker: Option<Tracker>,
     kept: Vec<(Keep, RgbImage, Face)>,
     selfie_frame: Option<usize>,
-    fps: f32,
     flash: Option<(FlashSequence, FlashTrace)>,
 }
 
@@ -72,7 +71,6 @@ impl Attempt {
             tracker: None,
             kept: Vec::new(),
             selfie_frame: None,
-            fps,
             flash: None,
         }
     }
@@ -113,7 +111,7 @@ impl Attempt {
         let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
         if let (Some((_, trace)), Some(face)) = (&mut self.flash, subject) {
             // The frame's time from the attempt's first: frames are taken at a steady rate.
-            trace.observe(frame, &face.bbox, self.session.frames() as f32 / self.fps);
+            trace.observe(frame, &face.bbox, self.session.seconds());
         }
         let nose = self.tracker.as_mut().and_then(|t| {
             t.track(frame);

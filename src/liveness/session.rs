@@ -273,6 +273,12 @@ impl Session {
         }
     }
 
+    /// Seconds from the attempt's first frame to the next frame to be observed, at the
+    /// session's frame rate.
+    pub fn seconds(&self) -> f32 {
+        self.frames as f32 / self.fps
+    }
+
     /// The challenge being asked.
     pub fn challenge(&self) -> &Challenge {
         &self.challenge
