@@ -6,7 +6,8 @@
 #     linuxkms backend, feature kiosk-kms), python3-pip (to fetch the wheels), socat (the
 #     tests' TLS terminator in front of `serve`, one nobody in this project wrote),
 #     libjpeg-turbo-progs (jpegtran, for the worst-picture tests), xvfb and x11-utils (the
-#     kiosk's full screen tested in an X session with no window manager)
+#     kiosk's full screen tested in an X session with no window manager), libxkbcommon-x11-0
+#     libx11-xcb1 libxcursor1 libxi6 (what the kiosk's X11 window loads at run time)
 #   - LiteRT, TensorFlow Lite's runtime (libLiteRt.so), from the pinned PyPI wheel
 #     ai-edge-litert==2.1.4 (sha256 of the wheel and of the extracted library are checked) into
 #     .litert/<arch>/ (git-ignored); .litert/host names this machine's, where .cargo/config.toml
@@ -46,7 +47,9 @@ dpkg -s "alsa-utils:$arch_native" >/dev/null 2>&1 || need_apt+=(alsa-utils)
 # libjpeg-turbo-progs: jpegtran writes the costliest progressive JPEGs for the worst-picture
 # tests and bench/worst.sh (examples/worst_pictures.rs).
 # xvfb and x11-utils (xwininfo): the kiosk's --fullscreen in a bare X session (tests/bare_x_session.rs).
-for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev socat libjpeg-turbo-progs xvfb x11-utils; do
+# The kiosk's window on X11 (winit) loads these at run time, so no build step asks for them.
+for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev socat libjpeg-turbo-progs xvfb x11-utils \
+  libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6; do
   dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)

@@ -28,6 +28,11 @@ fn kiosk_window(display: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// What the kiosk wrote to its standard error, for a failure's message.
+fn said(log: &std::path::Path) -> String {
+    std::fs::read_to_string(log).unwrap_or_else(|e| format!("(its log could not be read: {e})"))
+}
+
 #[test]
 fn fullscreen_covers_the_monitor_without_a_window_manager() {
     // An odd size (no default of the kiosk's or of winit's), so only the monitor's can give it.
@@ -44,8 +49,9 @@ fn fullscreen_covers_the_monitor_without_a_window_manager() {
     let display = format!(":{}", number.trim());
 
     let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kiosk.stderr");
     let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/kiosk");
-    let _kiosk = Running(
+    let mut kiosk = Running(
         Command::new(env!("CARGO_BIN_EXE_facematch"))
             .args(["kiosk", "--display", "window", "--fullscreen", "--voice", "off"])
             .arg("--camera")
@@ -56,7 +62,7 @@ fn fullscreen_covers_the_monitor_without_a_window_manager() {
             .env_remove("WAYLAND_DISPLAY")
             .current_dir(dir.path())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -68,7 +74,16 @@ fn fullscreen_covers_the_monitor_without_a_window_manager() {
         if seen.as_deref() == Some("1366x768+0+0") {
             return;
         }
+        if let Ok(Some(status)) = kiosk.0.try_wait() {
+            panic!(
+                "the kiosk ended ({status}) before its window covered the monitor; it said:\n{}",
+                said(&log)
+            );
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
-    panic!("the kiosk's window should cover the 1366x768 monitor; it is {seen:?}");
+    panic!(
+        "the kiosk's window should cover the 1366x768 monitor; it is {seen:?}; the kiosk said:\n{}",
+        said(&log)
+    );
 }

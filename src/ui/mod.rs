@@ -35,6 +35,7 @@ use crate::liveness::Direction;
 use crate::matching::Threshold;
 use crate::tr;
 
+mod opening;
 mod whole_screen;
 
 slint::include_modules!();
@@ -710,25 +711,6 @@ pub enum Display {
     Kms,
 }
 
-/// Makes Slint draw where `display` says; must run before the window is created.
-fn select(display: Display) -> Result<(), slint::PlatformError> {
-    let (backend, renderer) = match display {
-        Display::Auto => return Ok(()),
-        Display::Window => ("winit", "software"),
-        Display::Kms if cfg!(feature = "kiosk-kms") => ("linuxkms", "software"),
-        Display::Kms => {
-            return Err(slint::PlatformError::Other(
-                "this build cannot draw without a desktop: build it with --features kiosk-kms"
-                    .into(),
-            ))
-        }
-    };
-    slint::BackendSelector::new()
-        .backend_name(backend.into())
-        .renderer_name(renderer.into())
-        .select()
-}
-
 /// Runs the kiosk until its window is closed (or, on a bare screen, until it is stopped).
 ///
 /// # Errors
@@ -740,8 +722,7 @@ pub fn run(
     display: Display,
     fullscreen: bool,
 ) -> Result<(), slint::PlatformError> {
-    select(display)?;
-    let window = init()?;
+    let window = opening::open_window(display)?;
     if fullscreen {
         whole_screen::cover_the_monitor(&window);
     }
