@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod capture_condition;
 pub mod cli;
 pub mod eval;
 pub mod report;

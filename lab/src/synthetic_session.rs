@@ -29,6 +29,7 @@ use std::str::FromStr;
 
 use image::{imageops, Rgb, RgbImage};
 
+use crate::capture_condition::Condition;
 use crate::synthetic_capture::{add_noise, place};
 use crate::synthetic_card::{draw_card, portrait_crop, CardStyle, Rng};
 use facematch::domain::Face;
@@ -151,9 +152,9 @@ impl ScreenLight {
         }
     }
 
-    /// The light of `sequence` on frame `n`, per channel, times the strength.
-    fn on_frame(&self, sequence: &FlashSequence, n: usize) -> [f32; 3] {
-        let t = n as f32 / FPS - self.latency;
+    /// The light of `sequence` on frame `n` at `fps`, per channel, times the strength.
+    fn on_frame(&self, sequence: &FlashSequence, n: usize, fps: f32) -> [f32; 3] {
+        let t = n as f32 / fps - self.latency;
         sequence.at(t).map_or([0.0; 3], |(tint, _)| tint.light().map(|l| l * self.strength))
     }
 }
@@ -184,6 +185,40 @@ pub fn generate_lit(
     seed: u64,
     light: Option<&ScreenLight>,
 ) -> GeneratedSession {
+    generate_filmed(photo, face, species, asked, seed, light, &Condition::CLEAN)
+}
+
+/// A session of `species` made from `photo` whose face is `face`, asked `asked`, under the
+/// screen's light `light` when given, filmed and paced as `condition` says.
+pub fn generate_filmed(
+    photo: &RgbImage,
+    face: &Face,
+    species: Species,
+    asked: &Challenge,
+    seed: u64,
+    light: Option<&ScreenLight>,
+    condition: &Condition,
+) -> GeneratedSession {
+    let session = render(photo, face, species, asked, seed, light, condition);
+    if *condition == Condition::CLEAN {
+        return session;
+    }
+    let mut rng = Rng(seed ^ 0xC0DE_CA3E);
+    let frames = session.frames.into_iter().map(|f| condition.film(f, &mut rng)).collect();
+    GeneratedSession { frames, ..session }
+}
+
+/// The scene of [`generate_filmed`] at 640×480, before the condition's camera.
+fn render(
+    photo: &RgbImage,
+    face: &Face,
+    species: Species,
+    asked: &Challenge,
+    seed: u64,
+    light: Option<&ScreenLight>,
+    condition: &Condition,
+) -> GeneratedSession {
+    let fps = condition.fps;
     let mut rng = Rng(seed ^ 0x5EED_0F11_FE00);
     let (frontal, head) = stage(photo, face);
     let shows = match species {
@@ -192,13 +227,15 @@ pub fn generate_lit(
         _ => asked.0.clone(),
     };
     let light_of = |recording: bool, n: usize| {
-        light.map_or([0.0; 3], |l| l.on_frame(if recording { &l.recorded } else { &l.shown }, n))
+        light.map_or([0.0; 3], |l| {
+            l.on_frame(if recording { &l.recorded } else { &l.shown }, n, fps)
+        })
     };
     let shown = |n: usize| light_of(false, n);
     let recorded = |n: usize| light_of(true, n);
     let frames = match species {
         Species::BonaFide | Species::Mask | Species::Splice => {
-            let poses = timeline(&shows, (17.0, 25.0), &mut rng);
+            let poses = timeline(&shows, (17.0, 25.0), condition, &mut rng);
             let splice = species == Species::Splice;
             let mask = species == Species::Mask;
             poses
@@ -215,7 +252,7 @@ pub fn generate_lit(
                 .collect()
         }
         Species::Static => {
-            let n = timeline(&asked.0, (0.0, 0.0), &mut rng).len();
+            let n = timeline(&asked.0, (0.0, 0.0), condition, &mut rng).len();
             (0..n).map(|_| camera(frontal.clone(), &mut rng)).collect()
         }
         Species::Print | Species::Screen | Species::Card | Species::BentPrint => {
@@ -230,7 +267,7 @@ pub fn generate_lit(
                 Some(r) => bend(&picture, pivot.0, r),
                 None => picture,
             };
-            let poses = timeline(&shows, (25.0, 40.0), &mut rng);
+            let poses = timeline(&shows, (25.0, 40.0), condition, &mut rng);
             poses
                 .iter()
                 .enumerate()
@@ -245,7 +282,7 @@ pub fn generate_lit(
                 .collect()
         }
         Species::VideoReplay => {
-            let poses = timeline(&shows, (17.0, 25.0), &mut rng);
+            let poses = timeline(&shows, (17.0, 25.0), condition, &mut rng);
             let drift = (rng.range(-4.0, 4.0), rng.range(-4.0, 4.0));
             poses
                 .iter()
@@ -384,11 +421,18 @@ fn stage(photo: &RgbImage, face: &Face) -> (RgbImage, Face) {
     (frame, Face { bbox, score: face.score, landmarks: face.landmarks.map(map) })
 }
 
-/// (yaw, pitch) in degrees per frame: still while the kiosk frames the face and shows the
-/// first arrow (1.3 s), each movement out to a peak drawn from `peak`, held, and back, then
-/// still while the selfie is chosen; positive yaw is the person's left, positive pitch chin up.
-fn timeline(moves: &[Direction], peak: (f32, f32), rng: &mut Rng) -> Vec<(f32, f32)> {
-    let mut poses = vec![(0.0, 0.0); 20];
+/// (yaw, pitch) in degrees per frame at `condition`'s rate: still while the kiosk frames the face and shows
+/// the first arrow (1.3 s), each movement out to a peak drawn from `peak`, held, and back at
+/// its pace, then still while the selfie is chosen (0.8 s); positive yaw is the person's left,
+/// positive pitch chin up.
+fn timeline(
+    moves: &[Direction],
+    peak: (f32, f32),
+    condition: &Condition,
+    rng: &mut Rng,
+) -> Vec<(f32, f32)> {
+    let (pace, frames) = (&condition.pace, |seconds| condition.frames(seconds));
+    let mut poses = vec![(0.0, 0.0); frames(1.3)];
     for d in moves {
         let a = rng.range(peak.0, peak.1);
         let target = match d {
@@ -397,18 +441,19 @@ fn timeline(moves: &[Direction], peak: (f32, f32), rng: &mut Rng) -> Vec<(f32, f
             Direction::Up => (0.0, a),
             Direction::Down => (0.0, -a),
         };
-        let ramp = 7 + (rng.next() % 4) as usize;
+        let step = (pace.out.1 - pace.out.0) / 3.0;
+        let ramp = frames(pace.out.0 + (rng.next() % 4) as f32 * step);
         let out = (0..=ramp).map(|i| i as f32 / ramp as f32);
-        let hold = std::iter::repeat_n(1.0, 3);
+        let hold = std::iter::repeat_n(1.0, frames(pace.hold));
         let back = (0..ramp).rev().map(|i| i as f32 / ramp as f32);
         for t in out.chain(hold).chain(back) {
             // Ease in and out, as a head moves.
             let t = 0.5 - 0.5 * (t * std::f32::consts::PI).cos();
             poses.push((target.0 * t, target.1 * t));
         }
-        poses.extend([(0.0, 0.0); 4]);
+        poses.extend(std::iter::repeat_n((0.0, 0.0), frames(pace.pause)));
     }
-    poses.extend([(0.0, 0.0); 12]);
+    poses.extend(std::iter::repeat_n((0.0, 0.0), frames(0.8)));
     poses
 }
 

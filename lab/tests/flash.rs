@@ -78,7 +78,7 @@ fn generate_and_eval_under_the_kiosks_colours_from_the_command_line() {
     ]);
     assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
     let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
-    assert!(csv.starts_with("frames,challenge,label,person,shows,fps,flash\n"), "{csv}");
+    assert!(csv.starts_with("frames,challenge,label,person,shows,fps,flash,condition\n"), "{csv}");
     assert_eq!(csv.lines().count(), 3, "{csv}");
 
     let sessions = out.join("sessions.csv");

@@ -4,6 +4,7 @@
 
 mod cards;
 mod cli;
+mod conditions;
 #[path = "../../tests/data.rs"]
 mod data;
 mod documents;

@@ -470,11 +470,12 @@ pub struct LivenessCheckArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct LivenessEvalArgs {
-    /// CSV with columns frames,challenge,label and optionally flash, the screen's colours (other
-    /// columns ignored).
+    /// CSV with columns frames,challenge,label and optionally flash (the screen's colours), fps
+    /// (the session's frame rate, in place of --fps) and condition (how it was filmed: BPCER is
+    /// also given per condition); other columns are ignored.
     #[arg(long, value_name = "CSV")]
     pub sessions: PathBuf,
-    /// Frames per second of the recorded sessions.
+    /// Frames per second of the recorded sessions whose row gives none.
     #[arg(long, default_value_t = 15.0)]
     pub fps: f32,
     /// Also print every session's result (folder, label, live, reason, parallax) in the JSON.

@@ -125,6 +125,20 @@ struct Tally {
     reasons: BTreeMap<&'static str, usize>,
 }
 
+/// Bona fide sessions filmed under one condition (the CSV's `condition` column).
+#[derive(Debug, Default, Serialize)]
+struct ConditionTally {
+    attempts: usize,
+    /// Classified as attacks.
+    rejected: usize,
+    /// rejected / attempts: the condition's BPCER.
+    bpcer: f64,
+    /// Clopper-Pearson upper 95 % bound on it.
+    upper95: f64,
+    /// Failure codes and how often each was given.
+    reasons: BTreeMap<&'static str, usize>,
+}
+
 /// `liveness eval`'s answer.
 #[derive(Debug, Serialize)]
 struct EvalJson {
@@ -135,6 +149,9 @@ struct EvalJson {
     bpcer: f64,
     bpcer_upper95: f64,
     bpcer_reasons: BTreeMap<&'static str, usize>,
+    /// BPCER per filming condition, when the CSV names them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    bpcer_by_condition: BTreeMap<String, ConditionTally>,
     /// Per attack species.
     apcer: BTreeMap<String, Tally>,
     /// The worst species' APCER (ISO/IEC 30107-3 reports the maximum).
@@ -169,6 +186,12 @@ struct SessionRow {
     shows: Option<String>,
     #[serde(default)]
     flash: Option<String>,
+    /// Frames per second of this session (default: --fps).
+    #[serde(default)]
+    fps: Option<f32>,
+    /// How the session was filmed (`liveness generate --condition`).
+    #[serde(default)]
+    condition: Option<String>,
 }
 
 fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
@@ -183,6 +206,7 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
     let mut engine = load_engine(&args.engine)?;
     let mut bona_fide = Tally::default();
     let mut species: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut conditions: BTreeMap<String, ConditionTally> = BTreeMap::new();
     let mut details = Vec::new();
     let mut replay_matches: Option<usize> = None;
     let mut report_rows = Vec::new();
@@ -195,9 +219,11 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
             .map(str::parse::<FlashSequence>)
             .transpose()
             .with_context(|| format!("row {}: flash", i + 2))?;
+        let fps = row.fps.unwrap_or(args.fps);
+        frame_rate(fps).map_err(|e| anyhow::anyhow!("row {}: the fps column: {e}", i + 2))?;
         let frames = read_frames(&base.join(&row.frames))?;
         let started = std::time::Instant::now();
-        let report = run_check(&mut engine, frames, challenge.clone(), args.fps, flash)?;
+        let report = run_check(&mut engine, frames, challenge.clone(), fps, flash)?;
         frame_ms.push(started.elapsed().as_secs_f64() * 1000.0 / report.frames.max(1) as f64);
         let tally = if row.label == "bona_fide" {
             &mut bona_fide
@@ -210,6 +236,15 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
         }
         if let Err(f) = report.outcome {
             *tally.reasons.entry(f.code()).or_default() += 1;
+        }
+        let condition = row.condition.as_deref().filter(|c| !c.trim().is_empty());
+        if let (Some(condition), "bona_fide") = (condition, row.label.as_str()) {
+            let c = conditions.entry(condition.to_string()).or_default();
+            c.attempts += 1;
+            if let Err(f) = report.outcome {
+                c.rejected += 1;
+                *c.reasons.entry(f.code()).or_default() += 1;
+            }
         }
         if row.label == "video_replay" {
             if let Some(shows) = &row.shows {
@@ -250,6 +285,10 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
         t.rate = rate(t.accepted, t.attempts);
         t.upper95 = upper95(t.accepted, t.attempts);
     }
+    for c in conditions.values_mut() {
+        c.bpcer = rate(c.rejected, c.attempts);
+        c.upper95 = upper95(c.rejected, c.attempts);
+    }
     let apcer_max = species.values().map(|t| t.rate).fold(0.0, f64::max);
     print_json(&EvalJson {
         sessions: rows.len(),
@@ -258,6 +297,7 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
         bpcer: rate(rejected, bona_fide.attempts),
         bpcer_upper95: upper95(rejected, bona_fide.attempts),
         bpcer_reasons: bona_fide.reasons,
+        bpcer_by_condition: conditions,
         apcer: species,
         apcer_max,
         replay_order_matches: replay_matches,

@@ -19,8 +19,25 @@ use super::geometry::{eye_distance, fit_plane};
 pub const POINTS: usize = 48;
 /// Fewer points left than this and the motion is not judged.
 pub const MIN_POINTS: usize = 16;
-/// A point followed into the next frame and back must land this close to where it was, pixels.
-const MAX_ROUND_TRIP: f32 = 0.5;
+/// A point followed into the next frame and back must land this close to where it was: this
+/// share of the eye distance (0.8 px on a 640×480 frame's face), and never under
+/// [`MIN_ROUND_TRIP`] pixels. Scaled with the face, so a small face in a 320×240 frame is
+/// held to the same standard as a large one.
+const ROUND_TRIP_SHARE: f32 = 0.01;
+/// The round trip's limit on the smallest faces, pixels.
+const MIN_ROUND_TRIP: f32 = 0.5;
+/// How far a point followed frame to frame may be moved to where its window in the reference
+/// frame is found again: this share of the eye distance (1.6 px on a 640×480 frame's face).
+/// Frame-to-frame following drifts in noise (a noisy webcam's points wandered off by more
+/// than a return to the centre allows over three movements); matched against the reference
+/// each frame, the drift cannot add up. A larger jump is not a correction but another place,
+/// and is not taken.
+const ANCHOR_SHARE: f32 = 0.02;
+/// The coarsest pyramid level's shorter side is at least this, pixels.
+const COARSEST_SIDE: usize = 60;
+/// At most this many pyramid levels (each half the last): 4 follow a point that moves up to
+/// about 40 px between frames, a turn at 8 frames/s.
+const MAX_LEVELS: usize = 4;
 /// Half the side of the tracking window, pixels.
 const RADIUS: i32 = 5;
 
@@ -44,6 +61,28 @@ impl Grey {
             h: g.height() as usize,
             data: g.pixels().map(|p| f32::from(p[0])).collect(),
         }
+    }
+
+    /// Smoothed by a 3×3 binomial kernel (edges repeated): a cheap webcam's sensor noise
+    /// (σ 10 grey levels) falls to under 4, the face's features stay.
+    fn smoothed(&self) -> Grey {
+        let (w, h) = (self.w, self.h);
+        let pass = |data: &[f32], step: usize, len: usize, at: &dyn Fn(usize) -> usize| {
+            let mut out = vec![0f32; data.len()];
+            for (i, o) in out.iter_mut().enumerate() {
+                let k = at(i);
+                let before = if k == 0 { i } else { i - step };
+                let after = if k + 1 == len { i } else { i + step };
+                *o = (data[before] + 2.0 * data[i] + data[after]) / 4.0;
+            }
+            out
+        };
+        if w < 3 || h < 3 {
+            return self.clone();
+        }
+        let across = pass(&self.data, 1, w, &|i| i % w);
+        let data = pass(&across, w, h, &|i| i / w);
+        Grey { w, h, data }
     }
 
     /// Half the size, each pixel the mean of four.
@@ -96,18 +135,27 @@ impl Grey {
     }
 }
 
-/// A frame and its half-size copy.
+/// A frame, smoothed, and its copies at half, quarter, ... size: the finest first.
 #[derive(Debug, Clone)]
 struct Pyramid {
-    full: Grey,
-    half: Grey,
+    levels: Vec<Grey>,
 }
 
 impl Pyramid {
     fn of(frame: &RgbImage) -> Pyramid {
-        let full = Grey::of(frame);
-        let half = full.half();
-        Pyramid { full, half }
+        let mut levels = vec![Grey::of(frame).smoothed()];
+        while levels.len() < MAX_LEVELS {
+            let last = &levels[levels.len() - 1];
+            if last.w.min(last.h) / 2 < COARSEST_SIDE {
+                break;
+            }
+            levels.push(last.half());
+        }
+        Pyramid { levels }
+    }
+
+    fn full(&self) -> &Grey {
+        &self.levels[0]
     }
 }
 
@@ -118,6 +166,8 @@ pub struct Tracker {
     current: Vec<Option<[f32; 2]>>,
     /// The first `nose` points sit on the nose; the rest cover the face.
     nose: usize,
+    /// The reference frame, where each point's window is matched again.
+    first: Grey,
     previous: Pyramid,
     eye_distance: f32,
 }
@@ -144,8 +194,8 @@ impl Tracker {
             for i in 0..n {
                 let x = x0 + (x1 - x0) * (i as f32 + 0.5) / n as f32;
                 let y = y0 + (y1 - y0) * (j as f32 + 0.5) / n as f32;
-                if pyramid.full.inside(x, y, (2 * RADIUS + 2) as f32) {
-                    candidates.push((pyramid.full.cornerness(x, y), [x, y]));
+                if pyramid.full().inside(x, y, (2 * RADIUS + 2) as f32) {
+                    candidates.push((pyramid.full().cornerness(x, y), [x, y]));
                 }
             }
         }
@@ -156,7 +206,7 @@ impl Tracker {
         for j in -2..=1 {
             for i in -1..=1 {
                 let p = [nose[0] + 0.1 * iod * i as f32, nose[1] + 0.1 * iod * j as f32];
-                if pyramid.full.inside(p[0], p[1], (2 * RADIUS + 2) as f32) {
+                if pyramid.full().inside(p[0], p[1], (2 * RADIUS + 2) as f32) {
                     reference.push(p);
                 }
             }
@@ -171,18 +221,30 @@ impl Tracker {
                 .map(|c| c.1),
         );
         let current = reference.iter().map(|p| Some(*p)).collect();
-        Tracker { reference, current, nose: nose_points, previous: pyramid, eye_distance: iod }
+        Tracker {
+            reference,
+            current,
+            nose: nose_points,
+            first: pyramid.full().clone(),
+            previous: pyramid,
+            eye_distance: iod,
+        }
     }
 
     /// Follows the points into the next frame.
     pub fn track(&mut self, frame: &RgbImage) {
         let next = Pyramid::of(frame);
-        for p in &mut self.current {
+        let limit = (ROUND_TRIP_SHARE * self.eye_distance).max(MIN_ROUND_TRIP);
+        let pull = ANCHOR_SHARE * self.eye_distance;
+        for (p, r) in self.current.iter_mut().zip(&self.reference) {
             // Followed forward and back again: a point that does not come home slipped.
             *p = p.and_then(|at| {
                 let there = follow(&self.previous, &next, at)?;
                 let back = follow(&next, &self.previous, there)?;
-                ((back[0] - at[0]).hypot(back[1] - at[1]) < MAX_ROUND_TRIP).then_some(there)
+                if (back[0] - at[0]).hypot(back[1] - at[1]) >= limit {
+                    return None;
+                }
+                Some(anchored(&self.first, next.full(), *r, there, pull))
             });
         }
         self.previous = next;
@@ -229,12 +291,31 @@ impl Tracker {
     }
 }
 
-/// Where the point `at` of `previous` is in `next`: solved on the half-size frames first,
-/// then refined at full size. `None` when it leaves the frame or cannot be followed.
+/// Where the point `at` of `previous` is in `next`: solved on the coarsest level first, each
+/// finer level starting from the coarser one's answer. A coarse level where the point's window
+/// leaves the picture passes its guess on; the full-size level must follow it. `None` when it
+/// leaves the frame or cannot be followed.
 fn follow(previous: &Pyramid, next: &Pyramid, at: [f32; 2]) -> Option<[f32; 2]> {
-    let coarse = lucas_kanade(&previous.half, &next.half, [at[0] / 2.0, at[1] / 2.0], [0.0, 0.0])?;
-    let fine = lucas_kanade(&previous.full, &next.full, at, [coarse[0] * 2.0, coarse[1] * 2.0])?;
+    let mut guess = [0.0, 0.0];
+    for level in (1..previous.levels.len().min(next.levels.len())).rev() {
+        let scale = (1u32 << level) as f32;
+        let p = [at[0] / scale, at[1] / scale];
+        let v =
+            lucas_kanade(&previous.levels[level], &next.levels[level], p, guess).unwrap_or(guess);
+        guess = [v[0] * 2.0, v[1] * 2.0];
+    }
+    let fine = lucas_kanade(previous.full(), next.full(), at, guess)?;
     Some([at[0] + fine[0], at[1] + fine[1]])
+}
+
+/// `there`, where the reference point `r` was followed to frame by frame, moved to where the
+/// reference frame's window around `r` is found in `next` when that is within `pull` pixels.
+fn anchored(first: &Grey, next: &Grey, r: [f32; 2], there: [f32; 2], pull: f32) -> [f32; 2] {
+    let guess = [there[0] - r[0], there[1] - r[1]];
+    match lucas_kanade(first, next, r, guess) {
+        Some(v) if (v[0] - guess[0]).hypot(v[1] - guess[1]) < pull => [r[0] + v[0], r[1] + v[1]],
+        _ => there,
+    }
 }
 
 /// The displacement of the window around `p` from `a` to `b`, starting from `guess`

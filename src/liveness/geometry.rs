@@ -170,7 +170,7 @@ fn unrolled(l: &Landmarks, v: [f32; 2]) -> [f32; 2] {
 
 /// The size a face's offsets are measured in: the mean of the eye distance and the
 /// eye-to-mouth distance (one shrinks when the head turns, the other when it nods).
-fn face_scale(l: &Landmarks) -> f32 {
+pub fn face_scale(l: &Landmarks) -> f32 {
     let eyes = [(l[0][0] + l[1][0]) / 2.0, (l[0][1] + l[1][1]) / 2.0];
     let mouth = [(l[3][0] + l[4][0]) / 2.0, (l[3][1] + l[4][1]) / 2.0];
     (eye_distance(l) + (mouth[0] - eyes[0]).hypot(mouth[1] - eyes[1])) / 2.0

@@ -10,7 +10,7 @@ use crate::domain::{Face, FaceBox};
 
 use super::challenge::{Challenge, Direction};
 use super::flash::FlashRefusal;
-use super::geometry::nose_offset;
+use super::geometry::{face_scale, nose_offset};
 
 /// How far the nose must leave the plane of the rest of the face, in the asked direction and
 /// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count. On the
@@ -21,6 +21,11 @@ pub const MOVE_PARALLAX: f32 = 0.05;
 pub const CENTRE_SHARE: f32 = 0.5;
 /// Below this nose parallax (eye distances) the face is flat, whatever its landmarks say.
 pub const MIN_PARALLAX: f32 = 0.02;
+/// How long the landmarks must show the asked movement while the pixels stay flat before the
+/// attempt fails as `flat`, seconds (at least two frames): in a noisy 8 frames/s feed one
+/// frame's landmarks can leap ahead of a head's first movement; a tilted picture shows it
+/// for as long as it is tilted.
+pub const FLAT_SECONDS: f32 = 0.2;
 /// Sideways movement of YuNet's nose landmark, in face units ([`nose_offset`]), that shows a
 /// turn as the detector sees it. Only used to name a flat picture: YuNet moves its
 /// landmarks on a tilted print as if a head turned (its prior), the pixels do not follow.
@@ -30,9 +35,13 @@ pub const TURN_LANDMARKS: f32 = 0.08;
 pub const NOD_LANDMARKS: f32 = 0.04;
 /// Steady frontal frames that start the challenge (and fix the reference frame).
 pub const FRAMING_FRAMES: usize = 5;
-/// How much the detector's nose landmark may move ([`nose_offset`], face units) across the
-/// framing frames: several times its jitter on a still face, well under a movement.
+/// How far the detector's nose landmark ([`nose_offset`], face units) may be from its mean
+/// over the framing frames: several times its jitter on a still face, well under a movement.
 pub const FRAMING_JITTER: f32 = 0.03;
+/// The same in pixels of the nose landmark, where that is more: on a small face (a 320×240
+/// camera's, about 45 px from eyes to mouth) in a noisy frame the detector's nose wanders
+/// 2-3 px from frame to frame (0.05-0.07 face units) though the head is still.
+pub const FRAMING_JITTER_PX: f32 = 3.0;
 /// Frontal frames after the last movement among which the selfie is chosen.
 pub const SELFIE_FRAMES: usize = 3;
 /// Time for each movement, and again for coming back to the centre.
@@ -242,6 +251,8 @@ pub struct Session {
     steady: Vec<Face>,
     reference_offset: [f32; 2],
     steps: Vec<StepResult>,
+    /// Frames in a row where the landmarks showed the asked movement and the pixels did not.
+    flat_run: usize,
     frontal_run: usize,
     best_selfie: f32,
     outcome: Option<Result<(), Failure>>,
@@ -267,6 +278,7 @@ impl Session {
             steady: Vec::new(),
             reference_offset: [0.0, 0.0],
             steps,
+            flat_run: 0,
             frontal_run: 0,
             best_selfie: f32::INFINITY,
             outcome: None,
@@ -406,12 +418,19 @@ impl Session {
 
     fn frame_up(&mut self, face: &Face, alone: bool) -> Option<Keep> {
         let offset = nose_offset(&face.landmarks);
-        let frontal = offset[0].abs() < FRONTAL_OFFSET;
-        // A head already moving is no reference: its box and nose must stay put against the
-        // first framing frame's.
+        // A head already moving is no reference: its box must stay put against the first
+        // framing frame's, and its nose near the framing frames' mean so far.
+        let jitter = FRAMING_JITTER.max(FRAMING_JITTER_PX / face_scale(&face.landmarks).max(1.0));
+        // Frontal within the detector's jitter here; the framing frames' mean must be frontal
+        // itself (below).
+        let frontal = offset[0].abs() < FRONTAL_OFFSET + jitter;
         let still = self.steady.first().is_none_or(|first| {
-            let o = nose_offset(&first.landmarks);
-            (o[0] - offset[0]).hypot(o[1] - offset[1]) < FRAMING_JITTER
+            let n = self.steady.len() as f32;
+            let mean = self.steady.iter().fold([0.0, 0.0], |m, f| {
+                let o = nose_offset(&f.landmarks);
+                [m[0] + o[0] / n, m[1] + o[1] / n]
+            });
+            (mean[0] - offset[0]).hypot(mean[1] - offset[1]) < jitter
                 && !jumped_by(&first.bbox, &face.bbox, STEADY_BOX_WIDTHS)
         });
         if !alone || !frontal || !still {
@@ -433,16 +452,30 @@ impl Session {
                 m[1] += p[1] / n;
             }
         }
-        self.reference_offset = nose_offset(&mean);
+        let reference = nose_offset(&mean);
+        if reference[0].abs() >= FRONTAL_OFFSET {
+            // Not frontal on average: the window slides on.
+            self.steady.remove(0);
+            return None;
+        }
+        self.reference_offset = reference;
         self.phase = Phase::Moving { step: 0, started: self.frames - 1 };
         Some(Keep::Reference)
+    }
+
+    /// The detector's nose landmark movement toward `step`'s direction, in
+    /// [`TURN_LANDMARKS`] / [`NOD_LANDMARKS`].
+    fn landmarks_along(&self, face: &Face, step: usize) -> f32 {
+        let d = self.steps[step].direction.in_frame();
+        let m = self.landmark_movement(face);
+        m[0] * d[0] + m[1] * d[1]
     }
 
     /// Records the step's largest movements; returns the pixels' movement, in thresholds.
     fn track(&mut self, face: &Face, nose: Option<[f32; 2]>, step: usize) -> [f32; 2] {
         let d = self.steps[step].direction.in_frame();
         let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
-        let landmarks = along(self.landmark_movement(face));
+        let landmarks = self.landmarks_along(face, step);
         let s = &mut self.steps[step];
         s.landmarks = s.landmarks.max(landmarks);
         if let Some(n) = nose {
@@ -484,9 +517,14 @@ impl Session {
     ) -> Option<Keep> {
         self.follow_step(face, nose, step)?;
         let s = self.steps[step];
+        let flat_now =
+            nose.is_some() && self.landmarks_along(face, step) >= 1.0 && s.parallax < MIN_PARALLAX;
+        self.flat_run = if flat_now { self.flat_run + 1 } else { 0 };
+        let flat_frames = ((FLAT_SECONDS * self.fps).ceil() as usize).max(2);
         if s.parallax >= MOVE_PARALLAX {
+            self.flat_run = 0;
             self.phase = Phase::Returning { step, started: frame };
-        } else if nose.is_some() && s.landmarks >= 1.0 && s.parallax < MIN_PARALLAX {
+        } else if self.flat_run >= flat_frames {
             self.fail(Failure::Flat { movement: s.direction, parallax: s.parallax });
         }
         None
@@ -669,6 +707,52 @@ mod tests {
             "{:?}",
             s.outcome()
         );
+    }
+
+    #[test]
+    fn one_frames_landmark_leap_ahead_of_the_head_is_not_a_flat_picture() {
+        // At 8 frames/s in a noisy feed, the detector's nose can leap a whole turn's worth in the
+        // first frame of a movement while the pixels have hardly moved yet.
+        let poses = script(&[Left, Up, Right], 20.0);
+        let mut s = Session::new("left up right".parse().unwrap(), 8.0);
+        let mut leapt = false;
+        for &(yaw, pitch) in &poses {
+            let mut l = project(&HEAD, yaw, pitch, 500.0);
+            let moving = matches!(s.progress(None, None).stage, Stage::Moving { step: 0, .. });
+            if moving && !leapt && yaw > 0.0 {
+                l[2][0] += 1.5 * TURN_LANDMARKS * face_scale(&l);
+                leapt = true;
+            }
+            s.observe(&[face(l)], Some(nose_miss(false, yaw, pitch)));
+        }
+        assert!(leapt);
+        assert_eq!(s.finish(None), Ok(()));
+    }
+
+    /// A session fed `frames` still frontal faces 1000 mm away (a small face, about 40 px from
+    /// eyes to mouth) whose detected nose sits `bias` face units toward the image's right and
+    /// wanders `jitter` either way, frame by frame.
+    fn framed(bias: f32, jitter: f32, frames: usize) -> Session {
+        let mut s = Session::new("left up right".parse().unwrap(), 8.0);
+        for i in 0..frames {
+            let mut l = project(&HEAD, 0.0, 0.0, 1000.0);
+            let wander = if i % 2 == 0 { jitter } else { -jitter };
+            l[2][0] += (bias + wander) * face_scale(&l);
+            s.observe(&[face(l)], Some([0.0, 0.0]));
+        }
+        s
+    }
+
+    #[test]
+    fn a_small_noisy_face_is_framed_by_its_mean_and_a_turned_one_is_not() {
+        // Frames alternate 0.095 and 0.165: the second is past the frontal limit, and they
+        // differ by more than FRAMING_JITTER, yet the head is still and frontal on average.
+        let s = framed(0.13, 0.035, 12);
+        assert_eq!(s.outcome(), None);
+        assert!(matches!(s.progress(None, None).stage, Stage::Moving { step: 0, .. }));
+        // Turned 0.2 on average: never a reference, whatever the jitter allows.
+        let mut s = framed(0.2, 0.02, 20);
+        assert_eq!(s.finish(None), Err(Failure::NotFramed));
     }
 
     #[test]

@@ -122,6 +122,13 @@ pub struct LivenessGenerateArgs {
     /// office). sessions.csv's `flash` column gives each attempt's colours.
     #[arg(long, value_name = "STRENGTH")]
     pub flash: Option<f32>,
+    /// Film every session under these conditions (repeat or separate by commas): clean (the
+    /// default), fps8, qvga (320×240), noise10 (Gaussian σ 10), jpeg40, dim (two stops darker),
+    /// webcam (all five at once), brisk (a turn out and back in 0.6 s), slow (in 3 s),
+    /// pause_short (0.1 s between steps), pause_long (2 s). sessions.csv's `condition` and
+    /// `fps` columns say which.
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub condition: Vec<String>,
 }
 
 /// `bench`: the picture pair to time and how often.

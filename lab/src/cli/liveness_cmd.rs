@@ -13,8 +13,9 @@ use facematch::liveness::Challenge;
 
 use super::args::{LivenessArgs, LivenessCommand, LivenessGenerateArgs};
 use super::captures_cmd::{read_photos, Photo};
+use crate::capture_condition::Condition;
 use crate::synthetic_card::Rng;
-use crate::synthetic_session::{generate_lit, ScreenLight, Species, FPS};
+use crate::synthetic_session::{generate_filmed, ScreenLight, Species};
 
 /// Runs the subcommand.
 ///
@@ -54,6 +55,14 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     } else {
         args.species.iter().map(|s| s.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
     };
+    let conditions: Vec<Condition> = if args.condition.is_empty() {
+        vec![Condition::CLEAN]
+    } else {
+        args.condition
+            .iter()
+            .map(|c| c.parse().map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?
+    };
     if let Some(s) = args.flash {
         if !(s.is_finite() && (0.0..=2.0).contains(&s)) {
             bail!("--flash must be a strength from 0 to 2, not {s}");
@@ -63,14 +72,22 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     // Rendering is the slow part: the photos are shared out between the cores.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(photos.len());
-    let rows: Vec<Result<Vec<[String; 7]>>> = std::thread::scope(|scope| {
+    let rows: Vec<Result<Vec<[String; 8]>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (photos, species) = (&photos, &species);
+                let (photos, species, conditions) = (&photos, &species, &conditions);
                 scope.spawn(move || {
                     (t..photos.len())
                         .step_by(threads)
-                        .map(|i| write_sessions(&args.out, i, &photos[i], species, args.flash))
+                        .map(|i| {
+                            let photo = &photos[i];
+                            let each = conditions.iter().map(|c| {
+                                write_sessions(&args.out, i, photo, species, args.flash, c)
+                            });
+                            let rows = each.collect::<Result<Vec<_>>>()?.concat();
+                            eprintln!("liveness generate: {} done", photo.identity);
+                            Ok(rows)
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -79,19 +96,22 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     });
     let mut rows = rows.into_iter().collect::<Result<Vec<_>>>()?.concat();
     rows.sort();
-    let header = ["frames", "challenge", "label", "person", "shows", "fps", "flash"];
+    let header = ["frames", "challenge", "label", "person", "shows", "fps", "flash", "condition"];
     facematch::cli::write_csv(&args.out.join("sessions.csv"), header, &rows)
 }
 
 /// One session per species from photo number `i`, written under `out`, under the kiosk's
-/// colours at `flash` strength when given; their CSV rows.
+/// colours at `flash` strength when given, filmed and paced as `condition` says; their CSV
+/// rows. Each condition draws the same challenge and colours for a photo and species, so the
+/// conditions differ only in how the session was filmed and moved.
 fn write_sessions(
     out: &Path,
     i: usize,
     photo: &Photo,
     species: &[Species],
     flash: Option<f32>,
-) -> Result<Vec<[String; 7]>> {
+    condition: &Condition,
+) -> Result<Vec<[String; 8]>> {
     let mut rows = Vec::new();
     for &species in species {
         // Seeds by the species' place among all nine, so a filtered set draws the same.
@@ -100,15 +120,25 @@ fn write_sessions(
         let mut rng = Rng(seed);
         let asked = Challenge::draw(|| rng.next());
         let light = flash.map(|strength| ScreenLight::draw(strength, seed));
-        let session =
-            generate_lit(&photo.pixels, &photo.face, species, &asked, seed, light.as_ref());
-        let name = format!("{}_{i}_{species}", photo.identity);
+        let session = generate_filmed(
+            &photo.pixels,
+            &photo.face,
+            species,
+            &asked,
+            seed,
+            light.as_ref(),
+            condition,
+        );
+        let mut name = format!("{}_{i}_{species}", photo.identity);
+        if *condition != Condition::CLEAN {
+            name = format!("{name}_{condition}");
+        }
         let dir = out.join(&name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         for (n, frame) in session.frames.iter().enumerate() {
             let file = dir.join(format!("{n:03}.jpg"));
-            let jpeg =
-                encode_jpeg(frame, 90).with_context(|| format!("encoding {}", file.display()))?;
+            let jpeg = encode_jpeg(frame, condition.jpeg_quality)
+                .with_context(|| format!("encoding {}", file.display()))?;
             std::fs::write(&file, jpeg).with_context(|| format!("writing {}", file.display()))?;
         }
         let shows = Challenge(session.shows).to_string();
@@ -118,10 +148,10 @@ fn write_sessions(
             species.label().to_string(),
             photo.identity.clone(),
             shows,
-            FPS.to_string(),
+            condition.fps.to_string(),
             light.map(|l| l.shown.to_string()).unwrap_or_default(),
+            condition.name.to_string(),
         ]);
     }
-    eprintln!("liveness generate: {} done", photo.identity);
     Ok(rows)
 }
