@@ -250,6 +250,10 @@ pub struct Session {
     last_box: Option<FaceBox>,
     steady: Vec<Face>,
     reference_offset: [f32; 2],
+    /// The nose parallax of the frame before, while a movement or a return is followed: a
+    /// movement counts only as far as two frames in a row show it (one frame's tracking noise
+    /// is not a head).
+    last_nose: Option<[f32; 2]>,
     steps: Vec<StepResult>,
     /// Frames in a row where the landmarks showed the asked movement and the pixels did not.
     flat_run: usize,
@@ -277,6 +281,7 @@ impl Session {
             last_box: None,
             steady: Vec::new(),
             reference_offset: [0.0, 0.0],
+            last_nose: None,
             steps,
             flat_run: 0,
             frontal_run: 0,
@@ -476,19 +481,28 @@ impl Session {
         let d = self.steps[step].direction.in_frame();
         let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
         let landmarks = self.landmarks_along(face, step);
+        let last = std::mem::replace(&mut self.last_nose, nose);
         let s = &mut self.steps[step];
         s.landmarks = s.landmarks.max(landmarks);
-        if let Some(n) = nose {
-            s.parallax = s.parallax.max(along(n));
+        if let (Some(n), Some(l)) = (nose, last) {
+            s.parallax = s.parallax.max(along(n).min(along(l)));
         }
         Self::movement(nose)
     }
 
-    /// A movement other than the asked one, if the head clearly made one.
-    fn wrong_way(&self, m: [f32; 2], asked: Direction) -> Option<Direction> {
+    /// A movement other than the asked one, if the head clearly made one: this frame and the
+    /// one before both show it.
+    fn wrong_way(
+        &self,
+        m: [f32; 2],
+        before: Option<[f32; 2]>,
+        asked: Direction,
+    ) -> Option<Direction> {
         let seen = Direction::of(m);
         let d = seen.in_frame();
-        (seen != asked && m[0] * d[0] + m[1] * d[1] >= 1.0).then_some(seen)
+        let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
+        let before = Self::movement(before);
+        (seen != asked && along(m) >= 1.0 && along(before) >= 1.0).then_some(seen)
     }
 
     /// Records the frame for `step` and fails a movement other than the asked one; the
@@ -500,8 +514,9 @@ impl Session {
         step: usize,
     ) -> Option<[f32; 2]> {
         let asked = self.steps[step].direction;
+        let before = self.last_nose;
         let m = self.track(face, nose, step);
-        if let Some(seen) = self.wrong_way(m, asked) {
+        if let Some(seen) = self.wrong_way(m, before, asked) {
             self.fail(Failure::WrongMovement { asked, seen });
             return None;
         }
@@ -726,6 +741,35 @@ mod tests {
             s.observe(&[face(l)], Some(nose_miss(false, yaw, pitch)));
         }
         assert!(leapt);
+        assert_eq!(s.finish(None), Ok(()));
+    }
+
+    #[test]
+    fn one_frames_tracking_spike_is_neither_a_movement_nor_a_wrong_one() {
+        let poses = script(&[Left, Up, Right], 20.0);
+        let mut s = Session::new("left up right".parse().unwrap(), 15.0);
+        let mut spiked = 0;
+        for &(yaw, pitch) in &poses {
+            let moving = matches!(s.progress(None, None).stage, Stage::Moving { step: 0, .. });
+            let mut nose = nose_miss(false, yaw, pitch);
+            // Still at the centre, the points slip for one frame each: the nose reads the asked
+            // "left", then "down", each by more than a movement's parallax.
+            let spike_now = moving && yaw == 0.0 && spiked < 2;
+            if spike_now {
+                let spike = 1.5 * MOVE_PARALLAX;
+                nose = if spiked == 0 { [spike, 0.0] } else { [0.0, spike] };
+                spiked += 1;
+            }
+            s.observe(&[face(project(&HEAD, yaw, pitch, 500.0))], Some(nose));
+            if spike_now {
+                assert!(
+                    matches!(s.progress(None, None).stage, Stage::Moving { step: 0, .. }),
+                    "a single frame counted: {:?}",
+                    s.outcome()
+                );
+            }
+        }
+        assert_eq!(spiked, 2);
         assert_eq!(s.finish(None), Ok(()));
     }
 
