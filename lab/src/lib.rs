@@ -7,10 +7,10 @@
 
 #![forbid(unsafe_code)]
 
-pub mod capture_condition;
 pub mod cli;
 pub mod eval;
 pub mod report;
+pub mod session_condition;
 pub mod synthetic_capture;
 pub mod synthetic_card;
 pub mod synthetic_session;

@@ -29,7 +29,7 @@ use std::str::FromStr;
 
 use image::{imageops, Rgb, RgbImage};
 
-use crate::capture_condition::Condition;
+use crate::session_condition::SessionCondition;
 use crate::synthetic_capture::{add_noise, place};
 use crate::synthetic_card::{draw_card, portrait_crop, CardStyle, Rng};
 use facematch::domain::Face;
@@ -185,7 +185,7 @@ pub fn generate_lit(
     seed: u64,
     light: Option<&ScreenLight>,
 ) -> GeneratedSession {
-    generate_filmed(photo, face, species, asked, seed, light, &Condition::CLEAN)
+    generate_filmed(photo, face, species, asked, seed, light, &SessionCondition::CLEAN)
 }
 
 /// A session of `species` made from `photo` whose face is `face`, asked `asked`, under the
@@ -197,10 +197,10 @@ pub fn generate_filmed(
     asked: &Challenge,
     seed: u64,
     light: Option<&ScreenLight>,
-    condition: &Condition,
+    condition: &SessionCondition,
 ) -> GeneratedSession {
     let session = render(photo, face, species, asked, seed, light, condition);
-    if *condition == Condition::CLEAN {
+    if *condition == SessionCondition::CLEAN {
         return session;
     }
     let mut rng = Rng(seed ^ 0xC0DE_CA3E);
@@ -216,7 +216,7 @@ fn render(
     asked: &Challenge,
     seed: u64,
     light: Option<&ScreenLight>,
-    condition: &Condition,
+    condition: &SessionCondition,
 ) -> GeneratedSession {
     let fps = condition.fps;
     let mut rng = Rng(seed ^ 0x5EED_0F11_FE00);
@@ -428,7 +428,7 @@ fn stage(photo: &RgbImage, face: &Face) -> (RgbImage, Face) {
 fn timeline(
     moves: &[Direction],
     peak: (f32, f32),
-    condition: &Condition,
+    condition: &SessionCondition,
     rng: &mut Rng,
 ) -> Vec<(f32, f32)> {
     let (pace, frames) = (&condition.pace, |seconds| condition.frames(seconds));

@@ -4,14 +4,14 @@
 //! fails; `liveness eval` gives BPCER per condition from the CSV's `condition` and `fps`.
 
 use facematch::liveness::{check, Challenge, Failure};
-use facematch_lab::capture_condition::Condition;
+use facematch_lab::session_condition::SessionCondition;
 use facematch_lab::synthetic_session::{generate_filmed, Species};
 
 use crate::liveness::photo;
 use crate::util::{engine, facematch, json, lab};
 
 /// The frames of a session as the condition's camera writes them: JPEG at its quality.
-fn as_written(frames: Vec<image::RgbImage>, condition: &Condition) -> Vec<image::RgbImage> {
+fn as_written(frames: Vec<image::RgbImage>, condition: &SessionCondition) -> Vec<image::RgbImage> {
     frames
         .iter()
         .map(|f| {
@@ -25,7 +25,7 @@ fn as_written(frames: Vec<image::RgbImage>, condition: &Condition) -> Vec<image:
 fn a_head_passes_under_every_camera_and_pace_and_a_print_never_does() {
     let (pixels, subject) = photo("barack_obama", 1);
     let asked: Challenge = "right up left".parse().unwrap();
-    for condition in Condition::EVERY {
+    for condition in SessionCondition::EVERY {
         // The print under the worst camera, where the tracker's tolerances are widest.
         let species: &[Species] = match condition.name {
             "webcam" => &[Species::BonaFide, Species::Print],

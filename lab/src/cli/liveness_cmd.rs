@@ -13,7 +13,7 @@ use facematch::liveness::Challenge;
 
 use super::args::{LivenessArgs, LivenessCommand, LivenessGenerateArgs};
 use super::captures_cmd::{read_photos, Photo};
-use crate::capture_condition::Condition;
+use crate::session_condition::SessionCondition;
 use crate::synthetic_card::Rng;
 use crate::synthetic_session::{generate_filmed, ScreenLight, Species};
 
@@ -55,8 +55,8 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     } else {
         args.species.iter().map(|s| s.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
     };
-    let conditions: Vec<Condition> = if args.condition.is_empty() {
-        vec![Condition::CLEAN]
+    let conditions: Vec<SessionCondition> = if args.condition.is_empty() {
+        vec![SessionCondition::CLEAN]
     } else {
         args.condition
             .iter()
@@ -110,7 +110,7 @@ fn write_sessions(
     photo: &Photo,
     species: &[Species],
     flash: Option<f32>,
-    condition: &Condition,
+    condition: &SessionCondition,
 ) -> Result<Vec<[String; 8]>> {
     let mut rows = Vec::new();
     for &species in species {
@@ -130,7 +130,7 @@ fn write_sessions(
             condition,
         );
         let mut name = format!("{}_{i}_{species}", photo.identity);
-        if *condition != Condition::CLEAN {
+        if *condition != SessionCondition::CLEAN {
             name = format!("{name}_{condition}");
         }
         let dir = out.join(&name);

@@ -29,7 +29,7 @@ pub const USUAL_PACE: Pace = Pace { out: (7.0 / 15.0, 10.0 / 15.0), hold: 0.2, p
 
 /// One way of filming and moving, named as `sessions.csv`'s `condition` column names it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Condition {
+pub struct SessionCondition {
     /// The name (`clean`, `fps8`, ...).
     pub name: &'static str,
     /// Frames per second.
@@ -51,7 +51,7 @@ pub struct Condition {
 /// The gain noise of a camera in dim light, standard deviation in grey levels.
 pub const DIM_GAIN_NOISE: f32 = 4.0;
 
-const CLEAN: Condition = Condition {
+const CLEAN: SessionCondition = SessionCondition {
     name: "clean",
     fps: 15.0,
     size: (640, 480),
@@ -61,20 +61,20 @@ const CLEAN: Condition = Condition {
     pace: USUAL_PACE,
 };
 
-impl Condition {
+impl SessionCondition {
     /// The generator's own camera and pace.
-    pub const CLEAN: Condition = CLEAN;
+    pub const CLEAN: SessionCondition = CLEAN;
 
     /// Every condition: the clean one, each webcam fault alone, all of them at once, and the
     /// paces of brisk and slow people and of short and long pauses.
-    pub const EVERY: [Condition; 11] = [
+    pub const EVERY: [SessionCondition; 11] = [
         CLEAN,
-        Condition { name: "fps8", fps: 8.0, ..CLEAN },
-        Condition { name: "qvga", size: (320, 240), ..CLEAN },
-        Condition { name: "noise10", noise: 10.0, ..CLEAN },
-        Condition { name: "jpeg40", jpeg_quality: 40, ..CLEAN },
-        Condition { name: "dim", light: 0.25, ..CLEAN },
-        Condition {
+        SessionCondition { name: "fps8", fps: 8.0, ..CLEAN },
+        SessionCondition { name: "qvga", size: (320, 240), ..CLEAN },
+        SessionCondition { name: "noise10", noise: 10.0, ..CLEAN },
+        SessionCondition { name: "jpeg40", jpeg_quality: 40, ..CLEAN },
+        SessionCondition { name: "dim", light: 0.25, ..CLEAN },
+        SessionCondition {
             name: "webcam",
             fps: 8.0,
             size: (320, 240),
@@ -84,19 +84,19 @@ impl Condition {
             pace: USUAL_PACE,
         },
         // A turn out and back in 0.6 s.
-        Condition {
+        SessionCondition {
             name: "brisk",
             pace: Pace { out: (0.22, 0.28), hold: 0.1, ..USUAL_PACE },
             ..CLEAN
         },
         // A turn out and back in 3 s.
-        Condition {
+        SessionCondition {
             name: "slow",
             pace: Pace { out: (1.2, 1.4), hold: 0.4, ..USUAL_PACE },
             ..CLEAN
         },
-        Condition { name: "pause_short", pace: Pace { pause: 0.1, ..USUAL_PACE }, ..CLEAN },
-        Condition { name: "pause_long", pace: Pace { pause: 2.0, ..USUAL_PACE }, ..CLEAN },
+        SessionCondition { name: "pause_short", pace: Pace { pause: 0.1, ..USUAL_PACE }, ..CLEAN },
+        SessionCondition { name: "pause_long", pace: Pace { pause: 2.0, ..USUAL_PACE }, ..CLEAN },
     ];
 
     /// `seconds` as a whole number of frames at this condition's rate (at least one).
@@ -124,18 +124,18 @@ impl Condition {
     }
 }
 
-impl fmt::Display for Condition {
+impl fmt::Display for SessionCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)
     }
 }
 
-impl FromStr for Condition {
+impl FromStr for SessionCondition {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Condition::EVERY.into_iter().find(|c| c.name == s).ok_or_else(|| {
-            let names: Vec<&str> = Condition::EVERY.iter().map(|c| c.name).collect();
+        SessionCondition::EVERY.into_iter().find(|c| c.name == s).ok_or_else(|| {
+            let names: Vec<&str> = SessionCondition::EVERY.iter().map(|c| c.name).collect();
             format!("unknown condition {s:?} (one of {})", names.join(", "))
         })
     }
@@ -160,16 +160,16 @@ mod tests {
 
     #[test]
     fn every_name_reads_back_and_an_unknown_one_is_refused() {
-        for c in Condition::EVERY {
-            assert_eq!(c.name.parse::<Condition>(), Ok(c));
+        for c in SessionCondition::EVERY {
+            assert_eq!(c.name.parse::<SessionCondition>(), Ok(c));
         }
-        assert!("vga".parse::<Condition>().unwrap_err().contains("webcam"));
+        assert!("vga".parse::<SessionCondition>().unwrap_err().contains("webcam"));
     }
 
     #[test]
     fn the_webcam_darkens_shrinks_and_adds_noise_of_the_asked_spread() {
         let grey = RgbImage::from_pixel(640, 480, Rgb([128, 128, 128]));
-        let webcam: Condition = "webcam".parse().unwrap();
+        let webcam: SessionCondition = "webcam".parse().unwrap();
         let filmed = webcam.film(grey.clone(), &mut Rng(5));
         assert_eq!(filmed.dimensions(), (320, 240));
         let values: Vec<f32> = filmed.pixels().map(|p| f32::from(p[1])).collect();
@@ -179,7 +179,7 @@ mod tests {
         // A quarter of 128's light is about 67 in sRGB; σ 10 on top of the halved gain noise.
         assert!((60.0..75.0).contains(&mean), "{mean}");
         assert!((9.0..12.0).contains(&sd), "{sd}");
-        let clean = Condition::CLEAN.film(grey.clone(), &mut Rng(5));
+        let clean = SessionCondition::CLEAN.film(grey.clone(), &mut Rng(5));
         assert_eq!(clean, grey);
     }
 }
