@@ -75,11 +75,12 @@ fn generate_and_eval_give_bpcer_per_condition_at_each_sessions_own_rate() {
         "--species",
         "bona_fide",
         "--condition",
-        "clean,webcam",
+        "clean,webcam,webcam",
     ]);
     assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
     let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
     assert!(csv.contains(",8,,webcam\n") && csv.contains(",15,,clean\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "a condition named twice is made once: {csv}");
     let webcam = csv.lines().find(|l| l.ends_with(",webcam")).unwrap();
     let folder = out.join(webcam.split(',').next().unwrap());
     let first = image::open(folder.join("000.jpg")).unwrap();
@@ -100,5 +101,5 @@ fn generate_and_eval_give_bpcer_per_condition_at_each_sessions_own_rate() {
     let eval = facematch(&["liveness", "eval", "--sessions", sessions.to_str().unwrap()]);
     assert_eq!(eval.status.code(), Some(2), "{}", String::from_utf8_lossy(&eval.stderr));
     let said = String::from_utf8_lossy(&eval.stderr);
-    assert!(said.contains("the fps column"), "{said}");
+    assert!(said.contains("row 3: the fps column must be at least 1, not 0.5"), "{said}");
 }

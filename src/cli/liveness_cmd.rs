@@ -88,6 +88,15 @@ fn frame_rate(fps: f32) -> Result<(), String> {
     }
 }
 
+/// A sessions CSV's `fps` column: at least one frame a second, like `--fps`.
+fn row_frame_rate(fps: f32, row: usize) -> Result<()> {
+    if fps.is_finite() && fps >= 1.0 {
+        Ok(())
+    } else {
+        bail!("row {row}: the fps column must be at least 1, not {fps}")
+    }
+}
+
 /// The JPEG and PNG frames of `dir`, in name order, decoded.
 fn read_frames(dir: &Path) -> Result<Vec<RgbImage>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -203,6 +212,10 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
         .deserialize()
         .collect::<Result<_, _>>()
         .with_context(|| format!("{}: columns frames,challenge,label", args.sessions.display()))?;
+    // Every row's rate is checked before the models load and the first session is evaluated.
+    for (i, row) in rows.iter().enumerate() {
+        row_frame_rate(row.fps.unwrap_or(args.fps), i + 2)?;
+    }
     let mut engine = load_engine(&args.engine)?;
     let mut bona_fide = Tally::default();
     let mut species: BTreeMap<String, Tally> = BTreeMap::new();
@@ -220,7 +233,6 @@ fn eval_cmd(args: &LivenessEvalArgs) -> Result<()> {
             .transpose()
             .with_context(|| format!("row {}: flash", i + 2))?;
         let fps = row.fps.unwrap_or(args.fps);
-        frame_rate(fps).map_err(|e| anyhow::anyhow!("row {}: the fps column: {e}", i + 2))?;
         let frames = read_frames(&base.join(&row.frames))?;
         let started = std::time::Instant::now();
         let report = run_check(&mut engine, frames, challenge.clone(), fps, flash)?;

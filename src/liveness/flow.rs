@@ -21,8 +21,7 @@ pub const POINTS: usize = 48;
 pub const MIN_POINTS: usize = 16;
 /// A point followed into the next frame and back must land this close to where it was: this
 /// share of the eye distance (0.8 px on a 640×480 frame's face), and never under
-/// [`MIN_ROUND_TRIP`] pixels. Scaled with the face, so a small face in a 320×240 frame is
-/// held to the same standard as a large one.
+/// [`MIN_ROUND_TRIP`] pixels (1.25 % of a 320×240 frame's 40 px eye distance).
 const ROUND_TRIP_SHARE: f32 = 0.01;
 /// The round trip's limit on the smallest faces, pixels.
 const MIN_ROUND_TRIP: f32 = 0.5;
@@ -33,7 +32,7 @@ const MIN_ROUND_TRIP: f32 = 0.5;
 /// each frame, the drift cannot add up. A larger jump is not a correction but another place,
 /// and is not taken.
 const ANCHOR_SHARE: f32 = 0.02;
-/// The coarsest pyramid level's shorter side is at least this, pixels.
+/// A coarser pyramid level is made only while its shorter side stays at least this, pixels.
 const COARSEST_SIDE: usize = 60;
 /// At most this many pyramid levels (each half the last): 4 follow a point that moves up to
 /// about 40 px between frames, a turn at 8 frames/s.
@@ -67,21 +66,25 @@ impl Grey {
     /// (σ 10 grey levels) falls to under 4, the face's features stay.
     fn smoothed(&self) -> Grey {
         let (w, h) = (self.w, self.h);
-        let pass = |data: &[f32], step: usize, len: usize, at: &dyn Fn(usize) -> usize| {
-            let mut out = vec![0f32; data.len()];
-            for (i, o) in out.iter_mut().enumerate() {
-                let k = at(i);
-                let before = if k == 0 { i } else { i - step };
-                let after = if k + 1 == len { i } else { i + step };
-                *o = (data[before] + 2.0 * data[i] + data[after]) / 4.0;
-            }
-            out
-        };
         if w < 3 || h < 3 {
             return self.clone();
         }
-        let across = pass(&self.data, 1, w, &|i| i % w);
-        let data = pass(&across, w, h, &|i| i / w);
+        let mut across = vec![0f32; w * h];
+        for (src, dst) in self.data.chunks_exact(w).zip(across.chunks_exact_mut(w)) {
+            dst[0] = (3.0 * src[0] + src[1]) / 4.0;
+            for x in 1..w - 1 {
+                dst[x] = (src[x - 1] + 2.0 * src[x] + src[x + 1]) / 4.0;
+            }
+            dst[w - 1] = (src[w - 2] + 3.0 * src[w - 1]) / 4.0;
+        }
+        let mut data = vec![0f32; w * h];
+        for (y, row) in data.chunks_exact_mut(w).enumerate() {
+            let (up, down) = (y.saturating_sub(1) * w, (y + 1).min(h - 1) * w);
+            let here = y * w;
+            for (x, out) in row.iter_mut().enumerate() {
+                *out = (across[up + x] + 2.0 * across[here + x] + across[down + x]) / 4.0;
+            }
+        }
         Grey { w, h, data }
     }
 
@@ -167,7 +170,7 @@ pub struct Tracker {
     /// The first `nose` points sit on the nose; the rest cover the face.
     nose: usize,
     /// The reference frame, where each point's window is matched again.
-    first: Grey,
+    reference_frame: Grey,
     previous: Pyramid,
     eye_distance: f32,
 }
@@ -225,7 +228,7 @@ impl Tracker {
             reference,
             current,
             nose: nose_points,
-            first: pyramid.full().clone(),
+            reference_frame: pyramid.full().clone(),
             previous: pyramid,
             eye_distance: iod,
         }
@@ -244,7 +247,7 @@ impl Tracker {
                 if (back[0] - at[0]).hypot(back[1] - at[1]) >= limit {
                     return None;
                 }
-                Some(anchored(&self.first, next.full(), *r, there, pull))
+                Some(anchored(&self.reference_frame, next.full(), *r, there, pull))
             });
         }
         self.previous = next;
@@ -371,4 +374,25 @@ fn lucas_kanade(a: &Grey, b: &Grey, p: [f32; 2], guess: [f32; 2]) -> Option<[f32
 fn median(v: &mut [f32]) -> f32 {
     v.sort_by(f32::total_cmp);
     v[v.len() / 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grey;
+
+    #[test]
+    fn smoothing_spreads_a_point_by_the_binomial_kernel_and_keeps_edges_and_flat_areas() {
+        let mut data = vec![16.0; 25];
+        data[12] = 32.0;
+        data[4] = 0.0;
+        let smooth = Grey { w: 5, h: 5, data }.smoothed();
+        let at = |x: usize, y: usize| smooth.data[y * 5 + x];
+        // The centre's extra 16 spreads 4/16, 2/16 and 1/16 over its neighbours.
+        assert_eq!((at(2, 2), at(1, 2), at(1, 1)), (20.0, 18.0, 17.0));
+        assert_eq!(at(4, 4), 16.0);
+        // The dark corner pixel, repeated past the edge: 9/16 of it stays in its place.
+        assert_eq!(at(4, 0), 16.0 - 9.0);
+        let tiny = Grey { w: 2, h: 1, data: vec![1.0, 2.0] };
+        assert_eq!(tiny.smoothed().data, vec![1.0, 2.0]);
+    }
 }

@@ -10,7 +10,7 @@ use crate::domain::{Face, FaceBox};
 
 use super::challenge::{Challenge, Direction};
 use super::flash::FlashRefusal;
-use super::geometry::{face_scale, nose_offset};
+use super::geometry::{eye_distance, face_scale, nose_offset};
 
 /// How far the nose must leave the plane of the rest of the face, in the asked direction and
 /// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count. On the
@@ -42,6 +42,12 @@ pub const FRAMING_JITTER: f32 = 0.03;
 /// camera's, about 45 px from eyes to mouth) in a noisy frame the detector's nose wanders
 /// 2-3 px from frame to frame (0.05-0.07 face units) though the head is still.
 pub const FRAMING_JITTER_PX: f32 = 3.0;
+/// The framing jitter allowed is never more than this, face units (a turn as the detector sees
+/// it, [`TURN_LANDMARKS`]), however small the face.
+pub const MAX_FRAMING_JITTER: f32 = 0.08;
+/// The smallest eye distance, pixels, at which an attempt starts: about half a 320×240 camera's
+/// face at arm's length. The point tracking is measured down to there, not below.
+pub const MIN_EYE_DISTANCE_PX: f32 = 24.0;
 /// Frontal frames after the last movement among which the selfie is chosen.
 pub const SELFIE_FRAMES: usize = 3;
 /// Time for each movement, and again for coming back to the centre.
@@ -253,7 +259,7 @@ pub struct Session {
     /// The nose parallax of the frame before, while a movement or a return is followed: a
     /// movement counts only as far as two frames in a row show it (one frame's tracking noise
     /// is not a head).
-    last_nose: Option<[f32; 2]>,
+    last_parallax: Option<[f32; 2]>,
     steps: Vec<StepResult>,
     /// Frames in a row where the landmarks showed the asked movement and the pixels did not.
     flat_run: usize,
@@ -281,7 +287,7 @@ impl Session {
             last_box: None,
             steady: Vec::new(),
             reference_offset: [0.0, 0.0],
-            last_nose: None,
+            last_parallax: None,
             steps,
             flat_run: 0,
             frontal_run: 0,
@@ -369,6 +375,8 @@ impl Session {
         let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
         let started = !matches!(self.phase, Phase::Framing);
         let Some(subject) = subject else {
+            // Two frames in a row must be two frames with the face.
+            self.last_parallax = None;
             self.gap += 1;
             if started && self.gap as f32 > MAX_GAP_SECONDS * self.fps {
                 self.fail(Failure::LostFace);
@@ -425,7 +433,9 @@ impl Session {
         let offset = nose_offset(&face.landmarks);
         // A head already moving is no reference: its box must stay put against the first
         // framing frame's, and its nose near the framing frames' mean so far.
-        let jitter = FRAMING_JITTER.max(FRAMING_JITTER_PX / face_scale(&face.landmarks).max(1.0));
+        let jitter = (FRAMING_JITTER_PX / face_scale(&face.landmarks).max(1.0))
+            .clamp(FRAMING_JITTER, MAX_FRAMING_JITTER);
+        let large_enough = eye_distance(&face.landmarks) >= MIN_EYE_DISTANCE_PX;
         // Frontal within the detector's jitter here; the framing frames' mean must be frontal
         // itself (below).
         let frontal = offset[0].abs() < FRONTAL_OFFSET + jitter;
@@ -438,9 +448,9 @@ impl Session {
             (mean[0] - offset[0]).hypot(mean[1] - offset[1]) < jitter
                 && !jumped_by(&first.bbox, &face.bbox, STEADY_BOX_WIDTHS)
         });
-        if !alone || !frontal || !still {
+        if !alone || !frontal || !still || !large_enough {
             self.steady.clear();
-            if alone && frontal {
+            if alone && frontal && large_enough {
                 self.steady.push(*face);
             }
             return None;
@@ -481,7 +491,7 @@ impl Session {
         let d = self.steps[step].direction.in_frame();
         let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
         let landmarks = self.landmarks_along(face, step);
-        let last = std::mem::replace(&mut self.last_nose, nose);
+        let last = std::mem::replace(&mut self.last_parallax, nose);
         let s = &mut self.steps[step];
         s.landmarks = s.landmarks.max(landmarks);
         if let (Some(n), Some(l)) = (nose, last) {
@@ -514,7 +524,7 @@ impl Session {
         step: usize,
     ) -> Option<[f32; 2]> {
         let asked = self.steps[step].direction;
-        let before = self.last_nose;
+        let before = self.last_parallax;
         let m = self.track(face, nose, step);
         if let Some(seen) = self.wrong_way(m, before, asked) {
             self.fail(Failure::WrongMovement { asked, seen });
@@ -796,6 +806,12 @@ mod tests {
         assert!(matches!(s.progress(None, None).stage, Stage::Moving { step: 0, .. }));
         // Turned 0.2 on average: never a reference, whatever the jitter allows.
         let mut s = framed(0.2, 0.02, 20);
+        assert_eq!(s.finish(None), Err(Failure::NotFramed));
+        // Still and frontal but too small to follow (eyes 19 px apart): no attempt starts.
+        let mut s = Session::new("left up right".parse().unwrap(), 8.0);
+        for _ in 0..20 {
+            s.observe(&[face(project(&HEAD, 0.0, 0.0, 2000.0))], Some([0.0, 0.0]));
+        }
         assert_eq!(s.finish(None), Err(Failure::NotFramed));
     }
 

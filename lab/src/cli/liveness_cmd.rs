@@ -55,14 +55,17 @@ fn generate_cmd(args: &LivenessGenerateArgs) -> Result<()> {
     } else {
         args.species.iter().map(|s| s.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
     };
-    let conditions: Vec<SessionCondition> = if args.condition.is_empty() {
-        vec![SessionCondition::CLEAN]
-    } else {
-        args.condition
-            .iter()
-            .map(|c| c.parse().map_err(anyhow::Error::msg))
-            .collect::<Result<_>>()?
-    };
+    let mut conditions: Vec<SessionCondition> = Vec::new();
+    for name in &args.condition {
+        let c: SessionCondition = name.parse().map_err(anyhow::Error::msg)?;
+        // Named twice, made once: the same folders and rows would be written twice.
+        if !conditions.contains(&c) {
+            conditions.push(c);
+        }
+    }
+    if conditions.is_empty() {
+        conditions.push(SessionCondition::CLEAN);
+    }
     if let Some(s) = args.flash {
         if !(s.is_finite() && (0.0..=2.0).contains(&s)) {
             bail!("--flash must be a strength from 0 to 2, not {s}");
