@@ -7,8 +7,8 @@ use facematch::liveness::{check, Challenge, Failure};
 use facematch_lab::session_condition::SessionCondition;
 use facematch_lab::synthetic_session::{generate_filmed, Species};
 
-use crate::liveness::photo;
-use crate::util::{engine, facematch, json, lab};
+use crate::liveness::{generate_cli, photo};
+use crate::util::{engine, facematch, json};
 
 /// The frames of a session as the condition's camera writes them: JPEG at its quality.
 fn as_written(frames: Vec<image::RgbImage>, condition: &SessionCondition) -> Vec<image::RgbImage> {
@@ -62,23 +62,7 @@ fn a_head_passes_under_every_camera_and_pace_and_a_print_never_does() {
 fn generate_and_eval_give_bpcer_per_condition_at_each_sessions_own_rate() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sessions");
-    let faces = crate::util::shared().join("faces");
-    let made = lab(&[
-        "liveness",
-        "generate",
-        "--faces",
-        faces.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--person",
-        "jennifer_aniston",
-        "--species",
-        "bona_fide",
-        "--condition",
-        "clean,webcam,webcam",
-    ]);
-    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
-    let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    let csv = generate_cli(&out, "bona_fide", &["--condition", "clean,webcam,webcam"]);
     assert!(csv.contains(",8,,webcam\n") && csv.contains(",15,,clean\n"), "{csv}");
     assert_eq!(csv.lines().count(), 3, "a condition named twice is made once: {csv}");
     let webcam = csv.lines().find(|l| l.ends_with(",webcam")).unwrap();

@@ -9,8 +9,8 @@ use facematch::liveness::flash::FlashVerdict;
 use facematch::liveness::{check, Challenge, Failure};
 use facematch_lab::synthetic_session::{generate_lit, ScreenLight, Species, FPS};
 
-use crate::liveness::{photo, run_check};
-use crate::util::{engine, facematch, json, lab};
+use crate::liveness::{generate_cli, photo, run_check};
+use crate::util::{engine, facematch, json};
 
 #[test]
 fn a_head_answers_its_own_colours_and_recordings_prints_and_screens_do_not() {
@@ -61,23 +61,7 @@ fn a_head_answers_its_own_colours_and_recordings_prints_and_screens_do_not() {
 fn generate_and_eval_under_the_kiosks_colours_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sessions");
-    let faces = crate::util::shared().join("faces");
-    let made = lab(&[
-        "liveness",
-        "generate",
-        "--faces",
-        faces.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--person",
-        "jennifer_aniston",
-        "--species",
-        "bona_fide,splice",
-        "--flash",
-        "0.15",
-    ]);
-    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
-    let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    let csv = generate_cli(&out, "bona_fide,splice", &["--flash", "0.15"]);
     assert!(csv.starts_with("frames,challenge,label,person,shows,fps,flash,condition\n"), "{csv}");
     assert_eq!(csv.lines().count(), 3, "{csv}");
 

@@ -66,6 +66,19 @@ fn a_head_passes_and_flat_pictures_frozen_frames_and_wrong_orders_fail() {
     }
 }
 
+/// `facematch-lab liveness generate` of jennifer_aniston's sessions of `species` into `out`,
+/// with `more` arguments; its sessions.csv, after checking it exited 0.
+pub fn generate_cli(out: &Path, species: &str, more: &[&str]) -> String {
+    let faces = crate::util::shared().join("faces");
+    let mut args = vec!["liveness", "generate", "--faces", faces.to_str().unwrap()];
+    args.extend(["--out", out.to_str().unwrap(), "--person", "jennifer_aniston"]);
+    args.extend(["--species", species]);
+    args.extend(more);
+    let made = crate::util::lab(&args);
+    assert_eq!(made.status.code(), Some(0), "{}", String::from_utf8_lossy(&made.stderr));
+    std::fs::read_to_string(out.join("sessions.csv")).unwrap()
+}
+
 /// `facematch liveness check` on a folder, asked `challenge`, with `more` arguments.
 pub fn run_check(frames: &Path, challenge: &str, more: &[&str]) -> std::process::Output {
     let mut args = vec!["liveness", "check", "--frames", frames.to_str().unwrap()];
