@@ -199,25 +199,7 @@ pub fn generate_filmed(
     light: Option<&ScreenLight>,
     condition: &SessionCondition,
 ) -> GeneratedSession {
-    let session = render(photo, face, species, asked, seed, light, condition);
-    if *condition == SessionCondition::CLEAN {
-        return session;
-    }
-    let mut rng = Rng(seed ^ 0xC0DE_CA3E);
-    let frames = session.frames.into_iter().map(|f| condition.film(f, &mut rng)).collect();
-    GeneratedSession { frames, ..session }
-}
-
-/// The scene of [`generate_filmed`] at 640×480, before the condition's camera.
-fn render(
-    photo: &RgbImage,
-    face: &Face,
-    species: Species,
-    asked: &Challenge,
-    seed: u64,
-    light: Option<&ScreenLight>,
-    condition: &SessionCondition,
-) -> GeneratedSession {
+    // The scene is drawn at 640×480, then filmed by the condition's camera.
     let fps = condition.fps;
     let mut rng = Rng(seed ^ 0x5EED_0F11_FE00);
     let (frontal, head) = stage(photo, face);
@@ -295,6 +277,11 @@ fn render(
                 .collect()
         }
     };
+    if *condition == SessionCondition::CLEAN {
+        return GeneratedSession { frames, shows };
+    }
+    let mut camera_rng = Rng(seed ^ 0xC0DE_CA3E);
+    let frames = frames.into_iter().map(|f| condition.film(f, &mut camera_rng)).collect();
     GeneratedSession { frames, shows }
 }
 

@@ -79,18 +79,23 @@ fn run_check(
     Ok(check(&mut engine.detector, &mut engine.embedder, frames, challenge, fps, flash)?)
 }
 
-/// `--fps` as both commands accept it: at least one frame a second.
+/// A frame rate both commands accept: at least one frame a second.
+fn usable_rate(fps: f32) -> bool {
+    fps.is_finite() && fps >= 1.0
+}
+
+/// `--fps` as both commands accept it.
 fn frame_rate(fps: f32) -> Result<(), String> {
-    if fps.is_finite() && fps >= 1.0 {
+    if usable_rate(fps) {
         Ok(())
     } else {
         Err(format!("--fps must be at least 1, not {fps}"))
     }
 }
 
-/// A sessions CSV's `fps` column: at least one frame a second, like `--fps`.
+/// A sessions CSV's `fps` column, held to the rule of `--fps`.
 fn row_frame_rate(fps: f32, row: usize) -> Result<()> {
-    if fps.is_finite() && fps >= 1.0 {
+    if usable_rate(fps) {
         Ok(())
     } else {
         bail!("row {row}: the fps column must be at least 1, not {fps}")

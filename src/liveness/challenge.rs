@@ -43,12 +43,18 @@ impl Direction {
         }
     }
 
+    /// How far `movement` (x to the image's right, y down) goes this way: its component along
+    /// [`Direction::in_frame`].
+    pub fn along(self, movement: [f32; 2]) -> f32 {
+        let d = self.in_frame();
+        movement[0] * d[0] + movement[1] * d[1]
+    }
+
     /// The direction whose [`Direction::in_frame`] points most along `movement`.
     pub fn of(movement: [f32; 2]) -> Direction {
-        let along = |d: Direction| d.in_frame()[0] * movement[0] + d.in_frame()[1] * movement[1];
         Direction::ALL
             .into_iter()
-            .max_by(|a, b| along(*a).total_cmp(&along(*b)))
+            .max_by(|a, b| a.along(movement).total_cmp(&b.along(movement)))
             .unwrap_or(Direction::Left)
     }
 }

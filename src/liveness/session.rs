@@ -481,21 +481,18 @@ impl Session {
     /// The detector's nose landmark movement toward `step`'s direction, in
     /// [`TURN_LANDMARKS`] / [`NOD_LANDMARKS`].
     fn landmarks_along(&self, face: &Face, step: usize) -> f32 {
-        let d = self.steps[step].direction.in_frame();
-        let m = self.landmark_movement(face);
-        m[0] * d[0] + m[1] * d[1]
+        self.steps[step].direction.along(self.landmark_movement(face))
     }
 
     /// Records the step's largest movements; returns the pixels' movement, in thresholds.
     fn track(&mut self, face: &Face, nose: Option<[f32; 2]>, step: usize) -> [f32; 2] {
-        let d = self.steps[step].direction.in_frame();
-        let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
+        let direction = self.steps[step].direction;
         let landmarks = self.landmarks_along(face, step);
         let last = std::mem::replace(&mut self.last_parallax, nose);
         let s = &mut self.steps[step];
         s.landmarks = s.landmarks.max(landmarks);
         if let (Some(n), Some(l)) = (nose, last) {
-            s.parallax = s.parallax.max(along(n).min(along(l)));
+            s.parallax = s.parallax.max(direction.along(n).min(direction.along(l)));
         }
         Self::movement(nose)
     }
@@ -509,10 +506,8 @@ impl Session {
         asked: Direction,
     ) -> Option<Direction> {
         let seen = Direction::of(m);
-        let d = seen.in_frame();
-        let along = |v: [f32; 2]| v[0] * d[0] + v[1] * d[1];
         let before = Self::movement(before);
-        (seen != asked && along(m) >= 1.0 && along(before) >= 1.0).then_some(seen)
+        (seen != asked && seen.along(m) >= 1.0 && seen.along(before) >= 1.0).then_some(seen)
     }
 
     /// Records the frame for `step` and fails a movement other than the asked one; the
@@ -613,9 +608,7 @@ impl Session {
 
     fn fraction(&self, nose: Option<[f32; 2]>) -> Option<f32> {
         let Phase::Moving { step, .. } = self.phase else { return None };
-        let d = self.steps[step].direction.in_frame();
-        let m = Self::movement(nose);
-        Some((m[0] * d[0] + m[1] * d[1]).clamp(0.0, 1.0))
+        Some(self.steps[step].direction.along(Self::movement(nose)).clamp(0.0, 1.0))
     }
 
     fn progress(&self, keep: Option<Keep>, fraction: Option<f32>) -> Progress {
