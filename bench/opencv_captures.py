@@ -3,9 +3,11 @@ selfie and 640 for the document, largest face, no quality gates) on a pairs.csv 
 `facematch-lab captures`: how many documents yield a face, and TAR / FAR at a cosine threshold.
 
   python opencv_captures.py --models DIR --pairs DIR/<condition>/pairs.csv [--cosine 0.400]
+                            [--scores OUT.csv]
 
-0.400 is the cosine facematch's calibration maps to its default threshold, 85 %.
-Prints one JSON object.
+0.400 is the cosine facematch's calibration maps to 85 %, the contract's example threshold (its
+default, 89 %, is 0.440).
+Prints one JSON object; --scores keeps every pair's cosine for bench/documents_table.py.
 """
 
 import argparse
@@ -23,6 +25,7 @@ def main():
     p.add_argument("--models", required=True)
     p.add_argument("--pairs", required=True)
     p.add_argument("--cosine", type=float, default=0.400)
+    p.add_argument("--scores", help="write every pair's cosine to this CSV")
     args = p.parse_args()
     det, rec = load(args.models)
     base = os.path.dirname(os.path.abspath(args.pairs))
@@ -31,9 +34,11 @@ def main():
     selfies = {a: embed(det, rec, a, 320) for a in sorted({r[0] for r in rows})}
     documents = {b: embed(det, rec, b, 640) for b in sorted({r[1] for r in rows})}
     genuine = accepted = impostor = false_accepts = 0
+    scored = []
     for a, b, same in rows:
         ea, eb = selfies[a], documents[b]
         score = None if ea is None or eb is None else rec.match(ea, eb, cv2.FaceRecognizerSF_FR_COSINE)
+        scored.append((a, b, same, score))
         hit = score is not None and score >= args.cosine
         if same:
             genuine += 1
@@ -41,6 +46,12 @@ def main():
         else:
             impostor += 1
             false_accepts += hit
+    if args.scores:
+        with open(args.scores, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["a", "b", "same", "cosine"])
+            for a, b, same, score in scored:
+                w.writerow([a, b, int(same), "" if score is None else f"{score:.5f}"])
     print(json.dumps({
         "opencv": cv2.__version__,
         "documents": len(documents),

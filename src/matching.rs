@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn thresholds_are_checked_once_with_reasons() {
         assert_eq!(Threshold::new(1.0).unwrap().percent(), 1.0);
-        assert_eq!(" 85 ".parse::<Threshold>().unwrap(), Threshold::DEFAULT);
+        assert_eq!(" 89 ".parse::<Threshold>().unwrap(), Threshold::DEFAULT);
         assert_eq!("100".parse::<Threshold>().unwrap().percent(), 100.0);
         for (bad, says) in [
             ("0", "threshold 0 is outside 1-100"),

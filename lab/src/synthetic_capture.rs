@@ -42,6 +42,12 @@ pub enum Condition {
     Turned90,
     /// Card 500 px wide, the frame upside down.
     Turned180,
+    /// Card 500 px wide, tilted 15-30 degrees, and 5 px motion blur: a phone held at an angle
+    /// by a moving hand.
+    TiltMotionBlur,
+    /// Aadhaar-like card filling a phone's frame, the photo sent at 600 px wide in JPEG 60, as
+    /// messaging apps and web forms shrink it.
+    PhoneAadhaar600,
     /// Card 400-600 px wide, tilted 15-30 degrees, glare, 5 px motion blur, JPEG 40.
     AllEffects,
     /// Flatbed scan of a card whose photo shows a second person, nearer the camera and partly
@@ -51,7 +57,7 @@ pub enum Condition {
 
 impl Condition {
     /// Every condition, in the README's order.
-    pub const ALL: [Condition; 13] = [
+    pub const ALL: [Condition; 15] = [
         Condition::Scan,
         Condition::Small,
         Condition::SmallGreyscalePhoto,
@@ -63,6 +69,8 @@ impl Condition {
         Condition::Greyscale,
         Condition::Turned90,
         Condition::Turned180,
+        Condition::TiltMotionBlur,
+        Condition::PhoneAadhaar600,
         Condition::AllEffects,
         Condition::Bystander,
     ];
@@ -81,6 +89,8 @@ impl Condition {
             Condition::Greyscale => "greyscale",
             Condition::Turned90 => "turned-90",
             Condition::Turned180 => "turned-180",
+            Condition::TiltMotionBlur => "tilt-motion-blur",
+            Condition::PhoneAadhaar600 => "phone-aadhaar-600",
             Condition::AllEffects => "all-effects",
             Condition::Bystander => "bystander",
         }
@@ -108,6 +118,8 @@ struct Shot {
     greyscale: bool,
     quality: u8,
     quarter_turns: u8,
+    /// The frame is shrunk to this width before encoding, when set.
+    sent_width: Option<u32>,
 }
 
 impl Shot {
@@ -121,6 +133,7 @@ impl Shot {
             greyscale: false,
             quality: 85,
             quarter_turns: 0,
+            sent_width: None,
         };
         match condition {
             Condition::Scan | Condition::Bystander => {}
@@ -134,6 +147,15 @@ impl Shot {
             Condition::Greyscale => shot.greyscale = true,
             Condition::Turned90 => shot.quarter_turns = 1 + 2 * (rng.next() % 2) as u8,
             Condition::Turned180 => shot.quarter_turns = 2,
+            Condition::TiltMotionBlur => {
+                shot.tilt_degrees = rng.range(15.0, 30.0);
+                shot.motion_blur = true;
+            }
+            Condition::PhoneAadhaar600 => {
+                shot.card_width = rng.range(850.0, 1000.0);
+                shot.quality = 60;
+                shot.sent_width = Some(600);
+            }
             Condition::AllEffects => {
                 shot.card_width = rng.range(400.0, 600.0);
                 shot.tilt_degrees = rng.range(15.0, 30.0);
@@ -154,7 +176,7 @@ pub fn capture(portrait: &RgbImage, condition: Condition, seed: u64) -> Vec<u8> 
     }
     let mut rng = Rng(seed);
     let style = match condition {
-        Condition::SmallGreyscalePhoto => CardStyle::SmallGreyscale,
+        Condition::SmallGreyscalePhoto | Condition::PhoneAadhaar600 => CardStyle::SmallGreyscale,
         _ => CardStyle::Standard,
     };
     let (card, photo) = draw_card(portrait, &mut rng, style);
@@ -191,6 +213,13 @@ pub fn capture(portrait: &RgbImage, condition: Condition, seed: u64) -> Vec<u8> 
         2 => imageops::rotate180(&frame),
         3 => imageops::rotate270(&frame),
         _ => frame,
+    };
+    let frame = match shot.sent_width {
+        Some(width) => {
+            let height = (frame.height() * width).div_ceil(frame.width());
+            imageops::resize(&frame, width, height, imageops::FilterType::Triangle)
+        }
+        None => frame,
     };
     encode_jpeg(&frame, shot.quality)
 }
@@ -335,6 +364,7 @@ mod tests {
             let expected = match condition {
                 Condition::Scan | Condition::Bystander => CARD_SIZE,
                 Condition::Turned90 => (FRAME_SIZE.1, FRAME_SIZE.0),
+                Condition::PhoneAadhaar600 => (600, 338),
                 _ => FRAME_SIZE,
             };
             assert_eq!((frame.width(), frame.height()), expected, "{condition:?}");

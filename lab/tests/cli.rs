@@ -40,11 +40,14 @@ fn eval_reports_the_bars_on_a_small_csv() {
         "impostor",
         "no_face",
         "threshold",
+        "threshold_cosine",
         "accuracy",
         "tar",
         "far",
+        "false_accepts",
         "tar_at_far_1e-2",
         "tar_at_far_1e-3",
+        "tar_at_far_1e-4",
         "eer",
     ] {
         assert!(!v[key].is_null(), "missing {key}: {v}");
@@ -75,8 +78,9 @@ fn onnx_runtime_accuracy_is_no_worse_on_the_labelled_pairs() {
     let out = lab(&["eval", "--runtime", "onnx", "--pairs", pairs.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = json(&out);
-    // TensorFlow Lite's figures (README "Accuracy"): 98.97 % accuracy, TAR 97.93 % at FAR 1e-3.
-    assert!(report["accuracy"].as_f64().unwrap() >= 0.9896, "{report}");
+    // TensorFlow Lite's figures (docs/accuracy.md): at the default threshold 98.76 % accuracy,
+    // TAR 97.93 % at FAR 1e-3.
+    assert!(report["accuracy"].as_f64().unwrap() >= 0.9876, "{report}");
     assert!(report["tar_at_far_1e-3"].as_f64().unwrap() >= 0.9793, "{report}");
     assert_eq!(report["no_face"], 0, "{report}");
 }

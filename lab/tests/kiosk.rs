@@ -333,7 +333,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         k.get_sync_summary()
     );
     k.invoke_threshold_step(1);
-    assert_eq!(k.get_threshold_value(), 86);
+    assert_eq!(k.get_threshold_value(), 90);
     // The last session chose PAN, which stays preselected; the next in the list is VOTER.
     assert_eq!(k.get_default_type_name(), "PAN card");
     k.invoke_next_default_type();
@@ -351,7 +351,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
 
     // The operator's choices are on disk, and a restarted kiosk starts with them.
     let choices = facematch::kiosk::settings::load(&saved).unwrap();
-    assert_eq!(choices.threshold, Some(86.0));
+    assert_eq!(choices.threshold, Some(90.0));
     assert_eq!(choices.document_type(), Some(DocumentType::Voter));
     assert_eq!(choices.camera.as_deref(), Some(k.get_camera_name().as_str()));
     assert_eq!(choices.language(), Some(Language::Hindi));
@@ -367,7 +367,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let (_idle_outbox, idle_from_worker) = std::sync::mpsc::channel();
     let _again = Controller::new(&window2, idle_to_worker, idle_from_worker, restarted);
     let k2 = window2.global::<Kiosk>();
-    assert_eq!((k2.get_threshold_value(), k2.get_default_type_name().as_str()), (86, "Voter ID"));
+    assert_eq!((k2.get_threshold_value(), k2.get_default_type_name().as_str()), (90, "Voter ID"));
     assert_eq!(k2.get_language(), "hi");
 
     // A choice that cannot be saved says so on the operator screen; the old file stays.
@@ -605,7 +605,8 @@ fn a_whole_session_in_one_language(
     wait_for(&controller, Duration::from_secs(60), "the verdict", |c| c.screen() == Screen::Result);
     assert!(k.get_matched(), "{} {}", k.get_verdict(), k.get_reason());
     assert_eq!(k.get_verdict(), said("Identity confirmed: it's a match"));
-    let needed = language.format("Needed: {} %", &[language.number(85.0, 0)]);
+    let needed = language
+        .format("Needed: {} %", &[language.number(facematch::calibration::DEFAULT_THRESHOLD, 0)]);
     assert_eq!(k.get_threshold_text(), needed);
     if language == Language::Bengali {
         assert!(k.get_percent().contains('৯'), "Bengali digits: {}", k.get_percent());

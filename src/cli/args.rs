@@ -415,7 +415,7 @@ pub struct MatchArgs {
     /// Document type: UIDAI, DL, PAN, VOTER, PASSPORT or GOV.
     #[arg(long = "type", value_name = "TYPE")]
     pub doc_type: Option<String>,
-    /// Match threshold in percent, 1-100; 85 is the calibrated default (FAR about 0.03 %, README "Choosing a threshold").
+    /// Match threshold in percent, 1-100; 89 is the default (FAR under 1e-4 on every set measured, docs/accuracy.md "Choosing a threshold").
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub threshold: Option<String>,
     /// Record the pictures (encrypted) and the decision in this SQLite log.

@@ -13,8 +13,9 @@
 //!   tight crops whose face fills the whole frame are otherwise missed;
 //! - only faces standing the right way up are used; document pages are read the
 //!   way their face stands upright (turned 180° or a quarter turn, [`orientation`]);
-//! - the subject is the largest face in a selfie; on a document the most confident
-//!   face of near-largest size, unless a much larger whole face is there ([`holder`]);
+//! - the subject is the largest face in a selfie; on a document the face of near-largest
+//!   size whose eyes lie widest apart for its height (whole and frontal), unless a much larger
+//!   whole face is there ([`holder`]);
 //!   the others are kept for the caller to report (a passport's small "ghost" copy,
 //!   bystanders).
 

@@ -26,6 +26,9 @@ struct EvalReport {
     /// Pictures without a usable face, with the reason.
     unusable_pictures: Vec<(String, String)>,
     threshold: f64,
+    /// The SFace cosine the threshold stands for (the calibration's inverse), for comparing
+    /// with pipelines that report cosines.
+    threshold_cosine: f32,
     accuracy: f64,
     tar: f64,
     far: f64,
@@ -33,6 +36,10 @@ struct EvalReport {
     tar_at_far_1e_2: f64,
     #[serde(rename = "tar_at_far_1e-3")]
     tar_at_far_1e_3: f64,
+    #[serde(rename = "tar_at_far_1e-4")]
+    tar_at_far_1e_4: f64,
+    /// Impostor pairs accepted at the threshold.
+    false_accepts: usize,
     eer: f64,
     /// Where the impostor pairs came from: "csv" or "all-cross-identity".
     impostor_source: &'static str,
@@ -131,11 +138,17 @@ pub fn run(args: EvalArgs) -> Result<()> {
         no_face: pairs.iter().filter(|p| p.percent.is_none()).count(),
         unusable_pictures: unusable,
         threshold,
+        threshold_cosine: cosine_for(threshold),
         accuracy: at.accuracy,
         tar: at.tar,
         far: at.far,
         tar_at_far_1e_2: tar_at_far(&pairs, 1e-2),
         tar_at_far_1e_3: tar_at_far(&pairs, 1e-3),
+        tar_at_far_1e_4: tar_at_far(&pairs, 1e-4),
+        false_accepts: pairs
+            .iter()
+            .filter(|p| !p.genuine && p.percent.is_some_and(|s| s >= threshold))
+            .count(),
         eer: eer(&pairs),
         impostor_source: if args.all_impostors { "all-cross-identity" } else { "csv" },
         table: [50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 95.0]
