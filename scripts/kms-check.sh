@@ -9,7 +9,8 @@
 # through welcome, consent and document type with a finger on a touch panel (a uinput multi-touch
 # device made by evemu in the guest, read through evdev and libinput as a Pi's panel is), checks
 # that the consent screen's voice prompt is heard byte for byte on ALSA's loopback card, that the
-# selfie screen shows vivid (the kernel's virtual V4L2 camera), that unplugging it shows the
+# selfie screen shows vivid (the kernel's virtual V4L2 camera: `facematch cameras` names it as
+# virtual, and the kiosk takes it only with --allow-virtual-camera), that unplugging it shows the
 # staff message and that plugging it back brings the picture back.
 # Writes target/kiosk-screens/kms-aarch64-*.png; fails if a screen or an event does not come
 # within the time limit, the kiosk exits, or the match differs (status, or more than 0.5 points).
@@ -188,8 +189,12 @@ echo "kms-check-guest: match $(/opt/facematch/facematch match --type GOV --thres
 # mono, 16 bits).
 arecord -q -D hw:Loopback,1,0 -t raw -f S16_LE -r 11025 -c 1 /tmp/heard.raw 2>/tmp/arecord.log &
 recorder=$!
+# vivid is what the kernel says it is: a virtual camera, which the kiosk takes only for testing.
+echo "kms-check-guest: cameras: $(/opt/facematch/facematch cameras 2>&1 | tr '\n' ' ')"
+echo "kms-check-guest: enrol: $(/opt/facematch/facematch cameras --enrol /dev/video0 2>/dev/null)"
 FACEMATCH_LOG=info,facematch::kiosk::speaker=debug \
   /opt/facematch/facematch kiosk --display kms --language hi --camera /dev/video0 --document-source dir:/cards \
+  --allow-virtual-camera \
   --audio-device hw:Loopback,0,0 --idle-timeout 600 --threads 2 >/tmp/kiosk.log 2>&1 &
 kiosk=$!
 # The first prompt played (the consent screen's, once the host taps Start) must be heard, byte for
@@ -254,7 +259,7 @@ tail -f /tmp/kiosk.log 2>/dev/null | while read -r line; do echo "kms-check-gues
 # unbound, as a USB camera pulled out) and plug it back.
 (
   until grep -q "kiosk: preview .*Selfie" /tmp/kiosk.log; do sleep 1; done
-  echo "kms-check-guest: camera streaming: $(grep -m1 'camera /dev/video0:' /tmp/kiosk.log | cut -c1-160)"
+  echo "kms-check-guest: camera streaming: $(grep -m1 'camera /dev/video0:' /tmp/kiosk.log | cut -c1-260)"
   echo "kms-check-guest: preview: $(grep 'kiosk: preview' /tmp/kiosk.log | tail -1 | cut -c1-160)"
   sleep 10
   echo vivid.0 >/sys/bus/platform/drivers/vivid/unbind && echo "kms-check-guest: camera unplugged"
@@ -453,6 +458,8 @@ wait_serial("kms-check-guest: voice")
 if "voice not heard" in serial():
     fail("the consent screen's voice prompt was not heard on the loopback sound card")
 wait_serial("camera streaming")
+if 'enrol: camera_identity = { card = "vivid' not in serial() or '(vivid, virtual)' not in serial():
+    fail("vivid is not recorded as what it is (a virtual camera, driver vivid) in the enrolment line and the kiosk's log")
 # vivid's colour bars: cyan and magenta are in no colour of the kiosk's own.
 bars = lambda shot: count(shot, lambda r, g, b: g > 140 and b > 140 and r < 90) + count(shot, lambda r, g, b: r > 140 and b > 140 and g < 90)
 selfie = screen("selfie-vivid")

@@ -88,5 +88,6 @@ pub fn worker_config(
         frame_interval: std::time::Duration::from_millis(1),
         liveness: facematch::kiosk::liveness_step::LivenessMode::Random,
         capture_sessions: None,
+        camera_trust: Default::default(),
     }
 }

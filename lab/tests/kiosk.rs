@@ -155,6 +155,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let config = WorkerConfig {
         liveness: LivenessMode::Fixed(challenge),
         capture_sessions: Some(captured.clone()),
+        camera_trust: Default::default(),
         ..worker_config(
             format!("dir:{}", camera.display()),
             format!("dir:{}", scanner.display()),
@@ -397,6 +398,10 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let attempts = store.list_attempts(10).unwrap();
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert!(attempts[0].live && attempts[0].frame_media.is_none());
+    // What filmed it is in the evidence: here the folder standing in for the camera.
+    let evidence: serde_json::Value = serde_json::from_str(&attempts[0].evidence_json).unwrap();
+    let filmed_by = format!("picture folder {}", camera.display());
+    assert_eq!(evidence["camera"], filmed_by.as_str(), "{evidence}");
     assert_eq!(
         (attempts[0].verification, log[0].liveness_attempt),
         (Some(log[0].id), Some(attempts[0].id))

@@ -74,6 +74,10 @@ impl FrameSource for StillFrames {
             .map_err(|e| CameraError::Unreadable { path, reason: e.to_string() })?;
         Ok(picture.pixels)
     }
+
+    fn origin(&self) -> Option<String> {
+        Some(format!("picture folder {}", self.dir.display()))
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! or unplugged is a [`CameraError`] the kiosk shows, never a crash.
 
 mod folder;
+pub mod identity;
 #[cfg(feature = "kiosk")]
 mod native;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 
 pub use folder::{is_picture_file, Play, StillFrames};
+pub use identity::{CameraIdentity, CameraTrust};
 
 /// Why no frame could be had. Shown on screen as a clear message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +62,12 @@ pub trait FrameSource {
     /// No frame is wanted for a while (no capture screen is open): a camera stops
     /// streaming, so its light goes off between customers. The next frame resumes.
     fn pause(&mut self) {}
+
+    /// What the frames come from, for the evidence of what was filmed: a native camera's
+    /// identity ([`CameraIdentity`]) once it is open, a folder's path.
+    fn origin(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A camera as the command line and the operator name it.
@@ -130,20 +138,29 @@ impl DocumentSource {
     }
 }
 
-/// Opens a camera; `play` says how a folder is played. A native camera that is absent now
-/// is not an error here: its frames are, until it appears.
+/// Opens a camera; `play` says how a folder is played, `trust` which native cameras are
+/// taken. A native camera that is absent now, or refused, is not an error here: its frames
+/// are, until it appears (or the kiosk's own is plugged back).
 ///
 /// # Errors
 /// [`CameraError::Unsupported`] for a native camera in a build without the `kiosk` feature.
-pub fn open(spec: &CameraSpec, play: Play) -> Result<Box<dyn FrameSource>, CameraError> {
+pub fn open(
+    spec: &CameraSpec,
+    play: Play,
+    trust: &CameraTrust,
+) -> Result<Box<dyn FrameSource>, CameraError> {
     match spec {
         CameraSpec::Folder(dir) => Ok(Box::new(StillFrames::new(Path::new(dir), play))),
         #[cfg(feature = "kiosk")]
-        native => Ok(Box::new(native::NativeCamera::new(native.clone()))),
+        native => Ok(Box::new(native::NativeCamera::new(native.clone(), trust.clone()))),
         #[cfg(not(feature = "kiosk"))]
-        _ => Err(CameraError::Unsupported(format!(
-            "camera \"{spec}\": this build plays picture folders only (native cameras come with the kiosk feature)"
-        ))),
+        _ => {
+            // Trust is about native cameras, which this build has none of.
+            let _ = trust;
+            Err(CameraError::Unsupported(format!(
+                "camera \"{spec}\": this build plays picture folders only (native cameras come with the kiosk feature)"
+            )))
+        }
     }
 }
 
@@ -154,10 +171,18 @@ pub fn choices(configured: &CameraSpec) -> Vec<CameraSpec> {
     choices_among(configured, &devices)
 }
 
-/// One line per native camera, as `--camera` takes it and with the driver's name;
-/// empty when there is none.
+/// One line per native camera, as `--camera` takes it, with the driver's name and what the
+/// kernel says it is ([`CameraIdentity`]); empty when there is none.
 pub fn describe_devices() -> Vec<String> {
-    native_devices().into_iter().map(|(index, name)| format!("/dev/video{index}  {name}")).collect()
+    native_devices()
+        .into_iter()
+        .map(|(index, name)| {
+            let sysfs = Path::new(identity::SYSFS);
+            let what =
+                CameraIdentity::read(sysfs, index).map(|i| i.to_string()).unwrap_or_default();
+            format!("/dev/video{index}  {name}  {what}")
+        })
+        .collect()
 }
 
 /// The native cameras this device has, by index with the driver's name (none in a build
@@ -203,11 +228,14 @@ mod tests {
 
     #[test]
     fn an_absent_native_camera_opens_and_then_says_why_it_gives_no_frame() {
-        assert!(open(&CameraSpec::Folder("/tmp".into()), Play::Loop).is_ok());
+        assert!(
+            open(&CameraSpec::Folder("/tmp".into()), Play::Loop, &CameraTrust::default()).is_ok()
+        );
         #[cfg(feature = "kiosk")]
         {
             // No /dev/video63 on a build machine: a clear error per frame, never a panic.
-            let mut camera = open(&CameraSpec::Device(63), Play::Loop).unwrap();
+            let mut camera =
+                open(&CameraSpec::Device(63), Play::Loop, &CameraTrust::default()).unwrap();
             match camera.next_frame() {
                 Err(CameraError::Unavailable { device, reason }) => {
                     assert_eq!(device, "/dev/video63");

@@ -14,7 +14,7 @@ use nokhwa::utils::{
 };
 use nokhwa::{Buffer, Camera};
 
-use super::{CameraError, CameraSpec, FrameSource};
+use super::{CameraError, CameraIdentity, CameraSpec, CameraTrust, FrameSource};
 
 /// How long an unavailable camera is left alone before it is tried again.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
@@ -22,18 +22,28 @@ const RETRY_EVERY: Duration = Duration::from_secs(1);
 /// The preferred picture height: enough for a document photo, light enough for a Pi's CPU.
 const WANTED_HEIGHT: u32 = 720;
 
-/// A native camera, opened on first use and reopened after it fails.
+/// A native camera, opened on first use and reopened after it fails; only a camera `trust`
+/// admits is opened.
 pub struct NativeCamera {
     spec: CameraSpec,
+    trust: CameraTrust,
     camera: Option<Camera>,
+    identity: Option<CameraIdentity>,
     retry_at: Option<Instant>,
     last_reason: String,
 }
 
 impl NativeCamera {
     /// A camera for `spec` (a device index or `auto`); nothing is opened yet.
-    pub fn new(spec: CameraSpec) -> NativeCamera {
-        NativeCamera { spec, camera: None, retry_at: None, last_reason: String::new() }
+    pub fn new(spec: CameraSpec, trust: CameraTrust) -> NativeCamera {
+        NativeCamera {
+            spec,
+            trust,
+            camera: None,
+            identity: None,
+            retry_at: None,
+            last_reason: String::new(),
+        }
     }
 
     fn device_name(&self) -> String {
@@ -44,10 +54,35 @@ impl NativeCamera {
         CameraError::Unavailable { device: self.device_name(), reason }
     }
 
-    fn connect(&self) -> Result<Camera, String> {
-        let index = match self.spec {
-            CameraSpec::Device(n) => n,
-            _ => devices_named().first().ok_or("no camera is connected")?.0,
+    fn connect(&self) -> Result<(Camera, CameraIdentity), String> {
+        // Which device this is decides whether it is opened at all (read again at every
+        // reopening: another device may have taken its place); `auto` takes the first admitted.
+        let sysfs = std::path::Path::new(super::identity::SYSFS);
+        let admitted = |index: u32| -> Result<(u32, CameraIdentity), String> {
+            let identity = CameraIdentity::read(sysfs, index)?;
+            self.trust.admit(&format!("/dev/video{index}"), &identity)?;
+            Ok((index, identity))
+        };
+        let (index, identity) = match self.spec {
+            CameraSpec::Device(n) => admitted(n)?,
+            _ => {
+                let mut refusals = Vec::new();
+                let mut first = None;
+                for (index, _) in devices_named() {
+                    match admitted(index) {
+                        Ok(found) => {
+                            first = Some(found);
+                            break;
+                        }
+                        Err(reason) => refusals.push(reason),
+                    }
+                }
+                match first {
+                    Some(found) => found,
+                    None if refusals.is_empty() => return Err("no camera is connected".into()),
+                    None => return Err(refusals.join("; ")),
+                }
+            }
         };
         // On Linux the mode is chosen and set through V4L2 itself, then opened as it is;
         // elsewhere, or when V4L2 lists no mode this can read, nokhwa's list is used.
@@ -74,14 +109,14 @@ impl NativeCamera {
         camera.open_stream().map_err(|e| e.to_string())?;
         let f = camera.camera_format();
         log::info!(
-            "camera {}: {}x{} {} at {} frames/s",
+            "camera {}: {}x{} {} at {} frames/s, {identity}",
             self.device_name(),
             f.width(),
             f.height(),
             f.format(),
             f.frame_rate()
         );
-        Ok(camera)
+        Ok((camera, identity))
     }
 }
 
@@ -92,7 +127,10 @@ impl FrameSource for NativeCamera {
                 return Err(self.unavailable(self.last_reason.clone()));
             }
             match self.connect() {
-                Ok(camera) => self.camera = Some(camera),
+                Ok((camera, identity)) => {
+                    self.camera = Some(camera);
+                    self.identity = Some(identity);
+                }
                 Err(reason) => {
                     self.retry_at = Some(Instant::now() + RETRY_EVERY);
                     self.last_reason = reason.clone();
@@ -118,6 +156,10 @@ impl FrameSource for NativeCamera {
     fn pause(&mut self) {
         self.camera = None;
         self.retry_at = None;
+    }
+
+    fn origin(&self) -> Option<String> {
+        self.identity.as_ref().map(|identity| format!("{} {identity}", self.device_name()))
     }
 }
 
@@ -351,7 +393,7 @@ mod tests {
         if std::env::var_os("FACEMATCH_HW_TESTS").is_none() {
             return;
         }
-        let mut camera = NativeCamera::new(CameraSpec::Auto);
+        let mut camera = NativeCamera::new(CameraSpec::Auto, CameraTrust::default());
         let frame =
             (0..10).find_map(|_| camera.next_frame().ok()).expect("a frame from the camera");
         assert!(

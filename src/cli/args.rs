@@ -60,9 +60,22 @@ pub enum Command {
     /// stores its hash, keyed with the kiosk database's device key (give the kiosk's --db).
     #[cfg(feature = "kiosk")]
     OperatorPin(StoreArgs),
-    /// List the cameras this device has, as `kiosk --camera` takes them. Exit 1 when there is none.
+    /// List the cameras this device has, as `kiosk --camera` takes them, with what each is
+    /// (name, driver, USB vendor:product and serial; virtual ones said). Exit 1 when there is none.
+    ///
+    /// Example: facematch cameras --enrol /dev/video0 >> /etc/facematch/kiosk.toml
     #[cfg(feature = "kiosk")]
-    Cameras,
+    Cameras(CamerasArgs),
+}
+
+/// `facematch cameras`.
+#[cfg(feature = "kiosk")]
+#[derive(Debug, clap::Args)]
+pub struct CamerasArgs {
+    /// Print the kiosk config line that enrols this camera (/dev/videoN or N) as the kiosk's own:
+    /// the kiosk then refuses pictures from any other.
+    #[arg(long, value_name = "CAMERA")]
+    pub enrol: Option<String>,
 }
 
 #[cfg(feature = "kiosk")]
@@ -95,9 +108,14 @@ pub struct KioskArgs {
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub idle_timeout: u64,
     /// A TOML file with `operator_pin = "keyed:$argon2id$..."` (from `facematch operator-pin
-    /// --db`) for the staff screen.
+    /// --db`) for the staff screen, and `camera_identity = {...}` (from `facematch cameras
+    /// --enrol`): the kiosk's own camera, the only one it takes pictures from.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Take pictures from a virtual camera (vivid, v4l2loopback): for testing only. Without it
+    /// they are refused, as a feed injected in place of the camera would be.
+    #[arg(long)]
+    pub allow_virtual_camera: bool,
     /// Where the operator screen saves its choices (threshold, default type, camera, language); saved
     /// choices take precedence over --threshold, --type, --camera and --language. Without it they last until the kiosk stops.
     #[arg(long, value_name = "FILE")]
@@ -415,7 +433,7 @@ pub struct MatchArgs {
     /// Document type: UIDAI, DL, PAN, VOTER, PASSPORT or GOV.
     #[arg(long = "type", value_name = "TYPE")]
     pub doc_type: Option<String>,
-    /// Match threshold in percent, 1-100; 89 is the default (FAR under 1e-4 on every set measured, docs/accuracy.md "Choosing a threshold").
+    /// Match threshold in percent, 1-100; 89 is the default (FAR under 1e-4 pooled over every impostor pair measured, docs/accuracy.md "Choosing a threshold").
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub threshold: Option<String>,
     /// Record the pictures (encrypted) and the decision in this SQLite log.

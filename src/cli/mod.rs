@@ -45,7 +45,7 @@ where
         #[cfg(feature = "kiosk")]
         Command::OperatorPin(store) => operator_pin(&store),
         #[cfg(feature = "kiosk")]
-        Command::Cameras => return cameras(),
+        Command::Cameras(args) => return cameras(&args),
     };
     match result {
         Ok(()) => 0,
@@ -112,6 +112,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
     #[serde(deny_unknown_fields)]
     struct KioskFile {
         operator_pin: Option<String>,
+        camera_identity: Option<crate::camera::CameraIdentity>,
     }
     let file: KioskFile = match &args.config {
         Some(path) => {
@@ -149,6 +150,10 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         threshold,
         frame_interval: std::time::Duration::from_millis(30),
         capture_sessions: args.capture_sessions,
+        camera_trust: crate::camera::CameraTrust {
+            enrolled: file.camera_identity.clone(),
+            allow_virtual: args.allow_virtual_camera,
+        },
         liveness: match (args.liveness_challenge, args.liveness) {
             (Some(fixed), _) => {
                 log::warn!("kiosk: the liveness challenge is fixed to '{fixed}': for recorded sessions only");
@@ -187,9 +192,35 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         .context("the kiosk cannot start its display")
 }
 
-/// `facematch cameras`: the native cameras, one a line; exit 1 (and a line on stderr) when there is none.
+/// `facematch cameras`: the native cameras, one a line; exit 1 (and a line on stderr) when there
+/// is none. With `--enrol`, the config line of that camera's identity instead.
 #[cfg(feature = "kiosk")]
-fn cameras() -> i32 {
+fn cameras(args: &args::CamerasArgs) -> i32 {
+    if let Some(spec) = &args.enrol {
+        let identity = match crate::camera::CameraSpec::parse(spec) {
+            Ok(crate::camera::CameraSpec::Device(index)) => crate::camera::CameraIdentity::read(
+                std::path::Path::new(crate::camera::identity::SYSFS),
+                index,
+            ),
+            Ok(_) => Err(format!("{spec}: name a camera device, /dev/videoN or N")),
+            Err(e) => Err(e.to_string()),
+        };
+        return match identity {
+            Ok(identity) => {
+                if identity.is_virtual() {
+                    eprintln!(
+                        "facematch: {spec} is {identity}: the kiosk takes it only with --allow-virtual-camera"
+                    );
+                }
+                println!("{}", identity.config_line());
+                0
+            }
+            Err(e) => {
+                eprintln!("facematch: cannot enrol {spec}: {e}");
+                2
+            }
+        };
+    }
     let found = crate::camera::describe_devices();
     if found.is_empty() {
         eprintln!(

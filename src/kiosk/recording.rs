@@ -237,7 +237,8 @@ fn record(
 }
 
 /// Records a liveness attempt in the log, a failed one with `frame` sealed as evidence (it
-/// records no match decision). Returns the attempt's id.
+/// records no match decision), and what filmed it (`filmed_by`, the camera's identity).
+/// Returns the attempt's id.
 ///
 /// # Errors
 /// The frame cannot be encoded, or the log refuses the record.
@@ -245,6 +246,7 @@ pub fn record_attempt(
     store: &mut Store,
     report: &Report,
     frame: Option<&RgbImage>,
+    filmed_by: Option<String>,
 ) -> Result<i64, RecordingError> {
     let media = match frame {
         Some(f) => Some(store.insert_media(
@@ -255,5 +257,5 @@ pub fn record_attempt(
         )?),
         None => None,
     };
-    Ok(store.record_attempt(&new_attempt(report, media))?)
+    Ok(store.record_attempt(&new_attempt(report, media, filmed_by))?)
 }

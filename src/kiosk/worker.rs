@@ -19,7 +19,7 @@ use super::operator_log;
 use super::recording::{record_attempt, result_view, verify_and_record, Captures, PreparedSelfie};
 use super::result_view::{Failure, ResultView};
 use super::session_capture::SessionRecorder;
-use crate::camera::{self, CameraSpec, DocumentSource, FrameSource, Play};
+use crate::camera::{self, CameraSpec, CameraTrust, DocumentSource, FrameSource, Play};
 use crate::detection::find_faces;
 use crate::domain::{DocumentType, FaceBox, Role};
 use crate::inference::{Engine, RuntimeOptions};
@@ -56,6 +56,9 @@ pub struct WorkerConfig {
     pub liveness: LivenessMode,
     /// Record every liveness attempt's frames here (`kiosk --capture-sessions`).
     pub capture_sessions: Option<PathBuf>,
+    /// Which native cameras are taken: the one enrolled at installation, virtual ones only
+    /// for testing.
+    pub camera_trust: CameraTrust,
 }
 
 /// Messages to the worker.
@@ -245,7 +248,7 @@ impl<'a> Worker<'a> {
         }
         Worker {
             camera: config.camera.clone(),
-            sources: open_sources(&config.camera, &config.document_source),
+            sources: open_sources(&config.camera, &config.document_source, &config.camera_trust),
             threshold: config.threshold,
             config,
             outbox,
@@ -283,7 +286,8 @@ impl<'a> Worker<'a> {
             ToWorker::BackOf(front) => self.front = self.front_of(&front),
             ToWorker::SetThreshold(value) => self.threshold = value,
             ToWorker::SetCamera(spec) => {
-                self.sources = open_sources(&spec, &self.config.document_source);
+                self.sources =
+                    open_sources(&spec, &self.config.document_source, &self.config.camera_trust);
                 self.camera = spec;
                 self.previous = None;
                 self.auto = AutoCapture::default();
@@ -445,7 +449,8 @@ impl<'a> Worker<'a> {
                 })?;
             challenge = out.view;
             if let Some(ended) = out.ended {
-                if let Some(id) = record_ended(self.store.as_mut(), &ended) {
+                let filmed_by = self.sources.0.as_ref().ok().and_then(|c| c.origin());
+                if let Some(id) = record_ended(self.store.as_mut(), &ended, filmed_by) {
                     self.passed_attempt = Some(id);
                 }
             }
@@ -484,9 +489,13 @@ impl<'a> Worker<'a> {
     }
 }
 
-/// Logs an ended liveness attempt and records it in `store`; the id of a passed one
-/// recorded, which its verification's record names.
-fn record_ended(store: Option<&mut Store>, ended: &Ended) -> Option<i64> {
+/// Logs an ended liveness attempt and records it in `store`, with the camera that filmed it;
+/// the id of a passed one recorded, which its verification's record names.
+fn record_ended(
+    store: Option<&mut Store>,
+    ended: &Ended,
+    filmed_by: Option<String>,
+) -> Option<i64> {
     let r = &ended.report;
     log::info!(
         "kiosk: liveness attempt ended ({}): challenge '{}', parallax {:.3}, {} of {} frames with a face",
@@ -496,7 +505,7 @@ fn record_ended(store: Option<&mut Store>, ended: &Ended) -> Option<i64> {
         r.face_frames,
         r.frames
     );
-    match record_attempt(store?, r, ended.frame.as_ref()) {
+    match record_attempt(store?, r, ended.frame.as_ref(), filmed_by) {
         Ok(id) if r.live() => Some(id),
         Ok(_) => None,
         Err(e) => {
@@ -601,12 +610,16 @@ type Source = Result<Box<dyn FrameSource>, camera::CameraError>;
 
 /// The camera, and the scanner's folder when documents do not come from the camera
 /// (one device is opened once: the document screens then share the selfie camera).
-fn open_sources(camera: &CameraSpec, document_source: &DocumentSource) -> (Source, Option<Source>) {
+fn open_sources(
+    camera: &CameraSpec,
+    document_source: &DocumentSource,
+    trust: &CameraTrust,
+) -> (Source, Option<Source>) {
     let scanner = match document_source {
         DocumentSource::SelfieCamera => None,
-        DocumentSource::Own(spec) => Some(camera::open(spec, Play::Newest)),
+        DocumentSource::Own(spec) => Some(camera::open(spec, Play::Newest, trust)),
     };
-    (camera::open(camera, Play::Loop), scanner)
+    (camera::open(camera, Play::Loop, trust), scanner)
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ pub struct AttemptJson {
     /// The screen's colours and the face's answer, when the attempt had them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flash: Option<FlashJson>,
+    /// What filmed it: the kiosk camera's identity (`/dev/video0 "HD Webcam C270" (uvcvideo,
+    /// usb 046d:0825, serial ...)`) or a picture folder; absent for a recording checked later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
 }
 
 /// The screen's colours and how the face answered them ([`crate::liveness::flash`]).
@@ -100,13 +104,19 @@ impl From<&Report> for AttemptJson {
                 gain: (f.gain * 10_000.0).round() / 10_000.0,
                 curvature: f.curvature.map(round),
             }),
+            camera: None,
         }
     }
 }
 
-/// The liveness log's entry for `report`; `frame_media` is a failed attempt's kept frame.
-pub fn new_attempt(report: &Report, frame_media: Option<MediaId>) -> NewAttempt {
-    let evidence = AttemptJson::from(report);
+/// The liveness log's entry for `report`; `frame_media` is a failed attempt's kept frame,
+/// `camera` what filmed it.
+pub fn new_attempt(
+    report: &Report,
+    frame_media: Option<MediaId>,
+    camera: Option<String>,
+) -> NewAttempt {
+    let evidence = AttemptJson { camera, ..AttemptJson::from(report) };
     NewAttempt {
         live: evidence.live,
         reason: evidence.reason.map(str::to_string),

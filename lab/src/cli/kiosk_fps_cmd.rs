@@ -99,6 +99,7 @@ fn measure(args: &KioskFpsArgs, dir: &std::path::Path) -> Result<KioskFps> {
         frame_interval: Duration::from_millis(args.frame_interval_ms),
         liveness: LivenessMode::Fixed(challenge),
         capture_sessions: None,
+        camera_trust: Default::default(),
     };
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let rate = |shot: Shot| -> Result<f64> {

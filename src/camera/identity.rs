@@ -1,0 +1,259 @@
+//! Which camera a V4L2 device is, and whether the kiosk takes its pictures. A feed injected in
+//! place of the camera (a virtual device such as v4l2loopback playing a recording, or the
+//! kernel's test camera vivid) or another camera plugged in defeats the liveness check from
+//! outside it; the kiosk records its own camera at installation and refuses the others.
+//!
+//! Read from sysfs, where the kernel says what a device is: its name, the driver bound to it,
+//! and for a USB camera the vendor, product and serial of the USB device it belongs to. A
+//! virtual device has no hardware behind it (no `device` link) or is bound to a virtual driver.
+
+use std::path::{Path, PathBuf};
+
+/// Where the kernel describes its devices.
+pub const SYSFS: &str = "/sys";
+
+/// Drivers whose devices are not a camera's sensor.
+pub const VIRTUAL_DRIVERS: [&str; 3] = ["vivid", "v4l2loopback", "v4l2 loopback"];
+
+/// What the kernel says one video device is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraIdentity {
+    /// The device's name (V4L2's card name), e.g. `HD Webcam C270`.
+    pub card: String,
+    /// The driver bound to it, e.g. `uvcvideo`; empty when no hardware is behind it.
+    pub driver: String,
+    /// USB vendor and product, e.g. `046d:0825`, for a USB camera.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usb: Option<String>,
+    /// The USB serial number, when the camera has one (many cheap webcams do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+}
+
+impl CameraIdentity {
+    /// The identity of `/dev/video{index}` as `sysfs` (normally `/sys`) describes it.
+    ///
+    /// # Errors
+    /// When sysfs has no such device.
+    pub fn read(sysfs: &Path, index: u32) -> Result<CameraIdentity, String> {
+        let class = sysfs.join("class/video4linux").join(format!("video{index}"));
+        let card = std::fs::read_to_string(class.join("name"))
+            .map_err(|e| format!("{} cannot be read: {e}", class.join("name").display()))?
+            .trim()
+            .to_string();
+        let Ok(device) = std::fs::canonicalize(class.join("device")) else {
+            return Ok(CameraIdentity { card, driver: String::new(), usb: None, serial: None });
+        };
+        let driver = std::fs::read_link(device.join("driver"))
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        // The USB device is the interface's parent (or the device itself).
+        let usb_device: Option<PathBuf> = device
+            .ancestors()
+            .take(3)
+            .find(|d| d.join("idVendor").is_file())
+            .map(Path::to_path_buf);
+        let field = |dir: &Path, name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let (usb, serial) = match &usb_device {
+            Some(dir) => (
+                field(dir, "idVendor")
+                    .zip(field(dir, "idProduct"))
+                    .map(|(v, p)| format!("{v}:{p}")),
+                field(dir, "serial"),
+            ),
+            None => (None, None),
+        };
+        Ok(CameraIdentity { card, driver, usb, serial })
+    }
+
+    /// No camera's sensor is behind it: no hardware, or a virtual driver.
+    pub fn is_virtual(&self) -> bool {
+        self.driver.is_empty() || VIRTUAL_DRIVERS.contains(&self.driver.as_str())
+    }
+
+    /// The line of the kiosk's `--config` file that enrols this camera.
+    pub fn config_line(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            camera_identity: &'a CameraIdentity,
+        }
+        toml::to_string(&Line { camera_identity: self })
+            .map(|s| {
+                // `[camera_identity]` table form: fold it into one inline line.
+                let fields: Vec<String> =
+                    s.lines().filter(|l| l.contains(" = ")).map(str::to_string).collect();
+                format!("camera_identity = {{ {} }}", fields.join(", "))
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// `"HD Webcam C270" (uvcvideo, usb 046d:0825, serial 2F1C7A90)`; a virtual one says so.
+impl std::fmt::Display for CameraIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let driver = if self.driver.is_empty() { "no hardware" } else { &self.driver };
+        write!(f, "\"{}\" ({driver}", self.card)?;
+        if let Some(usb) = &self.usb {
+            write!(f, ", usb {usb}")?;
+        }
+        if let Some(serial) = &self.serial {
+            write!(f, ", serial {serial}")?;
+        }
+        if self.is_virtual() {
+            f.write_str(", virtual")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Which native cameras the kiosk takes pictures from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CameraTrust {
+    /// The camera recorded at installation (`facematch cameras --enrol`); without one, any
+    /// camera that is not virtual.
+    pub enrolled: Option<CameraIdentity>,
+    /// Virtual devices accepted: for testing only (`kiosk --allow-virtual-camera`).
+    pub allow_virtual: bool,
+}
+
+impl CameraTrust {
+    /// Whether pictures from `found` (at `device`) are taken.
+    ///
+    /// # Errors
+    /// Why not, in words for the log and the staff.
+    pub fn admit(&self, device: &str, found: &CameraIdentity) -> Result<(), String> {
+        if found.is_virtual() && !self.allow_virtual {
+            return Err(format!(
+                "refused: {device} is {found}, a virtual device and not a camera \
+                 (kiosk --allow-virtual-camera accepts one, for testing only)"
+            ));
+        }
+        match &self.enrolled {
+            Some(enrolled) if enrolled != found => Err(format!(
+                "refused: {device} is {found}, not the kiosk's own camera {enrolled} \
+                 (facematch cameras --enrol records a new one)"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A sysfs tree as the kernel lays it out for one video device: `device` the hardware it
+    /// belongs to (none for v4l2loopback), bound to `driver`, under a USB device with `usb`
+    /// (idVendor, idProduct, serial) when given.
+    fn sysfs(
+        root: &Path,
+        index: u32,
+        name: &str,
+        device: Option<(&str, &str)>,
+        usb: Option<(&str, &str, Option<&str>)>,
+    ) {
+        let class = root.join(format!("class/video4linux/video{index}"));
+        std::fs::create_dir_all(&class).unwrap();
+        std::fs::write(class.join("name"), format!("{name}\n")).unwrap();
+        let Some((device_path, driver)) = device else { return };
+        let device_dir = root.join("devices").join(device_path);
+        std::fs::create_dir_all(&device_dir).unwrap();
+        let driver_dir = root.join("bus/drivers").join(driver);
+        std::fs::create_dir_all(&driver_dir).unwrap();
+        symlink(&driver_dir, device_dir.join("driver")).unwrap();
+        symlink(&device_dir, class.join("device")).unwrap();
+        if let Some((vendor, product, serial)) = usb {
+            let usb_dir = device_dir.parent().unwrap();
+            std::fs::write(usb_dir.join("idVendor"), format!("{vendor}\n")).unwrap();
+            std::fs::write(usb_dir.join("idProduct"), format!("{product}\n")).unwrap();
+            if let Some(serial) = serial {
+                std::fs::write(usb_dir.join("serial"), format!("{serial}\n")).unwrap();
+            }
+        }
+    }
+
+    fn webcam(serial: Option<&str>) -> CameraIdentity {
+        CameraIdentity {
+            card: "HD Webcam C270".into(),
+            driver: "uvcvideo".into(),
+            usb: Some("046d:0825".into()),
+            serial: serial.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn usb_cameras_virtual_cameras_and_loopbacks_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let webcam_device = Some(("pci0000:00/usb1/1-1/1-1.2/1-1.2:1.0", "uvcvideo"));
+        sysfs(root, 0, "HD Webcam C270", webcam_device, Some(("046d", "0825", Some("2F1C7A90"))));
+        sysfs(root, 2, "vivid-000-vid-cap", Some(("platform/vivid.0", "vivid")), None);
+        sysfs(root, 4, "Dummy video device (0x0000)", None, None);
+
+        let usb = CameraIdentity::read(root, 0).unwrap();
+        assert_eq!(usb, webcam(Some("2F1C7A90")));
+        assert!(!usb.is_virtual());
+        assert_eq!(
+            usb.to_string(),
+            "\"HD Webcam C270\" (uvcvideo, usb 046d:0825, serial 2F1C7A90)"
+        );
+
+        let vivid = CameraIdentity::read(root, 2).unwrap();
+        assert_eq!((vivid.driver.as_str(), vivid.usb.as_deref()), ("vivid", None));
+        assert!(vivid.is_virtual());
+        let loopback = CameraIdentity::read(root, 4).unwrap();
+        assert!(loopback.is_virtual());
+        assert_eq!(loopback.to_string(), "\"Dummy video device (0x0000)\" (no hardware, virtual)");
+
+        assert!(CameraIdentity::read(root, 9).unwrap_err().contains("video9/name"));
+    }
+
+    #[test]
+    fn the_kiosk_takes_its_own_camera_and_refuses_virtual_ones_and_others() {
+        let own = webcam(Some("2F1C7A90"));
+        let vivid = CameraIdentity {
+            card: "vivid-000-vid-cap".into(),
+            driver: "vivid".into(),
+            usb: None,
+            serial: None,
+        };
+        let not_enrolled = CameraTrust::default();
+        assert_eq!(not_enrolled.admit("/dev/video0", &own), Ok(()));
+        let refused = not_enrolled.admit("/dev/video0", &vivid).unwrap_err();
+        assert!(refused.contains("virtual device") && refused.contains("vivid"), "{refused}");
+
+        let enrolled = CameraTrust { enrolled: Some(own.clone()), allow_virtual: false };
+        assert_eq!(enrolled.admit("/dev/video0", &own), Ok(()));
+        // The same model with another serial, or without one, is another camera.
+        for other in [webcam(Some("0000BEEF")), webcam(None)] {
+            let refused = enrolled.admit("/dev/video0", &other).unwrap_err();
+            assert!(refused.contains("not the kiosk's own camera"), "{refused}");
+        }
+        // Testing: a virtual camera is taken when allowed and enrolled (or nothing is enrolled).
+        let testing = CameraTrust { enrolled: Some(vivid.clone()), allow_virtual: true };
+        assert_eq!(testing.admit("/dev/video0", &vivid), Ok(()));
+        assert!(testing.admit("/dev/video0", &own).is_err());
+    }
+
+    #[test]
+    fn the_enrolment_line_reads_back_as_the_same_identity() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            camera_identity: CameraIdentity,
+        }
+        for identity in [webcam(Some("2F1C7A90")), webcam(None)] {
+            let line = identity.config_line();
+            assert!(line.starts_with("camera_identity = { card = "), "{line}");
+            let file: File = toml::from_str(&line).unwrap();
+            assert_eq!(file.camera_identity, identity, "{line}");
+        }
+    }
+}
