@@ -22,6 +22,7 @@ accepted and counts in every rate's denominator.
 
 import argparse
 import csv
+import math
 import os
 
 LOW = float("-inf")
@@ -37,6 +38,7 @@ def read(path, column):
 
 
 def documents_with_face(rows):
+    """(documents with a face used in some pair, documents)."""
     seen = {}
     for _, b, _, s in rows:
         seen[b] = seen.get(b, False) or s > LOW
@@ -44,6 +46,7 @@ def documents_with_face(rows):
 
 
 def rates(rows, bar):
+    """(TAR, false accepts, impostor pairs) at a score bar."""
     genuine = [s for _, _, g, s in rows if g]
     impostor = [s for _, _, g, s in rows if not g]
     tar = sum(s >= bar and s > LOW for s in genuine) / max(len(genuine), 1)
@@ -52,6 +55,7 @@ def rates(rows, bar):
 
 
 def tar_at_far(rows, max_far):
+    """The highest TAR while FAR stays at or below max_far."""
     genuine = [s for _, _, g, s in rows if g]
     impostor = sorted((s for _, _, g, s in rows if not g), reverse=True)
     allowed = int(max_far * len(impostor))
@@ -67,12 +71,9 @@ def matching_bar(sets, far):
     allowed = int(far * len(impostor) + 1e-9)
     if allowed >= len(impostor):
         return LOW
-    # Just above the first impostor that must be refused.
-    return next_up(impostor[allowed])
-
-
-def next_up(x):
-    return x + max(abs(x), 1.0) * 1e-9
+    # Just above the first impostor that must be refused (none with a face: any bar will do).
+    first_refused = impostor[allowed]
+    return LOW if first_refused == LOW else math.nextafter(first_refused, math.inf)
 
 
 def main():
@@ -86,19 +87,20 @@ def main():
     args = p.parse_args()
     ours = {c: read(os.path.join(args.dir, c, "facematch.csv"), "percent") for c in args.conditions}
     theirs = {c: read(os.path.join(args.dir, c, "opencv.csv"), "cosine") for c in args.conditions}
-    pool = [c for c in args.conditions if c not in args.unpooled]
+    pool = [c for c in args.conditions if c not in args.unpooled] or list(args.conditions)
+    left_out = [c for c in args.conditions if c not in pool]
     pool_fa = sum(rates(ours[c], args.percent)[1] for c in pool)
     pool_n = sum(rates(ours[c], args.percent)[2] for c in pool)
-    same_far = matching_bar([theirs[c] for c in pool], pool_fa / pool_n)
+    same_far = matching_bar([theirs[c] for c in pool], pool_fa / max(pool_n, 1))
     print(f"facematch at {args.percent:g} %, OpenCV at cosine {args.cosine:.3f} (the same bar). At the "
           f"same FAR pooled over {len(pool)} conditions ({pool_fa} of {pool_n} impostor pairs, "
-          f"{pool_fa / pool_n:.2e}" + (f"; not pooled: {', '.join(args.unpooled)}" if args.unpooled else "")
+          f"{pool_fa / max(pool_n, 1):.2e}" + (f"; not pooled: {', '.join(left_out)}" if left_out else "")
           + f") OpenCV's bar would be cosine {same_far:.3f}, where its TAR is: "
           + ", ".join(f"{c} {rates(theirs[c], same_far)[0] * 100:.1f} %" for c in args.conditions))
     pooled_fa = sum(rates(r, args.percent)[1] for r in ours.values())
     pooled_n = sum(rates(r, args.percent)[2] for r in ours.values())
     print()
-    print("| condition | faces found: facematch / OpenCV | TAR: facematch / OpenCV | "
+    print("| condition | faces used: facematch (found and through the gates) / OpenCV (found) | TAR: facematch / OpenCV | "
           "false accepts: facematch / OpenCV | TAR at FAR 1e-4: facematch / OpenCV |")
     print("|---|---|---|---|---|")
     for c in args.conditions:
@@ -118,7 +120,7 @@ def main():
               f"| {tar_at_far(photos, 1e-4) * 100:.1f} % / - |")
     print()
     print(f"facematch's false accepts at {args.percent:g} % over every set above: {pooled_fa} of "
-          f"{pooled_n} impostor pairs, FAR {pooled_fa / pooled_n:.2e}")
+          f"{pooled_n} impostor pairs, FAR {pooled_fa / max(pooled_n, 1):.2e}")
     names = sorted(
         ((s, c, a, b) for c, rows in named.items() for a, b, g, s in rows if not g and s >= args.percent),
         reverse=True,
@@ -128,6 +130,7 @@ def main():
 
 
 def short(path):
+    """A picture's folder and name."""
     parts = path.split(os.sep)
     return os.path.join(*parts[-2:]) if len(parts) >= 2 else path
 

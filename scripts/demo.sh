@@ -7,8 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/target/release/facematch"
 samples="$root/assets/samples"
 run() {
-  echo "== facematch match --src $1 --front $2 --type GOV --threshold 85"
-  "$bin" match --src "$samples/$1" --front "$samples/$2" --type GOV --threshold 85 2>/dev/null
+  echo "== facematch match --src $1 --front $2 --type GOV --threshold 89"
+  "$bin" match --src "$samples/$1" --front "$samples/$2" --type GOV --threshold 89 2>/dev/null
 }
 run selfie_astronaut.png card_astronaut.jpg
 run selfie_astronaut.png card_grace_hopper.jpg

@@ -5,7 +5,7 @@
 //! `../shared/faces` (all genuine pairs, and every cross-identity pair for the
 //! false-match rate) with `facematch-lab eval --all-impostors`. Each anchor ties a
 //! percentage to a false-accept rate, so a bank picks a threshold by the FAR it
-//! tolerates (README "Choosing a threshold"):
+//! tolerates (docs/accuracy.md "Choosing a threshold"):
 //! 100 − percent ≈ the share of impostor comparisons at or above that score,
 //! stretched logarithmically below 1 %.
 

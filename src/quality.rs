@@ -3,7 +3,7 @@
 //!
 //! Measured on the aligned 112×112 crop, so the numbers do not depend on the
 //! picture's resolution. Limits were set on `../shared/faces` and the document
-//! specimens so that none of them is refused (README "Quality gates").
+//! specimens so that none of them is refused (docs/match.md "Quality gates").
 
 use image::RgbImage;
 
@@ -74,7 +74,7 @@ pub const MAX_ROLL_DEGREES: f32 = 50.0;
 
 /// Smallest face box side accepted for a role, in picture pixels. On documents, where match
 /// quality really falls (`lab/examples/gate_curve.rs` on cards printed from `../shared/faces`,
-/// README "Quality gates"): TAR at FAR 1 % is 96.7 % with 24 px faces, 92.8 % with 20 px.
+/// docs/accuracy.md "Where the document gates come from"): TAR at FAR 1 % is 96.7 % with 24 px faces, 92.8 % with 20 px.
 pub fn min_face_px(role: Role) -> f32 {
     match role {
         Role::Selfie => 64.0,

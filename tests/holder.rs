@@ -49,8 +49,8 @@ fn beside(subject: &RgbImage, subject_face: FaceBox, other: &RgbImage) -> RgbIma
 }
 
 #[test]
-fn a_much_larger_whole_face_stays_the_subject_beside_a_surer_smaller_one() {
-    let mut smaller_surer = 0;
+fn a_much_larger_whole_face_stays_the_subject_beside_a_wider_eyed_smaller_one() {
+    let mut smaller_competes = 0;
     for (i, who) in PEOPLE.iter().enumerate() {
         let other_name = PEOPLE[(i + 3) % PEOPLE.len()];
         let subject = photo(who, 2);
@@ -63,11 +63,15 @@ fn a_much_larger_whole_face_stays_the_subject_beside_a_surer_smaller_one() {
         let a = analyse(&mut e.detector, &mut e.embedder, &picture, document).unwrap();
         assert!(a.faces.len() >= 2, "{who}: both faces are found: {:?}", a.faces);
         let pasted = a.faces.iter().find(|f| f.bbox.x > subject.width() as f32);
-        // The pasted face competes (at least half the largest's area) and is the surer: the
-        // confidence rule alone would take it.
+        // The pasted face competes (at least half the largest's area) and its eyes lie wider
+        // apart for its height: the eye-span rule alone would take it.
         let largest = a.faces.iter().map(|f| f.bbox.area()).fold(0.0, f32::max);
-        smaller_surer += usize::from(pasted.is_some_and(|p| {
-            p.bbox.area() >= NEAR_LARGEST_AREA * largest && p.score > a.faces[0].score
+        let span = |f: &facematch::domain::Face| {
+            let [[rx, ry], [lx, ly], ..] = f.landmarks;
+            (lx - rx).hypot(ly - ry) / f.bbox.h
+        };
+        smaller_competes += usize::from(pasted.is_some_and(|p| {
+            p.bbox.area() >= NEAR_LARGEST_AREA * largest && span(p) > span(&a.faces[0])
         }));
         let chosen = a.subject().unwrap().bbox;
         assert!(
@@ -84,7 +88,12 @@ fn a_much_larger_whole_face_stays_the_subject_beside_a_surer_smaller_one() {
         .percent;
         assert!(percent >= 85.0, "{who} beside {other_name}: {percent:.1}");
     }
-    eprintln!("holder: of 8 composed photos, the smaller pasted face the surer on {smaller_surer}");
-    // The rule this guards is exercised: the confident-face rule alone would pick the pasted one.
-    assert!(smaller_surer >= 1, "the pasted face competed and was the surer on {smaller_surer}")
+    eprintln!(
+        "holder: of 8 composed photos, the smaller pasted face competed with wider eyes on {smaller_competes}"
+    );
+    // The rule this guards is exercised: the eye-span rule alone would pick the pasted one.
+    assert!(
+        smaller_competes >= 1,
+        "the pasted face competed with wider eyes on {smaller_competes} of 8"
+    )
 }

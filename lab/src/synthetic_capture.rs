@@ -1,6 +1,6 @@
 //! Camera-like document captures: a synthetic card (see [`crate::synthetic_card`]) as the
 //! kiosk camera or a phone photographs it, in one named [`Condition`] at a time, so that
-//! document detection and matching can be measured per condition (README "Documents
+//! document detection and matching can be measured per condition (docs/accuracy.md "Documents
 //! photographed by a camera").
 //!
 //! The card is a plane seen by a pinhole camera (focal length 1000 px) in a 1280×720 frame
@@ -20,7 +20,7 @@ const FOCAL_PX: f32 = 1000.0;
 /// One way a document arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Condition {
-    /// Flatbed scan of the card (856×540, blur, JPEG 55-80): what the project measured before.
+    /// Flatbed scan of the card (856×540, blur, JPEG 55-80): the cards of `lab/tests/cards.rs`.
     Scan,
     /// Card 400-450 px wide in the frame, facing the camera.
     Small,
@@ -56,7 +56,7 @@ pub enum Condition {
 }
 
 impl Condition {
-    /// Every condition, in the README's order.
+    /// Every condition, in docs/accuracy.md's order.
     pub const ALL: [Condition; 15] = [
         Condition::Scan,
         Condition::Small,
@@ -75,7 +75,7 @@ impl Condition {
         Condition::Bystander,
     ];
 
-    /// The name used on the command line, in folder names and in the README.
+    /// The name used on the command line, in folder names and in docs/accuracy.md.
     pub fn name(self) -> &'static str {
         match self {
             Condition::Scan => "scan",
@@ -120,6 +120,8 @@ struct Shot {
     quarter_turns: u8,
     /// The frame is shrunk to this width before encoding, when set.
     sent_width: Option<u32>,
+    /// How far the card's centre may stray from the frame's, as a share of the usual range.
+    off_centre: f32,
 }
 
 impl Shot {
@@ -134,6 +136,7 @@ impl Shot {
             quality: 85,
             quarter_turns: 0,
             sent_width: None,
+            off_centre: 1.0,
         };
         match condition {
             Condition::Scan | Condition::Bystander => {}
@@ -152,9 +155,12 @@ impl Shot {
                 shot.motion_blur = true;
             }
             Condition::PhoneAadhaar600 => {
-                shot.card_width = rng.range(850.0, 1000.0);
+                // Centred, as a person framing a card on a phone does: the whole card stays in
+                // the frame at any roll.
+                shot.card_width = rng.range(850.0, 950.0);
                 shot.quality = 60;
                 shot.sent_width = Some(600);
+                shot.off_centre = 0.1;
             }
             Condition::AllEffects => {
                 shot.card_width = rng.range(400.0, 600.0);
@@ -234,7 +240,9 @@ fn card_corners(shot: &Shot, rng: &mut Rng) -> [(f32, f32); 4] {
     let tilt = shot.tilt_degrees.to_radians();
     let roll = rng.range(-6.0, 6.0).to_radians();
     let (fw, fh) = (FRAME_SIZE.0 as f32, FRAME_SIZE.1 as f32);
-    let centre = (fw / 2.0 + rng.range(-0.12, 0.12) * fw, fh / 2.0 + rng.range(-0.1, 0.1) * fh);
+    let off = shot.off_centre;
+    let centre =
+        (fw / 2.0 + rng.range(-0.12, 0.12) * off * fw, fh / 2.0 + rng.range(-0.1, 0.1) * off * fh);
     let (ax, ay) = (axis.cos(), axis.sin());
     [(-cw / 2.0, -ch / 2.0), (cw / 2.0, -ch / 2.0), (cw / 2.0, ch / 2.0), (-cw / 2.0, ch / 2.0)]
         .map(|(x, y)| {
@@ -368,6 +376,19 @@ mod tests {
                 _ => FRAME_SIZE,
             };
             assert_eq!((frame.width(), frame.height()), expected, "{condition:?}");
+        }
+    }
+
+    #[test]
+    fn the_phone_photo_keeps_the_whole_card_in_the_frame() {
+        for seed in 0..200 {
+            let mut rng = Rng(seed);
+            let shot = Shot::draw(Condition::PhoneAadhaar600, &mut rng);
+            for (x, y) in card_corners(&shot, &mut rng) {
+                let inside = (0.0..FRAME_SIZE.0 as f32).contains(&x)
+                    && (0.0..FRAME_SIZE.1 as f32).contains(&y);
+                assert!(inside, "seed {seed}: corner ({x}, {y}) outside the frame");
+            }
         }
     }
 

@@ -3,7 +3,9 @@
 //! becomes 15-25 px there: YuNet then misses it, scores it low, or places its landmarks
 //! poorly. Each such small face or candidate, however low it scores, gets a second look: the region
 //! around it, cut from the full-resolution picture, through the 320 detector, where the face
-//! is about 80 px wide (README "How faces are chosen").
+//! is about 80 px wide (docs/match.md "How faces are chosen"). A picture smaller than the input
+//! (a phone's photo sent at 600 px) gets the same look: the region enlarged shows the detector a
+//! face of the size it places landmarks on best.
 
 use image::RgbImage;
 
@@ -93,7 +95,7 @@ pub fn look_closer(
     // resolution (it is turned, or not a face), and looking closer would only make it look surer.
     let needs_look = |f: &Face| f.bbox.w.max(f.bbox.h) * input_scale < SMALL_IN_INPUT_PX;
     let (mut looks, mut faces): (Vec<Face>, Vec<Face>) =
-        first_pass.into_iter().partition(|f| input_scale < 1.0 && needs_look(f));
+        first_pass.into_iter().partition(needs_look);
     faces.retain(|f| f.score >= MIN_SCORE);
     looks.sort_by(|a, b| b.score.total_cmp(&a.score));
     for (n, candidate) in looks.into_iter().enumerate() {

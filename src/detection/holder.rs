@@ -33,7 +33,8 @@ pub fn order(faces: &mut [Face], role: Role, width: u32, height: u32) {
     let floor = NEAR_LARGEST_AREA * faces[0].bbox.area();
     let widest_eyed = (0..faces.len())
         .filter(|&i| faces[i].bbox.area() >= floor)
-        .max_by(|&i, &j| eye_span(&faces[i]).total_cmp(&eye_span(&faces[j])))
+        // On a tie the larger face (max_by keeps the last of equals, and the larger come first).
+        .max_by(|&i, &j| eye_span(&faces[i]).total_cmp(&eye_span(&faces[j])).then(j.cmp(&i)))
         .unwrap_or(0);
     let largest = &faces[0];
     let much_larger = largest.bbox.area() >= MUCH_LARGER_AREA * faces[widest_eyed].bbox.area();
@@ -84,7 +85,7 @@ mod tests {
 
     #[test]
     fn a_passport_ghost_is_never_the_holder() {
-        // The ghost copy: a quarter of the area, surer, and its eyes as wide apart.
+        // The ghost copy: a quarter of the area, surer, and its eyes wider apart.
         let mut faces = vec![face(100.0, 0.36, 0.81), face(60.0, 0.40, 0.99)];
         order(&mut faces, DOCUMENT, 500, 500);
         assert_eq!(sides(&faces), [100.0, 60.0]);

@@ -11,7 +11,7 @@ use super::guidance::{mean_in_box, moved};
 use crate::alignment::align;
 use crate::detection::orientation::is_upright;
 use crate::domain::{Face, FaceBox};
-use crate::quality::{laplacian_variance_of, MIN_DOCUMENT_FACE_PX};
+use crate::quality::{laplacian_variance_of, MIN_DOCUMENT_FACE_PX, MIN_DOCUMENT_SHARPNESS};
 
 /// The one line shown under the document preview.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +78,10 @@ pub const MAX_GLARE_SHARE: f32 = 0.05;
 const BLOWN_OUT: u8 = 245;
 /// Movement of the face centre, as a share of the frame width, that counts as moving.
 pub const MAX_MOVE_SHARE: f32 = 0.02;
-/// Sharpness needed to take the picture by itself: three times the document's blur gate
-/// ([`crate::quality::MIN_DOCUMENT_SHARPNESS`]). The gate lets a soft photo sent from
-/// elsewhere through; at the kiosk the customer can hold the card still for a sharper one.
-pub const READY_SHARPNESS: f32 = 12.0;
+/// Sharpness needed to take the picture by itself: three times the document's blur gate. The
+/// gate lets a soft photo sent from elsewhere through; at the kiosk the customer can hold the
+/// card still for a sharper one.
+pub const READY_SHARPNESS: f32 = 3.0 * MIN_DOCUMENT_SHARPNESS;
 
 /// Guidance for one frame; `faces` as [`crate::detection::find_faces`] gives them for a
 /// document (the holder's first), `previous` the holder's box in the frame before.

@@ -247,7 +247,7 @@ mod tests {
         let small = QualityIssue::TooSmall { size: 20.0, min: 24.0 };
         let r = view(&verification(analysis(true, None), analysis(true, Some(small)), None));
         assert!(r.reason.contains("bring the document closer"), "{}", r.reason);
-        let blurred = QualityIssue::TooBlurry { sharpness: 3.0, min: 4.0 };
+        let blurred = QualityIssue::TooBlurry { sharpness: 3.0, min: 8.0 };
         let r = view(&verification(analysis(true, Some(blurred)), analysis(true, None), None));
         assert!(r.reason.starts_with("Your photo was blurred"), "{}", r.reason);
 

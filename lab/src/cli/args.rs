@@ -75,7 +75,7 @@ pub struct EvalArgs {
     /// Write roc.svg and scores.svg into this folder.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
-    /// Write every scored pair (a,b,same,cosine,percent) to this CSV.
+    /// Write every scored pair (a,b,same,percent,cosine) to this CSV.
     #[arg(long, value_name = "CSV")]
     pub scores: Option<PathBuf>,
     #[command(flatten)]

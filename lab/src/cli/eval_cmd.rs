@@ -253,8 +253,8 @@ fn write_scores(out: &Path, scored: &[(PathBuf, PathBuf, Scored)]) -> Result<()>
     let mut w = csv::Writer::from_path(out)?;
     w.write_record(["a", "b", "same", "percent", "cosine"])?;
     for (a, b, s) in scored {
-        let percent = s.percent.map(|p| format!("{p:.4}")).unwrap_or_default();
-        let cosine = s.percent.map(|p| format!("{:.5}", cosine_for(p))).unwrap_or_default();
+        let percent = s.percent.map(|p| format!("{p:.6}")).unwrap_or_default();
+        let cosine = s.percent.map(|p| format!("{:.6}", cosine_for(p))).unwrap_or_default();
         let same = if s.genuine { "1" } else { "0" };
         w.write_record([
             &a.display().to_string(),
