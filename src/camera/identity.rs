@@ -7,13 +7,15 @@
 //! and for a USB camera the vendor, product and serial of the USB device it belongs to. A
 //! virtual device has no hardware behind it (no `device` link) or is bound to a virtual driver.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where the kernel describes its devices.
 pub const SYSFS: &str = "/sys";
 
-/// Drivers whose devices are not a camera's sensor.
-pub const VIRTUAL_DRIVERS: [&str; 3] = ["vivid", "v4l2loopback", "v4l2 loopback"];
+/// Drivers whose devices are not a camera's sensor: the kernel's test and memory-to-memory
+/// drivers, and the loopback.
+pub const VIRTUAL_DRIVERS: [&str; 6] =
+    ["vivid", "v4l2loopback", "vimc", "vim2m", "vicodec", "visl"];
 
 /// What the kernel says one video device is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,48 +31,51 @@ pub struct CameraIdentity {
     /// The USB serial number, when the camera has one (many cheap webcams do not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
+    /// The USB port it is plugged into (`1-1.2`: bus 1, port 1, then port 2 of a hub): a device
+    /// copying the camera's descriptors must also take its port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
 }
 
 impl CameraIdentity {
     /// The identity of `/dev/video{index}` as `sysfs` (normally `/sys`) describes it.
     ///
     /// # Errors
-    /// When sysfs has no such device.
+    /// When sysfs has no such device (unplugged), or it cannot be read.
     pub fn read(sysfs: &Path, index: u32) -> Result<CameraIdentity, String> {
         let class = sysfs.join("class/video4linux").join(format!("video{index}"));
-        let card = std::fs::read_to_string(class.join("name"))
-            .map_err(|e| format!("{} cannot be read: {e}", class.join("name").display()))?
-            .trim()
-            .to_string();
-        let Ok(device) = std::fs::canonicalize(class.join("device")) else {
-            return Ok(CameraIdentity { card, driver: String::new(), usb: None, serial: None });
+        let card = match std::fs::read_to_string(class.join("name")) {
+            Ok(name) => name.trim().to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!("/dev/video{index}: no such device (unplugged?)"));
+            }
+            Err(e) => return Err(format!("{} cannot be read: {e}", class.join("name").display())),
         };
-        let driver = std::fs::read_link(device.join("driver"))
+        let mut identity =
+            CameraIdentity { card, driver: String::new(), usb: None, serial: None, port: None };
+        let Ok(device) = std::fs::canonicalize(class.join("device")) else {
+            return Ok(identity);
+        };
+        identity.driver = std::fs::read_link(device.join("driver"))
             .ok()
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
-        // The USB device is the interface's parent (or the device itself).
-        let usb_device: Option<PathBuf> = device
-            .ancestors()
-            .take(3)
-            .find(|d| d.join("idVendor").is_file())
-            .map(Path::to_path_buf);
-        let field = |dir: &Path, name: &str| {
-            std::fs::read_to_string(dir.join(name))
+        // The USB device is the interface's parent (or the device itself); never further up,
+        // where a hub's descriptors would be read as the camera's.
+        let Some(usb_device) = device.ancestors().take(2).find(|d| d.join("idVendor").is_file())
+        else {
+            return Ok(identity);
+        };
+        let field = |name: &str| {
+            std::fs::read_to_string(usb_device.join(name))
                 .ok()
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let (usb, serial) = match &usb_device {
-            Some(dir) => (
-                field(dir, "idVendor")
-                    .zip(field(dir, "idProduct"))
-                    .map(|(v, p)| format!("{v}:{p}")),
-                field(dir, "serial"),
-            ),
-            None => (None, None),
-        };
-        Ok(CameraIdentity { card, driver, usb, serial })
+        identity.usb = field("idVendor").zip(field("idProduct")).map(|(v, p)| format!("{v}:{p}"));
+        identity.serial = field("serial");
+        identity.port = usb_device.file_name().map(|n| n.to_string_lossy().into_owned());
+        Ok(identity)
     }
 
     /// No camera's sensor is behind it: no hardware, or a virtual driver.
@@ -79,23 +84,19 @@ impl CameraIdentity {
     }
 
     /// The line of the kiosk's `--config` file that enrols this camera.
-    pub fn config_line(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct Line<'a> {
-            camera_identity: &'a CameraIdentity,
-        }
-        toml::to_string(&Line { camera_identity: self })
-            .map(|s| {
-                // `[camera_identity]` table form: fold it into one inline line.
-                let fields: Vec<String> =
-                    s.lines().filter(|l| l.contains(" = ")).map(str::to_string).collect();
-                format!("camera_identity = {{ {} }}", fields.join(", "))
-            })
-            .unwrap_or_default()
+    ///
+    /// # Errors
+    /// When the identity cannot be written as TOML.
+    pub fn config_line(&self) -> Result<String, String> {
+        let table = toml::to_string(self).map_err(|e| e.to_string())?;
+        // Each `key = value` line of the table, folded into one inline table.
+        let fields: Vec<&str> = table.lines().filter(|l| l.contains(" = ")).collect();
+        Ok(format!("camera_identity = {{ {} }}", fields.join(", ")))
     }
 }
 
-/// `"HD Webcam C270" (uvcvideo, usb 046d:0825, serial 2F1C7A90)`; a virtual one says so.
+/// `"HD Webcam C270" (uvcvideo, usb 046d:0825, serial 2F1C7A90, port 1-1.2)`; a virtual one
+/// says so.
 impl std::fmt::Display for CameraIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let driver = if self.driver.is_empty() { "no hardware" } else { &self.driver };
@@ -105,6 +106,9 @@ impl std::fmt::Display for CameraIdentity {
         }
         if let Some(serial) = &self.serial {
             write!(f, ", serial {serial}")?;
+        }
+        if let Some(port) = &self.port {
+            write!(f, ", port {port}")?;
         }
         if self.is_virtual() {
             f.write_str(", virtual")?;
@@ -138,7 +142,23 @@ impl CameraTrust {
         match &self.enrolled {
             Some(enrolled) if enrolled != found => Err(format!(
                 "refused: {device} is {found}, not the kiosk's own camera {enrolled} \
-                 (facematch cameras --enrol records a new one)"
+                 (to make it the kiosk's own, replace the camera_identity line of kiosk.toml \
+                 with what facematch cameras --enrol prints)"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a picture folder may stand in for the selfie camera: not once a camera is
+    /// enrolled (a folder someone writes frames into is an injected feed), unless testing.
+    ///
+    /// # Errors
+    /// Why not, in words for the log and the staff.
+    pub fn admit_folder(&self) -> Result<(), String> {
+        match &self.enrolled {
+            Some(enrolled) if !self.allow_virtual => Err(format!(
+                "refused: a picture folder is not the kiosk's own camera {enrolled} \
+                 (kiosk --allow-virtual-camera accepts one, for testing only)"
             )),
             _ => Ok(()),
         }
@@ -186,6 +206,7 @@ mod tests {
             driver: "uvcvideo".into(),
             usb: Some("046d:0825".into()),
             serial: serial.map(str::to_string),
+            port: Some("1-1.2".into()),
         }
     }
 
@@ -203,7 +224,7 @@ mod tests {
         assert!(!usb.is_virtual());
         assert_eq!(
             usb.to_string(),
-            "\"HD Webcam C270\" (uvcvideo, usb 046d:0825, serial 2F1C7A90)"
+            "\"HD Webcam C270\" (uvcvideo, usb 046d:0825, serial 2F1C7A90, port 1-1.2)"
         );
 
         let vivid = CameraIdentity::read(root, 2).unwrap();
@@ -213,7 +234,10 @@ mod tests {
         assert!(loopback.is_virtual());
         assert_eq!(loopback.to_string(), "\"Dummy video device (0x0000)\" (no hardware, virtual)");
 
-        assert!(CameraIdentity::read(root, 9).unwrap_err().contains("video9/name"));
+        assert_eq!(
+            CameraIdentity::read(root, 9).unwrap_err(),
+            "/dev/video9: no such device (unplugged?)"
+        );
     }
 
     #[test]
@@ -224,6 +248,7 @@ mod tests {
             driver: "vivid".into(),
             usb: None,
             serial: None,
+            port: None,
         };
         let not_enrolled = CameraTrust::default();
         assert_eq!(not_enrolled.admit("/dev/video0", &own), Ok(()));
@@ -233,7 +258,10 @@ mod tests {
         let enrolled = CameraTrust { enrolled: Some(own.clone()), allow_virtual: false };
         assert_eq!(enrolled.admit("/dev/video0", &own), Ok(()));
         // The same model with another serial, or without one, is another camera.
-        for other in [webcam(Some("0000BEEF")), webcam(None)] {
+        // The same descriptors on another port: another device copying them, or the camera
+        // moved (enrolled again then).
+        let elsewhere = CameraIdentity { port: Some("1-1.3".into()), ..own.clone() };
+        for other in [webcam(Some("0000BEEF")), webcam(None), elsewhere] {
             let refused = enrolled.admit("/dev/video0", &other).unwrap_err();
             assert!(refused.contains("not the kiosk's own camera"), "{refused}");
         }
@@ -241,6 +269,10 @@ mod tests {
         let testing = CameraTrust { enrolled: Some(vivid.clone()), allow_virtual: true };
         assert_eq!(testing.admit("/dev/video0", &vivid), Ok(()));
         assert!(testing.admit("/dev/video0", &own).is_err());
+        // A picture folder stands in for the camera only while none is enrolled, or testing.
+        assert_eq!(not_enrolled.admit_folder(), Ok(()));
+        assert!(enrolled.admit_folder().unwrap_err().contains("picture folder"));
+        assert_eq!(testing.admit_folder(), Ok(()));
     }
 
     #[test]
@@ -250,7 +282,7 @@ mod tests {
             camera_identity: CameraIdentity,
         }
         for identity in [webcam(Some("2F1C7A90")), webcam(None)] {
-            let line = identity.config_line();
+            let line = identity.config_line().unwrap();
             assert!(line.starts_with("camera_identity = { card = "), "{line}");
             let file: File = toml::from_str(&line).unwrap();
             assert_eq!(file.camera_identity, identity, "{line}");

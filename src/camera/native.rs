@@ -28,7 +28,8 @@ pub struct NativeCamera {
     spec: CameraSpec,
     trust: CameraTrust,
     camera: Option<Camera>,
-    identity: Option<CameraIdentity>,
+    /// The open device's index and identity.
+    identity: Option<(u32, CameraIdentity)>,
     retry_at: Option<Instant>,
     last_reason: String,
 }
@@ -54,7 +55,7 @@ impl NativeCamera {
         CameraError::Unavailable { device: self.device_name(), reason }
     }
 
-    fn connect(&self) -> Result<(Camera, CameraIdentity), String> {
+    fn connect(&self) -> Result<(Camera, (u32, CameraIdentity)), String> {
         // Which device this is decides whether it is opened at all (read again at every
         // reopening: another device may have taken its place); `auto` takes the first admitted.
         let sysfs = std::path::Path::new(super::identity::SYSFS);
@@ -107,6 +108,14 @@ impl NativeCamera {
             }
         }
         camera.open_stream().map_err(|e| e.to_string())?;
+        // The device was opened by its index after its identity was read: the same identity
+        // must be there now, or another device took the index in between. (A later swap ends
+        // this stream: the device it reads is gone.)
+        if CameraIdentity::read(sysfs, index).as_ref() != Ok(&identity) {
+            return Err(format!(
+                "refused: /dev/video{index} changed while it was being opened (it was {identity})"
+            ));
+        }
         let f = camera.camera_format();
         log::info!(
             "camera {}: {}x{} {} at {} frames/s, {identity}",
@@ -116,7 +125,7 @@ impl NativeCamera {
             f.format(),
             f.frame_rate()
         );
-        Ok((camera, identity))
+        Ok((camera, (index, identity)))
     }
 }
 
@@ -146,6 +155,7 @@ impl FrameSource for NativeCamera {
             Err(e) => {
                 // Unplugged or failing: close it and reopen later.
                 self.camera = None;
+                self.identity = None;
                 self.retry_at = Some(Instant::now() + RETRY_EVERY);
                 self.last_reason = e.to_string();
                 Err(self.unavailable(e.to_string()))
@@ -155,11 +165,12 @@ impl FrameSource for NativeCamera {
 
     fn pause(&mut self) {
         self.camera = None;
+        self.identity = None;
         self.retry_at = None;
     }
 
     fn origin(&self) -> Option<String> {
-        self.identity.as_ref().map(|identity| format!("{} {identity}", self.device_name()))
+        self.identity.as_ref().map(|(index, identity)| format!("/dev/video{index} {identity}"))
     }
 }
 

@@ -61,9 +61,10 @@ pub enum Command {
     #[cfg(feature = "kiosk")]
     OperatorPin(StoreArgs),
     /// List the cameras this device has, as `kiosk --camera` takes them, with what each is
-    /// (name, driver, USB vendor:product and serial; virtual ones said). Exit 1 when there is none.
+    /// (name, driver, USB vendor:product, serial and port; virtual ones said). Exit 1 when there
+    /// is none; with --enrol, exit 2 when that camera cannot be read.
     ///
-    /// Example: facematch cameras --enrol /dev/video0 >> /etc/facematch/kiosk.toml
+    /// Example: facematch cameras --enrol /dev/video0 | sudo tee -a /etc/facematch/kiosk.toml
     #[cfg(feature = "kiosk")]
     Cameras(CamerasArgs),
 }
@@ -112,8 +113,9 @@ pub struct KioskArgs {
     /// --enrol`): the kiosk's own camera, the only one it takes pictures from.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Take pictures from a virtual camera (vivid, v4l2loopback): for testing only. Without it
-    /// they are refused, as a feed injected in place of the camera would be.
+    /// Take pictures from a virtual camera (vivid, v4l2loopback), or from a picture folder as the
+    /// selfie camera once a camera is enrolled: for testing only. Without it they are refused, as
+    /// a feed injected in place of the camera would be.
     #[arg(long)]
     pub allow_virtual_camera: bool,
     /// Where the operator screen saves its choices (threshold, default type, camera, language); saved

@@ -108,12 +108,6 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
             Err(e) => eprintln!("kiosk: the operator's saved choices are ignored: {e}"),
         }
     }
-    #[derive(serde::Deserialize, Default)]
-    #[serde(deny_unknown_fields)]
-    struct KioskFile {
-        operator_pin: Option<String>,
-        camera_identity: Option<crate::camera::CameraIdentity>,
-    }
     let file: KioskFile = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -150,9 +144,24 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         threshold,
         frame_interval: std::time::Duration::from_millis(30),
         capture_sessions: args.capture_sessions,
-        camera_trust: crate::camera::CameraTrust {
-            enrolled: file.camera_identity.clone(),
-            allow_virtual: args.allow_virtual_camera,
+        camera_trust: {
+            match &file.camera_identity {
+                Some(own) => log::info!("kiosk: the kiosk's own camera is {own}"),
+                None => log::warn!(
+                    "kiosk: no camera is enrolled, so any camera that is not virtual is taken: \
+                     enrol this kiosk's with `facematch cameras --enrol /dev/videoN` (docs/kiosk.md)"
+                ),
+            }
+            if args.allow_virtual_camera {
+                log::warn!(
+                    "kiosk: virtual cameras and picture folders are taken (--allow-virtual-camera): \
+                     for testing only"
+                );
+            }
+            crate::camera::CameraTrust {
+                enrolled: file.camera_identity.clone(),
+                allow_virtual: args.allow_virtual_camera,
+            }
         },
         liveness: match (args.liveness_challenge, args.liveness) {
             (Some(fixed), _) => {
@@ -205,14 +214,19 @@ fn cameras(args: &args::CamerasArgs) -> i32 {
             Ok(_) => Err(format!("{spec}: name a camera device, /dev/videoN or N")),
             Err(e) => Err(e.to_string()),
         };
-        return match identity {
-            Ok(identity) => {
+        return match identity.and_then(|identity| Ok((identity.config_line()?, identity))) {
+            Ok((line, identity)) => {
                 if identity.is_virtual() {
                     eprintln!(
                         "facematch: {spec} is {identity}: the kiosk takes it only with --allow-virtual-camera"
                     );
+                } else if identity.serial.is_none() {
+                    eprintln!(
+                        "facematch: {spec} has no serial number: another camera of the same model \
+                         in the same USB port would be taken for it"
+                    );
                 }
-                println!("{}", identity.config_line());
+                println!("{line}");
                 0
             }
             Err(e) => {
@@ -299,4 +313,38 @@ pub fn write_csv<const N: usize>(
     }
     w.flush()?;
     Ok(())
+}
+
+/// The kiosk's `--config` file: lines printed by `facematch operator-pin` and
+/// `facematch cameras --enrol`.
+#[cfg(feature = "kiosk")]
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KioskFile {
+    operator_pin: Option<String>,
+    camera_identity: Option<crate::camera::CameraIdentity>,
+}
+
+#[cfg(all(test, feature = "kiosk"))]
+mod tests {
+    use super::KioskFile;
+    use crate::camera::CameraIdentity;
+
+    #[test]
+    fn the_enrolment_line_is_read_by_the_kiosk_beside_the_pin_line() {
+        let own = CameraIdentity {
+            card: "HD Webcam C270".into(),
+            driver: "uvcvideo".into(),
+            usb: Some("046d:0825".into()),
+            serial: None,
+            port: Some("1-1.2".into()),
+        };
+        let text = format!("operator_pin = \"keyed:x\"\n{}\n", own.config_line().unwrap());
+        let file: KioskFile = toml::from_str(&text).unwrap();
+        assert_eq!(file.camera_identity, Some(own));
+        assert_eq!(file.operator_pin.as_deref(), Some("keyed:x"));
+        // Enrolled twice by appending: a clear parse error, not a silent choice.
+        let twice = format!("{text}{}\n", file.camera_identity.unwrap().config_line().unwrap());
+        assert!(toml::from_str::<KioskFile>(&twice).is_err());
+    }
 }

@@ -610,16 +610,24 @@ type Source = Result<Box<dyn FrameSource>, camera::CameraError>;
 
 /// The camera, and the scanner's folder when documents do not come from the camera
 /// (one device is opened once: the document screens then share the selfie camera).
+/// The selfie camera and the document source, as `trust` admits them. The enrolled camera is
+/// the selfie camera's (the liveness check films through it); a document camera of its own is
+/// only refused when virtual.
 fn open_sources(
     camera: &CameraSpec,
     document_source: &DocumentSource,
     trust: &CameraTrust,
 ) -> (Source, Option<Source>) {
+    let document_trust = CameraTrust { enrolled: None, ..trust.clone() };
     let scanner = match document_source {
         DocumentSource::SelfieCamera => None,
-        DocumentSource::Own(spec) => Some(camera::open(spec, Play::Newest, trust)),
+        DocumentSource::Own(spec) => Some(camera::open(spec, Play::Newest, &document_trust)),
     };
-    (camera::open(camera, Play::Loop, trust), scanner)
+    let selfie = match (camera, trust.admit_folder()) {
+        (CameraSpec::Folder(_), Err(refused)) => Err(camera::CameraError::Unsupported(refused)),
+        _ => camera::open(camera, Play::Loop, trust),
+    };
+    (selfie, scanner)
 }
 
 #[cfg(test)]
