@@ -4,7 +4,7 @@
 //! (a cut-off bystander, a passport's ghost) are in `lab/tests/documents.rs` and `lab/tests/cards.rs`.
 
 use facematch::detection::find_faces;
-use facematch::detection::holder::NEAR_LARGEST_AREA;
+use facematch::detection::holder::{eye_span, NEAR_LARGEST_AREA};
 use facematch::domain::{DocumentType, FaceBox, Picture, PictureFormat, Role};
 use facematch::intake;
 use facematch::verify::analyse;
@@ -66,12 +66,8 @@ fn a_much_larger_whole_face_stays_the_subject_beside_a_wider_eyed_smaller_one() 
         // The pasted face competes (at least half the largest's area) and its eyes lie wider
         // apart for its height: the eye-span rule alone would take it.
         let largest = a.faces.iter().map(|f| f.bbox.area()).fold(0.0, f32::max);
-        let span = |f: &facematch::domain::Face| {
-            let [[rx, ry], [lx, ly], ..] = f.landmarks;
-            (lx - rx).hypot(ly - ry) / f.bbox.h
-        };
         smaller_competes += usize::from(pasted.is_some_and(|p| {
-            p.bbox.area() >= NEAR_LARGEST_AREA * largest && span(p) > span(&a.faces[0])
+            p.bbox.area() >= NEAR_LARGEST_AREA * largest && eye_span(p) > eye_span(&a.faces[0])
         }));
         let chosen = a.subject().unwrap().bbox;
         assert!(

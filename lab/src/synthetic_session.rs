@@ -172,20 +172,7 @@ pub fn generate(
     asked: &Challenge,
     seed: u64,
 ) -> GeneratedSession {
-    generate_lit(photo, face, species, asked, seed, None)
-}
-
-/// A session of `species` made from `photo` whose face is `face`, asked `asked`, under the
-/// screen's light `light` when given.
-pub fn generate_lit(
-    photo: &RgbImage,
-    face: &Face,
-    species: Species,
-    asked: &Challenge,
-    seed: u64,
-    light: Option<&ScreenLight>,
-) -> GeneratedSession {
-    generate_filmed(photo, face, species, asked, seed, light, &SessionCondition::CLEAN)
+    generate_filmed(photo, face, species, asked, seed, None, &SessionCondition::CLEAN)
 }
 
 /// A session of `species` made from `photo` whose face is `face`, asked `asked`, under the

@@ -7,7 +7,8 @@
 
 use facematch::liveness::flash::FlashVerdict;
 use facematch::liveness::{check, Challenge, Failure};
-use facematch_lab::synthetic_session::{generate_lit, ScreenLight, Species, FPS};
+use facematch_lab::session_condition::SessionCondition;
+use facematch_lab::synthetic_session::{generate_filmed, ScreenLight, Species, FPS};
 
 use crate::liveness::{generate_cli, photo, run_check};
 use crate::util::{engine, facematch, json};
@@ -18,7 +19,15 @@ fn a_head_answers_its_own_colours_and_recordings_prints_and_screens_do_not() {
     let asked: Challenge = "left up right".parse().unwrap();
     let light = ScreenLight::draw(0.15, 4);
     for species in Species::EVERY {
-        let session = generate_lit(&pixels, &subject, species, &asked, 11, Some(&light));
+        let session = generate_filmed(
+            &pixels,
+            &subject,
+            species,
+            &asked,
+            11,
+            Some(&light),
+            &SessionCondition::CLEAN,
+        );
         let mut guard = engine();
         let e = &mut *guard;
         let flash = Some(light.shown.clone());

@@ -43,8 +43,9 @@ pub fn order(faces: &mut [Face], role: Role, width: u32, height: u32) {
 }
 
 /// The distance between the eyes over the box's height: about 0.3-0.45 for a whole frontal
-/// face, less for a face turned away or cut off through an eye.
-fn eye_span(face: &Face) -> f32 {
+/// face, less for a face turned away or cut off through an eye. Among faces of near-largest
+/// size on a document, the widest is the holder's.
+pub fn eye_span(face: &Face) -> f32 {
     let [[rx, ry], [lx, ly], ..] = face.landmarks;
     (lx - rx).hypot(ly - ry) / face.bbox.h.max(1.0)
 }
