@@ -89,5 +89,6 @@ pub fn worker_config(
         liveness: facematch::kiosk::liveness_step::LivenessMode::Random,
         capture_sessions: None,
         camera_trust: Default::default(),
+        screen_colours: Default::default(),
     }
 }

@@ -22,7 +22,8 @@
 //! shows what was recorded, lit (if at all) by the colours of an earlier attempt.
 //!
 //! Frames are 640×480 at 15 frames/s with the face about 190 px wide; every draw comes from
-//! the seed.
+//! the seed. [`LiveHead`] films a bona fide head one frame at a time under whatever light the
+//! caller gives, so the kiosk's own colours, drawn when its attempt starts, can be answered.
 
 use std::fmt;
 use std::str::FromStr;
@@ -270,6 +271,61 @@ pub fn generate_filmed(
     let mut camera_rng = Rng(seed ^ 0xC0DE_CA3E);
     let frames = frames.into_iter().map(|f| condition.film(f, &mut camera_rng)).collect();
     GeneratedSession { frames, shows }
+}
+
+/// A living person in front of the kiosk, filmed frame by frame: the head does a session's
+/// movements (as [`generate_filmed`]'s bona fide species does) and each frame is lit by the
+/// light the caller gives for it. A kiosk that draws its colours when an attempt starts can so
+/// be answered as a person answers it, which a session generated beforehand cannot.
+pub struct LiveHead {
+    frontal: RgbImage,
+    head: Face,
+    poses: Vec<(f32, f32)>,
+    condition: SessionCondition,
+    rng: Rng,
+    camera_rng: Rng,
+}
+
+impl LiveHead {
+    /// The person of `photo`, whose face is `face`, who will do `asked` at `condition`'s pace,
+    /// filmed by its camera.
+    pub fn new(
+        photo: &RgbImage,
+        face: &Face,
+        asked: &Challenge,
+        seed: u64,
+        condition: &SessionCondition,
+    ) -> LiveHead {
+        let mut rng = Rng(seed ^ 0x11FE_4EAD);
+        let (frontal, head) = stage(photo, face);
+        let poses = timeline(&asked.0, (17.0, 25.0), condition, &mut rng);
+        LiveHead {
+            frontal,
+            head,
+            poses,
+            condition: *condition,
+            rng,
+            camera_rng: Rng(seed ^ 0xC0DE_CA3E),
+        }
+    }
+
+    /// Frames the movements take, from the first still one to the last.
+    pub fn frames(&self) -> usize {
+        self.poses.len()
+    }
+
+    /// Frame `n` of the movements (before 0 and after the last: looking straight at the
+    /// camera), lit by `light` from the screen (per channel, relative to the room's light, on
+    /// a surface facing the screen).
+    pub fn frame(&mut self, n: Option<usize>, light: [f32; 3]) -> RgbImage {
+        let pose = n.and_then(|n| self.poses.get(n)).copied().unwrap_or((0.0, 0.0));
+        let frame = head_frame(&self.frontal, &self.head, pose, light, &mut self.rng);
+        if self.condition == SessionCondition::CLEAN {
+            frame
+        } else {
+            self.condition.film(frame, &mut self.camera_rng)
+        }
+    }
 }
 
 /// `rgb` (sRGB) lit also by `light` (per channel, relative to the room's light) on a surface

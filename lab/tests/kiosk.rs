@@ -16,7 +16,8 @@ use facematch::detection::find_faces;
 use facematch::domain::{DocumentType, Role};
 use facematch::kiosk::flow::{Event, Screen};
 use facematch::kiosk::language::Language;
-use facematch::kiosk::liveness_step::LivenessMode;
+use facematch::kiosk::liveness_step::{LivenessMode, ScreenColours};
+use facematch::liveness::flash::Tint;
 use facematch::liveness::Challenge;
 use facematch::matching::Threshold;
 use facematch::store::Store;
@@ -89,6 +90,7 @@ fn customer_settings(camera: &Path, language: Language) -> Settings {
         language,
         voice: true,
         audio_device: Some("facematch-test-no-audio".into()),
+        screen_colours: true,
     }
 }
 
@@ -181,13 +183,36 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
         voice: true,
         // No such ALSA device: the voice fails as on a kiosk without audio, and says so.
         audio_device: Some("facematch-test-no-audio".into()),
+        screen_colours: true,
     };
     let controller = Controller::new(&window, to_worker.clone(), from_worker, settings.clone());
     let k = window.global::<Kiosk>();
 
     // As `ui::run` does for `kiosk --capture-sessions`: the consent says the attempt is recorded.
     k.set_capture_sessions(true);
+    // The camera plays a recording, which cannot answer colours drawn after it was made: staff
+    // turn them off for this customer, as for one whom flashing light troubles.
+    assert!(k.get_screen_colours() && k.get_kiosk_colours());
+    k.invoke_staff();
+    for d in [2, 4, 6, 8, 1, 3] {
+        k.invoke_pin_digit(d);
+    }
+    k.invoke_pin_ok();
+    assert_eq!(controller.screen(), Screen::Operator);
+    k.invoke_toggle_screen_colours();
+    assert!(!k.get_screen_colours());
+    snapshot(&window, "0-operator-colours-off");
+    k.invoke_back();
+    assert_eq!(controller.screen(), Screen::Welcome);
+    assert!(!k.get_screen_colours(), "still off for the customer who comes next");
     snapshot(&window, "1-welcome");
+    k.invoke_start();
+    assert_eq!(controller.screen(), Screen::Consent);
+    // Back to the welcome screen from the consent (to choose another language) is the same
+    // customer: the colours stay off.
+    k.invoke_back();
+    assert_eq!(controller.screen(), Screen::Welcome);
+    assert!(!k.get_screen_colours(), "off still, for the same customer");
     k.invoke_start();
     assert_eq!(controller.screen(), Screen::Consent);
     snapshot(&window, "2-consent");
@@ -285,6 +310,7 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
 
     k.invoke_done();
     assert_eq!(controller.screen(), Screen::Welcome);
+    assert!(k.get_screen_colours(), "the colours are back on once that customer's session ended");
 
     // A declined session stores nothing; so does a cancelled one.
     k.invoke_start();
@@ -402,6 +428,9 @@ fn a_session_from_welcome_to_verdict_with_folder_cameras() {
     let evidence: serde_json::Value = serde_json::from_str(&attempts[0].evidence_json).unwrap();
     let filmed_by = format!("picture folder {}", camera.display());
     assert_eq!(evidence["camera"], filmed_by.as_str(), "{evidence}");
+    // And that the screen showed no colours, and why.
+    assert_eq!(evidence["screenColoursOff"], "off_for_this_customer", "{evidence}");
+    assert!(evidence.get("flash").is_none(), "{evidence}");
     assert_eq!(
         (attempts[0].verification, log[0].liveness_attempt),
         (Some(log[0].id), Some(attempts[0].id))
@@ -461,6 +490,13 @@ fn rows_of(window: &AppWindow, colour: [u8; 3]) -> std::ops::RangeInclusive<u32>
         .collect();
     assert!(!rows.is_empty(), "no {colour:?} on the screen");
     rows[0]..=rows[rows.len() - 1]
+}
+
+/// The colour of `window`'s page, in its top-left corner (nothing is drawn there).
+fn page_corner(window: &AppWindow) -> [u8; 3] {
+    let shot = window.window().take_snapshot().expect("the software renderer draws the window");
+    let p = &shot.as_bytes()[(4 * shot.width() + 4) as usize * 4..][..3];
+    [p[0], p[1], p[2]]
 }
 
 /// Cancel (`Theme.danger`, the bar's last button) is whole on `window`'s screen: neither its
@@ -523,8 +559,12 @@ fn a_whole_session_in_one_language(
     panel: (u32, u32),
 ) {
     let language = chosen.unwrap_or(default);
+    // The camera plays a recording, which cannot answer colours drawn after it was made: the
+    // worker shows none (as `kiosk --screen-colours off` would), while the screen's settings
+    // keep them on so that the consent's words about them are drawn and said in each language.
     let (to_worker, from_worker, worker) = spawn_worker(WorkerConfig {
         liveness: LivenessMode::Fixed("left up right".parse().unwrap()),
+        screen_colours: ScreenColours { on: false, ..ScreenColours::default() },
         ..worker_config(
             format!("dir:{}", camera.display()),
             format!("dir:{}", scanner.display()),
@@ -681,6 +721,12 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
         k.get_guidance().contains("Lower your chin")
     });
     assert_eq!((k.get_challenge_arrow(), k.get_challenge_step()), (Arrow::Down, 1));
+    // The screen lights the face: the page takes the colours drawn for the attempt, the words
+    // stay on a dark panel.
+    wait_for(&controller, Duration::from_secs(10), "the screen's colours", |_| k.get_flash_on());
+    let tints: Vec<[u8; 3]> = Tint::ALL.iter().map(|t| t.srgb()).collect();
+    let corner = page_corner(&window);
+    assert!(tints.contains(&corner), "the page shows {corner:?}, not one of the colours");
     snapshot(&window, "4d-liveness-down");
     k.invoke_capture();
     assert_eq!(controller.screen(), Screen::Selfie, "the button cannot skip the challenge");
@@ -688,6 +734,9 @@ fn a_photo_held_still_fails_the_challenge_three_times_then_staff(dir: &Path) {
         k.get_guidance().contains("We could not see the movement")
     });
     assert_eq!(k.get_challenge_steps(), 0, "no step row over the retry message");
+    // No colours between attempts (the last one stays at most its shortest hold, 0.5 s).
+    wait_for(&controller, Duration::from_secs(2), "the colours to stop", |_| !k.get_flash_on());
+    assert!(!tints.contains(&page_corner(&window)));
     snapshot(&window, "4e-liveness-retry");
     wait_for(&controller, Duration::from_secs(120), "staff asked for", |_| k.get_challenge_staff());
     assert_eq!(k.get_guidance(), "Please ask a member of staff");

@@ -137,6 +137,18 @@ pub struct KioskArgs {
     /// folder camera. Never on a kiosk: a fixed order lets a replayed video through.
     #[arg(long, value_name = "MOVES", conflicts_with = "liveness")]
     pub liveness_challenge: Option<crate::liveness::Challenge>,
+    /// The screen's colours during the challenge (docs/liveness.md "The screen as a light
+    /// source"): `on` lights the face with colours drawn per attempt, which a recording cannot
+    /// show (staff can turn them off for one customer); `off` leaves the movement test alone.
+    #[arg(long, value_enum, default_value_t = LivenessArg::On)]
+    pub screen_colours: LivenessArg,
+    /// When the colours are too faint on the face to tell anything (a bright room, a face far
+    /// from the screen): `refuse` asks the customer to come closer and try again (a screen
+    /// held up or a feed injected in place of the camera is faint too: only this keeps their
+    /// spliced replays out); `movement-only` lets the movement test alone decide, recorded in
+    /// the attempt and counted on the staff screen.
+    #[arg(long, value_enum, default_value_t = FaintArg::Refuse)]
+    pub faint_colours: FaintArg,
     /// Record every liveness attempt's frames and challenge in this folder, in the layout
     /// `liveness eval` reads (the consent screen tells the customer). For in-house testing.
     #[arg(long, value_name = "DIR")]
@@ -160,6 +172,16 @@ pub enum LivenessArg {
     On,
     /// Off.
     Off,
+}
+
+/// `kiosk --faint-colours` values.
+#[cfg(feature = "kiosk")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FaintArg {
+    /// The movement test alone decides.
+    MovementOnly,
+    /// The attempt is refused.
+    Refuse,
 }
 
 /// `--display` values.

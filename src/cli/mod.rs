@@ -176,6 +176,13 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
                 crate::kiosk::liveness_step::LivenessMode::Off
             }
         },
+        screen_colours: crate::kiosk::liveness_step::ScreenColours {
+            on: args.screen_colours == args::LivenessArg::On,
+            faint: match args.faint_colours {
+                args::FaintArg::MovementOnly => crate::liveness::FaintFlash::MovementOnly,
+                args::FaintArg::Refuse => crate::liveness::FaintFlash::Refuse,
+            },
+        },
     };
     let settings = crate::ui::Settings {
         doc_type,
@@ -191,6 +198,7 @@ fn kiosk(args: args::KioskArgs) -> anyhow::Result<()> {
         language,
         voice: args.voice == args::LivenessArg::On,
         audio_device: args.audio_device,
+        screen_colours: args.screen_colours == args::LivenessArg::On,
     };
     let display = match args.display {
         args::DisplayArg::Auto => crate::ui::Display::Auto,

@@ -12,7 +12,8 @@ use super::guidance::{assess, AutoCapture, Guidance};
 use super::session_capture::SessionRecorder;
 use crate::domain::{Face, FaceBox};
 use crate::embedding::Embedder;
-use crate::liveness::{Attempt, Challenge, Direction, Failure, Report, Stage};
+use crate::liveness::flash::{FlashRefusal, FlashSequence};
+use crate::liveness::{Attempt, Challenge, Direction, Failure, FaintFlash, Report, Stage};
 use crate::model_error::ModelError;
 
 /// Attempts after the first before staff are asked for.
@@ -21,7 +22,7 @@ pub const MAX_RETRIES: u32 = 2;
 pub const FAILURE_PAUSE: Duration = Duration::from_millis(2500);
 /// Failed attempts on this kiosk within [`FAILURE_WINDOW`], across sessions, after which staff
 /// are asked for until the window clears: starting new sessions must not buy an attacker with
-/// a recorded video more tries at the 1-in-36 order (AWS's advice is 5 per 3 minutes).
+/// a recorded video more tries (AWS's advice is 5 per 3 minutes).
 pub const MAX_RECENT_FAILURES: usize = 5;
 /// The window [`MAX_RECENT_FAILURES`] counts in.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(180);
@@ -36,6 +37,54 @@ pub enum LivenessMode {
     /// Always this challenge: only for playing recorded sessions (a fixed order lets a
     /// replayed video through).
     Fixed(Challenge),
+}
+
+/// How long after an attempt starts the screen's first colour comes on: the screen learns of
+/// the attempt from the worker a moment later, and every colour must be shown in full.
+pub const FLASH_LEAD: Duration = Duration::from_millis(300);
+
+/// Whether the screen lights the face with colours during the challenge, and what becomes of
+/// an attempt on which they are too faint to tell anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenColours {
+    /// The screen shows the colours (off: the movement test alone decides).
+    pub on: bool,
+    /// What an attempt does when they are too faint on the face.
+    pub faint: FaintFlash,
+}
+
+impl Default for ScreenColours {
+    /// On; an attempt on which they were too faint is refused (the customer is asked to come
+    /// closer): a screen held up and a feed injected in place of the camera are faint too.
+    fn default() -> Self {
+        ScreenColours { on: true, faint: FaintFlash::Refuse }
+    }
+}
+
+/// The colours the screen shows during the running attempt, and when the first comes on (on
+/// the clock the frames are timed by).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlashShow {
+    /// The colours and their holds, drawn for this attempt.
+    pub sequence: FlashSequence,
+    /// When the first colour comes on.
+    pub started: Instant,
+}
+
+impl FlashShow {
+    /// The colour to show at `now` (sRGB), None before the first and after the last.
+    pub fn colour_at(&self, now: Instant) -> Option<[u8; 3]> {
+        let t = now.checked_duration_since(self.started)?.as_secs_f32();
+        self.sequence.at(t).map(|(tint, _)| tint.srgb())
+    }
+
+    /// Seconds from the first colour to `at` (negative before it).
+    fn seconds_to(&self, at: Instant) -> f32 {
+        match at.checked_duration_since(self.started) {
+            Some(after) => after.as_secs_f32(),
+            None => -(self.started - at).as_secs_f32(),
+        }
+    }
 }
 
 /// What the screen shows of the challenge.
@@ -66,6 +115,8 @@ pub struct StepOutput {
     pub selfie: Option<RgbImage>,
     /// The attempt that ended on this frame, passed or failed, for the liveness log.
     pub ended: Option<Ended>,
+    /// The colours the screen shows while the attempt runs.
+    pub flash: Option<FlashShow>,
 }
 
 /// An attempt that ended: what the liveness log keeps of it.
@@ -82,6 +133,9 @@ pub struct Ended {
 #[derive(Default)]
 pub struct LivenessStep {
     attempt: Option<Attempt>,
+    flash: Option<FlashShow>,
+    /// The screen's colours for this session's attempts.
+    pub colours: ScreenColours,
     auto: AutoCapture,
     failures: u32,
     pause: Option<(Instant, &'static str)>,
@@ -102,11 +156,13 @@ impl LivenessStep {
         self.recent.extend(ages.into_iter().filter_map(|age| now.checked_sub(age)));
     }
 
-    /// A fresh selfie step (a new session, or the screen opened again).
+    /// A fresh selfie step (a new session, or the screen opened again); the screen's colours
+    /// stay as set.
     pub fn reset(&mut self) {
-        let (failed_total, recorder) = (self.failed_total, self.recorder.take());
+        let (failed_total, recorder, colours) =
+            (self.failed_total, self.recorder.take(), self.colours);
         let recent = std::mem::take(&mut self.recent);
-        *self = LivenessStep { failed_total, recorder, recent, ..LivenessStep::default() };
+        *self = LivenessStep { failed_total, recorder, recent, colours, ..LivenessStep::default() };
     }
 
     /// No attempts left: this session's retries are used up, or this kiosk saw too many
@@ -115,15 +171,17 @@ impl LivenessStep {
         self.failures > MAX_RETRIES || self.recent.len() >= MAX_RECENT_FAILURES
     }
 
-    /// Handles one frame: `faces` as found in it, `previous` the subject's box one frame
-    /// before, `fps` the preview's measured rate.
+    /// Handles one frame, taken at `taken`: `faces` as found in it, `previous` the subject's
+    /// box one frame before, `fps` the preview's measured rate.
     ///
     /// # Errors
     /// When the embedding model cannot be run (the identity check at the end).
+    #[allow(clippy::too_many_arguments)]
     pub fn frame(
         &mut self,
         mode: &LivenessMode,
         frame: &RgbImage,
+        taken: Instant,
         faces: &[Face],
         previous: Option<FaceBox>,
         fps: f32,
@@ -131,7 +189,7 @@ impl LivenessStep {
     ) -> Result<StepOutput, ModelError> {
         let view =
             ChallengeView { required: *mode != LivenessMode::Off, ..ChallengeView::default() };
-        let mut out = StepOutput { text: "", view, selfie: None, ended: None };
+        let mut out = StepOutput { text: "", view, selfie: None, ended: None, flash: None };
         while self.recent.front().is_some_and(|t| t.elapsed() > FAILURE_WINDOW) {
             self.recent.pop_front();
         }
@@ -163,14 +221,27 @@ impl LivenessStep {
                 if let Some(r) = self.recorder.as_mut() {
                     r.start(&challenge);
                 }
-                self.attempt = Some(Attempt::new(challenge, fps));
+                let mut attempt = Attempt::new(challenge, fps);
+                if self.colours.on {
+                    let sequence = FlashSequence::random();
+                    attempt = attempt.with_flash(sequence.clone(), self.colours.faint);
+                    // From now, not from the frame's time: the frame has been analysed since.
+                    let show = FlashShow { sequence, started: Instant::now() + FLASH_LEAD };
+                    out.flash = Some(show.clone());
+                    self.flash = Some(show);
+                }
+                self.attempt = Some(attempt);
             }
             return Ok(out);
         };
         if let Some(r) = self.recorder.as_mut() {
             r.frame(frame);
         }
-        let progress = attempt.observe_faces(frame, faces);
+        let progress = match &self.flash {
+            Some(show) => attempt.observe_faces_at(frame, faces, show.seconds_to(taken)),
+            None => attempt.observe_faces(frame, faces),
+        };
+        out.flash = self.flash.clone();
         let steps = attempt.session().challenge().0.len();
         out.view.steps = steps;
         match progress.stage {
@@ -194,6 +265,19 @@ impl LivenessStep {
                 out.view.step = steps;
                 out.view.progress = 1.0;
             }
+            // The movements are done before the face has answered enough of the screen's
+            // colours: the person holds still a little longer (at most a second past the time
+            // the colours need, should the face be lost meanwhile).
+            Stage::Passed
+                if attempt.colours_need_more()
+                    && self.flash.as_ref().is_some_and(|show| {
+                        show.seconds_to(taken) < show.sequence.seconds_to_decide() + 1.0
+                    }) =>
+            {
+                out.text = tr!("Hold still");
+                out.view.step = steps;
+                out.view.progress = 1.0;
+            }
             Stage::Passed | Stage::Failed(_) => {
                 let report = attempt.conclude(embedder)?;
                 if let Some(r) = self.recorder.as_mut() {
@@ -204,6 +288,8 @@ impl LivenessStep {
                 let passed = outcome.is_ok() && selfie.is_some();
                 let evidence = (!passed).then(|| attempt.evidence().unwrap_or(frame).clone());
                 self.attempt = None;
+                self.flash = None;
+                out.flash = None;
                 self.auto = AutoCapture::default();
                 out.ended = Some(Ended { report, frame: evidence });
                 match (outcome, selfie) {
@@ -253,6 +339,9 @@ pub fn retry_text(failure: Failure) -> &'static str {
         Failure::WrongMovement { .. } => tr!("Please follow the arrow. Let's try again"),
         Failure::LostFace | Failure::Jump | Failure::SecondFace => {
             tr!("Please keep only your face in the picture. Let's try again")
+        }
+        Failure::Flash(FlashRefusal::TooFaint) => {
+            tr!("Please come a little closer to the screen. Let's try again")
         }
         Failure::DifferentPerson { .. } | Failure::Flash(_) => {
             tr!("Please stay in front of the camera. Let's try again")

@@ -32,14 +32,27 @@ pub fn recent(store: Option<&Store>) -> (Vec<String>, String) {
     (rows, format!("{sync}\n{}\n{}", chain_line(store), liveness_line(store)))
 }
 
-/// `Liveness today (UTC): 7 passed, 2 failed`: failures are what staff watch for.
+/// `Liveness today (UTC): 7 passed, 2 failed`: failures are what staff watch for; and on how
+/// many the screen's colours were too faint on the face (a bright room: shade it, or turn the
+/// kiosk from the window), and how many were made with them off (a recording can pass those).
 fn liveness_line(store: &Store) -> String {
     const DAY_MS: i64 = 86_400_000;
     let now = crate::store::now_ms();
-    match store.attempt_counts_since(now - now.rem_euclid(DAY_MS)) {
-        Ok(c) => format!("Liveness today (UTC): {} passed, {} failed", c.passed, c.failed),
-        Err(e) => format!("Liveness attempts cannot be counted: {e}"),
+    let c = match store.attempt_counts_since(now - now.rem_euclid(DAY_MS)) {
+        Ok(c) => c,
+        Err(e) => return format!("Liveness attempts cannot be counted: {e}"),
+    };
+    let mut line = format!("Liveness today (UTC): {} passed, {} failed", c.passed, c.failed);
+    if c.faint > 0 {
+        line.push_str(&format!(
+            "; the screen's colours too faint on the face in {} (too much light in the room?)",
+            c.faint
+        ));
     }
+    if c.colours_off > 0 {
+        line.push_str(&format!("; {} with the screen's colours off", c.colours_off));
+    }
+    line
 }
 
 /// `Log head #12 3fa9c2d1, anchored up to #10`: what staff compare with the remote.
@@ -131,6 +144,39 @@ mod tests {
         let summary = recent(Some(&store)).1;
         assert!(
             summary.contains("anchored up to #1\nLiveness today (UTC): 0 passed, 1 failed"),
+            "{summary}"
+        );
+        // An attempt on which the screen's colours were too faint is counted apart, read from
+        // its evidence.
+        let faint = crate::store::NewAttempt {
+            live: true,
+            challenge: "left up".into(),
+            evidence_json: r#"{"live":true,"flash":{"verdict":"too_faint","movementOnly":true}}"#
+                .into(),
+            ..Default::default()
+        };
+        store.record_attempt(&faint).unwrap();
+        let summary = recent(Some(&store)).1;
+        assert!(
+            summary.contains(
+                "Liveness today (UTC): 1 passed, 1 failed; the screen's colours too faint on the \
+                 face in 1 (too much light in the room?)"
+            ),
+            "{summary}"
+        );
+        let off = crate::store::NewAttempt {
+            live: true,
+            challenge: "down right".into(),
+            evidence_json: r#"{"live":true,"screenColoursOff":"off_for_this_customer"}"#.into(),
+            ..Default::default()
+        };
+        store.record_attempt(&off).unwrap();
+        let summary = recent(Some(&store)).1;
+        assert!(
+            summary.ends_with(
+                "2 passed, 1 failed; the screen's colours too faint on the face in 1 \
+                 (too much light in the room?); 1 with the screen's colours off"
+            ),
             "{summary}"
         );
         let (rows, summary) = recent(None);

@@ -21,7 +21,7 @@ use crate::embedding::Embedder;
 use crate::intake::{encode_jpeg, EncodeError};
 use crate::liveness::Report;
 use crate::model_error::ModelError;
-use crate::record::attempt::new_attempt;
+use crate::record::attempt::{new_attempt, Filming};
 use crate::record::{new_verification, timings, RequestMedia};
 use crate::store::{MediaId, Store, StoreError};
 use crate::verify::{analyse, verify_against, FaceAnalysis, MatchParams, Verification};
@@ -237,8 +237,8 @@ fn record(
 }
 
 /// Records a liveness attempt in the log, a failed one with `frame` sealed as evidence (it
-/// records no match decision), and what filmed it (`filmed_by`, the camera's identity).
-/// Returns the attempt's id.
+/// records no match decision), and how the kiosk filmed it (the camera's identity, the screen's
+/// colours). Returns the attempt's id.
 ///
 /// # Errors
 /// The frame cannot be encoded, or the log refuses the record.
@@ -246,7 +246,7 @@ pub fn record_attempt(
     store: &mut Store,
     report: &Report,
     frame: Option<&RgbImage>,
-    filmed_by: Option<String>,
+    filming: Filming,
 ) -> Result<i64, RecordingError> {
     let media = match frame {
         Some(f) => Some(store.insert_media(
@@ -257,5 +257,5 @@ pub fn record_attempt(
         )?),
         None => None,
     };
-    Ok(store.record_attempt(&new_attempt(report, media, filmed_by))?)
+    Ok(store.record_attempt(&new_attempt(report, media, filming))?)
 }

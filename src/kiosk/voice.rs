@@ -81,13 +81,21 @@ const BACK: &str = tr!("Show the back of your {}");
 
 /// What a screen says when it opens (nothing on the staff screens, the welcome screen speaks
 /// only once a language is chosen, the result screen speaks its verdict when it arrives).
-pub fn screen_prompts(screen: Screen, document: DocumentType, testing: bool) -> Vec<Prompt> {
+pub fn screen_prompts(
+    screen: Screen,
+    document: DocumentType,
+    testing: bool,
+    colours: bool,
+) -> Vec<Prompt> {
     match screen {
         Screen::Consent => {
             let mut p = vec![
                 Prompt::say(tr!("Your consent")),
                 Prompt::say(tr!("We will take a photo of your face and of your ID document, and compare them on this machine to confirm it is you. The photos are stored encrypted and deleted after the retention period. You can say no: nothing will be stored.")),
             ];
+            if colours {
+                p.push(Prompt::say(tr!("During your photo the screen changes colour slowly. If flashing light troubles you, tell a member of staff: they can turn it off.")));
+            }
             if testing {
                 p.push(Prompt::say(tr!("This kiosk is being tested: the video of your head movements is also kept, for the bank's own testing.")));
             }
@@ -275,7 +283,7 @@ mod tests {
         voice.hint("Hold still", Language::English, at(14.0));
         assert_eq!(voice.asked, ["Move closer", "Hold still", "Hold still"]);
         voice.say(
-            &screen_prompts(Screen::Selfie, DocumentType::Gov, false),
+            &screen_prompts(Screen::Selfie, DocumentType::Gov, false, true),
             Language::Hindi,
             at(15.0),
         );
@@ -297,9 +305,15 @@ mod tests {
             Screen::DocumentBack,
             Screen::Processing,
         ] {
-            assert!(!screen_prompts(screen, DocumentType::Pan, false).is_empty(), "{screen:?}");
+            assert!(
+                !screen_prompts(screen, DocumentType::Pan, false, false).is_empty(),
+                "{screen:?}"
+            );
         }
-        assert!(screen_prompts(Screen::Operator, DocumentType::Pan, false).is_empty());
-        assert_eq!(screen_prompts(Screen::Consent, DocumentType::Pan, true).len(), 3);
+        assert!(screen_prompts(Screen::Operator, DocumentType::Pan, false, true).is_empty());
+        assert_eq!(screen_prompts(Screen::Consent, DocumentType::Pan, true, false).len(), 3);
+        // The consent says the screen will change colour whenever it will.
+        assert_eq!(screen_prompts(Screen::Consent, DocumentType::Pan, false, true).len(), 3);
+        assert_eq!(screen_prompts(Screen::Consent, DocumentType::Pan, true, true).len(), 4);
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
@@ -14,7 +14,9 @@ use super::back_side::{BackCheck, Front};
 use super::document_guidance::{self, DocumentGuidance};
 use super::flow::Shot;
 use super::guidance::AutoCapture;
-use super::liveness_step::{ChallengeView, Ended, LivenessMode, LivenessStep};
+use super::liveness_step::{
+    ChallengeView, Ended, FlashShow, LivenessMode, LivenessStep, ScreenColours,
+};
 use super::operator_log;
 use super::recording::{record_attempt, result_view, verify_and_record, Captures, PreparedSelfie};
 use super::result_view::{Failure, ResultView};
@@ -25,6 +27,7 @@ use crate::domain::{DocumentType, FaceBox, Role};
 use crate::inference::{Engine, RuntimeOptions};
 use crate::intake::reduced::shrunk;
 use crate::matching::Threshold;
+use crate::record::attempt::Filming;
 use crate::store::Store;
 use crate::tr;
 use crate::verify::MatchParams;
@@ -54,6 +57,9 @@ pub struct WorkerConfig {
     pub frame_interval: Duration,
     /// The selfie step's liveness challenge.
     pub liveness: LivenessMode,
+    /// The screen's colours during the challenge, on this kiosk (staff can turn them off for
+    /// one customer: [`ToWorker::ScreenColours`]).
+    pub screen_colours: ScreenColours,
     /// Record every liveness attempt's frames here (`kiosk --capture-sessions`).
     pub capture_sessions: Option<PathBuf>,
     /// Which native cameras are taken: the one enrolled at installation, virtual ones only
@@ -80,6 +86,10 @@ pub enum ToWorker {
         /// Back.
         back: Option<RgbImage>,
     },
+    /// Whether the screen shows its colours during this customer's challenge (staff turn them
+    /// off for a customer whom flashing light troubles). Sent before `Watch(Some(Shot::Selfie))`;
+    /// the kiosk's own setting still rules.
+    ScreenColours(bool),
     /// Operator setting: the threshold for the next verifications.
     SetThreshold(Threshold),
     /// Operator setting: the selfie camera (and the document camera when documents come from it).
@@ -119,6 +129,8 @@ pub enum FromWorker {
         card_guide: bool,
         /// The liveness challenge as the screen draws it (selfie only).
         challenge: ChallengeView,
+        /// The colours the screen shows while the challenge runs.
+        flash: Option<FlashShow>,
     },
     /// The source cannot give a picture.
     CameraProblem {
@@ -221,6 +233,8 @@ struct Worker<'a> {
     selfie_step: LivenessStep,
     /// The passed liveness attempt of this session's selfie, for its verification's record.
     passed_attempt: Option<i64>,
+    /// Staff's choice for this customer: the screen's colours on (true unless turned off).
+    colours_for_customer: bool,
     in_hand: SelfieInHand,
     rate: FrameRate,
     /// How many `Watch` messages came so far ([`FromWorker::Preview`]'s `visit`).
@@ -242,6 +256,7 @@ impl<'a> Worker<'a> {
                 .ok()
         });
         let mut selfie_step = LivenessStep::default();
+        selfie_step.colours = config.screen_colours;
         selfie_step.recorder = config.capture_sessions.clone().map(SessionRecorder::new);
         if let Some(store) = &store {
             selfie_step.remember_failures(recent_failures(store));
@@ -259,6 +274,7 @@ impl<'a> Worker<'a> {
             auto: AutoCapture::default(),
             selfie_step,
             passed_attempt: None,
+            colours_for_customer: true,
             in_hand: SelfieInHand::default(),
             rate: FrameRate::default(),
             visit: 0,
@@ -284,6 +300,10 @@ impl<'a> Worker<'a> {
         match message {
             ToWorker::Watch(shot) => self.watch(shot),
             ToWorker::BackOf(front) => self.front = self.front_of(&front),
+            ToWorker::ScreenColours(on) => {
+                self.colours_for_customer = on;
+                self.selfie_step.colours.on = self.config.screen_colours.on && on;
+            }
             ToWorker::SetThreshold(value) => self.threshold = value,
             ToWorker::SetCamera(spec) => {
                 self.sources =
@@ -403,6 +423,8 @@ impl<'a> Worker<'a> {
             |e: &dyn std::fmt::Display| Problem::camera_down(format!("camera unavailable: {e}"));
         let source = source.as_mut().map_err(|e| unavailable(e))?;
         let mut frame = source.next_frame().map_err(|e| unavailable(&e))?;
+        // The screen's colours are timed against this: the moment the frame came.
+        let taken = Instant::now();
         let role =
             if shot == Shot::Selfie { Role::Selfie } else { Role::Document(DocumentType::Gov) };
         let faces = find_faces(&mut engine.detector, &frame, role).map_err(|e| {
@@ -422,6 +444,7 @@ impl<'a> Worker<'a> {
             );
         }
         let mut challenge = ChallengeView::default();
+        let mut flash = None;
         let back = match (&self.front, shot) {
             (Some(front), Shot::Back) => {
                 Some(front.check(&frame, &faces, &mut engine.embedder).map_err(|e| {
@@ -438,6 +461,7 @@ impl<'a> Worker<'a> {
                 .frame(
                     &self.config.liveness,
                     &frame,
+                    taken,
                     &faces,
                     self.previous,
                     fps,
@@ -448,9 +472,19 @@ impl<'a> Worker<'a> {
                     Problem::check_down(String::new())
                 })?;
             challenge = out.view;
+            flash = out.flash;
             if let Some(ended) = out.ended {
-                let filmed_by = self.sources.0.as_ref().ok().and_then(|c| c.origin());
-                if let Some(id) = record_ended(self.store.as_mut(), &ended, filmed_by) {
+                let filming = Filming {
+                    camera: self.sources.0.as_ref().ok().and_then(|c| c.origin()),
+                    screen_colours_off: if !self.config.screen_colours.on {
+                        Some("off_on_this_kiosk")
+                    } else if !self.colours_for_customer {
+                        Some("off_for_this_customer")
+                    } else {
+                        None
+                    },
+                };
+                if let Some(id) = record_ended(self.store.as_mut(), &ended, filming) {
                     self.passed_attempt = Some(id);
                 }
             }
@@ -485,17 +519,14 @@ impl<'a> Worker<'a> {
             turn_over,
             card_guide: document_from_camera,
             challenge,
+            flash,
         })
     }
 }
 
-/// Logs an ended liveness attempt and records it in `store`, with the camera that filmed it;
-/// the id of a passed one recorded, which its verification's record names.
-fn record_ended(
-    store: Option<&mut Store>,
-    ended: &Ended,
-    filmed_by: Option<String>,
-) -> Option<i64> {
+/// Logs an ended liveness attempt and records it in `store`, with how it was filmed; the id of
+/// a passed one recorded, which its verification's record names.
+fn record_ended(store: Option<&mut Store>, ended: &Ended, filming: Filming) -> Option<i64> {
     let r = &ended.report;
     log::info!(
         "kiosk: liveness attempt ended ({}): challenge '{}', parallax {:.3}, {} of {} frames with a face",
@@ -505,7 +536,13 @@ fn record_ended(
         r.face_frames,
         r.frames
     );
-    match record_attempt(store?, r, ended.frame.as_ref(), filmed_by) {
+    if r.movement_only {
+        log::warn!(
+            "kiosk: the screen's colours were too faint on the face (a bright room, or a face \
+             far from the screen): the movement test alone decided this attempt"
+        );
+    }
+    match record_attempt(store?, r, ended.frame.as_ref(), filming) {
         Ok(id) if r.live() => Some(id),
         Ok(_) => None,
         Err(e) => {

@@ -105,7 +105,7 @@ impl Challenge {
 
     /// A challenge drawn from the operating system's random source (the kiosk's).
     pub fn random() -> Challenge {
-        Challenge::draw(|| getrandom::u64().unwrap_or_else(|_| clock_random()))
+        Challenge::draw(os_random)
     }
 
     /// How many distinct challenges [`Challenge::draw`] makes: 1 / this is the chance that a
@@ -113,6 +113,12 @@ impl Challenge {
     pub fn variety() -> u32 {
         4 * 3u32.pow(STEPS as u32 - 1)
     }
+}
+
+/// A number from the operating system's random source (what the kiosk draws its challenges
+/// and screen colours from).
+pub(super) fn os_random() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| clock_random())
 }
 
 /// Only if the OS random source fails: the clock's nanoseconds (still unpredictable enough to

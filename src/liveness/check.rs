@@ -10,7 +10,7 @@ use crate::domain::{Embedding, Face};
 use crate::embedding::{cosine, Embedder};
 use crate::model_error::ModelError;
 
-use super::flash::{decide, FlashReport, FlashSequence, FlashTrace};
+use super::flash::{decide, FlashReport, FlashSequence, FlashTrace, FlashVerdict};
 use super::flow::Tracker;
 use super::passive::PassiveCheck;
 use super::session::{Failure, Keep, Progress, Session, StepResult};
@@ -45,6 +45,22 @@ pub struct Report {
     pub identity_percent: Option<f64>,
     /// The screen's colours and how the face answered them, when the attempt had them.
     pub flash: Option<(FlashSequence, FlashReport)>,
+    /// The screen's light was too faint on the face to tell anything, and the attempt was
+    /// decided by the movement test alone ([`FaintFlash::MovementOnly`]).
+    pub movement_only: bool,
+}
+
+/// What an attempt does when the screen's light is too faint on the face to tell anything
+/// (a bright room, a face far from the screen; and also whatever gives off its own light: a
+/// screen held up, a feed injected in place of the camera).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FaintFlash {
+    /// Refuse the attempt: only a face that answered the colours passes.
+    #[default]
+    Refuse,
+    /// Let the movement test alone decide, and say so in the report: a kiosk in a bright
+    /// place keeps serving people, at the cost of the flash's protection on those attempts.
+    MovementOnly,
 }
 
 impl Report {
@@ -62,6 +78,7 @@ pub struct Attempt {
     kept: Vec<(Keep, RgbImage, Face)>,
     selfie_frame: Option<usize>,
     flash: Option<(FlashSequence, FlashTrace)>,
+    faint: FaintFlash,
 }
 
 impl Attempt {
@@ -74,14 +91,25 @@ impl Attempt {
             kept: Vec::new(),
             selfie_frame: None,
             flash: None,
+            faint: FaintFlash::Refuse,
         }
     }
 
-    /// Adds the screen's colours, shown from the attempt's first frame on: the face must
-    /// answer them ([`super::flash`]).
-    pub fn with_flash(mut self, sequence: FlashSequence) -> Attempt {
+    /// Adds the screen's colours: the face must answer them ([`super::flash`]); `faint` says
+    /// what becomes of an attempt on which they were too faint to tell.
+    pub fn with_flash(mut self, sequence: FlashSequence, faint: FaintFlash) -> Attempt {
         self.flash = Some((sequence, FlashTrace::default()));
+        self.faint = faint;
         self
+    }
+
+    /// Whether the screen's colours need the face's frames for longer before they can be
+    /// decided: the movements can end before the face has answered enough changes of colour
+    /// (a brisk person, a slow camera). The kiosk then asks the person to hold still.
+    pub fn colours_need_more(&self) -> bool {
+        self.flash.as_ref().is_some_and(|(sequence, trace)| {
+            trace.last_seen().is_none_or(|t| t < sequence.seconds_to_decide())
+        })
     }
 
     /// Adds a passive check of the selfie frame, which can only refuse.
@@ -108,12 +136,19 @@ impl Attempt {
         Ok(self.observe_faces(frame, &faces))
     }
 
-    /// Feeds faces already found in `frame` (the kiosk's preview has them).
+    /// Feeds faces already found in `frame` (a recording's: frames taken at a steady rate,
+    /// the screen's colours shown from the first one on).
     pub fn observe_faces(&mut self, frame: &RgbImage, faces: &[Face]) -> Progress {
+        let t = self.session.seconds();
+        self.observe_faces_at(frame, faces, t)
+    }
+
+    /// Feeds faces already found in `frame`, taken `t` seconds after the screen's colours
+    /// started (the kiosk's preview has the faces and the frame's time; negative before).
+    pub fn observe_faces_at(&mut self, frame: &RgbImage, faces: &[Face], t: f32) -> Progress {
         let subject = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
         if let (Some((_, trace)), Some(face)) = (&mut self.flash, subject) {
-            // The frame's time from the attempt's first: frames are taken at a steady rate.
-            trace.observe(frame, &face.bbox, self.session.seconds());
+            trace.observe(frame, &face.bbox, t);
         }
         let nose = self.tracker.as_mut().and_then(|t| {
             t.track(frame);
@@ -161,6 +196,8 @@ impl Attempt {
     pub fn conclude(&mut self, embedder: &mut dyn Embedder) -> Result<Report, ModelError> {
         let mut identity = None;
         let flash = self.flash.as_ref().map(|(s, trace)| (s.clone(), decide(s, trace)));
+        let movement_only = self.faint == FaintFlash::MovementOnly
+            && flash.as_ref().is_some_and(|(_, f)| f.verdict == FlashVerdict::TooFaint);
         if self.session.outcome().is_some_and(|o| o.is_ok()) {
             let lowest = self.lowest_identity(embedder)?;
             identity = lowest;
@@ -176,7 +213,7 @@ impl Attempt {
                     failure = Some(Failure::PassiveRefused);
                 }
             }
-            if let (None, Some((_, report))) = (failure, flash.as_ref()) {
+            if let (None, Some((_, report)), false) = (failure, flash.as_ref(), movement_only) {
                 failure = report.verdict.refusal().map(Failure::Flash);
             }
             self.session.finish(failure).ok();
@@ -191,6 +228,7 @@ impl Attempt {
             face_frames: self.session.face_frames(),
             selfie_frame: outcome.is_ok().then_some(self.selfie_frame).flatten(),
             identity_percent: identity,
+            movement_only,
             flash,
         })
     }
@@ -237,7 +275,7 @@ pub fn check(
 ) -> Result<Report, ModelError> {
     let mut attempt = Attempt::new(challenge, fps);
     if let Some(sequence) = flash {
-        attempt = attempt.with_flash(sequence);
+        attempt = attempt.with_flash(sequence, FaintFlash::Refuse);
     }
     for frame in frames {
         attempt.observe(detector, &frame)?;

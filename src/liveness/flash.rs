@@ -1,7 +1,7 @@
 //! The screen as a light source: during the challenge the screen shows a sequence of colours
-//! drawn for this attempt, and the face in the frames must answer it. Decided by `liveness
-//! check --flash` and `liveness eval` over recorded frames; the kiosk does not show the colours
-//! yet.
+//! drawn for this attempt, and the face in the frames must answer it. The kiosk shows them
+//! (`kiosk::liveness_step`); `liveness check --flash` and `liveness eval` decide recorded
+//! frames.
 //!
 //! - **In time**: the face's colour follows the drawn sequence, at a latency measured from the
 //!   frames themselves. A recording, a splice of recorded clips or a feed made before the
@@ -121,9 +121,22 @@ impl FlashSequence {
         FlashSequence(steps)
     }
 
+    /// A sequence drawn from the operating system's random source (the kiosk's, per attempt).
+    pub fn random() -> FlashSequence {
+        FlashSequence::draw(super::challenge::os_random)
+    }
+
     /// How long the whole sequence lasts, seconds.
     pub fn seconds(&self) -> f32 {
         self.0.iter().map(|(_, s)| s).sum()
+    }
+
+    /// How long after the start a face must have been seen for the colours to be decided:
+    /// past the [`MIN_CHANGES`]-th change of colour and the longest latency searched (the
+    /// whole sequence, when that is shorter).
+    pub fn seconds_to_decide(&self) -> f32 {
+        let changes: f32 = self.0.iter().take(MIN_CHANGES).map(|(_, hold)| hold).sum();
+        (changes + MAX_LATENCY + 0.15).min(self.seconds())
     }
 
     /// The colour shown at `t` seconds from the start, and how far `t` is from the nearest
@@ -251,6 +264,11 @@ impl FlashTrace {
             *cell = sum.map(|s| s / n as f32);
         }
         self.samples.push(Sample { t, cells });
+    }
+
+    /// The time of the last frame observed, seconds from the start.
+    pub fn last_seen(&self) -> Option<f32> {
+        self.samples.last().map(|s| s.t)
     }
 
     /// Frames observed.

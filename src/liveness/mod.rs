@@ -21,4 +21,4 @@ pub use challenge::{Challenge, Direction};
 pub use session::{Failure, Keep, Progress, Session, Stage, StepResult};
 pub mod check;
 
-pub use check::{check, Attempt, Report};
+pub use check::{check, Attempt, FaintFlash, Report};

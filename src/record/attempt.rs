@@ -37,10 +37,24 @@ pub struct AttemptJson {
     /// usb 046d:0825, serial ...)`) or a picture folder; absent for a recording checked later.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub camera: Option<String>,
+    /// Why the screen showed no colours during a kiosk attempt: `off_for_this_customer`
+    /// (staff turned them off) or `off_on_this_kiosk` (`kiosk --screen-colours off`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screen_colours_off: Option<&'static str>,
+}
+
+/// How the kiosk filmed an attempt, for its evidence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filming {
+    /// What filmed it: the camera's identity, or a picture folder.
+    pub camera: Option<String>,
+    /// Why the screen showed no colours, when it did not ([`AttemptJson::screen_colours_off`]).
+    pub screen_colours_off: Option<&'static str>,
 }
 
 /// The screen's colours and how the face answered them ([`crate::liveness::flash`]).
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FlashJson {
     /// The colours and their holds, e.g. `r0.6 g0.5 b0.8`.
     pub sequence: String,
@@ -57,6 +71,10 @@ pub struct FlashJson {
     /// How much less light the face's sides, and its top and bottom, return than its middle
     /// (evidence only, not decided on).
     pub curvature: [f32; 2],
+    /// True when the colours were too faint to tell anything and the movement test alone
+    /// decided (`kiosk --faint-colours movement-only`; otherwise such an attempt is refused).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub movement_only: bool,
 }
 
 /// One asked movement as it went.
@@ -103,20 +121,19 @@ impl From<&Report> for AttemptJson {
                 correlation: round(f.correlation),
                 gain: (f.gain * 10_000.0).round() / 10_000.0,
                 curvature: f.curvature.map(round),
+                movement_only: r.movement_only,
             }),
             camera: None,
+            screen_colours_off: None,
         }
     }
 }
 
 /// The liveness log's entry for `report`; `frame_media` is a failed attempt's kept frame,
-/// `camera` what filmed it.
-pub fn new_attempt(
-    report: &Report,
-    frame_media: Option<MediaId>,
-    camera: Option<String>,
-) -> NewAttempt {
-    let evidence = AttemptJson { camera, ..AttemptJson::from(report) };
+/// `filming` how the kiosk filmed it.
+pub fn new_attempt(report: &Report, frame_media: Option<MediaId>, filming: Filming) -> NewAttempt {
+    let Filming { camera, screen_colours_off } = filming;
+    let evidence = AttemptJson { camera, screen_colours_off, ..AttemptJson::from(report) };
     NewAttempt {
         live: evidence.live,
         reason: evidence.reason.map(str::to_string),

@@ -61,6 +61,12 @@ pub struct AttemptCounts {
     pub passed: usize,
     /// Attempts that failed.
     pub failed: usize,
+    /// Attempts on which the screen's colours were too faint on the face to tell anything
+    /// (the evidence's `flash.verdict`), refused or decided by the movement test alone.
+    pub faint: usize,
+    /// Attempts made with the screen's colours off (the evidence's `screenColoursOff`: staff
+    /// turned them off for a customer, or the kiosk has them off).
+    pub colours_off: usize,
 }
 
 /// The hashed content of an attempt, in a fixed order.
@@ -209,12 +215,23 @@ impl Store {
     /// An SQLite error.
     pub fn attempt_counts_since(&self, since_ms: i64) -> Result<AttemptCounts, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT live, count(*) FROM liveness_attempts WHERE created_at >= ?1 GROUP BY live",
+            "SELECT live, count(*),
+                    sum(CASE WHEN json_valid(evidence_json)
+                        THEN coalesce(json_extract(evidence_json, '$.flash.verdict'), '') = 'too_faint'
+                        ELSE 0 END),
+                    sum(CASE WHEN json_valid(evidence_json)
+                        THEN json_extract(evidence_json, '$.screenColoursOff') IS NOT NULL
+                        ELSE 0 END)
+             FROM liveness_attempts WHERE created_at >= ?1 GROUP BY live",
         )?;
         let mut counts = AttemptCounts::default();
-        for row in stmt.query_map(params![since_ms], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (live, n): (bool, i64) = row?;
+        let rows = stmt
+            .query_map(params![since_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        for row in rows {
+            let (live, n, faint, off): (bool, i64, i64, i64) = row?;
             *(if live { &mut counts.passed } else { &mut counts.failed }) = n as usize;
+            counts.faint += faint as usize;
+            counts.colours_off += off as usize;
         }
         Ok(counts)
     }
@@ -316,7 +333,10 @@ mod tests {
         assert_eq!((listed[1].reason.as_deref(), listed[1].verification), (Some("flat"), None));
         assert!(listed[1].frame_media.is_some());
         assert_eq!(store.list_verifications(1).unwrap()[0].liveness_attempt, Some(2));
-        assert_eq!(store.attempt_counts_since(0).unwrap(), AttemptCounts { passed: 1, failed: 1 });
+        assert_eq!(
+            store.attempt_counts_since(0).unwrap(),
+            AttemptCounts { passed: 1, failed: 1, faint: 0, colours_off: 0 }
+        );
         assert_eq!(store.attempt_counts_since(now_ms() + 1000).unwrap(), AttemptCounts::default());
         assert_eq!(store.failed_attempt_times_since(0).unwrap().len(), 1);
     }

@@ -26,12 +26,12 @@ use crate::camera::CameraSpec;
 use crate::domain::{DocumentType, FaceBox};
 use crate::kiosk::flow::{Effect, Event, Flow, Screen, Shot, CUSTOMER_STEPS};
 use crate::kiosk::language::{document_name, Language};
-use crate::kiosk::liveness_step::ChallengeView;
+use crate::kiosk::liveness_step::{ChallengeView, FlashShow};
 use crate::kiosk::pin::{PinGate, PinRefusal};
 use crate::kiosk::settings::{self, OperatorChoices};
 use crate::kiosk::speaker::Aplay;
 use crate::kiosk::voice::{self, Prompt, Voice};
-use crate::liveness::Direction;
+use crate::liveness::{flash, Direction};
 use crate::matching::Threshold;
 use crate::tr;
 
@@ -73,6 +73,9 @@ pub struct Settings {
     pub voice: bool,
     /// The ALSA device the prompts play on (None: the default).
     pub audio_device: Option<String>,
+    /// The screen shows colours during the liveness challenge on this kiosk (staff can turn
+    /// them off for one customer).
+    pub screen_colours: bool,
 }
 
 /// Connects the window to a session and a worker.
@@ -103,6 +106,14 @@ pub struct Controller {
     voiced_screen: Cell<Option<Screen>>,
     /// The worker thread has stopped: no session can go on until the kiosk is restarted.
     worker_down: Cell<bool>,
+    /// The kiosk shows colours during the challenge ([`Settings::screen_colours`]).
+    kiosk_colours: bool,
+    /// Staff's switch: the colours on for the next customer (set back on after a session).
+    colours_for_customer: Cell<bool>,
+    /// The colours of the running attempt, painted on each pump.
+    flash: RefCell<Option<FlashShow>>,
+    /// When the page's colour last changed, and whether it changed to a colour.
+    flash_changed: Cell<(Instant, bool)>,
 }
 
 /// What the staff screen says once the worker has stopped (staff screens are in English).
@@ -167,6 +178,10 @@ impl Controller {
             )),
             voiced_screen: Cell::new(None),
             worker_down: Cell::new(false),
+            kiosk_colours: settings.screen_colours,
+            colours_for_customer: Cell::new(true),
+            flash: RefCell::new(None),
+            flash_changed: Cell::new((Instant::now(), false)),
         });
         let k = window.global::<Kiosk>();
         k.on_start(on(&c, |c| c.apply(Event::Start)));
@@ -181,6 +196,11 @@ impl Controller {
         k.on_next_default_type(on(&c, |c| c.next_default_type()));
         k.on_next_camera(on(&c, |c| c.next_camera()));
         k.on_next_default_language(on(&c, |c| c.next_default_language()));
+        k.on_toggle_screen_colours(on(&c, |c| {
+            c.colours_for_customer.set(!c.colours_for_customer.get());
+            c.show_colours_choice();
+        }));
+        k.set_kiosk_colours(settings.screen_colours);
         let choices: Vec<LanguageChoice> = Language::ALL
             .iter()
             .map(|l| LanguageChoice {
@@ -207,8 +227,41 @@ impl Controller {
                 Retake::Document => Shot::Front,
             }));
         }));
+        c.show_colours_choice();
         c.show_screen();
         c
+    }
+
+    /// Whether this customer's session shows the screen's colours, on the consent and staff
+    /// screens.
+    fn show_colours_choice(&self) {
+        if let Some(window) = self.window.upgrade() {
+            let on = self.kiosk_colours && self.colours_for_customer.get();
+            window.global::<Kiosk>().set_screen_colours(on);
+        }
+    }
+
+    /// Paints the running attempt's colour for this moment, or the usual page when none. A
+    /// colour stays at least [`flash::MIN_HOLD`] whatever happens (an attempt that ends
+    /// mid-hold, a screen that changes), so the page never changes more than twice a second.
+    /// Only a change is set: the software renderer redraws what changed.
+    fn paint_flash(&self, k: &Kiosk) {
+        let now = Instant::now();
+        let wanted = self.flash.borrow().as_ref().and_then(|f| f.colour_at(now));
+        let wanted = wanted.map(|[r, g, b]| slint::Color::from_rgb_u8(r, g, b));
+        let shown = k.get_flash_on().then(|| k.get_flash_colour());
+        let (changed, held) = self.flash_changed.get();
+        // Colour to colour follows the sequence, whose holds are that long already.
+        let cut_short =
+            wanted.is_none() && held && changed.elapsed().as_secs_f32() < flash::MIN_HOLD;
+        if wanted == shown || cut_short {
+            return;
+        }
+        self.flash_changed.set((now, wanted.is_some()));
+        k.set_flash_on(wanted.is_some());
+        if let Some(colour) = wanted {
+            k.set_flash_colour(colour);
+        }
     }
 
     /// Voice prompts on or off, for this session and the ones after.
@@ -266,6 +319,7 @@ impl Controller {
     pub fn apply(&self, event: Event) {
         *self.last_touch.borrow_mut() = Instant::now();
         let before = self.screen();
+        let back = matches!(event, Event::Back);
         let effect = self.flow.borrow_mut().handle(event);
         if effect.is_none() && self.screen() == before {
             // Ignored (a tap out of place, the front offered as the back): the screen stays
@@ -274,6 +328,15 @@ impl Controller {
         }
         if self.screen() == Screen::Welcome && before != Screen::Welcome {
             self.next_customer();
+        }
+        let session_ended = self.screen() == Screen::Welcome
+            && !matches!(before, Screen::Welcome | Screen::OperatorPin | Screen::Operator)
+            // Back from the consent is the same customer choosing a language again.
+            && !(before == Screen::Consent && back);
+        if session_ended {
+            // Staff's choice of colours was for the customer whose session just ended.
+            self.colours_for_customer.set(true);
+            self.show_colours_choice();
         }
         if let Some(Effect::Verify { doc_type, selfie, front, back }) = effect {
             if self.to_worker.send(ToWorker::Verify { doc_type, selfie, front, back }).is_err() {
@@ -453,7 +516,9 @@ impl Controller {
         let doc_type = self.flow.borrow().doc_type();
         k.set_doc_type_name(language.translate(document_name(doc_type)).into());
         if self.voiced_screen.replace(Some(screen)) != Some(screen) {
-            let prompts = voice::screen_prompts(screen, doc_type, k.get_capture_sessions());
+            let colours = k.get_liveness_on() && k.get_screen_colours();
+            let prompts =
+                voice::screen_prompts(screen, doc_type, k.get_capture_sessions(), colours);
             self.voice.borrow_mut().say(&prompts, language, Instant::now());
         }
         let watch = match screen {
@@ -470,6 +535,12 @@ impl Controller {
             k.set_challenge_arrow(Arrow::None);
             k.set_challenge_steps(0);
             k.set_challenge_staff(false);
+        }
+        // Colours only while an attempt of this screen runs (the worker says when).
+        self.flash.borrow_mut().take();
+        self.paint_flash(&k);
+        if watch == Some(Shot::Selfie) {
+            let _ = self.to_worker.send(ToWorker::ScreenColours(self.colours_for_customer.get()));
         }
         if watch == Some(Shot::Back) {
             if let Some(front) = self.flow.borrow().front() {
@@ -510,6 +581,9 @@ impl Controller {
 
     /// Handles everything the worker sent, and the idle timeout. Returns how many messages were handled.
     pub fn pump(&self) -> usize {
+        if let Some(window) = self.window.upgrade() {
+            self.paint_flash(&window.global::<Kiosk>());
+        }
         let mut handled = 0;
         loop {
             match self.from_worker.try_recv() {
@@ -535,6 +609,10 @@ impl Controller {
                 self.next_customer();
                 self.show_screen();
             }
+            // Nor is staff's choice of colours, once that customer has gone.
+            if !self.colours_for_customer.replace(true) {
+                self.show_colours_choice();
+            }
         }
         handled
     }
@@ -554,10 +632,13 @@ impl Controller {
                 turn_over,
                 card_guide,
                 challenge,
+                flash,
             } => {
                 if Some(shot) != self.watching() || visit != self.visits.get() {
                     return; // a frame for a screen already left
                 }
+                *self.flash.borrow_mut() = flash;
+                self.paint_flash(&k);
                 *self.previews.borrow_mut() += 1;
                 k.set_preview(to_image(&preview));
                 k.set_preview_face(mark(face, full.width(), full.height()));

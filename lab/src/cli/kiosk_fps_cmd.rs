@@ -100,6 +100,7 @@ fn measure(args: &KioskFpsArgs, dir: &std::path::Path) -> Result<KioskFps> {
         liveness: LivenessMode::Fixed(challenge),
         capture_sessions: None,
         camera_trust: Default::default(),
+        screen_colours: Default::default(),
     };
     let (to_worker, from_worker, worker) = spawn_worker(config);
     let rate = |shot: Shot| -> Result<f64> {
