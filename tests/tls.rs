@@ -273,6 +273,16 @@ fn plain_http_leaves_this_machine_only_when_allowed_and_then_says_so() {
     assert!(!all.contains("WARNING"), "{all}");
 }
 
+/// A child process killed and reaped when dropped, a panic included.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn sync_through_socat_openssl_in_front_of_a_plain_server() {
     let pki = Pki::new();
@@ -282,7 +292,7 @@ fn sync_through_socat_openssl_in_front_of_a_plain_server() {
     let token = server.token("device");
     let backend = server.base.trim_start_matches("http://").to_string();
     let port = free_port();
-    let mut socat = Command::new("socat")
+    let socat = Command::new("socat")
         .arg(format!(
             "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
             leaf.cert.display(),
@@ -293,12 +303,13 @@ fn sync_through_socat_openssl_in_front_of_a_plain_server() {
         .stderr(Stdio::null())
         .spawn()
         .expect("socat (Debian's socat; scripts/setup.sh installs it)");
+    // Stopped however the test ends: a socat left running keeps what it inherited (CI's lock).
+    let socat = Stopped(socat);
     wait_for_port(port);
     let (_dir, db) = device(2);
     let remote = format!("https://localhost:{port}");
     let (code, all) = sync(&db, &remote, &token, &["--remote-ca", pki.ca_file().to_str().unwrap()]);
-    let _ = socat.kill();
-    let _ = socat.wait();
+    drop(socat);
     assert_eq!(code, Some(0), "{all}");
     assert_eq!(counts(&db), (0, 2), "{all}");
 }
