@@ -7,7 +7,9 @@
 #     tests' TLS terminator in front of `serve`, one nobody in this project wrote),
 #     libjpeg-turbo-progs (jpegtran, for the worst-picture tests), xvfb and x11-utils (the
 #     kiosk's full screen tested in an X session with no window manager), libxkbcommon-x11-0
-#     libx11-xcb1 libxcursor1 libxi6 (what the kiosk's X11 window loads at run time)
+#     libx11-xcb1 libxcursor1 libxi6 (what the kiosk's X11 window loads at run time),
+#     postgresql (a hub's store, `serve --store postgres://...`; the tests start their own
+#     cluster with its programs)
 #   - LiteRT, TensorFlow Lite's runtime (libLiteRt.so), from the pinned PyPI wheel
 #     ai-edge-litert==2.1.4 (sha256 of the wheel and of the extracted library are checked) into
 #     .litert/<arch>/ (git-ignored); .litert/host names this machine's, where .cargo/config.toml
@@ -52,6 +54,8 @@ for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-de
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6; do
   dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# A hub's store; the tests make and start a cluster of their own with its initdb and pg_ctl.
+dpkg -s "postgresql:all" >/dev/null 2>&1 || need_apt+=(postgresql)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 # models/onnx_models.sh makes the ONNX Runtime engine's models in a small virtual environment.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)

@@ -8,13 +8,15 @@ use facematch::api::limits::Limits;
 use facematch::api::worker::InferenceWorker;
 use facematch::api::{router, AppState};
 use facematch::inference::{models, Engine, RuntimeOptions};
-use facematch::store::Store;
+use facematch::store::{LocalStore, Store};
+use std::sync::Arc;
 use tower::ServiceExt;
 
 use crate::util::face;
 
 struct Api {
     state: AppState,
+    store: Arc<LocalStore>,
     token: String,
     _dir: tempfile::TempDir,
 }
@@ -25,9 +27,11 @@ impl Api {
         let store = Store::open(&dir.path().join("api.db"), None).unwrap();
         let token = store.add_token("bank").unwrap();
         let engine = Engine::load(&models::locate_dir(None), RuntimeOptions::default()).unwrap();
+        let store = Arc::new(LocalStore::new(store));
         let state =
-            AppState::new(store, InferenceWorker::start(engine, 4), Limits::default()).unwrap();
-        Api { state, token, _dir: dir }
+            AppState::new(store.clone(), InferenceWorker::start(engine, 4), Limits::default())
+                .unwrap();
+        Api { state, store, token, _dir: dir }
     }
 
     /// Sends one request through a fresh router; returns the status, the answer JSON and
@@ -106,7 +110,7 @@ fn upload_and_match_through_the_router_are_answered_and_logged() {
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(answer["status"], "FACE_MATCHED");
         assert!(answer["targetFrontMatch"].as_f64().unwrap() >= 85.0);
-        let store = api.state.store.lock().unwrap();
+        let store = api.store.lock();
         let log = store.list_verifications(5).unwrap();
         assert_eq!(log.len(), 1, "the decision is in the log before it is answered");
         assert_eq!(Some(log[0].id.to_string()), id);
@@ -151,7 +155,7 @@ fn refusals_carry_the_contracts_codes() {
         let nowhere = Request::get("/api/v2/nowhere").body(Body::empty()).unwrap();
         let (status, answer, _) = api.send(nowhere).await;
         assert_eq!((status, code(&answer)), (StatusCode::NOT_FOUND, Some(4001)), "{answer}");
-        assert!(api.state.store.lock().unwrap().list_verifications(5).unwrap().is_empty());
+        assert!(api.store.lock().list_verifications(5).unwrap().is_empty());
     });
 }
 

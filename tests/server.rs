@@ -13,7 +13,7 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub base: String,
-    /// Its database.
+    /// Its SQLite database (empty for a hub's replica on PostgreSQL).
     pub db: PathBuf,
 }
 
@@ -26,9 +26,25 @@ impl Server {
     /// [`Server::start`] on a given address (to restart a server where clients expect it).
     pub fn start_on(dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let db = dir.join("log.db");
+        let mut args = vec!["--db", db.to_str().unwrap(), "--listen", listen];
+        args.extend_from_slice(extra);
+        Server::spawn(&args, db.clone())
+    }
+
+    /// A replica of a hub on the PostgreSQL database `url`, sealed with the key file `key`, on
+    /// any free loopback port.
+    pub fn start_hub(url: &str, key: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--store", url, "--key", key.to_str().unwrap()];
+        args.extend_from_slice(&["--listen", "127.0.0.1:0"]);
+        args.extend_from_slice(extra);
+        Server::spawn(&args, PathBuf::new())
+    }
+
+    /// Starts `facematch serve ARGS...` and waits until it listens.
+    fn spawn(args: &[&str], db: PathBuf) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_facematch"))
-            .args(["serve", "--db", db.to_str().unwrap(), "--listen", listen])
-            .args(extra)
+            .arg("serve")
+            .args(args)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -51,6 +67,11 @@ impl Server {
     /// The server process's id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Sends SIGKILL and waits for the process to end.

@@ -14,6 +14,7 @@ mod data;
 mod durability;
 mod hardening;
 mod holder;
+mod hub;
 #[cfg(feature = "kiosk")]
 mod kiosk;
 #[cfg(feature = "kiosk")]
@@ -21,6 +22,7 @@ mod languages;
 mod odd_remote;
 mod overload;
 mod pipeline;
+mod postgres;
 mod robustness;
 mod router;
 #[cfg(all(feature = "onnx", feature = "tflite"))]

@@ -17,24 +17,24 @@ use sha2::{Digest, Sha256};
 use crate::server::Server;
 
 /// A private CA, as a bank's PKI, and the files of the certificates it issues.
-struct Pki {
+pub struct Pki {
     dir: tempfile::TempDir,
     ca: CertifiedIssuer<'static, KeyPair>,
 }
 
 /// A server certificate's files and its key's pin.
-struct Leaf {
-    cert: PathBuf,
-    key: PathBuf,
+pub struct Leaf {
+    pub cert: PathBuf,
+    pub key: PathBuf,
     pin: String,
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub fn new() -> Pki {
         Pki::named("Test Bank Private CA")
     }
 
-    fn named(name: &str) -> Pki {
+    pub fn named(name: &str) -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, name);
@@ -45,7 +45,7 @@ impl Pki {
         Pki { dir, ca }
     }
 
-    fn ca_file(&self) -> PathBuf {
+    pub fn ca_file(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
     }
 
@@ -55,7 +55,7 @@ impl Pki {
     }
 
     /// A server certificate `name` for `hosts`, valid from `days_from` to `days_to` days from now.
-    fn leaf(&self, name: &str, hosts: &[&str], days_from: i64, days_to: i64) -> Leaf {
+    pub fn leaf(&self, name: &str, hosts: &[&str], days_from: i64, days_to: i64) -> Leaf {
         let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
         let mut params = CertificateParams::new(hosts).unwrap();
         params.distinguished_name.push(DnType::CommonName, name);

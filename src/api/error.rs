@@ -18,14 +18,21 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Sent as `details` for 4xx; logged (not sent) for 5xx.
     pub details: String,
-    /// Seconds after which a retry can pass (`Retry-After`), for 429 answers.
+    /// Seconds after which a retry can pass (`Retry-After`), for 429 and 503 answers.
     pub retry_after: Option<u64>,
+    /// A 5001 answered 503 rather than 500: the store is unreachable for now, and a retry
+    /// (on this server or another replica) can pass.
+    pub unavailable: bool,
 }
+
+/// When a retry can pass after the store was unreachable: the pool waits this long for a
+/// connection, and a database that restarts takes a few seconds.
+const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 impl ApiError {
     /// An error answer with `code` and `details`.
     pub fn new(code: ErrorCode, details: impl Into<String>) -> ApiError {
-        ApiError { code, details: details.into(), retry_after: None }
+        ApiError { code, details: details.into(), retry_after: None, unavailable: false }
     }
 
     /// A 4001 with details.
@@ -65,6 +72,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::KeyReused(_) => ApiError::malformed(e.to_string()),
+            StoreError::Unavailable(_) => ApiError {
+                retry_after: Some(UNAVAILABLE_RETRY_SECS),
+                unavailable: true,
+                ..ApiError::internal(format!("store: {e}"))
+            },
             e => ApiError::internal(format!("store: {e}")),
         }
     }
@@ -72,8 +84,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = if self.unavailable {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        };
         let body = if status.is_server_error() {
             log::error!("serve: {} ({}): {}", self.code.code(), self.code.message(), self.details);
             ErrorBody { code: self.code.code(), message: self.code.message().into(), details: None }

@@ -19,21 +19,18 @@ use crate::contract::{Anchor, AnchorAnswer, ErrorBody, ErrorCode, MatchRequest, 
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
-use crate::store::{AnchorOutcome, KeyedVerification, MediaId, Store, StoreError, TokenId};
+use crate::store::{AnchorOutcome, ApiStore, KeyedVerification, MediaId, StoreError, TokenId};
 use crate::verify::MatchParams;
 
 /// Runs `f` on the store from tokio's blocking pool.
 async fn with_store<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&dyn ApiStore) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
 }
 
 /// The caller's token from `Authorization: Basic {authToken}`, counted against its limits.
@@ -52,6 +49,24 @@ async fn authorize(state: &AppState, headers: &HeaderMap, api: Api) -> Result<To
     let token = token.trim().to_string();
     let found = with_store(state, move |s| Ok(s.authenticate(&token)?)).await?;
     let id = found.ok_or_else(|| unauthorized("unknown or revoked token"))?;
+    if state.store.counts_calls() {
+        // Counted in the database, with every replica's calls.
+        let limits = state.limiter.limits();
+        let now = super::limits::now_ms();
+        let refusal = with_store(state, move |s| {
+            let mut refusal = None;
+            s.admit_call(id, api.as_str(), now, &mut |recent| {
+                refusal = limits.judge(recent, now).err();
+                refusal.is_none()
+            })?;
+            Ok(refusal)
+        })
+        .await?;
+        return match refusal {
+            Some(refusal) => Err(ApiError::limited(refusal)),
+            None => Ok(id),
+        };
+    }
     state.limiter.check(id, api).map_err(ApiError::limited)?;
     if state.limiter.counts_days() {
         // The day's counts outlive a restart.
@@ -259,7 +274,8 @@ pub async fn anchor(
     authorize(&state, &headers, Api::Match).await?;
     let after = page.after.unwrap_or(0);
     let (anchor, kept) = with_store(&state, move |s| {
-        Ok((s.anchor(&device)?, s.anchors_after(&device, after, false)?))
+        let newest = s.anchors_after(&device, i64::MAX - 1, true)?.pop();
+        Ok((newest, s.anchors_after(&device, after, false)?))
     })
     .await?;
     Ok(Json(AnchorAnswer { anchor, kept }))

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::contract::ErrorCode;
-use crate::store::TokenId;
+use crate::store::{RecentCalls, TokenId};
 
 /// Limits; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,44 @@ impl Default for Limits {
             token_per_day: None,
             api_per_day: None,
         }
+    }
+}
+
+impl Limits {
+    /// Whether a call at `now_ms` fits beside the `recent` calls already counted, or the first
+    /// limit it breaks: the minute limits in a sliding window, then the daily ones. Servers
+    /// counting in memory and those counting in a shared database judge alike.
+    ///
+    /// # Errors
+    /// The [`Refusal`], with when a retry can pass.
+    pub fn judge(&self, recent: &RecentCalls, now_ms: u64) -> Result<(), Refusal> {
+        let minute_rules = [
+            (&recent.minute_all, self.token_per_minute, ErrorCode::AccountRateLimit),
+            (&recent.minute_api, self.api_per_minute, ErrorCode::ApiRateLimit),
+        ];
+        for (calls, limit, code) in minute_rules {
+            let Some(limit) = limit else { continue };
+            let counted: Vec<u64> =
+                calls.iter().copied().filter(|&t| t + MINUTE_MS > now_ms).collect();
+            if counted.len() >= limit as usize {
+                // Room again when the oldest call still counted leaves the window.
+                let oldest = counted[counted.len() - limit as usize];
+                let wait = (oldest + MINUTE_MS).saturating_sub(now_ms);
+                return Err(Refusal { code, retry_after_secs: wait.div_ceil(1000).max(1) });
+            }
+        }
+        let today = now_ms / DAY_MS;
+        let day_rules = [
+            (recent.today_all, self.token_per_day, ErrorCode::AccountDailyLimit),
+            (recent.today_api, self.api_per_day, ErrorCode::ApiDailyLimit),
+        ];
+        for (n, limit, code) in day_rules {
+            if limit.is_some_and(|limit| n >= limit) {
+                let wait = (today + 1) * DAY_MS - now_ms;
+                return Err(Refusal { code, retry_after_secs: wait.div_ceil(1000).max(1) });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -96,6 +134,11 @@ impl RateLimiter {
         RateLimiter { limits, minute: Mutex::default(), day: Mutex::new(counts) }
     }
 
+    /// The limits enforced.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Whether daily counts must be stored (a daily limit is set).
     pub fn counts_days(&self) -> bool {
         self.limits.token_per_day.is_some() || self.limits.api_per_day.is_some()
@@ -108,45 +151,32 @@ impl RateLimiter {
     /// The [`Refusal`].
     pub fn check_at(&self, token: TokenId, api: Api, now_ms: u64) -> Result<(), Refusal> {
         let minute_rules = [
-            ((token, None), self.limits.token_per_minute, ErrorCode::AccountRateLimit),
-            ((token, Some(api)), self.limits.api_per_minute, ErrorCode::ApiRateLimit),
+            ((token, None), self.limits.token_per_minute),
+            ((token, Some(api)), self.limits.api_per_minute),
         ];
-        let day_rules = [
-            ((token, None), self.limits.token_per_day, ErrorCode::AccountDailyLimit),
-            ((token, Some(api)), self.limits.api_per_day, ErrorCode::ApiDailyLimit),
-        ];
+        let day_rules = [(token, None), (token, Some(api))];
         let mut minute = self.minute.lock().unwrap_or_else(|p| p.into_inner());
         let mut day = self.day.lock().unwrap_or_else(|p| p.into_inner());
         let today = now_ms / DAY_MS;
-        for (scope, limit, code) in minute_rules {
+        let [minute_all, minute_api] = minute_rules.map(|(scope, _)| {
             let calls = minute.entry(scope).or_default();
             while calls.front().is_some_and(|&t| t + MINUTE_MS <= now_ms) {
                 calls.pop_front();
             }
-            if let Some(limit) = limit {
-                if calls.len() >= limit as usize {
-                    // Room again when the oldest call still counted leaves the window.
-                    let oldest = calls[calls.len() - limit as usize];
-                    let wait = (oldest + MINUTE_MS).saturating_sub(now_ms);
-                    return Err(Refusal { code, retry_after_secs: wait.div_ceil(1000).max(1) });
-                }
-            }
-        }
-        for (scope, limit, code) in day_rules {
-            let (d, n) = day.get(&scope).copied().unwrap_or((today, 0));
-            if let Some(limit) = limit {
-                if d == today && n >= limit {
-                    let wait = (today + 1) * DAY_MS - now_ms;
-                    return Err(Refusal { code, retry_after_secs: wait.div_ceil(1000).max(1) });
-                }
-            }
-        }
-        for (scope, limit, _) in minute_rules {
+            calls.iter().copied().collect::<Vec<_>>()
+        });
+        let [today_all, today_api] = day_rules.map(|scope| match day.get(&scope) {
+            Some(&(d, n)) if d == today => n,
+            _ => 0,
+        });
+        let recent = RecentCalls { minute_all, minute_api, today_all, today_api };
+        self.limits.judge(&recent, now_ms)?;
+        for (scope, limit) in minute_rules {
             if limit.is_some() {
                 minute.entry(scope).or_default().push_back(now_ms);
             }
         }
-        for (scope, _, _) in day_rules {
+        for scope in day_rules {
             let entry = day.entry(scope).or_insert((today, 0));
             if entry.0 != today {
                 *entry = (today, 0);

@@ -11,9 +11,10 @@
 //! `facematch token add`; 401/4016 otherwise). Media are scoped per token: a
 //! token cannot use, or learn of, another token's uploads (4001 "not found").
 //! Limits: per-token and per-API rates (4291/4292, daily 4293/4294), body sizes,
-//! timeouts (5001). Errors always have the contract's shape; 5xx details go to
-//! the log only. Inference runs on one dedicated thread ([`worker`]); SQLite
-//! calls run on tokio's blocking pool. This module never touches the screen or camera.
+//! timeouts (5001); a store that cannot be reached, 5001 as 503 with Retry-After. Errors always
+//! have the contract's shape; 5xx details go to the log only. Inference runs on one dedicated
+//! thread ([`worker`]); store calls (SQLite on a device, PostgreSQL on a hub, behind
+//! [`ApiStore`]) run on tokio's blocking pool. This module never touches the screen or camera.
 
 mod error;
 #[cfg(feature = "test-faults")]
@@ -24,7 +25,7 @@ pub mod listener;
 pub mod worker;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -38,7 +39,7 @@ use limits::{Api, Limits, RateLimiter};
 pub use listener::Connections;
 use worker::InferenceWorker;
 
-use crate::store::Store;
+use crate::store::ApiStore;
 
 /// Largest upload body: the contract's 10 MB picture plus multipart overhead.
 pub const UPLOAD_BODY_LIMIT: usize = crate::intake::MAX_FILE_BYTES + 64 * 1024;
@@ -58,8 +59,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The device's store (rusqlite is synchronous: used from the blocking pool).
-    pub store: Arc<Mutex<Store>>,
+    /// The store: a device's SQLite file or a hub's PostgreSQL (both clients are synchronous:
+    /// used from the blocking pool).
+    pub store: Arc<dyn ApiStore>,
     /// The inference thread.
     pub worker: InferenceWorker,
     /// Rate limits.
@@ -85,7 +87,7 @@ impl AppState {
     /// # Errors
     /// When the stored counts cannot be read.
     pub fn new(
-        store: Store,
+        store: Arc<dyn ApiStore>,
         worker: InferenceWorker,
         limits: Limits,
     ) -> Result<AppState, crate::store::StoreError> {
@@ -98,7 +100,7 @@ impl AppState {
             })
             .collect();
         Ok(AppState {
-            store: Arc::new(Mutex::new(store)),
+            store,
             worker,
             limiter: Arc::new(RateLimiter::new(limits, &today)),
             read_timeout: Connections::default().read_timeout,

@@ -243,10 +243,35 @@ pub struct StoreArgs {
     pub key: Option<PathBuf>,
 }
 
+/// Where the API's store is: a device's SQLite file, or a hub's PostgreSQL database.
+#[derive(Debug, clap::Args, Clone)]
+pub struct ApiStoreArgs {
+    /// The SQLite database (created if missing): a device's, or a hub's on one machine.
+    #[arg(long, value_name = "FILE", required_unless_present = "store", conflicts_with = "store")]
+    pub db: Option<PathBuf>,
+    /// A hub's PostgreSQL database, shared by the hub's replicas: a URL
+    /// (postgres://USER@HOST/DB) or libpq's key=value form (host=/run/postgresql dbname=DB).
+    /// TLS, verified, unless it is on this machine.
+    #[arg(long, value_name = "URL", env = "FACEMATCH_STORE", hide_env_values = true)]
+    pub store: Option<String>,
+    /// The key sealing pictures and embeddings. SQLite: default <db>.key, made 0600 if missing.
+    /// PostgreSQL: this file (made 0600 only for a new database), or else 64 hex digits in
+    /// FACEMATCH_HUB_KEY; never kept in the database.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// PostgreSQL connections this process holds at most.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub store_connections: u32,
+    /// The CA (PEM) that signed PostgreSQL's certificate (default: the system's trust store).
+    /// The connection to PostgreSQL on another machine is always TLS.
+    #[arg(long, value_name = "FILE")]
+    pub store_ca: Option<PathBuf>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub store: ApiStoreArgs,
     /// Address to listen on (port 0: any free port; the bound address is printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -310,14 +335,14 @@ pub enum TokenAction {
     /// Make a token; it is printed once (only its hash is stored).
     Add {
         #[command(flatten)]
-        store: StoreArgs,
+        store: ApiStoreArgs,
         /// A name for the client (unique).
         name: String,
     },
     /// Revoke the token with this name.
     Revoke {
         #[command(flatten)]
-        store: StoreArgs,
+        store: ApiStoreArgs,
         /// The client's name.
         name: String,
     },

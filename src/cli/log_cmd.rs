@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
+use super::store_choice::ChosenStore;
 use super::sync_cmd::remote_settings;
 use crate::store::{AttemptRecord, SyncState, VerificationRecord};
 use crate::sync::RemoteError;
@@ -16,12 +17,12 @@ use crate::sync::RemoteError;
 pub fn token(args: TokenArgs) -> Result<()> {
     match args.action {
         TokenAction::Add { store, name } => {
-            let token = open_store(&store)?.add_token(&name)?;
+            let token = ChosenStore::open(&store)?.add_token(&name)?;
             eprintln!("token {name:?} made; it is shown only now. Send it as: Authorization: Basic <token>");
             println!("{token}");
         }
         TokenAction::Revoke { store, name } => {
-            open_store(&store)?.revoke_token(&name)?;
+            ChosenStore::open(&store)?.revoke_token(&name)?;
             eprintln!("token {name:?} revoked");
         }
     }

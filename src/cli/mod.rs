@@ -11,6 +11,7 @@ mod liveness_cmd;
 mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
+mod store_choice;
 mod sync_cmd;
 
 use std::ffi::OsString;

@@ -1,11 +1,12 @@
-//! `facematch serve`: the Face Match API on this device.
+//! `facematch serve`: the Face Match API on this device, or as a hub's replica on PostgreSQL.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use super::args::ServeArgs;
-use super::{load_engine, open_store};
+use super::load_engine;
+use super::store_choice::ChosenStore;
 use crate::api::limits::Limits;
 use crate::api::worker::InferenceWorker;
 use crate::api::{serve, AppState, Connections, MATCHES_IN_MEMORY};
@@ -15,10 +16,8 @@ use crate::api::{serve, AppState, Connections, MATCHES_IN_MEMORY};
 /// # Errors
 /// The store or models cannot be opened, or the address cannot be bound.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let store = open_store(&args.store)?;
-    store.check_writable().with_context(|| {
-        format!("{}: serve records every decision before answering it", args.store.db.display())
-    })?;
+    let store = ChosenStore::open(&args.store)?.into_api_store();
+    store.check_writable().context("serve records every decision before answering it")?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(std::sync::Arc::new(
             crate::tls::ReloadableCert::load(cert, key)
@@ -55,10 +54,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 loop {
                     let store = store.clone();
                     let purged = tokio::task::spawn_blocking(move || {
-                        store
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .purge_older_than(days, include_unsynced)
+                        store.purge_older_than(days, include_unsynced)
                     })
                     .await;
                     match purged {

@@ -37,6 +37,18 @@ impl DeviceKey {
         Ok(DeviceKey(*Key::from_slice(&bytes)))
     }
 
+    /// A key given as 64 hex digits (a hub's `FACEMATCH_HUB_KEY`), `source` naming where it
+    /// came from in errors.
+    ///
+    /// # Errors
+    /// [`StoreError::Key`] when the text is not 64 hex digits.
+    pub fn from_hex(text: &str, source: &str) -> Result<DeviceKey, StoreError> {
+        let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32).ok_or_else(|| {
+            StoreError::Key { path: source.into(), reason: "expected 64 hex digits".into() }
+        })?;
+        Ok(DeviceKey(*Key::from_slice(&bytes)))
+    }
+
     /// The key at `path`, or a new random one written there (0600) when there is none.
     ///
     /// # Errors

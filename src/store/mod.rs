@@ -1,5 +1,7 @@
 //! The device's record: one SQLite file holding media (encrypted), the
 //! verification log and the liveness log (hash-chained), the sync outbox and API tokens.
+//! A hub's record, for the API alone, is in PostgreSQL ([`postgres`]); the API reaches either
+//! through [`ApiStore`].
 //!
 //! Owns the schema and its migrations, the device key and every SQL statement.
 //! It knows nothing of HTTP or the screen; of the contract it knows only the
@@ -9,12 +11,14 @@
 //! [`NewVerification`], [`VerificationRecord`].
 
 mod anchors;
+mod api_store;
 mod attempts;
 mod chain;
 mod crypto;
 mod key_check;
 mod media;
 mod outbox;
+pub mod postgres;
 mod reseal;
 mod schema;
 mod states;
@@ -28,6 +32,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use anchors::{AnchorOutcome, ANCHOR_PAGE, MAX_ANCHOR_STEP};
+pub use api_store::{ApiStore, LocalStore, RecentCalls};
 pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
 pub use chain::Chain;
 pub use crypto::DeviceKey;
@@ -92,6 +97,16 @@ pub enum StoreError {
     /// repaired.
     #[error("{0}")]
     Tampered(String),
+    /// PostgreSQL refused a statement (a hub's store).
+    #[error("database error: {0}")]
+    Postgres(String),
+    /// The database cannot be reached now (a hub's PostgreSQL down or all connections busy):
+    /// a retry later can pass.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// What this store does not do (a device's store asked to count a hub's calls).
+    #[error("{0}")]
+    Unsupported(String),
     /// An idempotency key already names another request (different pictures or parameters).
     #[error(
         "Idempotency-Key {0:?} was already used for another request (other pictures or \

@@ -1,0 +1,137 @@
+//! The hub's tables in PostgreSQL and their versioned migrations. Each migration runs once, in
+//! one transaction with the version it brings, under a lock that makes replicas starting
+//! together take turns; a database from a newer facematch is refused unchanged.
+
+use postgres::GenericClient;
+
+use super::super::StoreError;
+
+/// The schema version this build writes.
+pub const VERSION: i32 = 1;
+
+/// The migrations in order: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
+const MIGRATIONS: [&str; VERSION as usize] = [
+    // 1: tokens, the call counts of the rate limits, media, the verification log, anchors.
+    "CREATE TABLE meta (
+         key   TEXT PRIMARY KEY,
+         value TEXT NOT NULL
+     );
+     CREATE TABLE tokens (
+         id           BIGSERIAL PRIMARY KEY,
+         name         TEXT NOT NULL UNIQUE,
+         token_sha256 TEXT NOT NULL UNIQUE,
+         created_at   BIGINT NOT NULL,
+         revoked_at   BIGINT
+     );
+     CREATE TABLE calls (
+         token_id BIGINT NOT NULL REFERENCES tokens (id),
+         api      TEXT NOT NULL,
+         at_ms    BIGINT NOT NULL
+     );
+     CREATE INDEX calls_by_token ON calls (token_id, at_ms);
+     CREATE TABLE request_counts (
+         token_id BIGINT NOT NULL REFERENCES tokens (id),
+         api      TEXT NOT NULL,
+         day      BIGINT NOT NULL,
+         count    INTEGER NOT NULL,
+         PRIMARY KEY (token_id, api, day)
+     );
+     CREATE TABLE media (
+         id              TEXT PRIMARY KEY,
+         owner_token     BIGINT REFERENCES tokens (id),
+         original_name   TEXT NOT NULL,
+         content_type    TEXT NOT NULL,
+         size            BIGINT NOT NULL,
+         sha256          TEXT NOT NULL,
+         sealed          BYTEA,
+         created_at      BIGINT NOT NULL,
+         purged_at       BIGINT,
+         idempotency_key TEXT,
+         UNIQUE NULLS NOT DISTINCT (owner_token, idempotency_key)
+     );
+     CREATE TABLE verifications (
+         id                BIGINT PRIMARY KEY,
+         created_at        BIGINT NOT NULL,
+         device_id         TEXT NOT NULL,
+         token_id          BIGINT REFERENCES tokens (id),
+         src_media         TEXT REFERENCES media (id),
+         front_media       TEXT REFERENCES media (id),
+         back_media        TEXT REFERENCES media (id),
+         doc_type          TEXT NOT NULL,
+         threshold         DOUBLE PRECISION NOT NULL,
+         status            TEXT NOT NULL,
+         matched           BOOLEAN NOT NULL,
+         front_percent     DOUBLE PRECISION,
+         back_percent      DOUBLE PRECISION,
+         request_json      TEXT NOT NULL,
+         response_json     TEXT NOT NULL,
+         models_json       TEXT NOT NULL,
+         timings_json      TEXT NOT NULL,
+         embeddings_sealed BYTEA,
+         prev_hash         TEXT NOT NULL,
+         row_hash          TEXT NOT NULL,
+         idempotency_key   TEXT,
+         liveness_attempt  BIGINT,
+         UNIQUE NULLS NOT DISTINCT (token_id, idempotency_key)
+     );
+     CREATE TABLE anchor_records (
+         device_id TEXT NOT NULL,
+         record_id BIGINT NOT NULL,
+         row_hash  TEXT NOT NULL,
+         token_id  BIGINT REFERENCES tokens (id),
+         kept_at   BIGINT NOT NULL,
+         PRIMARY KEY (device_id, record_id)
+     );",
+];
+
+/// The advisory lock replicas take to migrate one at a time (any fixed number; "fmhub").
+const MIGRATION_LOCK: i64 = 0x0066_6d68_7562;
+
+/// Brings the database to [`VERSION`]; returns the version it had.
+///
+/// # Errors
+/// [`StoreError::NewerSchema`] for a database written by a newer facematch (left unchanged), or
+/// a database error (the migration that failed is not applied at all).
+pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, StoreError> {
+    let mut tx = client.transaction().map_err(super::db_error)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(super::db_error)?;
+    let found = version(&mut tx)?;
+    if found > VERSION {
+        return Err(StoreError::NewerSchema {
+            path: name.into(),
+            found: i64::from(found),
+            supported: i64::from(VERSION),
+        });
+    }
+    if found == VERSION {
+        return Ok(found);
+    }
+    if found == 0 {
+        tx.batch_execute("CREATE TABLE facematch_schema (version INTEGER NOT NULL)")
+            .map_err(super::db_error)?;
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.batch_execute(sql).map_err(super::db_error)?;
+        log::info!("store: {name} migrated to schema version {}", from + 1);
+    }
+    tx.execute("DELETE FROM facematch_schema", &[]).map_err(super::db_error)?;
+    tx.execute("INSERT INTO facematch_schema (version) VALUES ($1)", &[&VERSION])
+        .map_err(super::db_error)?;
+    tx.commit().map_err(super::db_error)?;
+    Ok(found)
+}
+
+/// The schema version a database has (0: none yet).
+fn version(client: &mut impl GenericClient) -> Result<i32, StoreError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('facematch_schema') IS NOT NULL", &[])
+        .map_err(super::db_error)?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let row = client
+        .query_opt("SELECT max(version) FROM facematch_schema", &[])
+        .map_err(super::db_error)?;
+    Ok(row.and_then(|r| r.get::<_, Option<i32>>(0)).unwrap_or(0))
+}

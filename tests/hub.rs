@@ -1,0 +1,372 @@
+//! A hub on PostgreSQL: two `serve --store postgres://...` replicas on one real database
+//! (tests/postgres.rs) answer as one server: idempotency, media, rate limits and device anchors
+//! are the database's, not a process's; the database going away is a 503 with Retry-After, and
+//! a replica recovers by itself when it is back; a newer schema or another key is refused.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{multipart, Client};
+
+use crate::postgres::Postgres;
+use crate::server::Server;
+use crate::util::{face, http_client, record_photo_pair};
+
+fn facematch(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(args)
+        .env_remove("FACEMATCH_STORE")
+        .env_remove("FACEMATCH_HUB_KEY")
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `token add` on the hub's database; the token.
+fn hub_token(pg: &Postgres, key: &Path, name: &str) -> String {
+    let url = pg.url();
+    let out =
+        facematch(&["token", "add", "--store", &url, "--key", key.to_str().unwrap(), name], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn upload(
+    client: &Client,
+    base: &str,
+    token: &str,
+    key: &str,
+    bytes: Vec<u8>,
+) -> serde_json::Value {
+    let form =
+        multipart::Form::new().part("file", multipart::Part::bytes(bytes).file_name("p.jpg"));
+    let r = client
+        .post(format!("{base}/api/v1/public/media/image/multipart"))
+        .header("Authorization", format!("Basic {token}"))
+        .header("Idempotency-Key", key)
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().unwrap()
+}
+
+/// facex/match with an Idempotency-Key: status, the verification header, the body as text.
+fn match_keyed(
+    client: &Client,
+    base: &str,
+    token: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> (u16, Option<String>, String) {
+    let r = client
+        .post(format!("{base}/api/v2/public/facex/match"))
+        .header("Authorization", format!("Basic {token}"))
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .unwrap();
+    let id = r.headers().get("x-facematch-verification").map(|v| v.to_str().unwrap().to_string());
+    (r.status().as_u16(), id, r.text().unwrap())
+}
+
+/// `GET` the anchors of a device: status, Retry-After, body.
+fn anchors(client: &Client, base: &str, token: &str) -> (u16, Option<String>, String) {
+    let r = client
+        .get(format!("{base}/api/v2/facematch/anchors/DEVnone"))
+        .header("Authorization", format!("Basic {token}"))
+        .send()
+        .unwrap();
+    let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    (r.status().as_u16(), retry, r.text().unwrap())
+}
+
+#[test]
+fn two_replicas_answer_as_one_server() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "branch-17");
+    let limits = ["--api-rate", "8", "--token-rate", "0"];
+    let (a, b) =
+        (Server::start_hub(&pg.url(), &key, &limits), Server::start_hub(&pg.url(), &key, &limits));
+    let client = http_client(Some(Duration::from_secs(60)));
+
+    // Pictures uploaded to A are B's too; the same upload key on B answers A's id.
+    let selfie = std::fs::read(face("sundar_pichai", 1)).unwrap();
+    let src = upload(&client, &a.base, &token, "up-1", selfie.clone());
+    let again = upload(&client, &b.base, &token, "up-1", selfie.clone());
+    assert_eq!(src["_id"], again["_id"], "an upload retried on the other replica is stored once");
+    let front =
+        upload(&client, &b.base, &token, "up-2", std::fs::read(face("sundar_pichai", 2)).unwrap());
+    assert_eq!(pg.sql("SELECT count(*) FROM media"), "2");
+    // Sealed: the picture's bytes are not in the database.
+    let head = hex::encode(&selfie[..64]);
+    assert_eq!(
+        pg.sql(&format!(
+            "SELECT count(*) FROM media WHERE position(decode('{head}', 'hex') in sealed) > 0"
+        )),
+        "0"
+    );
+
+    // A match decided on B is answered from the log when retried on A.
+    let body = serde_json::json!({"src": src["_id"], "targetFront": front["_id"], "type": "GOV", "threshold": 85});
+    let (status, id_b, answer_b) = match_keyed(&client, &b.base, &token, "match-1", &body);
+    assert_eq!(status, 200, "{answer_b}");
+    assert!(answer_b.contains("FACE_MATCHED"), "{answer_b}");
+    let (status, id_a, answer_a) = match_keyed(&client, &a.base, &token, "match-1", &body);
+    assert_eq!(
+        (status, &id_a, &answer_a),
+        (200, &id_b, &answer_b),
+        "the retry is answered as decided"
+    );
+    // The key names that request: another one under it is refused on either replica.
+    let other = serde_json::json!({"src": src["_id"], "targetFront": front["_id"], "type": "GOV", "threshold": 95});
+    let (status, _, refused) = match_keyed(&client, &a.base, &token, "match-1", &other);
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.contains("Idempotency-Key"), "{refused}");
+    assert_eq!(pg.sql("SELECT count(*) FROM verifications"), "1", "decided once");
+
+    // A second decision continues the hub's one chain, whichever replica makes it.
+    let (status, id2, _) = match_keyed(&client, &a.base, &token, "match-2", &body);
+    assert_eq!(status, 200);
+    assert_eq!(id2.as_deref(), Some("2"));
+    assert_eq!(
+        pg.sql("SELECT count(*) FROM verifications v JOIN verifications p ON p.id = v.id - 1 WHERE v.prev_hash = p.row_hash"),
+        "1"
+    );
+
+    // The rate limit counts both replicas' calls: 8 match-API calls a minute in all. Four were
+    // made above; two more on each replica fill it, and the next is refused on either.
+    for base in [&a.base, &b.base, &a.base, &b.base] {
+        assert_eq!(anchors(&client, base, &token).0, 200);
+    }
+    for base in [&a.base, &b.base] {
+        let (status, retry, body) = anchors(&client, base, &token);
+        assert_eq!(status, 429, "{body}");
+        assert!(body.contains("4292"), "{body}");
+        assert!(retry.is_some_and(|s| s.parse::<u64>().unwrap() <= 60));
+    }
+    // Uploads are another API, with room of their own.
+    upload(&client, &b.base, &token, "up-3", selfie);
+}
+
+#[test]
+fn a_device_syncs_to_one_replica_and_verifies_against_the_other() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "kiosk-1");
+    let (a, b) = (Server::start_hub(&pg.url(), &key, &[]), Server::start_hub(&pg.url(), &key, &[]));
+    let db = dir.path().join("device.db");
+    {
+        let mut store = facematch::store::Store::open(&db, None).unwrap();
+        record_photo_pair(&mut store, "sundar_pichai", 1, 2);
+        record_photo_pair(&mut store, "barack_obama", 1, 2);
+    }
+    let db = db.to_str().unwrap();
+    let env = [("FACEMATCH_REMOTE_TOKEN", token.as_str())];
+    let out = facematch(&["sync", "--db", db, "--remote", &a.base, "--once"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        pg.sql("SELECT count(*) FROM anchor_records"),
+        "2",
+        "each synced record's anchor is kept"
+    );
+    let verify =
+        facematch(&["log", "verify", "--db", db, "--remote", &b.base, "--token", &token], &[]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    // The device's history rewritten is caught by the other replica: the anchors are the database's.
+    pg.sql("UPDATE anchor_records SET row_hash = repeat('0', 64) WHERE record_id = 1");
+    let verify =
+        facematch(&["log", "verify", "--db", db, "--remote", &b.base, "--token", &token], &[]);
+    assert_ne!(verify.status.code(), Some(0), "{}", text(&verify));
+}
+
+#[test]
+fn the_database_down_is_a_503_with_retry_after_and_the_replica_recovers() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "branch-2");
+    let mut replica = Server::start_hub(&pg.url(), &key, &[]);
+    let client = http_client(Some(Duration::from_secs(30)));
+    assert_eq!(anchors(&client, &replica.base, &token).0, 200);
+    pg.stop();
+    let (status, retry, body) = anchors(&client, &replica.base, &token);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("5001"), "{body}");
+    assert_eq!(retry.as_deref(), Some("5"));
+    assert!(replica.is_running(), "the replica keeps running without its database");
+    pg.start_again();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _, body) = anchors(&client, &replica.base, &token);
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not back 20 s after the database: {status} {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_newer_schema_or_another_key_is_refused_and_nothing_is_changed() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    hub_token(&pg, &key, "first");
+    let url = pg.url();
+    let add = |key_args: &[&str], envs: &[(&str, &str)]| {
+        let mut args = vec!["token", "add", "--store", url.as_str()];
+        args.extend_from_slice(key_args);
+        args.push("second");
+        facematch(&args, envs)
+    };
+    // A database from a newer facematch.
+    pg.sql("UPDATE facematch_schema SET version = 99");
+    let out = add(&["--key", key.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("schema version 99, newer than this facematch supports (1)"),
+        "{}",
+        text(&out)
+    );
+    pg.sql("UPDATE facematch_schema SET version = 1");
+    // Another key, as a file or from the environment; a new file is not made for a sealed database.
+    let other = dir.path().join("other.key");
+    let out = add(&["--key", other.to_str().unwrap()], &[]);
+    assert!(text(&out).contains("No such file"), "{}", text(&out));
+    assert!(!other.exists(), "no key is made for a database sealed under another");
+    let out = add(&[], &[("FACEMATCH_HUB_KEY", &"ab".repeat(32))]);
+    assert!(
+        text(&out).contains("not the key the hub's database was sealed with"),
+        "{}",
+        text(&out)
+    );
+    let out = add(&[], &[("FACEMATCH_HUB_KEY", "not hex")]);
+    assert!(text(&out).contains("64 hex digits"), "{}", text(&out));
+    // The key given as hex opens it.
+    let hex_key = hex::encode(std::fs::read(&key).unwrap());
+    let out = add(&[], &[("FACEMATCH_HUB_KEY", &hex_key)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(pg.sql("SELECT string_agg(name, ',' ORDER BY id) FROM tokens"), "first,second");
+    // No key at all; plain text asked for with a database on another machine.
+    let out = add(&[], &[]);
+    assert!(text(&out).contains("needs its key"), "{}", text(&out));
+    let plain = "postgres://hub@db.bank.example/hub?sslmode=disable";
+    let out =
+        facematch(&["token", "add", "--store", plain, "--key", key.to_str().unwrap(), "x"], &[]);
+    assert!(text(&out).contains("in plain text"), "{}", text(&out));
+}
+
+#[test]
+fn a_replica_killed_mid_sync_loses_and_doubles_nothing() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "kiosk-2");
+    let mut a = Server::start_hub(&pg.url(), &key, &[]);
+    let b = Server::start_hub(&pg.url(), &key, &[]);
+    let db = dir.path().join("device.db");
+    let records = 8;
+    {
+        let mut store = facematch::store::Store::open(&db, None).unwrap();
+        for n in 0..records {
+            record_photo_pair(&mut store, "angelina_jolie", 1 + n % 9, 1 + (n + 1) % 9);
+        }
+    }
+    let db = db.to_str().unwrap();
+    let mut sync = Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["sync", "--db", db, "--remote", &a.base, "--once", "--max-attempts", "2"])
+        .args(["--base-delay-ms", "50", "--max-delay-ms", "200"])
+        .env("FACEMATCH_REMOTE_TOKEN", &token)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while pg.sql("SELECT count(*) FROM verifications").parse::<u32>().unwrap() < 2 {
+        assert!(Instant::now() < deadline, "the sync never reached the hub");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.kill();
+    sync.wait().unwrap();
+    let before: u32 = pg.sql("SELECT count(*) FROM verifications").parse().unwrap();
+    assert!(before < records, "A was killed after the sync ended: nothing was tested");
+    // The device goes on with the other replica (a load balancer's part, done by hand here).
+    let env = [("FACEMATCH_REMOTE_TOKEN", token.as_str())];
+    let out = facematch(&["sync", "--db", db, "--remote", &b.base, "--once"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    let keys = pg.sql(
+        "SELECT count(*) || ' ' || count(DISTINCT idempotency_key) FROM verifications \
+         WHERE idempotency_key LIKE '%-verification-%'",
+    );
+    assert_eq!(keys, format!("{records} {records}"), "one hub record per device record");
+    assert_eq!(pg.sql("SELECT count(*) FROM anchor_records"), records.to_string());
+    let verify =
+        facematch(&["log", "verify", "--db", db, "--remote", &b.base, "--token", &token], &[]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+}
+
+#[test]
+fn the_connection_to_postgresql_is_tls_verified_with_the_banks_ca() {
+    let pki = crate::tls::Pki::new();
+    let leaf = pki.leaf("db", &["localhost"], -1, 30);
+    let pg = Postgres::start_with_tls(&leaf.cert, &leaf.key);
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let (key, ca) = (key.to_str().unwrap(), pki.ca_file());
+    let url = pg.url_as("localhost", "require");
+    let out = facematch(
+        &["token", "add", "--store", &url, "--key", key, "--store-ca", ca.to_str().unwrap(), "t"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let replica = Server::start_hub(&url, Path::new(key), &["--store-ca", ca.to_str().unwrap()]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let client = http_client(Some(Duration::from_secs(30)));
+    assert_eq!(anchors(&client, &replica.base, &token).0, 200);
+    // The replica's connections are TLS (psql's own, from this test, is plain).
+    let tls = pg.sql(
+        "SELECT count(*) FILTER (WHERE s.ssl) || '/' || count(*) FROM pg_stat_ssl s \
+         JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'hub' AND a.pid <> pg_backend_pid()",
+    );
+    assert!(tls.split('/').next().unwrap().parse::<u32>().unwrap() >= 1, "{tls}");
+    assert_eq!(tls.split('/').next(), tls.split('/').nth(1), "every connection is TLS: {tls}");
+    // A certificate the given CA did not sign is refused, and says why.
+    let stranger = crate::tls::Pki::named("Some Public Root CA");
+    let out = facematch(&["token", "add", "--store", &url, "--key", key, "--store-ca"], &[]);
+    assert!(!out.status.success());
+    let stranger_ca = stranger.ca_file();
+    let out = facematch(
+        &[
+            "token",
+            "add",
+            "--store",
+            &url,
+            "--key",
+            key,
+            "--store-ca",
+            stranger_ca.to_str().unwrap(),
+            "u",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("UnknownIssuer"), "{}", text(&out));
+    // The certificate names localhost: the same server by another name is refused too.
+    let by_ip = pg.url_as("127.0.0.1", "require");
+    let out = facematch(
+        &["token", "add", "--store", &by_ip, "--key", key, "--store-ca", ca.to_str().unwrap(), "v"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not valid for name"), "{}", text(&out));
+    assert_eq!(pg.sql("SELECT count(*) FROM tokens"), "1");
+}
