@@ -40,3 +40,24 @@ PY
   OPENCV_PY="$work/venv/bin/python"
   OPENCV_MODELS="$work/onnx"
 }
+
+# A PostgreSQL cluster of its own in $work/pg (Debian's programs; as the postgres user when run as
+# root, which PostgreSQL refuses), on a free loopback port, trusted there; database `hub`.
+# Sets $pg_url and $pg_bin; stopped by stop_postgres (add it to the EXIT trap).
+start_postgres() {
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [ -x "$pg_bin/initdb" ] || { echo "no PostgreSQL: run scripts/setup.sh" >&2; exit 1; }
+  as_pg=(); [ "$(id -u)" -ne 0 ] || as_pg=(runuser -u postgres --)
+  mkdir -p "$work/pg"; chmod 755 "$work" "$work/pg"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$work/pg"
+  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  (cd / && "${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg" -U hub --auth=trust -E UTF8 >/dev/null)
+  (cd / && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
+    -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200" start >/dev/null)
+  "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U hub hub
+  pg_url="postgres://hub@127.0.0.1:$pg_port/hub"
+}
+
+stop_postgres() {
+  [ -n "${pg_bin:-}" ] && (cd / && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1) || true
+}

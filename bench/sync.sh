@@ -9,7 +9,9 @@ work=$(mktemp -d)
 bin="$root/target/release/facematch"
 source "$root/bench/lib.sh"
 start_server "$work/remote.db"
-cargo run -q --release --example seed_outbox --manifest-path "$root/Cargo.toml" -- "$work/device.db" "$n" "$src" "$front"
+# With the tests' features: the examples build with the dev-dependencies, whose font crate needs them.
+source "$root/scripts/features.sh"
+cargo run -q --release --locked --example seed_outbox --features "$TEST_FEATURES" --manifest-path "$root/Cargo.toml" -- "$work/device.db" "$n" "$src" "$front"
 start=$(date +%s%N)
 FACEMATCH_REMOTE_TOKEN=$token "$bin" sync --db "$work/device.db" --remote "$base" --once
 end=$(date +%s%N)

@@ -46,7 +46,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
     state.uploads = std::sync::Arc::new(tokio::sync::Semaphore::new(args.max_uploads.max(1)));
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(async {
+    // The store is let go after the runtime, outside any async context: PostgreSQL's
+    // synchronous client owns a runtime of its own, which must not be dropped inside tokio's.
+    let store = state.store.clone();
+    let served = runtime.block_on(async {
         if args.retention_days > 0 {
             let store = state.store.clone();
             let (days, include_unsynced) = (args.retention_days, args.retention_include_unsynced);
@@ -77,5 +80,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
             read_timeout: state.read_timeout,
         };
         serve(listener, state, connections, tls).await.context("serving")
-    })
+    });
+    drop(runtime);
+    drop(store);
+    served
 }
