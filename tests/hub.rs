@@ -372,3 +372,152 @@ fn the_connection_to_postgresql_is_tls_verified_with_the_banks_ca() {
     assert!(text(&out).contains("not valid for name"), "{}", text(&out));
     assert_eq!(pg.sql("SELECT count(*) FROM tokens"), "1");
 }
+
+/// What docs/hub.md tells a bank's DBA to run for its auditors.
+const AUDITOR_GRANTS: &str = "CREATE ROLE auditor LOGIN; \
+    GRANT USAGE ON SCHEMA facematch_audit TO auditor; \
+    GRANT SELECT ON ALL TABLES IN SCHEMA facematch_audit TO auditor;";
+
+#[test]
+fn an_auditor_reads_the_hubs_log_through_its_views_and_nothing_else() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "kiosk-3");
+    let replica = Server::start_hub(&pg.url(), &key, &[]);
+    let db = dir.path().join("device.db");
+    let device = {
+        let mut store = facematch::store::Store::open(&db, None).unwrap();
+        record_photo_pair(&mut store, "sundar_pichai", 1, 2);
+        record_photo_pair(&mut store, "barack_obama", 1, 2);
+        store.device_id().to_string()
+    };
+    let env = [("FACEMATCH_REMOTE_TOKEN", token.as_str())];
+    let out = facematch(
+        &["sync", "--db", db.to_str().unwrap(), "--remote", &replica.base, "--once"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    pg.sql(AUDITOR_GRANTS);
+    let as_auditor = pg.url_for("auditor");
+    let log = |extra: &[&str]| {
+        let mut args = vec!["log", "--store", as_auditor.as_str(), "--json"];
+        args.extend_from_slice(extra);
+        let out = facematch(&args, &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let records = log(&["--device", &device]);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["device_id"], device.as_str());
+    assert_eq!(
+        (records[0]["device_record"].as_i64(), records[1]["device_record"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(records[1]["status"], "FACE_MATCHED");
+    assert_eq!(log(&["--since", "1h"]).len(), 2);
+    assert_eq!(log(&["--since", "2999-01-01T00:00:00Z"]).len(), 0);
+    assert_eq!(log(&["--device", "DEVsomeone-else"]).len(), 0);
+    // The views only: no picture, embedding, token hash or request.
+    for table in ["media", "verifications", "tokens", "anchor_records"] {
+        let refused =
+            pg.sql_as("auditor", &format!("SELECT count(*) FROM public.{table}")).unwrap_err();
+        assert!(refused.contains("permission denied"), "{table}: {refused}");
+    }
+    assert_eq!(pg.sql_as("auditor", "SELECT count(*) FROM facematch_audit.anchors").unwrap(), "2");
+    assert!(pg
+        .sql_as("auditor", "DELETE FROM facematch_audit.anchors")
+        .unwrap_err()
+        .contains("permission denied"));
+    // A reader never migrates: a hub of another version is refused and left as it is.
+    pg.sql("UPDATE facematch_schema SET version = 7");
+    let out = facematch(&["log", "--store", &pg.url(), "--json"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("schema version 7, this facematch reads version 1"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(pg.sql("SELECT version FROM facematch_schema"), "7");
+}
+
+/// An upload without an Idempotency-Key: its id.
+fn upload_unkeyed(client: &Client, base: &str, token: &str, bytes: Vec<u8>) -> String {
+    let form =
+        multipart::Form::new().part("file", multipart::Part::bytes(bytes).file_name("p.jpg"));
+    let r = client
+        .post(format!("{base}/api/v1/public/media/image/multipart"))
+        .header("Authorization", format!("Basic {token}"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<serde_json::Value>().unwrap()["_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn calls_without_keys_same_key_races_and_released_keys_each_decide_once_and_the_chain_holds() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "client");
+    let (a, b) = (Server::start_hub(&pg.url(), &key, &[]), Server::start_hub(&pg.url(), &key, &[]));
+    let client = http_client(Some(Duration::from_secs(60)));
+    let picture = |n| std::fs::read(face("angelina_jolie", n)).unwrap();
+
+    // Without keys, every upload and every match is its own.
+    let src = upload_unkeyed(&client, &a.base, &token, picture(1));
+    let src_again = upload_unkeyed(&client, &b.base, &token, picture(1));
+    assert_ne!(src, src_again);
+    let front = upload_unkeyed(&client, &a.base, &token, picture(2));
+    let body =
+        serde_json::json!({"src": src, "targetFront": front, "type": "GOV", "threshold": 85});
+    for base in [&a.base, &b.base] {
+        let r = client
+            .post(format!("{base}/api/v2/public/facex/match"))
+            .header("Authorization", format!("Basic {token}"))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    }
+    assert_eq!(pg.sql("SELECT count(*) FROM verifications"), "2");
+
+    // One key sent to both replicas at once: decided once, both answered with that decision.
+    let answers: Vec<_> = std::thread::scope(|scope| {
+        let calls: Vec<_> = [&a.base, &b.base]
+            .map(|base| scope.spawn(|| match_keyed(&client, base, &token, "race-1", &body)))
+            .into_iter()
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert_eq!(answers[0].0, 200, "{}", answers[0].2);
+    assert_eq!(answers[0], answers[1], "one decision, answered on both replicas");
+    assert_eq!(pg.sql("SELECT count(*) FROM verifications"), "3");
+
+    // A key past its 24 h names nothing: released for a new upload, and again after that.
+    let mut holder = upload(&client, &a.base, &token, "old-key", picture(3));
+    for round in 0..2 {
+        pg.sql(
+            "UPDATE media SET created_at = created_at - 90000000 WHERE idempotency_key = 'old-key'",
+        );
+        let next = upload(&client, &b.base, &token, "old-key", picture(4 + round));
+        assert_ne!(holder["_id"], next["_id"], "round {round}");
+        holder = next;
+    }
+    assert_eq!(pg.sql("SELECT count(*) FROM media WHERE idempotency_key = 'old-key'"), "1");
+
+    // The hub's chain, walked from the database with the hub's key, holds; an edit is found.
+    let tls = facematch::tls::client::trusting_nobody().unwrap();
+    let bounds = facematch::store::postgres::PoolBounds::default();
+    let hub_key = facematch::store::postgres::HubKey::File(key.clone());
+    let hub = facematch::store::postgres::PgStore::open(&pg.url(), &hub_key, bounds, tls).unwrap();
+    assert_eq!(hub.verify_chain().unwrap(), 3);
+    pg.sql("UPDATE verifications SET threshold = 50 WHERE id = 2");
+    let broken = hub.verify_chain().unwrap_err().to_string();
+    assert!(broken.contains("breaks at record 2"), "{broken}");
+}

@@ -101,6 +101,25 @@ impl Postgres {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Runs SQL in the hub's database as `role`; its output, or psql's error.
+    pub fn sql_as(&self, role: &str, sql: &str) -> Result<String, String> {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", role, "-d", "hub"])
+            .args(["-v", "ON_ERROR_STOP=1", "-tAc", sql])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        } else {
+            Err(text(&out))
+        }
+    }
+
+    /// The hub's database as `role` sees it, as `--store` takes it.
+    pub fn url_for(&self, role: &str) -> String {
+        format!("postgres://{role}@127.0.0.1:{}/hub", self.port)
+    }
+
     fn data(&self) -> &str {
         self.data.to_str().unwrap()
     }

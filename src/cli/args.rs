@@ -354,11 +354,25 @@ pub struct LogArgs {
     #[command(subcommand)]
     pub action: Option<LogAction>,
     /// The SQLite database.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "store")]
     pub db: Option<PathBuf>,
     /// The device key (default: <db>.key).
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// A hub's PostgreSQL database instead (read through its auditors' views, read-only,
+    /// without the hub's key: an auditor's role can run it).
+    #[arg(long, value_name = "URL", env = "FACEMATCH_STORE", hide_env_values = true)]
+    pub store: Option<String>,
+    /// The CA (PEM) that signed PostgreSQL's certificate (default: the system's trust store).
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_ca: Option<PathBuf>,
+    /// A hub's records of this device only.
+    #[arg(long, value_name = "ID", requires = "store")]
+    pub device: Option<String>,
+    /// A hub's records decided at or after this time: RFC 3339 (2026-12-07T09:00:00Z) or a
+    /// duration ago (24h, 7days).
+    #[arg(long, value_name = "T", requires = "store")]
+    pub since: Option<String>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,

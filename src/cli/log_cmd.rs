@@ -5,8 +5,9 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
-use super::store_choice::ChosenStore;
+use super::store_choice::{store_tls, ChosenStore};
 use super::sync_cmd::remote_settings;
+use crate::store::postgres::{HubQuery, HubReader};
 use crate::store::{AttemptRecord, SyncState, VerificationRecord};
 use crate::sync::RemoteError;
 
@@ -37,18 +38,69 @@ pub fn log(args: LogArgs) -> i32 {
             reseal(&store, &reason, understood).map(|()| 0)
         }
         Some(LogAction::Upgrade { store, understood }) => upgrade(&store, understood).map(|()| 0),
-        None => match &args.db {
-            Some(db) => {
+        None => match (&args.db, &args.store) {
+            (Some(db), _) => {
                 list(&StoreArgs { db: db.clone(), key: args.key.clone() }, args.json, args.limit)
                     .map(|()| 0)
             }
-            None => Err(anyhow::anyhow!("--db FILE is required")),
+            (None, Some(url)) => list_hub(url, &args).map(|()| 0),
+            (None, None) => Err(anyhow::anyhow!("--db FILE or --store URL is required")),
         },
     };
     result.unwrap_or_else(|e| {
         eprintln!("facematch: {e:#}");
         2
     })
+}
+
+/// `log --store`: a hub's records through its auditors' views, newest first.
+fn list_hub(url: &str, args: &LogArgs) -> Result<()> {
+    let since_ms = args.since.as_deref().map(since).transpose()?;
+    let tls = store_tls(args.store_ca.as_deref())?;
+    let mut reader = HubReader::open(url, tls).context("opening the hub's log to read it")?;
+    let query = HubQuery { device: args.device.clone(), since_ms, limit: args.limit as i64 };
+    let records = reader.records(&query)?;
+    if args.json {
+        for r in &records {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(());
+    }
+    println!(
+        "{:>6}  {:<20}  {:<24}  {:>6}  {:<8}  {:<18}  {:>6}",
+        "id", "time (UTC)", "device", "record", "type", "status", "front"
+    );
+    for r in &records {
+        println!(
+            "{:>6}  {:<20}  {:<24}  {:>6}  {:<8}  {:<18}  {:>6}",
+            r.id,
+            utc(r.created_at),
+            printable(r.device_id.as_deref().unwrap_or("-")),
+            r.device_record.map_or("-".to_string(), |n| n.to_string()),
+            printable(&r.doc_type),
+            printable(&r.status),
+            r.front_percent.map_or("-".to_string(), |p| format!("{p:.1}"))
+        );
+    }
+    println!("{} shown", records.len());
+    Ok(())
+}
+
+/// `--since`: an RFC 3339 time, or a duration before now; ms since the epoch.
+fn since(text: &str) -> Result<i64> {
+    let at = match humantime::parse_rfc3339_weak(text) {
+        Ok(at) => at,
+        Err(_) => {
+            let ago = humantime::parse_duration(text).with_context(|| {
+                format!("--since {text:?}: expected 2026-12-07T09:00:00Z or a duration (24h)")
+            })?;
+            std::time::SystemTime::now()
+                .checked_sub(ago)
+                .with_context(|| format!("--since {text:?}: before the epoch"))?
+        }
+    };
+    let ms = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    Ok(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 /// Opens the store for reading only (`log`, `log verify` never write).

@@ -13,6 +13,24 @@ use crate::tls::ClientTrust;
 /// The environment variable that may hold a hub's key, as 64 hex digits.
 const HUB_KEY_VAR: &str = "FACEMATCH_HUB_KEY";
 
+/// The TLS a hub's PostgreSQL is reached with: `ca` (PEM) or the system's trust store.
+///
+/// # Errors
+/// `ca` cannot be read or holds no certificate.
+pub fn store_tls(ca: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
+    let trust = ClientTrust { ca_file: ca.map(std::path::Path::to_path_buf), pins: Vec::new() };
+    match (trust.client_config(), ca) {
+        (Ok(config), _) => Ok(config),
+        (Err(e), Some(_)) => Err(e).context("--store-ca"),
+        // No system trust store: a database on this machine in plain text still opens; one
+        // elsewhere is refused at the handshake.
+        (Err(e), None) => {
+            log::warn!("store: no trust for PostgreSQL's certificate ({e}); give --store-ca");
+            Ok(crate::tls::client::trusting_nobody()?)
+        }
+    }
+}
+
 /// An open store of either kind.
 pub enum ChosenStore {
     /// A device's (or a one-machine hub's) SQLite file.
@@ -41,17 +59,7 @@ impl ChosenStore {
         };
         let bounds =
             PoolBounds { connections: args.store_connections.max(1), ..PoolBounds::default() };
-        let trust = ClientTrust { ca_file: args.store_ca.clone(), pins: Vec::new() };
-        let tls = match (trust.client_config(), &args.store_ca) {
-            (Ok(config), _) => config,
-            (Err(e), Some(_)) => return Err(e).context("--store-ca"),
-            // No system trust store: a database on this machine in plain text still opens; one
-            // elsewhere is refused at the handshake.
-            (Err(e), None) => {
-                log::warn!("store: no trust for PostgreSQL's certificate ({e}); give --store-ca");
-                crate::tls::client::trusting_nobody()?
-            }
-        };
+        let tls = store_tls(args.store_ca.as_deref())?;
         let hub =
             PgStore::open(url, &key, bounds, tls).context("opening the hub's PostgreSQL store")?;
         Ok(ChosenStore::Hub(hub))

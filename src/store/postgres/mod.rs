@@ -12,6 +12,7 @@
 //! The connection to PostgreSQL on another machine is TLS, always ([`connection_policy`]),
 //! verified with the trust the caller gives (the system's store or a bank's CA file).
 
+mod audit;
 mod records;
 mod schema;
 mod tokens;
@@ -25,6 +26,7 @@ use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub use audit::{HubQuery, HubReader, HubRecord};
 pub use schema::VERSION as PG_SCHEMA_VERSION;
 
 use super::api_store::{ApiStore, RecentCalls};
@@ -34,13 +36,29 @@ use super::{AnchorOutcome, KeyedVerification, MediaId, NewVerification, StoreErr
 use crate::contract::Anchor;
 
 /// Where a hub's key comes from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum HubKey {
     /// A 0600 file of 32 bytes; made when the hub's database is new and the file missing.
     File(PathBuf),
     /// 64 hex digits (`FACEMATCH_HUB_KEY`).
     Hex(String),
 }
+
+impl std::fmt::Debug for HubKey {
+    /// Names where the key is, never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HubKey::File(path) => write!(f, "HubKey::File({})", path.display()),
+            HubKey::Hex(_) => f.write_str("HubKey::Hex(..)"),
+        }
+    }
+}
+
+/// How long one statement may run, and a transaction wait for a lock or stay idle: a replica
+/// that stalls holding the chain's lock is cut off, instead of stopping every other replica.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many connections one replica holds at most, and how long a call waits for one.
 #[derive(Debug, Clone, Copy)]
@@ -88,15 +106,8 @@ impl PgStore {
         bounds: PoolBounds,
         tls: rustls::ClientConfig,
     ) -> Result<PgStore, StoreError> {
-        let mut config = postgres::Config::from_str(url)
-            .map_err(|e| StoreError::InvalidName(format!("--store: {e}")))?;
-        connection_policy(&mut config)?;
+        let config = configured(url, bounds, "")?;
         let tls = MakeRustlsConnect::new(tls);
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(bounds.wait);
-        }
-        // A database that stops answering ends the call instead of holding its thread.
-        config.keepalives(true).keepalives_idle(Duration::from_secs(10));
         let name = shown(&config);
         let mut first = config.connect(tls.clone()).map_err(|e| {
             StoreError::Unavailable(format!(
@@ -104,6 +115,11 @@ impl PgStore {
                 with_causes(&e)
             ))
         })?;
+        // A database of this or an older version is checked against the key before any
+        // migration: another key changes nothing.
+        if (1..=schema::VERSION).contains(&schema::version(&mut first)?) {
+            bind_key(&mut first, key)?;
+        }
         schema::migrate(&mut first, &name)?;
         let (key, hub_id) = bind_key(&mut first, key)?;
         drop(first);
@@ -192,14 +208,58 @@ pub fn stays_on_this_machine(config: &postgres::Config) -> bool {
     })
 }
 
+/// The connection `url` describes, bounded: the TLS of [`connection_policy`], a connect
+/// timeout, keepalives and a TCP timeout (a database gone silent ends the call within about
+/// 30 s), and the statement, lock and idle-transaction timeouts; `options` (`-c ...`) added.
+///
+/// # Errors
+/// [`StoreError::InvalidName`] for a URL that does not parse or is refused.
+pub(super) fn configured(
+    url: &str,
+    bounds: PoolBounds,
+    options: &str,
+) -> Result<postgres::Config, StoreError> {
+    let mut config = postgres::Config::from_str(url)
+        .map_err(|e| StoreError::InvalidName(format!("--store: {e}")))?;
+    let sslmode_given = url.to_ascii_lowercase().contains("sslmode");
+    connection_policy(&mut config, sslmode_given)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(bounds.wait);
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(STATEMENT_TIMEOUT);
+    let ms = |d: Duration| d.as_millis();
+    let limits = format!(
+        "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+        ms(STATEMENT_TIMEOUT),
+        ms(LOCK_TIMEOUT),
+        ms(IDLE_IN_TRANSACTION_TIMEOUT)
+    );
+    let given = config.get_options().unwrap_or("").to_string();
+    config.options(format!("{given} {limits} {options}").trim());
+    Ok(config)
+}
+
 /// Makes the connection to a database on another machine TLS (`sslmode=require`, the
-/// certificate verified by the trust given to [`PgStore::open`]); on this machine the URL's
-/// own `sslmode` holds. A URL asking for plain text to another machine is refused.
+/// certificate verified by the trust given to [`PgStore::open`]). On this machine, the URL's
+/// own `sslmode` holds when it gives one, and plain text is used otherwise (a local cluster's
+/// certificate is often a self-signed one for the host's name). A URL asking for plain text to
+/// another machine is refused.
 ///
 /// # Errors
 /// [`StoreError::InvalidName`] for `sslmode=disable` with another machine.
-pub fn connection_policy(config: &mut postgres::Config) -> Result<(), StoreError> {
+pub fn connection_policy(
+    config: &mut postgres::Config,
+    sslmode_given: bool,
+) -> Result<(), StoreError> {
     if stays_on_this_machine(config) {
+        if !sslmode_given {
+            config.ssl_mode(SslMode::Disable);
+        }
         return Ok(());
     }
     if config.get_ssl_mode() == SslMode::Disable {
@@ -258,13 +318,43 @@ fn bind_key(
     Ok((key, hub_id))
 }
 
-/// A PostgreSQL error as the store's: the server's refusals are database errors; a connection
-/// lost or never made is [`StoreError::Unavailable`].
+/// A PostgreSQL error as the store's: what a retry later can cure (the connection lost or
+/// refused, the server shutting down or out of connections or memory, a read-only server after
+/// a failover, a timeout, a serialization failure or deadlock) is [`StoreError::Unavailable`];
+/// anything else, the server's refusals and this client's own (a row of the wrong shape), is
+/// a database error.
 pub(super) fn db_error(e: postgres::Error) -> StoreError {
-    match e.as_db_error() {
-        Some(db) => StoreError::Postgres(format!("{} ({})", db.message(), db.code().code())),
-        None => StoreError::Unavailable(format!("the hub's database: {}", with_causes(&e))),
+    let transient = match e.code() {
+        Some(state) => {
+            let code = state.code();
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || ["25006", "40001", "40P01", "57014", "55P03"].contains(&code)
+        }
+        None => e.is_closed() || io_caused(&e),
+    };
+    let text = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => with_causes(&e),
+    };
+    if transient {
+        StoreError::Unavailable(format!("the hub's database: {text}"))
+    } else {
+        StoreError::Postgres(text)
     }
+}
+
+/// Whether an I/O error (the network, the socket) is among `e`'s causes.
+fn io_caused(e: &dyn std::error::Error) -> bool {
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// An error and the errors that caused it, as one line (a refused certificate says why).
@@ -321,11 +411,18 @@ impl ApiStore for PgStore {
         content_type: &str,
         bytes: &[u8],
     ) -> Result<MediaId, StoreError> {
+        // PostgreSQL's text holds no NUL, which a client's file name may: replaced, as the
+        // SQLite store would have kept the name, so both answer the upload.
+        let original_name = &original_name.replace('\0', "\u{FFFD}");
         let upload = records::Upload { owner, idempotency_key, original_name, content_type, bytes };
         records::insert_media_once(&mut *self.connection()?, &self.key, &upload)
     }
 
     fn media_bytes(&self, id: &str, owner: Option<TokenId>) -> Result<Vec<u8>, StoreError> {
+        if id.contains('\0') {
+            // No id holds one (PostgreSQL's text cannot): unknown, as SQLite answers.
+            return Err(StoreError::NotFound(format!("media {}", id.escape_debug())));
+        }
         records::media_bytes(&mut *self.connection()?, &self.key, id, owner)
     }
 
@@ -353,6 +450,9 @@ impl ApiStore for PgStore {
         after: i64,
         newest_only: bool,
     ) -> Result<Vec<Anchor>, StoreError> {
+        if device_id.contains('\0') {
+            return Ok(Vec::new()); // no device id holds one: none kept, as SQLite answers
+        }
         records::anchors_after(&mut *self.connection()?, device_id, after, newest_only)
     }
 
@@ -382,22 +482,22 @@ mod tests {
     use super::*;
 
     fn policy(url: &str) -> Result<SslMode, StoreError> {
-        let mut config = postgres::Config::from_str(url).unwrap();
-        connection_policy(&mut config).map(|()| config.get_ssl_mode())
+        configured(url, PoolBounds::default(), "").map(|config| config.get_ssl_mode())
     }
 
     #[test]
     fn another_machine_is_reached_over_tls_only() {
-        // On this machine the URL decides.
-        assert_eq!(policy("postgres://hub@127.0.0.1/hub").unwrap(), SslMode::Prefer);
+        // On this machine the URL decides, and plain text is the default.
+        assert_eq!(policy("postgres://hub@127.0.0.1/hub").unwrap(), SslMode::Disable);
         assert_eq!(
-            policy("postgres://hub@localhost/hub?sslmode=disable").unwrap(),
-            SslMode::Disable
+            policy("postgres://hub@localhost/hub?sslmode=require").unwrap(),
+            SslMode::Require
         );
-        assert_eq!(policy("host=/run/postgresql dbname=hub").unwrap(), SslMode::Prefer);
+        assert_eq!(policy("postgres://hub@localhost/hub?sslmode=prefer").unwrap(), SslMode::Prefer);
+        assert_eq!(policy("host=/run/postgresql dbname=hub").unwrap(), SslMode::Disable);
         assert_eq!(
             policy("host=db.bank.example hostaddr=127.0.0.1 dbname=hub").unwrap(),
-            SslMode::Prefer
+            SslMode::Disable
         );
         // Elsewhere TLS is required, and plain text is refused.
         assert_eq!(policy("postgres://hub@db.bank.example/hub").unwrap(), SslMode::Require);

@@ -212,13 +212,14 @@ pub(super) fn record_verification(
         })
         .transpose()?;
     let [src, front, back] = media;
+    let source = v.idempotency_key.as_deref().and_then(device_record);
     let inserted = tx.execute(
         "INSERT INTO verifications (id, created_at, device_id, token_id, src_media, front_media,
             back_media, doc_type, threshold, status, matched, front_percent, back_percent,
             request_json, response_json, models_json, timings_json, embeddings_sealed, prev_hash,
-            row_hash, idempotency_key, liveness_attempt)
+            row_hash, idempotency_key, liveness_attempt, source_device, source_record)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $22)",
+                 $19, $20, $21, $22, $23, $24)",
         &[
             &id,
             &hashed.created_at,
@@ -242,6 +243,8 @@ pub(super) fn record_verification(
             &row_hash,
             &v.idempotency_key,
             &v.liveness_attempt,
+            &source.as_ref().map(|(device, _)| device),
+            &source.as_ref().map(|(_, record)| record),
         ],
     );
     match inserted {
@@ -256,6 +259,16 @@ pub(super) fn record_verification(
     }
     tx.commit().map_err(db_error)?;
     Ok(id)
+}
+
+/// The device and record a synced record came from, as its sync named them in the
+/// Idempotency-Key (`DEVICE-verification-RECORD`, what `sync` sends and anchors name).
+fn device_record(key: &str) -> Option<(String, i64)> {
+    let (device, record) = key.rsplit_once("-verification-")?;
+    if device.is_empty() || record.is_empty() || !record.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((device.to_string(), record.parse().ok()?))
 }
 
 /// The newest `limit` verifications' ids and idempotency keys, newest first.

@@ -11,7 +11,9 @@ pub const VERSION: i32 = 1;
 
 /// The migrations in order: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
 const MIGRATIONS: [&str; VERSION as usize] = [
-    // 1: tokens, the call counts of the rate limits, media, the verification log, anchors.
+    // 1: tokens, the call counts of the rate limits, media, the verification log (with the
+    // device each synced record came from, as its sync named it), anchors; the auditors'
+    // read-only views (schema `facematch_audit`: no picture, embedding, token hash or request).
     "CREATE TABLE meta (
          key   TEXT PRIMARY KEY,
          value TEXT NOT NULL
@@ -46,9 +48,11 @@ const MIGRATIONS: [&str; VERSION as usize] = [
          sealed          BYTEA,
          created_at      BIGINT NOT NULL,
          purged_at       BIGINT,
-         idempotency_key TEXT,
-         UNIQUE NULLS NOT DISTINCT (owner_token, idempotency_key)
+         idempotency_key TEXT
      );
+     -- A key names one upload per owner; uploads without a key are not limited.
+     CREATE UNIQUE INDEX media_by_key ON media (owner_token, idempotency_key)
+         WHERE idempotency_key IS NOT NULL;
      CREATE TABLE verifications (
          id                BIGINT PRIMARY KEY,
          created_at        BIGINT NOT NULL,
@@ -72,8 +76,11 @@ const MIGRATIONS: [&str; VERSION as usize] = [
          row_hash          TEXT NOT NULL,
          idempotency_key   TEXT,
          liveness_attempt  BIGINT,
-         UNIQUE NULLS NOT DISTINCT (token_id, idempotency_key)
+         source_device     TEXT,
+         source_record     BIGINT
      );
+     CREATE UNIQUE INDEX verifications_by_key ON verifications (token_id, idempotency_key)
+         WHERE idempotency_key IS NOT NULL;
      CREATE TABLE anchor_records (
          device_id TEXT NOT NULL,
          record_id BIGINT NOT NULL,
@@ -81,7 +88,28 @@ const MIGRATIONS: [&str; VERSION as usize] = [
          token_id  BIGINT REFERENCES tokens (id),
          kept_at   BIGINT NOT NULL,
          PRIMARY KEY (device_id, record_id)
-     );",
+     );
+     CREATE INDEX verifications_by_source ON verifications (source_device, source_record);
+     CREATE INDEX verifications_by_time ON verifications (created_at);
+     CREATE SCHEMA facematch_audit;
+     CREATE VIEW facematch_audit.schema_version AS SELECT max(version) AS version FROM facematch_schema;
+     CREATE VIEW facematch_audit.verifications AS
+       SELECT id, created_at, to_timestamp(created_at / 1000.0) AS decided_at,
+              device_id AS decided_by, source_device, source_record, token_id, doc_type,
+              threshold, status, matched, front_percent, back_percent, response_json,
+              prev_hash, row_hash
+         FROM verifications;
+     CREATE VIEW facematch_audit.anchors AS
+       SELECT device_id, record_id, row_hash, kept_at, to_timestamp(kept_at / 1000.0) AS kept_time
+         FROM anchor_records;
+     CREATE VIEW facematch_audit.devices AS
+       SELECT device_id, count(*) AS anchors, max(record_id) AS newest_record,
+              to_timestamp(max(kept_at) / 1000.0) AS last_synced
+         FROM anchor_records GROUP BY device_id;
+     CREATE VIEW facematch_audit.tokens AS
+       SELECT id, name, to_timestamp(created_at / 1000.0) AS created,
+              to_timestamp(revoked_at / 1000.0) AS revoked
+         FROM tokens;",
 ];
 
 /// The advisory lock replicas take to migrate one at a time (any fixed number; "fmhub").
@@ -122,7 +150,7 @@ pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, 
 }
 
 /// The schema version a database has (0: none yet).
-fn version(client: &mut impl GenericClient) -> Result<i32, StoreError> {
+pub(super) fn version(client: &mut impl GenericClient) -> Result<i32, StoreError> {
     let exists: bool = client
         .query_one("SELECT to_regclass('facematch_schema') IS NOT NULL", &[])
         .map_err(super::db_error)?
