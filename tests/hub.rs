@@ -511,13 +511,25 @@ fn calls_without_keys_same_key_races_and_released_keys_each_decide_once_and_the_
     }
     assert_eq!(pg.sql("SELECT count(*) FROM media WHERE idempotency_key = 'old-key'"), "1");
 
-    // The hub's chain, walked from the database with the hub's key, holds; an edit is found.
-    let tls = facematch::tls::client::trusting_nobody().unwrap();
-    let bounds = facematch::store::postgres::PoolBounds::default();
-    let hub_key = facematch::store::postgres::HubKey::File(key.clone());
-    let hub = facematch::store::postgres::PgStore::open(&pg.url(), &hub_key, bounds, tls).unwrap();
-    assert_eq!(hub.verify_chain().unwrap(), 3);
+    // The hub's chain, recomputed with its key (read-only), holds; an edited record is named.
+    let url = pg.url();
+    let verify = |key_args: &[&str], envs: &[(&str, &str)]| {
+        let mut args = vec!["log", "verify-hub", "--store", url.as_str()];
+        args.extend_from_slice(key_args);
+        facematch(&args, envs)
+    };
+    let key_arg = ["--key", key.to_str().unwrap()];
+    let out = verify(&key_arg, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("intact: 3 record(s)"), "{}", text(&out));
+    let other = dir.path().join("other.key");
+    let out = verify(&["--key", other.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!other.exists(), "a verifier makes no key");
+    let out = verify(&[], &[("FACEMATCH_HUB_KEY", &"cd".repeat(32))]);
+    assert!(text(&out).contains("not the key"), "{}", text(&out));
     pg.sql("UPDATE verifications SET threshold = 50 WHERE id = 2");
-    let broken = hub.verify_chain().unwrap_err().to_string();
-    assert!(broken.contains("breaks at record 2"), "{broken}");
+    let out = verify(&key_arg, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("breaks at record 2"), "{}", text(&out));
 }

@@ -416,6 +416,20 @@ pub enum LogAction {
         #[arg(long = "i-understand-the-old-chain-is-taken-as-found")]
         understood: bool,
     },
+    /// Recompute a hub's keyed hash chain in its PostgreSQL database, read-only (the hub's key
+    /// is needed; nothing is written or migrated). Exit 1 and name the first record that does
+    /// not hold.
+    VerifyHub {
+        /// The hub's PostgreSQL database.
+        #[arg(long, value_name = "URL", env = "FACEMATCH_STORE", hide_env_values = true)]
+        store: String,
+        /// The hub's key file (else FACEMATCH_HUB_KEY, 64 hex digits); never made here.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// The CA (PEM) that signed PostgreSQL's certificate (default: the system's trust store).
+        #[arg(long, value_name = "FILE")]
+        store_ca: Option<PathBuf>,
+    },
 }
 
 /// The remote Face Match API (`sync` sends to it; `log verify --remote` compares with it).

@@ -1,6 +1,8 @@
 //! `facematch token`, `log`, `log verify` and `purge`: the operator's view of the store
 //! (verifications and liveness attempts).
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
@@ -38,6 +40,9 @@ pub fn log(args: LogArgs) -> i32 {
             reseal(&store, &reason, understood).map(|()| 0)
         }
         Some(LogAction::Upgrade { store, understood }) => upgrade(&store, understood).map(|()| 0),
+        Some(LogAction::VerifyHub { store, key, store_ca }) => {
+            verify_hub(&store, key, store_ca.as_deref())
+        }
         None => match (&args.db, &args.store) {
             (Some(db), _) => {
                 list(&StoreArgs { db: db.clone(), key: args.key.clone() }, args.json, args.limit)
@@ -84,6 +89,24 @@ fn list_hub(url: &str, args: &LogArgs) -> Result<()> {
     }
     println!("{} shown", records.len());
     Ok(())
+}
+
+/// `log verify-hub`: a hub's chain recomputed with its key, read-only; 1 when it breaks.
+fn verify_hub(url: &str, key: Option<PathBuf>, ca: Option<&Path>) -> Result<i32> {
+    let key = super::store_choice::hub_key(key)?;
+    let mut reader =
+        HubReader::open(url, store_tls(ca)?).context("opening the hub's log to read it")?;
+    match reader.verify_chain(&key) {
+        Ok(n) => {
+            println!("intact: {n} record(s) in the hub's chain");
+            Ok(0)
+        }
+        Err(crate::store::StoreError::Tampered(problem)) => {
+            println!("hash chain broken: {problem}");
+            Ok(1)
+        }
+        Err(e) => Err(e).context("reading the hub's log"),
+    }
 }
 
 /// `--since`: an RFC 3339 time, or a duration before now; ms since the epoch.

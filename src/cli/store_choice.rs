@@ -13,6 +13,20 @@ use crate::tls::ClientTrust;
 /// The environment variable that may hold a hub's key, as 64 hex digits.
 const HUB_KEY_VAR: &str = "FACEMATCH_HUB_KEY";
 
+/// Where a hub's key is: the file given, or else `FACEMATCH_HUB_KEY`.
+///
+/// # Errors
+/// Neither is given.
+pub fn hub_key(file: Option<std::path::PathBuf>) -> Result<HubKey> {
+    match (file, std::env::var(HUB_KEY_VAR)) {
+        (Some(file), _) => Ok(HubKey::File(file)),
+        (None, Ok(hex)) => Ok(HubKey::Hex(hex)),
+        (None, Err(_)) => anyhow::bail!(
+            "a hub on PostgreSQL needs its key: --key FILE, or {HUB_KEY_VAR} (64 hex digits)"
+        ),
+    }
+}
+
 /// The TLS a hub's PostgreSQL is reached with: `ca` (PEM) or the system's trust store.
 ///
 /// # Errors
@@ -50,13 +64,7 @@ impl ChosenStore {
             let local = StoreArgs { db, key: args.key.clone() };
             return Ok(ChosenStore::Local(super::open_store(&local)?));
         };
-        let key = match (&args.key, std::env::var(HUB_KEY_VAR)) {
-            (Some(file), _) => HubKey::File(file.clone()),
-            (None, Ok(hex)) => HubKey::Hex(hex),
-            (None, Err(_)) => anyhow::bail!(
-                "a hub on PostgreSQL needs its key: --key FILE, or {HUB_KEY_VAR} (64 hex digits)"
-            ),
-        };
+        let key = hub_key(args.key.clone())?;
         let bounds =
             PoolBounds { connections: args.store_connections.max(1), ..PoolBounds::default() };
         let tls = store_tls(args.store_ca.as_deref())?;

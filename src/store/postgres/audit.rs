@@ -6,8 +6,12 @@
 use postgres::Client;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::super::chain::LogKey;
+use super::super::crypto::DeviceKey;
 use super::super::StoreError;
-use super::{configured, db_error, schema, shown, with_causes, PoolBounds};
+use super::{
+    configured, db_error, key_check, records, schema, shown, with_causes, HubKey, PoolBounds,
+};
 
 /// A decision in the hub's log, as the auditors' view shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -93,6 +97,32 @@ impl HubReader {
             )));
         }
         Ok(HubReader { client })
+    }
+
+    /// Walks the hub's chain from its first record with `key` (checked against the database's
+    /// key check first, and never made: a missing key file is an error); the number of records.
+    ///
+    /// # Errors
+    /// [`StoreError::Tampered`] naming the first record that does not hold,
+    /// [`StoreError::Key`] for a key that is not the hub's, or the database failed (the owner's
+    /// role is needed: an auditor's sees only the views).
+    pub fn verify_chain(&mut self, key: &HubKey) -> Result<i64, StoreError> {
+        let key = match key {
+            HubKey::File(path) => DeviceKey::load(path)?,
+            HubKey::Hex(text) => DeviceKey::from_hex(text, "FACEMATCH_HUB_KEY")?,
+        };
+        let stored: Option<String> = self
+            .client
+            .query_opt("SELECT value FROM meta WHERE key = 'key_check'", &[])
+            .map_err(db_error)?
+            .map(|r| r.get(0));
+        if stored.as_deref() != Some(key_check(&key).as_str()) {
+            return Err(StoreError::Key {
+                path: "the hub's key".into(),
+                reason: "this is not the key the hub's database was sealed with".into(),
+            });
+        }
+        records::verify_chain(&mut self.client, &LogKey::of(&key))
     }
 
     /// The records `query` asks for, the newest first.

@@ -152,24 +152,6 @@ impl PgStore {
         tokens::revoke(&mut *self.connection()?, name)
     }
 
-    /// The newest `limit` verifications' ids and idempotency keys, newest first (what the
-    /// replicas logged together).
-    ///
-    /// # Errors
-    /// The database failed.
-    pub fn logged(&self, limit: i64) -> Result<Vec<(i64, Option<String>)>, StoreError> {
-        records::logged(&mut *self.connection()?, limit)
-    }
-
-    /// Walks the hub's own chain from the first record: the number of records, or the first
-    /// whose stored hash is not the one its content and predecessor give under this hub's key.
-    ///
-    /// # Errors
-    /// [`StoreError::Tampered`] naming the first broken record, or the database failed.
-    pub fn verify_chain(&self) -> Result<i64, StoreError> {
-        records::verify_chain(&mut *self.connection()?, &self.log_key)
-    }
-
     fn connection(&self) -> Result<Connection, StoreError> {
         self.pool.get().map_err(|e| {
             StoreError::Unavailable(format!(
@@ -296,7 +278,7 @@ fn bind_key(
         HubKey::File(path) => DeviceKey::load(path)?,
         HubKey::Hex(text) => DeviceKey::from_hex(text, &source)?,
     };
-    let check = hex::encode(key.derive(b"facematch hub key check v1"));
+    let check = key_check(&key);
     let hub_id = format!("HUB{}", random_base62(16)?);
     let mut tx = client.transaction().map_err(db_error)?;
     for (name, value) in [("key_check", &check), ("hub_id", &hub_id)] {
@@ -316,6 +298,12 @@ fn bind_key(
     }
     let hub_id = meta(client, "hub_id")?.unwrap_or(hub_id);
     Ok((key, hub_id))
+}
+
+/// What the database keeps of the hub's key: a value derived from it, which proves the key
+/// without revealing it.
+fn key_check(key: &DeviceKey) -> String {
+    hex::encode(key.derive(b"facematch hub key check v1"))
 }
 
 /// A PostgreSQL error as the store's: what a retry later can cure (the connection lost or

@@ -271,17 +271,6 @@ fn device_record(key: &str) -> Option<(String, i64)> {
     Some((device.to_string(), record.parse().ok()?))
 }
 
-/// The newest `limit` verifications' ids and idempotency keys, newest first.
-pub(super) fn logged(
-    client: &mut impl GenericClient,
-    limit: i64,
-) -> Result<Vec<(i64, Option<String>)>, StoreError> {
-    let rows = client
-        .query("SELECT id, idempotency_key FROM verifications ORDER BY id DESC LIMIT $1", &[&limit])
-        .map_err(db_error)?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
 /// Walks the chain from its first record; the count, or the first record that does not verify.
 pub(super) fn verify_chain(
     client: &mut impl GenericClient,
