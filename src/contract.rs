@@ -276,6 +276,70 @@ pub struct AnchorAnswer {
     pub kept: Vec<Anchor>,
 }
 
+/// `GET /api/v2/facematch/hub`'s answer (our extension): the remote is a facematch hub, which
+/// takes the fleet's heartbeats. A plain Face Match API answers 404, and `sync` sends it none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubInfo {
+    /// Always `facematch`.
+    pub hub: String,
+    /// The hub's software version.
+    pub version: String,
+}
+
+/// A model a device runs, by its pinned sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelPin {
+    /// The model file's name.
+    pub name: String,
+    /// Its sha256, lowercase hex.
+    pub sha256: String,
+}
+
+/// A device's heartbeat to a facematch hub (our extension), sent by `sync` after each run:
+/// `POST /api/v2/facematch/devices/{device}/heartbeat`. What it runs and how its queue stands,
+/// so the bank sees a device that falls behind or goes silent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Heartbeat {
+    /// The device's facematch version.
+    pub software_version: String,
+    /// The models its build pins.
+    pub models: Vec<ModelPin>,
+    /// The newest record of its log.
+    pub last_record: Option<i64>,
+    /// Records waiting to be synced.
+    pub pending: u64,
+    /// Records the remote refused for good.
+    pub parked: u64,
+    /// Records whose remote verdict differs from the device's.
+    pub disagreements: u64,
+    /// Free space where its log is, in bytes.
+    pub free_disk_bytes: Option<u64>,
+    /// The device's clock when it sent this (ms since the epoch).
+    pub sent_at_ms: i64,
+}
+
+impl Heartbeat {
+    /// Whether a hub should keep it: short strings, a bounded list of models.
+    pub fn is_reasonable(&self) -> bool {
+        let short = |s: &str| !s.is_empty() && s.len() <= 100 && !s.chars().any(char::is_control);
+        short(&self.software_version)
+            && self.models.len() <= 32
+            && self.models.iter().all(|m| short(&m.name) && short(&m.sha256))
+    }
+}
+
+/// A hub's answer to a heartbeat: kept, and how far the device's clock is from the hub's
+/// (hub minus device, the network's delay included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartbeatAnswer {
+    /// Kept.
+    pub kept: bool,
+    /// The hub's clock minus the device's, in ms.
+    pub clock_offset_ms: i64,
+}
+
 /// The media upload's answer: `{"_id": "MX…", "originalName": "selfie.jpg"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MediaUploaded {

@@ -178,6 +178,34 @@ fn a_device_syncs_to_one_replica_and_verifies_against_the_other() {
         "2",
         "each synced record's anchor is kept"
     );
+    // The hub has the device's heartbeat: what it runs, its log and queue, its clock.
+    let device = facematch::store::Store::open_read_only(Path::new(db), None)
+        .unwrap()
+        .device_id()
+        .to_string();
+    let fleet = pg.sql(&format!(
+        "SELECT software_version, last_record, pending, parked, free_disk_bytes > 0, \
+         abs(clock_offset_ms) < 60000 FROM facematch_audit.devices WHERE device_id = '{device}'"
+    ));
+    assert_eq!(fleet, format!("{}|2|0|0|t|t", env!("CARGO_PKG_VERSION")));
+    let models = pg.sql(&format!(
+        "SELECT json_array_length(heartbeat_json::json -> 'models') FROM devices WHERE device_id = '{device}'"
+    ));
+    assert_eq!(models, facematch::inference::models::ALL.len().to_string());
+    // Another live token cannot speak for the device.
+    let other = hub_token(&pg, &key, "someone-else");
+    let client = http_client(Some(Duration::from_secs(30)));
+    let beat = serde_json::json!({"softwareVersion": "9.9.9", "models": [], "lastRecord": 1,
+        "pending": 0, "parked": 0, "disagreements": 0, "freeDiskBytes": null, "sentAtMs": 0});
+    let r = client
+        .post(format!("{}/api/v2/facematch/devices/{device}/heartbeat", b.base))
+        .header("Authorization", format!("Basic {other}"))
+        .json(&beat)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("another token"));
+    assert!(pg.sql("SELECT heartbeat_json FROM devices").contains(env!("CARGO_PKG_VERSION")));
     let verify =
         facematch(&["log", "verify", "--db", db, "--remote", &b.base, "--token", &token], &[]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));

@@ -15,11 +15,16 @@ use super::limits::Api;
 use super::worker::Job;
 use super::{ApiError, AppState, REQUEST_TIMEOUT};
 use crate::answer;
-use crate::contract::{Anchor, AnchorAnswer, ErrorBody, ErrorCode, MatchRequest, MediaUploaded};
+use crate::contract::{
+    Anchor, AnchorAnswer, ErrorBody, ErrorCode, Heartbeat, HeartbeatAnswer, HubInfo, MatchRequest,
+    MediaUploaded,
+};
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
-use crate::store::{AnchorOutcome, ApiStore, KeyedVerification, MediaId, StoreError, TokenId};
+use crate::store::{
+    AnchorOutcome, ApiStore, HeartbeatOutcome, KeyedVerification, MediaId, StoreError, TokenId,
+};
 use crate::verify::MatchParams;
 
 /// Runs `f` on the store from tokio's blocking pool.
@@ -279,6 +284,56 @@ pub async fn anchor(
     })
     .await?;
     Ok(Json(AnchorAnswer { anchor, kept }))
+}
+
+/// `GET /api/v2/facematch/hub`: this server is a facematch hub, which takes the fleet's
+/// heartbeats (a plain Face Match API answers 404 here).
+pub async fn hub_info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<HubInfo>, ApiError> {
+    authorize(&state, &headers, Api::Match).await?;
+    Ok(Json(HubInfo { hub: "facematch".into(), version: env!("CARGO_PKG_VERSION").into() }))
+}
+
+/// `POST /api/v2/facematch/devices/{device}/heartbeat`: keeps the device's heartbeat (what it
+/// runs, its queue, its clock) and answers how far its clock is from this server's. A device
+/// whose heartbeats come with another live token is refused (4001), as its anchors are.
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<HeartbeatAnswer>, ApiError> {
+    let token = authorize(&state, &headers, Api::Match).await?;
+    if device.is_empty() || device.len() > 64 || !device.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(ApiError::malformed("a device id is 1-64 letters and digits"));
+    }
+    let body = tokio::time::timeout(state.read_timeout, to_bytes(body, super::MATCH_BODY_LIMIT))
+        .await
+        .map_err(|_| ApiError::malformed("the body did not arrive in time"))?
+        .map_err(|e| ApiError::malformed(format!("cannot read the body: {e}")))?;
+    let beat: Heartbeat = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::malformed(format!("malformed heartbeat: {e}")))?;
+    if !beat.is_reasonable() {
+        return Err(ApiError::malformed(
+            "a heartbeat's names are 1-100 characters, 32 models at most",
+        ));
+    }
+    let json =
+        serde_json::to_string(&beat).map_err(|e| ApiError::internal(format!("heartbeat: {e}")))?;
+    let sent_at = beat.sent_at_ms;
+    let outcome =
+        with_store(&state, move |s| Ok(s.keep_heartbeat(token, &device, &json, sent_at)?)).await?;
+    match outcome {
+        HeartbeatOutcome::Kept { clock_offset_ms } => {
+            Ok(Json(HeartbeatAnswer { kept: true, clock_offset_ms }))
+        }
+        HeartbeatOutcome::OtherToken => Err(ApiError::malformed(
+            "this device's heartbeats come with another token, still valid",
+        )),
+    }
 }
 
 /// The page of kept anchors asked for: those after record `after`.

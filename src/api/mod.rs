@@ -7,6 +7,10 @@
 //!   → the contract's response, recorded in the store (its row id is in the
 //!   `X-Facematch-Verification` header).
 //!
+//! - `GET /api/v2/facematch/anchors/{device}`, `GET /api/v2/facematch/hub`,
+//!   `POST /api/v2/facematch/devices/{device}/heartbeat` — our extensions for devices that sync
+//!   here: their chain anchors, and their heartbeats (docs/hub.md).
+//!
 //! Every call needs `Authorization: Basic {authToken}` (tokens from
 //! `facematch token add`; 401/4016 otherwise). Media are scoped per token: a
 //! token cannot use, or learn of, another token's uploads (4001 "not found").
@@ -125,6 +129,11 @@ pub fn router(state: AppState) -> Router {
             post(handlers::facex_match).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
         )
         .route("/api/v2/facematch/anchors/{device}", get(handlers::anchor))
+        .route("/api/v2/facematch/hub", get(handlers::hub_info))
+        .route(
+            "/api/v2/facematch/devices/{device}/heartbeat",
+            post(handlers::heartbeat).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
+        )
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed);
     #[cfg(feature = "test-faults")]

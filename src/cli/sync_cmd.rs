@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::args::{RemoteArgs, SyncArgs};
 use super::{open_store, print_json};
+use crate::sync::heartbeat::Heartbeats;
 use crate::sync::{sync_once, HttpRemote, Policy, SyncError, Transport};
 use crate::tls::{ClientTrust, Pin};
 
@@ -133,6 +134,10 @@ pub(super) fn remote_settings(args: &RemoteArgs) -> Result<RemoteSettings> {
     })
 }
 
+/// A device clock further than this from the hub's is said on every heartbeat (the offset
+/// includes the network's delay).
+const CLOCK_WARNING_MS: i64 = 120_000;
+
 fn sync(args: &SyncArgs) -> Result<i32> {
     let mut settings = remote_settings(&args.remote)?;
     let purge = args.purge_after_sync || settings.purge_after_sync;
@@ -152,6 +157,7 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         max_delay: Duration::from_millis(args.max_delay_ms.max(args.base_delay_ms)),
     };
     let mut idle_backoff = Duration::from_secs(args.poll_secs.max(1));
+    let mut heartbeats = Heartbeats::default();
     loop {
         let report = match sync_once(&store, &remote, policy) {
             Ok(report) => report,
@@ -183,6 +189,17 @@ fn sync(args: &SyncArgs) -> Result<i32> {
                  remote's log",
                 report.unanchored
             );
+        }
+        if report.stopped.is_none() {
+            match heartbeats.send_if_due(&store, &args.store.db, &remote) {
+                Ok(Some(answer)) if answer.clock_offset_ms.abs() > CLOCK_WARNING_MS => eprintln!(
+                    "facematch sync: WARNING: this device's clock is {} s from the hub's: set \
+                     its time (NTP), the log's times are the device's",
+                    answer.clock_offset_ms / 1000
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("facematch sync: the heartbeat was not sent: {e}"),
+            }
         }
         if purge && report.synced > 0 {
             let n = store.purge_synced()?;

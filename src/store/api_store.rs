@@ -6,7 +6,8 @@
 use std::sync::Mutex;
 
 use super::{
-    AnchorOutcome, KeyedVerification, MediaId, NewVerification, Store, StoreError, TokenId,
+    AnchorOutcome, HeartbeatOutcome, KeyedVerification, MediaId, NewVerification, Store,
+    StoreError, TokenId,
 };
 use crate::contract::Anchor;
 
@@ -120,6 +121,19 @@ pub trait ApiStore: Send + Sync {
         newest_only: bool,
     ) -> Result<Vec<Anchor>, StoreError>;
 
+    /// Keeps a device's heartbeat (its JSON, sent at `sent_at_ms` by the device's clock) in
+    /// place of the one before, unless the device belongs to another live token.
+    ///
+    /// # Errors
+    /// The database failed.
+    fn keep_heartbeat(
+        &self,
+        token: TokenId,
+        device_id: &str,
+        heartbeat_json: &str,
+        sent_at_ms: i64,
+    ) -> Result<HeartbeatOutcome, StoreError>;
+
     /// Proves the database can be written, when a server starts.
     ///
     /// # Errors
@@ -216,6 +230,16 @@ impl ApiStore for LocalStore {
         newest_only: bool,
     ) -> Result<Vec<Anchor>, StoreError> {
         self.lock().anchors_after(device_id, after, newest_only)
+    }
+
+    fn keep_heartbeat(
+        &self,
+        token: TokenId,
+        device_id: &str,
+        heartbeat_json: &str,
+        sent_at_ms: i64,
+    ) -> Result<HeartbeatOutcome, StoreError> {
+        self.lock().keep_heartbeat(token, device_id, heartbeat_json, sent_at_ms)
     }
 
     fn check_writable(&self) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@ mod api_store;
 mod attempts;
 mod chain;
 mod crypto;
+mod devices;
 mod key_check;
 mod media;
 mod outbox;
@@ -36,6 +37,7 @@ pub use api_store::{ApiStore, LocalStore, RecentCalls};
 pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
 pub use chain::Chain;
 pub use crypto::DeviceKey;
+pub use devices::HeartbeatOutcome;
 pub use media::{MediaId, MediaRecord};
 pub use outbox::{OutboxItem, SyncCounts};
 /// The schema version this build writes (`PRAGMA user_version`).

@@ -152,6 +152,17 @@ CREATE TABLE anchor_records (
 INSERT OR IGNORE INTO anchor_records (device_id, record_id, row_hash, token_id, kept_at)
 SELECT device_id, record_id, row_hash, token_id, updated_at FROM anchors;
 ",
+    r"
+-- v7: on a hub, each device's newest heartbeat (what it runs, its queue, its clock).
+CREATE TABLE device_heartbeats (
+    device_id       TEXT PRIMARY KEY,
+    token_id        INTEGER REFERENCES tokens(id),
+    first_seen      INTEGER NOT NULL,
+    last_seen       INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL,
+    heartbeat_json  TEXT NOT NULL
+);
+",
 ];
 
 /// The schema version this build writes.
@@ -188,6 +199,7 @@ fn implied_version(conn: &Connection) -> Result<i64, StoreError> {
         Ok(false)
     };
     let marks = [
+        (7, has_table("device_heartbeats")?),
         (6, has_column("media", "remote_url")? || has_table("anchor_records")?),
         (5, has_table("liveness_attempts")?),
         (4, has_table("chain_checkpoint")? || has_table("anchors")?),

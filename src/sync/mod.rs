@@ -17,6 +17,7 @@
 //! it does not know one gets the picture again, once.
 //! The network stays behind the [`Remote`] trait; no UI here.
 
+pub mod heartbeat;
 pub mod remote;
 
 use std::time::{Duration, Instant};

@@ -11,7 +11,10 @@ use reqwest::header::HeaderMap;
 use reqwest::multipart;
 use reqwest::{Client, RequestBuilder, StatusCode, Url};
 
-use crate::contract::{Anchor, AnchorAnswer, ErrorBody, MatchRequest, MatchVerdict, MediaUploaded};
+use crate::contract::{
+    Anchor, AnchorAnswer, ErrorBody, Heartbeat, HeartbeatAnswer, HubInfo, MatchRequest,
+    MatchVerdict, MediaUploaded,
+};
 use crate::tls::{CertificateProblem, ClientTrust};
 
 /// How a remote call failed, as the sync must treat it.
@@ -347,6 +350,33 @@ impl HttpRemote {
         let path = format!("/api/v2/facematch/anchors/{device_id}?after={after}");
         let answer = self.send(self.call(reqwest::Method::GET, &path))?;
         contract_answer(answer, "the anchor answer")
+    }
+
+    /// Whether the remote is a facematch hub, which takes heartbeats: its answer, or `None`
+    /// from a plain Face Match API (404).
+    ///
+    /// # Errors
+    /// Any other failure.
+    pub fn hub_info(&self) -> Result<Option<HubInfo>, RemoteError> {
+        let answer = self.send(self.call(reqwest::Method::GET, "/api/v2/facematch/hub"))?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        contract_answer(answer, "the hub's answer").map(Some)
+    }
+
+    /// Sends `device_id`'s heartbeat to a hub; its answer.
+    ///
+    /// # Errors
+    /// Any failure; a refusal (another token holds the device) as [`RemoteError::Permanent`].
+    pub fn heartbeat(
+        &self,
+        device_id: &str,
+        beat: &Heartbeat,
+    ) -> Result<HeartbeatAnswer, RemoteError> {
+        let path = format!("/api/v2/facematch/devices/{device_id}/heartbeat");
+        let answer = self.send(self.call(reqwest::Method::POST, &path).json(beat))?;
+        contract_answer(answer, "the heartbeat's answer")
     }
 }
 

@@ -13,6 +13,7 @@
 //! verified with the trust the caller gives (the system's store or a bank's CA file).
 
 mod audit;
+mod devices;
 mod records;
 mod schema;
 mod tokens;
@@ -32,7 +33,10 @@ pub use schema::VERSION as PG_SCHEMA_VERSION;
 use super::api_store::{ApiStore, RecentCalls};
 use super::chain::LogKey;
 use super::crypto::{random_base62, DeviceKey};
-use super::{AnchorOutcome, KeyedVerification, MediaId, NewVerification, StoreError, TokenId};
+use super::{
+    AnchorOutcome, HeartbeatOutcome, KeyedVerification, MediaId, NewVerification, StoreError,
+    TokenId,
+};
 use crate::contract::Anchor;
 
 /// Where a hub's key comes from.
@@ -442,6 +446,17 @@ impl ApiStore for PgStore {
             return Ok(Vec::new()); // no device id holds one: none kept, as SQLite answers
         }
         records::anchors_after(&mut *self.connection()?, device_id, after, newest_only)
+    }
+
+    fn keep_heartbeat(
+        &self,
+        token: TokenId,
+        device_id: &str,
+        heartbeat_json: &str,
+        sent_at_ms: i64,
+    ) -> Result<HeartbeatOutcome, StoreError> {
+        let client = &mut *self.connection()?;
+        devices::keep_heartbeat(client, token, device_id, heartbeat_json, sent_at_ms)
     }
 
     fn check_writable(&self) -> Result<(), StoreError> {

@@ -89,6 +89,14 @@ const MIGRATIONS: [&str; VERSION as usize] = [
          kept_at   BIGINT NOT NULL,
          PRIMARY KEY (device_id, record_id)
      );
+     CREATE TABLE devices (
+         device_id       TEXT PRIMARY KEY,
+         token_id        BIGINT REFERENCES tokens (id),
+         first_seen      BIGINT NOT NULL,
+         last_seen       BIGINT NOT NULL,
+         clock_offset_ms BIGINT NOT NULL,
+         heartbeat_json  TEXT NOT NULL
+     );
      CREATE INDEX verifications_by_source ON verifications (source_device, source_record);
      CREATE INDEX verifications_by_time ON verifications (created_at);
      CREATE SCHEMA facematch_audit;
@@ -103,9 +111,19 @@ const MIGRATIONS: [&str; VERSION as usize] = [
        SELECT device_id, record_id, row_hash, kept_at, to_timestamp(kept_at / 1000.0) AS kept_time
          FROM anchor_records;
      CREATE VIEW facematch_audit.devices AS
-       SELECT device_id, count(*) AS anchors, max(record_id) AS newest_record,
-              to_timestamp(max(kept_at) / 1000.0) AS last_synced
-         FROM anchor_records GROUP BY device_id;
+       SELECT device_id, a.anchors, a.newest_record, to_timestamp(a.last_kept / 1000.0) AS last_synced,
+              to_timestamp(d.last_seen / 1000.0) AS last_heartbeat,
+              d.heartbeat_json::json ->> 'softwareVersion' AS software_version,
+              (d.heartbeat_json::json ->> 'lastRecord')::BIGINT AS last_record,
+              (d.heartbeat_json::json ->> 'pending')::BIGINT AS pending,
+              (d.heartbeat_json::json ->> 'parked')::BIGINT AS parked,
+              (d.heartbeat_json::json ->> 'disagreements')::BIGINT AS disagreements,
+              (d.heartbeat_json::json ->> 'freeDiskBytes')::BIGINT AS free_disk_bytes,
+              d.clock_offset_ms
+         FROM (SELECT device_id, count(*) AS anchors, max(record_id) AS newest_record,
+                      max(kept_at) AS last_kept
+                 FROM anchor_records GROUP BY device_id) a
+         FULL JOIN devices d USING (device_id);
      CREATE VIEW facematch_audit.tokens AS
        SELECT id, name, to_timestamp(created_at / 1000.0) AS created,
               to_timestamp(revoked_at / 1000.0) AS revoked

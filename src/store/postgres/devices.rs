@@ -1,0 +1,47 @@
+//! On a hub: each device's newest heartbeat, kept per device with the token that sent it (the
+//! rule of [`super::super::Store::keep_heartbeat`]), one replica at a time per device.
+
+use postgres::GenericClient;
+
+use super::super::devices::held_by_another;
+use super::super::{now_ms, HeartbeatOutcome, StoreError, TokenId};
+use super::db_error;
+
+/// Keeps `device_id`'s heartbeat unless the device belongs to another live token.
+pub(super) fn keep_heartbeat(
+    client: &mut impl GenericClient,
+    token: TokenId,
+    device_id: &str,
+    heartbeat_json: &str,
+    sent_at_ms: i64,
+) -> Result<HeartbeatOutcome, StoreError> {
+    let mut tx = client.transaction().map_err(db_error)?;
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext('heartbeat ' || $1))", &[&device_id])
+        .map_err(db_error)?;
+    let owner: Option<(Option<i64>, bool)> = tx
+        .query_opt(
+            "SELECT d.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+             FROM devices d LEFT JOIN tokens t ON t.id = d.token_id
+             WHERE d.device_id = $1",
+            &[&device_id],
+        )
+        .map_err(db_error)?
+        .map(|r| (r.get(0), r.get(1)));
+    if held_by_another(owner, token) {
+        return Ok(HeartbeatOutcome::OtherToken);
+    }
+    let now = now_ms();
+    let clock_offset_ms = now.saturating_sub(sent_at_ms);
+    tx.execute(
+        "INSERT INTO devices
+             (device_id, token_id, first_seen, last_seen, clock_offset_ms, heartbeat_json)
+         VALUES ($1, $2, $3, $3, $4, $5)
+         ON CONFLICT (device_id) DO UPDATE SET token_id = excluded.token_id,
+             last_seen = excluded.last_seen, clock_offset_ms = excluded.clock_offset_ms,
+             heartbeat_json = excluded.heartbeat_json",
+        &[&device_id, &token.0, &now, &clock_offset_ms, &heartbeat_json],
+    )
+    .map_err(db_error)?;
+    tx.commit().map_err(db_error)?;
+    Ok(HeartbeatOutcome::Kept { clock_offset_ms })
+}
