@@ -320,12 +320,16 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// Whether a hub should keep it: short strings, a bounded list of models.
+    /// Whether a hub should keep it: short strings, a bounded list of models, counts a
+    /// database's signed 64-bit integers hold.
     pub fn is_reasonable(&self) -> bool {
         let short = |s: &str| !s.is_empty() && s.len() <= 100 && !s.chars().any(char::is_control);
+        let fits = |n: u64| i64::try_from(n).is_ok();
         short(&self.software_version)
             && self.models.len() <= 32
             && self.models.iter().all(|m| short(&m.name) && short(&m.sha256))
+            && [self.pending, self.parked, self.disagreements].into_iter().all(fits)
+            && self.free_disk_bytes.is_none_or(fits)
     }
 }
 

@@ -292,7 +292,7 @@ pub async fn hub_info(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<HubInfo>, ApiError> {
-    authorize(&state, &headers, Api::Match).await?;
+    authorize(&state, &headers, Api::Fleet).await?;
     Ok(Json(HubInfo { hub: "facematch".into(), version: env!("CARGO_PKG_VERSION").into() }))
 }
 
@@ -305,7 +305,7 @@ pub async fn heartbeat(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<HeartbeatAnswer>, ApiError> {
-    let token = authorize(&state, &headers, Api::Match).await?;
+    let token = authorize(&state, &headers, Api::Fleet).await?;
     if device.is_empty() || device.len() > 64 || !device.chars().all(|c| c.is_ascii_alphanumeric())
     {
         return Err(ApiError::malformed("a device id is 1-64 letters and digits"));

@@ -83,6 +83,9 @@ pub enum Api {
     Media,
     /// facex/match.
     Match,
+    /// The fleet's calls beside the contract (a hub's `hub` and `heartbeat`): limited apart
+    /// from matches, so a device's heartbeats never take its matches' quota.
+    Fleet,
 }
 
 impl Api {
@@ -91,12 +94,13 @@ impl Api {
         match self {
             Api::Media => "media",
             Api::Match => "match",
+            Api::Fleet => "fleet",
         }
     }
 
     /// The API stored under `name`, if any.
     pub fn named(name: &str) -> Option<Api> {
-        [Api::Media, Api::Match].into_iter().find(|api| api.as_str() == name)
+        [Api::Media, Api::Match, Api::Fleet].into_iter().find(|api| api.as_str() == name)
     }
 }
 

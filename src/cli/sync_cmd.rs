@@ -136,7 +136,7 @@ pub(super) fn remote_settings(args: &RemoteArgs) -> Result<RemoteSettings> {
 
 /// A device clock further than this from the hub's is said on every heartbeat (the offset
 /// includes the network's delay).
-const CLOCK_WARNING_MS: i64 = 120_000;
+const CLOCK_WARNING_MS: u64 = 120_000;
 
 fn sync(args: &SyncArgs) -> Result<i32> {
     let mut settings = remote_settings(&args.remote)?;
@@ -176,6 +176,8 @@ fn sync(args: &SyncArgs) -> Result<i32> {
                 );
                 settings = wait_for_new_settings(args, &settings)?;
                 remote = settings.connect(call_timeout)?;
+                // Another remote, perhaps: asked afresh whether it is a hub.
+                heartbeats = Heartbeats::default();
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -192,11 +194,13 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         }
         if report.stopped.is_none() {
             match heartbeats.send_if_due(&store, &args.store.db, &remote) {
-                Ok(Some(answer)) if answer.clock_offset_ms.abs() > CLOCK_WARNING_MS => eprintln!(
-                    "facematch sync: WARNING: this device's clock is {} s from the hub's: set \
+                Ok(Some(answer)) if answer.clock_offset_ms.unsigned_abs() > CLOCK_WARNING_MS => {
+                    eprintln!(
+                        "facematch sync: WARNING: this device's clock is {} s from the hub's: set \
                      its time (NTP), the log's times are the device's",
-                    answer.clock_offset_ms / 1000
-                ),
+                        answer.clock_offset_ms / 1000
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => eprintln!("facematch sync: the heartbeat was not sent: {e}"),
             }

@@ -45,16 +45,18 @@ fn free_bytes(db: &Path) -> Option<u64> {
     stat.f_bavail.checked_mul(stat.f_frsize)
 }
 
-/// Sends heartbeats to a remote when it is a facematch hub, at most every [`HEARTBEAT_EVERY`].
+/// Sends heartbeats to a remote when it is a facematch hub, tried at most every
+/// [`HEARTBEAT_EVERY`] whether the last try went through or not.
 #[derive(Debug, Default)]
 pub struct Heartbeats {
-    /// Whether the remote said it is a hub (`None`: not asked yet).
+    /// Whether the remote said it is a hub (`None`: not known yet). A remote that answers the
+    /// question with anything but a hub's answer or a transient failure is asked no more.
     is_hub: Option<bool>,
-    last_sent: Option<Instant>,
+    last_try: Option<Instant>,
 }
 
 impl Heartbeats {
-    /// Sends this device's heartbeat if the remote is a hub and one is due; the hub's answer,
+    /// Sends this device's heartbeat if the remote is a hub and a try is due; the hub's answer,
     /// or `None` when none was sent.
     ///
     /// # Errors
@@ -65,24 +67,30 @@ impl Heartbeats {
         db: &Path,
         remote: &HttpRemote,
     ) -> Result<Option<HeartbeatAnswer>, HeartbeatError> {
-        if self.last_sent.is_some_and(|at| at.elapsed() < HEARTBEAT_EVERY) {
+        if self.is_hub == Some(false)
+            || self.last_try.is_some_and(|at| at.elapsed() < HEARTBEAT_EVERY)
+        {
             return Ok(None);
         }
-        let is_hub = match self.is_hub {
-            Some(known) => known,
-            None => {
-                let known = remote.hub_info()?.is_some();
-                self.is_hub = Some(known);
-                known
+        self.last_try = Some(Instant::now());
+        if self.is_hub.is_none() {
+            match remote.hub_info() {
+                Ok(info) => {
+                    self.is_hub = Some(info.is_some_and(|i| i.hub == "facematch"));
+                }
+                Err(e @ RemoteError::Transient { .. }) => return Err(e.into()),
+                Err(e) => {
+                    // Not a hub's answer (a plain API's page, a refusal): asked no more.
+                    self.is_hub = Some(false);
+                    return Err(e.into());
+                }
             }
-        };
-        if !is_hub {
+        }
+        if self.is_hub != Some(true) {
             return Ok(None);
         }
         let beat = heartbeat_of(store, db)?;
-        let answer = remote.heartbeat(store.device_id(), &beat)?;
-        self.last_sent = Some(Instant::now());
-        Ok(Some(answer))
+        Ok(Some(remote.heartbeat(store.device_id(), &beat)?))
     }
 }
 

@@ -69,7 +69,8 @@ impl HubReader {
     /// migrates it first; newer: refused), [`StoreError::InvalidName`] for a URL refused.
     pub fn open(url: &str, tls: rustls::ClientConfig) -> Result<HubReader, StoreError> {
         // Every transaction of this connection is read-only: a reader cannot write by mistake.
-        let read_only = "-c default_transaction_read_only=on";
+        // A walk of a large log may take longer than a replica's statements: no limit on them.
+        let read_only = "-c default_transaction_read_only=on -c statement_timeout=0";
         let config = configured(url, PoolBounds::default(), read_only)?;
         let name = shown(&config);
         let mut client = config.connect(MakeRustlsConnect::new(tls)).map_err(|e| {

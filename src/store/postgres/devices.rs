@@ -18,16 +18,21 @@ pub(super) fn keep_heartbeat(
     let mut tx = client.transaction().map_err(db_error)?;
     tx.execute("SELECT pg_advisory_xact_lock(hashtext('heartbeat ' || $1))", &[&device_id])
         .map_err(db_error)?;
-    let owner: Option<(Option<i64>, bool)> = tx
-        .query_opt(
-            "SELECT d.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
-             FROM devices d LEFT JOIN tokens t ON t.id = d.token_id
-             WHERE d.device_id = $1",
-            &[&device_id],
-        )
-        .map_err(db_error)?
-        .map(|r| (r.get(0), r.get(1)));
-    if held_by_another(owner, token) {
+    // The device's heartbeats, and its anchors: another live token holding either speaks for
+    // the device, not this one.
+    let mut holders = Vec::new();
+    for sql in [
+        "SELECT d.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+         FROM devices d LEFT JOIN tokens t ON t.id = d.token_id
+         WHERE d.device_id = $1",
+        "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+         FROM anchor_records a LEFT JOIN tokens t ON t.id = a.token_id
+         WHERE a.device_id = $1 ORDER BY a.record_id DESC LIMIT 1",
+    ] {
+        let row = tx.query_opt(sql, &[&device_id]).map_err(db_error)?;
+        holders.push(row.map(|r| (r.get::<_, Option<i64>>(0), r.get::<_, bool>(1))));
+    }
+    if holders.into_iter().any(|holder| held_by_another(holder, token)) {
         return Ok(HeartbeatOutcome::OtherToken);
     }
     let now = now_ms();

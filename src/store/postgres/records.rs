@@ -271,59 +271,76 @@ fn device_record(key: &str) -> Option<(String, i64)> {
     Some((device.to_string(), record.parse().ok()?))
 }
 
-/// Walks the chain from its first record; the count, or the first record that does not verify.
+/// Records read at once by [`verify_chain`]: its memory stays bounded whatever the log's size.
+const CHAIN_PAGE: i64 = 1000;
+
+/// Walks the chain from its first record, a page at a time; the count, or the first record that
+/// does not verify.
 pub(super) fn verify_chain(
     client: &mut impl GenericClient,
     log_key: &LogKey,
 ) -> Result<i64, StoreError> {
-    let rows = client
-        .query(
-            "SELECT v.*, s.sha256 AS src_sha256, f.sha256 AS front_sha256, b.sha256 AS back_sha256
-             FROM verifications v
-             LEFT JOIN media s ON s.id = v.src_media
-             LEFT JOIN media f ON f.id = v.front_media
-             LEFT JOIN media b ON b.id = v.back_media
-             ORDER BY v.id",
-            &[],
-        )
-        .map_err(db_error)?;
     let mut prev = GENESIS.to_string();
-    for (n, r) in rows.iter().enumerate() {
-        let id: i64 = r.get("id");
-        let status: String = r.get("status");
-        let hashed = Hashed {
-            id,
-            created_at: r.get("created_at"),
-            device_id: r.get("device_id"),
-            token_id: r.get("token_id"),
-            media: [r.get("src_media"), r.get("front_media"), r.get("back_media")],
-            media_sha256: [r.get("src_sha256"), r.get("front_sha256"), r.get("back_sha256")],
-            doc_type: r.get("doc_type"),
-            threshold: r.get("threshold"),
-            status: MatchStatus::parse(&status).ok_or_else(|| {
-                StoreError::Tampered(format!("record {id}: unknown status {status:?}"))
-            })?,
-            matched: r.get("matched"),
-            percents: [r.get("front_percent"), r.get("back_percent")],
-            request_json: r.get("request_json"),
-            response_json: r.get("response_json"),
-            models_json: r.get("models_json"),
-            timings_json: r.get("timings_json"),
-            liveness_attempt: r.get("liveness_attempt"),
-        };
-        let (stored_prev, stored_hash): (String, String) = (r.get("prev_hash"), r.get("row_hash"));
-        if id != n as i64 + 1
-            || stored_prev != prev
-            || hashed.keyed_hash(&prev, log_key) != stored_hash
-        {
-            return Err(StoreError::Tampered(format!(
-                "the hub's log breaks at record {id}: it is not the record its predecessor and \
-                 this hub's key give"
-            )));
+    let mut count = 0_i64;
+    loop {
+        let rows = client
+            .query(
+                "SELECT v.id, v.created_at, v.device_id, v.token_id, v.src_media, v.front_media,
+                        v.back_media, v.doc_type, v.threshold, v.status, v.matched,
+                        v.front_percent, v.back_percent, v.request_json, v.response_json,
+                        v.models_json, v.timings_json, v.liveness_attempt, v.prev_hash,
+                        v.row_hash, s.sha256 AS src_sha256, f.sha256 AS front_sha256,
+                        b.sha256 AS back_sha256
+                 FROM verifications v
+                 LEFT JOIN media s ON s.id = v.src_media
+                 LEFT JOIN media f ON f.id = v.front_media
+                 LEFT JOIN media b ON b.id = v.back_media
+                 WHERE v.id > $1 ORDER BY v.id LIMIT $2",
+                &[&count, &CHAIN_PAGE],
+            )
+            .map_err(db_error)?;
+        for r in &rows {
+            let id: i64 = r.get("id");
+            let status: String = r.get("status");
+            let hashed = Hashed {
+                id,
+                created_at: r.get("created_at"),
+                device_id: r.get("device_id"),
+                token_id: r.get("token_id"),
+                media: [r.get("src_media"), r.get("front_media"), r.get("back_media")],
+                media_sha256: [r.get("src_sha256"), r.get("front_sha256"), r.get("back_sha256")],
+                doc_type: r.get("doc_type"),
+                threshold: r.get("threshold"),
+                status: MatchStatus::parse(&status).ok_or_else(|| {
+                    StoreError::Tampered(format!("record {id}: unknown status {status:?}"))
+                })?,
+                matched: r.get("matched"),
+                percents: [r.get("front_percent"), r.get("back_percent")],
+                request_json: r.get("request_json"),
+                response_json: r.get("response_json"),
+                models_json: r.get("models_json"),
+                timings_json: r.get("timings_json"),
+                liveness_attempt: r.get("liveness_attempt"),
+            };
+            let (stored_prev, stored_hash): (String, String) =
+                (r.get("prev_hash"), r.get("row_hash"));
+            if id != count + 1
+                || stored_prev != prev
+                || hashed.keyed_hash(&prev, log_key) != stored_hash
+            {
+                return Err(StoreError::Tampered(format!(
+                    "the hub's log breaks at record {}: it is not the record its predecessor and \
+                     this hub's key give",
+                    count + 1
+                )));
+            }
+            prev = stored_hash;
+            count = id;
         }
-        prev = stored_hash;
+        if (rows.len() as i64) < CHAIN_PAGE {
+            return Ok(count);
+        }
     }
-    Ok(rows.len() as i64)
 }
 
 /// Keeps `anchor` if it follows what is kept for its device (the rules of

@@ -150,6 +150,7 @@ pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, 
         });
     }
     if found == VERSION {
+        check_shape(&mut tx, name)?;
         return Ok(found);
     }
     if found == 0 {
@@ -165,6 +166,29 @@ pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, 
         .map_err(super::db_error)?;
     tx.commit().map_err(super::db_error)?;
     Ok(found)
+}
+
+/// What version 1 must hold beside its tables: development builds made databases labelled
+/// version 1 without these, which are refused rather than taken as current.
+const SHAPE: [&str; 4] =
+    ["devices", "media_by_key", "verifications_by_key", "facematch_audit.devices"];
+
+/// Refuses a database labelled [`VERSION`] that lacks part of it.
+fn check_shape(client: &mut impl GenericClient, name: &str) -> Result<(), StoreError> {
+    for relation in SHAPE {
+        let present: bool = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
+            .map_err(super::db_error)?
+            .get(0);
+        if !present {
+            return Err(StoreError::Tampered(format!(
+                "{name} says schema version {VERSION} but has no {relation}: it was made by a \
+                 development build before version {VERSION} was fixed; nothing was changed. Make \
+                 a new database for the hub"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The schema version a database has (0: none yet).
