@@ -3,8 +3,9 @@
 # to two hub replicas on one PostgreSQL, half to each (a load balancer's share, by hand); replica A
 # is killed KILL_AFTER seconds in and started again on its address (0: never killed). Prints records per second,
 # each device's sync time per record (p50/p99), and checks afterwards: exactly one hub record per
-# device record, every device's newest anchor its chain head, and `log verify --remote` of every
-# device against the hub clean. Needs scripts/build.sh first.
+# device record, every device's newest anchor its chain head, `log verify --remote` of every
+# device against the hub clean, and every device's heartbeat at the hub (its newest record,
+# nothing pending). Needs scripts/build.sh first.
 # Usage: bench/fleet.sh [DEVICES] [RECORDS] [KILL_AFTER]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,7 @@ wall_ms=$(( (end - start) / 1000000 ))
 in_hub=$(sql "SELECT count(*) FROM verifications WHERE idempotency_key LIKE '%-verification-%'")
 distinct=$(sql "SELECT count(DISTINCT idempotency_key) FROM verifications WHERE idempotency_key LIKE '%-verification-%'")
 at_head=$(sql "SELECT count(*) FROM (SELECT device_id, max(record_id) AS m FROM anchor_records GROUP BY device_id) x WHERE m = $records")
+beating=$(sql "SELECT count(*) FROM facematch_audit.devices WHERE last_record = $records AND pending = 0")
 clean=0
 for i in $(seq "$devices"); do
   "$bin" log verify --db "$work/dev$i/log.db" --remote "$b_addr" --token "$(cat "$work/dev$i/token")" >/dev/null 2>&1 && clean=$((clean + 1))
@@ -81,4 +83,6 @@ echo "per record (a device's sync time / its records): p50 $(p 0.5) ms, p99 $(p 
 echo "hub records: $in_hub for $total device records, $distinct distinct"
 echo "devices whose newest anchor is their chain head: $at_head of $devices"
 echo "log verify --remote clean: $clean of $devices"
-[ "$in_hub" = "$total" ] && [ "$distinct" = "$total" ] && [ "$at_head" = "$devices" ] && [ "$clean" = "$devices" ]
+echo "devices whose heartbeat says their newest record and nothing pending: $beating of $devices"
+[ "$in_hub" = "$total" ] && [ "$distinct" = "$total" ] && [ "$at_head" = "$devices" ] && [ "$clean" = "$devices" ] \
+  && [ "$beating" = "$devices" ]
