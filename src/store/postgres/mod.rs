@@ -1,10 +1,11 @@
 //! A hub's store on PostgreSQL (`serve --store postgres://...`): the Face Match API's tokens,
-//! sealed media, verification log and device anchors in the database a bank's IT already runs,
-//! replicates and backs up, shared by every replica of the hub.
+//! sealed media, verification log, device anchors and heartbeats in the database a bank's IT
+//! already runs, replicates and backs up, shared by every replica of the hub; read-only views
+//! for its auditors ([`HubReader`]).
 //!
 //! What replicas share lives in the database, each step one transaction: an Idempotency-Key
 //! used on one replica is answered from the log on another; the rate limits count every
-//! replica's calls; the log's chain and each device's anchors advance under row locks. The key
+//! replica's calls; the log's chain and each device's anchors advance under locks. The key
 //! that seals pictures and embeddings and keys the chain comes from a file or the environment,
 //! never from the database, and a database sealed under another key is refused. Connections
 //! come from a bounded pool; an unreachable database is [`StoreError::Unavailable`] (the API
