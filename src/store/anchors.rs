@@ -44,6 +44,29 @@ pub enum AnchorOutcome {
     OtherToken,
 }
 
+/// What becomes of `anchor`, sent with `token`, given the hash kept for its record (`same`)
+/// and the device's newest kept record with its token and whether that token is live
+/// (`newest`): the rules of [`AnchorOutcome`], for a device's SQLite store and a hub's
+/// PostgreSQL alike.
+pub(super) fn outcome(
+    anchor: &Anchor,
+    token: TokenId,
+    same: Option<String>,
+    newest: Option<(i64, Option<i64>, bool)>,
+) -> AnchorOutcome {
+    match (same, newest) {
+        (Some(hash), _) if hash == anchor.hash => AnchorOutcome::Again,
+        (Some(_), _) => AnchorOutcome::OtherHash,
+        (None, None) => AnchorOutcome::Kept,
+        (None, Some((_, Some(owner), true))) if owner != token.0 => AnchorOutcome::OtherToken,
+        (None, Some((kept, _, _))) if anchor.record_id < kept => AnchorOutcome::Rewind { kept },
+        (None, Some((kept, _, _))) if anchor.record_id - kept > MAX_ANCHOR_STEP => {
+            AnchorOutcome::Jump { kept }
+        }
+        (None, Some(_)) => AnchorOutcome::Kept,
+    }
+}
+
 impl Store {
     /// Keeps `anchor`, sent with `token`, if it follows what is kept for that device (see
     /// [`AnchorOutcome`]); a refused one changes nothing.
@@ -72,17 +95,7 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let outcome = match (same, newest) {
-            (Some(hash), _) if hash == anchor.hash => AnchorOutcome::Again,
-            (Some(_), _) => AnchorOutcome::OtherHash,
-            (None, None) => AnchorOutcome::Kept,
-            (None, Some((_, Some(owner), true))) if owner != token.0 => AnchorOutcome::OtherToken,
-            (None, Some((kept, _, _))) if anchor.record_id < kept => AnchorOutcome::Rewind { kept },
-            (None, Some((kept, _, _))) if anchor.record_id - kept > MAX_ANCHOR_STEP => {
-                AnchorOutcome::Jump { kept }
-            }
-            (None, Some(_)) => AnchorOutcome::Kept,
-        };
+        let outcome = outcome(anchor, token, same, newest);
         if outcome == AnchorOutcome::Kept {
             tx.execute(
                 "INSERT INTO anchor_records (device_id, record_id, row_hash, token_id, kept_at)

@@ -110,6 +110,55 @@ pub struct VerificationRecord {
     pub liveness_attempt: Option<i64>,
 }
 
+impl NewVerification {
+    /// Its hashed content as record `id` of `device_id`'s chain, decided now, its pictures'
+    /// sha256 given (a device's log and a hub's chain hash records alike).
+    pub(super) fn hashed(
+        &self,
+        id: i64,
+        device_id: String,
+        media_sha256: [Option<String>; 3],
+    ) -> Hashed {
+        Hashed {
+            id,
+            media_sha256,
+            created_at: now_ms(),
+            device_id,
+            token_id: self.token.map(|t| t.0),
+            media: [&self.src_media, &self.front_media, &self.back_media]
+                .map(|m| m.as_ref().map(|m| m.0.clone())),
+            doc_type: self.doc_type.as_str().to_string(),
+            threshold: self.threshold,
+            status: self.status,
+            matched: self.matched,
+            percents: [self.front_percent, self.back_percent],
+            request_json: self.request_json.clone(),
+            response_json: self.response_json.clone(),
+            models_json: self.models_json.clone(),
+            timings_json: self.timings_json.clone(),
+            liveness_attempt: self.liveness_attempt,
+        }
+    }
+
+    /// Its embeddings sealed under `key`, bound to its row's hash (`None` without embeddings).
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] when sealing fails.
+    pub(super) fn sealed_embeddings(
+        &self,
+        key: &super::DeviceKey,
+        row_hash: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        (!self.embeddings.is_empty())
+            .then(|| {
+                let plain = serde_json::to_vec(&self.embeddings)
+                    .expect("a list of float vectors serialises");
+                key.seal(&plain, &embeddings_context(row_hash))
+            })
+            .transpose()
+    }
+}
+
 impl Store {
     /// Appends a verification to the chain and enqueues it for sync, in one transaction.
     /// Returns its id.
@@ -125,33 +174,9 @@ impl Store {
                 .optional()
         };
         let media_sha256 = [sha256(&v.src_media)?, sha256(&v.front_media)?, sha256(&v.back_media)?];
-        let hashed = Hashed {
-            id,
-            media_sha256,
-            created_at: now_ms(),
-            device_id: self.device_id.clone(),
-            token_id: v.token.map(|t| t.0),
-            media: [&v.src_media, &v.front_media, &v.back_media]
-                .map(|m| m.as_ref().map(|m| m.0.clone())),
-            doc_type: v.doc_type.as_str().to_string(),
-            threshold: v.threshold,
-            status: v.status,
-            matched: v.matched,
-            percents: [v.front_percent, v.back_percent],
-            request_json: v.request_json.clone(),
-            response_json: v.response_json.clone(),
-            models_json: v.models_json.clone(),
-            timings_json: v.timings_json.clone(),
-            liveness_attempt: v.liveness_attempt,
-        };
+        let hashed = v.hashed(id, self.device_id.clone(), media_sha256);
         let row_hash = hashed.keyed_hash(&prev, &self.log_key);
-        let embeddings = (!v.embeddings.is_empty())
-            .then(|| {
-                let plain =
-                    serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
-                self.key.seal(&plain, &embeddings_context(&row_hash))
-            })
-            .transpose()?;
+        let embeddings = v.sealed_embeddings(&self.key, &row_hash)?;
         let [src, front, back] = hashed.media.clone();
         tx.execute(
             "INSERT INTO verifications (id, created_at, device_id, token_id, src_media, front_media, back_media,

@@ -4,13 +4,13 @@
 use postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
+use super::super::anchors;
 use super::super::chain::{Hashed, LogKey, GENESIS};
 use super::super::crypto::{random_base62, DeviceKey};
 use super::super::media::context as media_context;
-use super::super::verifications::embeddings_context;
 use super::super::{
     key_expired, now_ms, AnchorOutcome, KeyedVerification, MediaId, NewVerification, StoreError,
-    TokenId, ANCHOR_PAGE, MAX_ANCHOR_STEP,
+    TokenId, ANCHOR_PAGE,
 };
 use super::{db_error, is_unique_violation};
 use crate::contract::{Anchor, MatchStatus};
@@ -185,32 +185,9 @@ pub(super) fn record_verification(
                 .map(|r| r.get(0));
         }
     }
-    let hashed = Hashed {
-        id,
-        media_sha256,
-        created_at: now_ms(),
-        device_id: signer.hub_id.to_string(),
-        token_id: v.token.map(|t| t.0),
-        media: media.clone(),
-        doc_type: v.doc_type.as_str().to_string(),
-        threshold: v.threshold,
-        status: v.status,
-        matched: v.matched,
-        percents: [v.front_percent, v.back_percent],
-        request_json: v.request_json.clone(),
-        response_json: v.response_json.clone(),
-        models_json: v.models_json.clone(),
-        timings_json: v.timings_json.clone(),
-        liveness_attempt: v.liveness_attempt,
-    };
+    let hashed = v.hashed(id, signer.hub_id.to_string(), media_sha256);
     let row_hash = hashed.keyed_hash(&prev, signer.log_key);
-    let embeddings = (!v.embeddings.is_empty())
-        .then(|| {
-            let plain =
-                serde_json::to_vec(&v.embeddings).expect("a list of float vectors serialises");
-            signer.key.seal(&plain, &embeddings_context(&row_hash))
-        })
-        .transpose()?;
+    let embeddings = v.sealed_embeddings(signer.key, &row_hash)?;
     let [src, front, back] = media;
     let source = v.idempotency_key.as_deref().and_then(device_record);
     let inserted = tx.execute(
@@ -370,17 +347,7 @@ pub(super) fn keep_anchor(
         )
         .map_err(db_error)?
         .map(|r| (r.get(0), r.get(1), r.get(2)));
-    let outcome = match (same, newest) {
-        (Some(hash), _) if hash == anchor.hash => AnchorOutcome::Again,
-        (Some(_), _) => AnchorOutcome::OtherHash,
-        (None, None) => AnchorOutcome::Kept,
-        (None, Some((_, Some(owner), true))) if owner != token.0 => AnchorOutcome::OtherToken,
-        (None, Some((kept, _, _))) if anchor.record_id < kept => AnchorOutcome::Rewind { kept },
-        (None, Some((kept, _, _))) if anchor.record_id - kept > MAX_ANCHOR_STEP => {
-            AnchorOutcome::Jump { kept }
-        }
-        (None, Some(_)) => AnchorOutcome::Kept,
-    };
+    let outcome = anchors::outcome(anchor, token, same, newest);
     if outcome == AnchorOutcome::Kept {
         tx.execute(
             "INSERT INTO anchor_records (device_id, record_id, row_hash, token_id, kept_at)
