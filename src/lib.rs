@@ -12,10 +12,12 @@
 //! embedder traits, so the core is testable without them.
 
 // Our own code has no `unsafe` but the LiteRT C calls, each wrapped once in
-// `inference::tflite::litert`; the code Slint generates from ui/*.slint allows it for itself.
+// `inference::tflite::litert`, and glibc's malloc settings (`allocator`); the code Slint generates
+// from ui/*.slint allows it for itself.
 #![deny(unsafe_code)]
 
 pub mod alignment;
+pub mod allocator;
 pub mod answer;
 pub mod api;
 pub mod atomic_file;

@@ -8,5 +8,8 @@ fn main() {
         .format_timestamp(None)
         .format_target(false)
         .init();
+    if !facematch::allocator::return_freed_memory() {
+        log::warn!("the C library refused the heap's settings: memory peaks may be higher");
+    }
     std::process::exit(facematch::cli::run(std::env::args_os()));
 }
