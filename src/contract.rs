@@ -317,11 +317,53 @@ pub struct Heartbeat {
     pub free_disk_bytes: Option<u64>,
     /// The device's clock when it sent this (ms since the epoch).
     pub sent_at_ms: i64,
+    /// Its records that need a person, newest first, at most [`Heartbeat::MAX_OPEN_RECORDS`]:
+    /// parked ones and those the remote decided otherwise (absent from older devices).
+    #[serde(default)]
+    pub open_records: Vec<OpenRecord>,
+}
+
+/// Why a device's record needs a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenReason {
+    /// The remote refused it for good: it waits on the device, parked.
+    Parked,
+    /// The remote decided it otherwise than the device did.
+    Disagreement,
+}
+
+/// A record of a device's log that needs a person, as its heartbeat tells the hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenRecord {
+    /// Its id in the device's log.
+    pub record: i64,
+    /// Why it needs a person.
+    pub reason: OpenReason,
+    /// The device's decision.
+    pub device_status: MatchStatus,
+    /// The remote's decision (a disagreement's).
+    pub remote_status: Option<MatchStatus>,
+    /// What the remote said when it refused it (a parked record's).
+    pub refusal: Option<String>,
+    /// When its outbox entry last changed (ms since the epoch, the device's clock).
+    pub since_ms: i64,
+}
+
+impl OpenRecord {
+    /// The longest refusal a heartbeat carries (a device cuts a longer one).
+    pub const MAX_REFUSAL_BYTES: usize = 200;
 }
 
 impl Heartbeat {
-    /// Whether a hub should keep it: short strings, a bounded list of models, counts a
-    /// database's signed 64-bit integers hold.
+    /// The most open records one heartbeat carries (the newest; the counts say how many in all):
+    /// with their refusals, the heartbeat stays within the 16 KiB that hubs before open records
+    /// read.
+    pub const MAX_OPEN_RECORDS: usize = 20;
+
+    /// Whether a hub should keep it: short strings, a bounded list of models and of open
+    /// records, counts a database's signed 64-bit integers hold.
     pub fn is_reasonable(&self) -> bool {
         let short = |s: &str| !s.is_empty() && s.len() <= 100 && !s.chars().any(char::is_control);
         let fits = |n: u64| i64::try_from(n).is_ok();
@@ -330,7 +372,81 @@ impl Heartbeat {
             && self.models.iter().all(|m| short(&m.name) && short(&m.sha256))
             && [self.pending, self.parked, self.disagreements].into_iter().all(fits)
             && self.free_disk_bytes.is_none_or(fits)
+            && self.open_records.len() <= Self::MAX_OPEN_RECORDS
+            && self.open_records.iter().all(|r| {
+                r.refusal.as_ref().is_none_or(|s| s.len() <= OpenRecord::MAX_REFUSAL_BYTES)
+                    && is_time(r.since_ms)
+            })
     }
+}
+
+/// Whether `ms` (since the epoch) is a time a database can show: from 1970 to the year 9999.
+fn is_time(ms: i64) -> bool {
+    (0..=253_402_300_799_999).contains(&ms)
+}
+
+/// A liveness attempt of a device's log, sent to its hub (our extension):
+/// `POST /api/v2/facematch/devices/{device}/attempts` takes them in the order of the device's
+/// liveness chain, each naming the hash of the one before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAttempt {
+    /// Its id in the device's liveness chain.
+    pub id: i64,
+    /// When it was made (ms since the epoch, the device's clock).
+    pub created_at: i64,
+    /// Whether it passed.
+    pub live: bool,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The challenge asked.
+    pub challenge: String,
+    /// Its evidence, as the device logged it (JSON).
+    pub evidence_json: String,
+    /// A failed attempt's frame, uploaded to the hub first: its media id there.
+    pub frame_media: Option<String>,
+    /// The device's verification that used its selfie.
+    pub verification: Option<i64>,
+    /// The hash of the attempt before it in the device's chain (64 zeros for the first).
+    pub prev_hash: String,
+    /// Its hash in the device's chain.
+    pub row_hash: String,
+}
+
+impl DeviceAttempt {
+    /// Whether a hub should keep it: bounded strings, hashes of 64 hex digits.
+    pub fn is_reasonable(&self) -> bool {
+        let hash = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        self.id > 0
+            && is_time(self.created_at)
+            && self.reason.as_ref().is_none_or(|r| r.len() <= 200)
+            && self.challenge.len() <= 200
+            && self.evidence_json.len() <= DeviceAttempt::MAX_EVIDENCE_BYTES
+            && self.frame_media.as_ref().is_none_or(|m| m.len() <= 100)
+            && hash(&self.row_hash)
+            && hash(&self.prev_hash)
+    }
+
+    /// The largest evidence a hub keeps (a device sends a note in place of evidence whose JSON
+    /// string is larger).
+    pub const MAX_EVIDENCE_BYTES: usize = 16 * 1024;
+}
+
+/// Attempts sent to a hub in one call, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptBatch {
+    /// The attempts.
+    pub attempts: Vec<DeviceAttempt>,
+}
+
+/// What a hub answers to attempts sent: how many it newly kept, and the newest it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptsAnswer {
+    /// Attempts kept by this call (those it held already are not counted).
+    pub kept: u64,
+    /// The newest of the device's attempts the hub holds.
+    pub last_attempt: Option<i64>,
 }
 
 /// A hub's answer to a heartbeat: kept, and how far the device's clock is from the hub's
@@ -342,6 +458,13 @@ pub struct HeartbeatAnswer {
     pub kept: bool,
     /// The hub's clock minus the device's, in ms.
     pub clock_offset_ms: i64,
+    /// Whether the hub takes the device's liveness attempts (false from hubs that do not).
+    #[serde(default)]
+    pub takes_attempts: bool,
+    /// The newest of the device's liveness attempts the hub holds: the device sends those
+    /// after it.
+    #[serde(default)]
+    pub last_attempt: Option<i64>,
 }
 
 /// The media upload's answer: `{"_id": "MX…", "originalName": "selfie.jpg"}`.

@@ -217,6 +217,219 @@ fn a_device_syncs_to_one_replica_and_verifies_against_the_other() {
     assert_ne!(verify.status.code(), Some(0), "{}", text(&verify));
 }
 
+/// Records `n` liveness attempts on the device, every third failed with a frame kept.
+fn record_attempts(store: &mut facematch::store::Store, n: usize) {
+    for i in 0..n {
+        record_attempt(store, i % 3 == 2);
+    }
+}
+
+/// Records one liveness attempt, passed or failed (with a frame kept).
+fn record_attempt(store: &mut facematch::store::Store, failed: bool) {
+    let frame = std::fs::read(face("barack_obama", 3)).unwrap();
+    let frame_media =
+        failed.then(|| store.insert_media(None, "frame.jpg", "image/jpeg", &frame).unwrap());
+    let attempt = facematch::store::NewAttempt {
+        live: !failed,
+        reason: failed.then(|| "movement_not_seen".to_string()),
+        challenge: "left up right".into(),
+        evidence_json: "{\"frames\": 40}".into(),
+        frame_media,
+    };
+    store.record_attempt(&attempt).unwrap();
+}
+
+#[test]
+fn a_device_sends_its_liveness_attempts_and_the_records_that_need_a_person() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("hub.key");
+    let token = hub_token(&pg, &key, "kiosk-4");
+    let (a, b) = (Server::start_hub(&pg.url(), &key, &[]), Server::start_hub(&pg.url(), &key, &[]));
+    let db = dir.path().join("device.db");
+    let device = {
+        let mut store = facematch::store::Store::open(&db, None).unwrap();
+        // 25 attempts: more than one call carries.
+        record_attempts(&mut store, 25);
+        record_photo_pair(&mut store, "sundar_pichai", 1, 2);
+        // The device said "not matched" of a genuine pair: the hub will decide otherwise.
+        let insert = |store: &mut facematch::store::Store, n: u32| {
+            let bytes = std::fs::read(face("barack_obama", n)).unwrap();
+            store.insert_media(None, "p.jpg", "image/jpeg", &bytes).unwrap()
+        };
+        let (src, front) = (insert(&mut store, 1), insert(&mut store, 2));
+        store
+            .record_verification(&facematch::store::NewVerification {
+                src_media: Some(src),
+                front_media: Some(front),
+                doc_type: facematch::domain::DocumentType::Gov,
+                threshold: 85.0,
+                status: facematch::contract::MatchStatus::FaceNotMatched,
+                matched: false,
+                ..Default::default()
+            })
+            .unwrap();
+        let parked = record_photo_pair(&mut store, "angelina_jolie", 1, 2);
+        store.mark_parked(parked, "HTTP 400 code 4007: incompatible file type").unwrap();
+        store.device_id().to_string()
+    };
+    let db = db.to_str().unwrap();
+    let env = [("FACEMATCH_REMOTE_TOKEN", token.as_str())];
+    let sync = |base: &str| {
+        let out = facematch(&["sync", "--db", db, "--remote", base, "--once"], &env);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let report = sync(&a.base);
+    assert_eq!(report["liveness_attempts_sent"], 25, "{report}");
+    assert_eq!(
+        pg.sql(&format!(
+            "SELECT count(*), min(attempt_id), max(attempt_id), count(frame_media), \
+             count(*) FILTER (WHERE NOT live) FROM device_attempts WHERE device_id = '{device}'"
+        )),
+        "25|1|25|8|8"
+    );
+    // In the device's order, each naming the one before.
+    assert_eq!(
+        pg.sql(
+            "SELECT count(*) FROM device_attempts d JOIN device_attempts p \
+             ON p.device_id = d.device_id AND p.attempt_id = d.attempt_id - 1 \
+             WHERE d.prev_hash = p.row_hash"
+        ),
+        "24"
+    );
+    // Each frame is a sealed picture of the hub's, uploaded by the device's token.
+    assert_eq!(
+        pg.sql(
+            "SELECT count(*) FROM device_attempts d JOIN media m ON m.id = d.frame_media \
+             JOIN tokens t ON t.id = m.owner_token WHERE t.name = 'kiosk-4' AND m.sealed IS NOT NULL"
+        ),
+        "8"
+    );
+    // Nothing twice: the next run, on the other replica, sends only what is new.
+    assert_eq!(sync(&b.base)["liveness_attempts_sent"], 0);
+    // A passed attempt waits for the verification its selfie is for, and goes with that link.
+    {
+        let mut store = facematch::store::Store::open(Path::new(db), None).unwrap();
+        record_attempt(&mut store, false);
+    }
+    assert_eq!(sync(&b.base)["liveness_attempts_sent"], 0, "attempt 26 waits for its record");
+    {
+        let mut store = facematch::store::Store::open(Path::new(db), None).unwrap();
+        let bytes = std::fs::read(face("barack_obama", 1)).unwrap();
+        let src = store.insert_media(None, "s.jpg", "image/jpeg", &bytes).unwrap();
+        let front = store.insert_media(None, "f.jpg", "image/jpeg", &bytes).unwrap();
+        let linked = store
+            .record_verification(&facematch::store::NewVerification {
+                src_media: Some(src),
+                front_media: Some(front),
+                doc_type: facematch::domain::DocumentType::Gov,
+                threshold: 85.0,
+                status: facematch::contract::MatchStatus::FaceMatched,
+                matched: true,
+                liveness_attempt: Some(26),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(linked, 4);
+        record_attempt(&mut store, true);
+        record_attempt(&mut store, true);
+    }
+    assert_eq!(sync(&b.base)["liveness_attempts_sent"], 3);
+    assert_eq!(pg.sql("SELECT verification FROM device_attempts WHERE attempt_id = 26"), "4");
+    assert_eq!(pg.sql("SELECT count(*) FROM device_attempts"), "28");
+    assert_eq!(pg.sql("SELECT count(*) FROM media WHERE original_name = 'frame.jpg'"), "10");
+
+    // The records that need a person, as the device's newest heartbeat tells them, and the
+    // attempts, read by an auditor through the views.
+    pg.sql(AUDITOR_GRANTS);
+    let open = pg
+        .sql_as(
+            "auditor",
+            "SELECT device_record, reason, device_status, coalesce(remote_status, '-'), \
+             coalesce(refusal, '-') FROM facematch_audit.open_records ORDER BY device_record",
+        )
+        .unwrap();
+    assert_eq!(
+        open,
+        "2|disagreement|FACE_NOT_MATCHED|FACE_MATCHED|-\n\
+         3|parked|FACE_MATCHED|-|HTTP 400 code 4007: incompatible file type"
+    );
+    assert_eq!(
+        pg.sql_as(
+            "auditor",
+            "SELECT count(*), count(*) FILTER (WHERE has_frame) FROM facematch_audit.liveness_attempts"
+        )
+        .unwrap(),
+        "28|10"
+    );
+
+    // Attempts that do not continue what the hub holds are refused, and nothing is kept.
+    let client = http_client(Some(Duration::from_secs(30)));
+    let post = |body: serde_json::Value, as_token: &str| {
+        let r = client
+            .post(format!("{}/api/v2/facematch/devices/{device}/attempts", a.base))
+            .header("Authorization", format!("Basic {as_token}"))
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let attempt = |id: i64, prev: &str| {
+        serde_json::json!({"id": id, "createdAt": 1, "live": true, "reason": null,
+            "challenge": "left", "evidenceJson": "{}", "frameMedia": null, "verification": null,
+            "prevHash": prev, "rowHash": "a".repeat(64)})
+    };
+    let (status, said) =
+        post(serde_json::json!({"attempts": [attempt(29, &"b".repeat(64))]}), &token);
+    assert_eq!(status, 400, "{said}");
+    assert!(said.contains("does not follow attempt 28"), "{said}");
+    let (status, said) =
+        post(serde_json::json!({"attempts": [attempt(3, &"b".repeat(64))]}), &token);
+    assert_eq!(status, 400, "{said}");
+    assert!(said.contains("differs from the one the hub holds"), "{said}");
+    // Another token cannot speak for the device.
+    let other = hub_token(&pg, &key, "someone-else");
+    let (status, said) =
+        post(serde_json::json!({"attempts": [attempt(1, &"0".repeat(64))]}), &other);
+    assert_eq!(status, 400, "{said}");
+    assert!(said.contains("another token"), "{said}");
+    // Over the bounds: too many in one call, a hash that is not one.
+    let many: Vec<_> = (29..29 + 21).map(|id| attempt(id, &"b".repeat(64))).collect();
+    let (status, said) = post(serde_json::json!({"attempts": many}), &token);
+    assert_eq!(status, 400, "{said}");
+    let (status, said) = post(serde_json::json!({"attempts": [attempt(29, "not a hash")]}), &token);
+    assert_eq!(status, 400, "{said}");
+    assert_eq!(pg.sql("SELECT count(*) FROM device_attempts"), "28");
+}
+
+#[test]
+fn a_hub_on_sqlite_takes_the_attempts_and_open_records_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Server::start(dir.path(), &[]);
+    let token = hub.token("kiosk-5");
+    let db = dir.path().join("device.db");
+    let device = {
+        let mut store = facematch::store::Store::open(&db, None).unwrap();
+        record_attempts(&mut store, 4);
+        let parked = record_photo_pair(&mut store, "angelina_jolie", 1, 2);
+        store.mark_parked(parked, "HTTP 400 code 4016: no face").unwrap();
+        store.device_id().to_string()
+    };
+    let env = [("FACEMATCH_REMOTE_TOKEN", token.as_str())];
+    let out =
+        facematch(&["sync", "--db", db.to_str().unwrap(), "--remote", &hub.base, "--once"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["liveness_attempts_sent"], 4, "{report}");
+    let hub_db = facematch::store::Store::open_read_only(&dir.path().join("log.db"), None).unwrap();
+    let held = hub_db.device_attempts(&device, 10).unwrap();
+    assert_eq!(held.iter().map(|a| a.attempt.id).collect::<Vec<_>>(), [4, 3, 2, 1]);
+    assert!(held[1].attempt.frame_media.is_some(), "attempt 3 failed: its frame is at the hub");
+    let beat = hub_db.heartbeat_json(&device).unwrap().unwrap();
+    assert!(beat.contains("\"reason\":\"parked\"") && beat.contains("code 4016"), "{beat}");
+}
+
 #[test]
 fn the_database_down_is_a_503_with_retry_after_and_the_replica_recovers() {
     let pg = Postgres::start();
@@ -264,16 +477,21 @@ fn a_newer_schema_or_another_key_is_refused_and_nothing_is_changed() {
     let out = add(&["--key", key.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("schema version 99, newer than this facematch supports (1)"),
+        text(&out).contains("schema version 99, newer than this facematch supports (2)"),
         "{}",
         text(&out)
     );
-    pg.sql("UPDATE facematch_schema SET version = 1");
+    // A database of version 1, as the release before version 2 left it.
+    pg.sql(
+        "DROP VIEW facematch_audit.open_records, facematch_audit.liveness_attempts; \
+         DROP TABLE device_attempts; UPDATE facematch_schema SET version = 1",
+    );
     // A database labelled version 1 that lacks part of it is refused, not completed.
     pg.sql("ALTER TABLE devices RENAME TO devices_aside");
     let out = add(&["--key", key.to_str().unwrap()], &[]);
     assert!(text(&out).contains("has no devices"), "{}", text(&out));
     assert_eq!(pg.sql("SELECT to_regclass('devices') IS NULL"), "t", "nothing was changed");
+    assert_eq!(pg.sql("SELECT version FROM facematch_schema"), "1");
     pg.sql("ALTER TABLE devices_aside RENAME TO devices");
     // Another key, as a file or from the environment; a new file is not made for a sealed database.
     let other = dir.path().join("other.key");
@@ -293,6 +511,14 @@ fn a_newer_schema_or_another_key_is_refused_and_nothing_is_changed() {
     let out = add(&[], &[("FACEMATCH_HUB_KEY", &hex_key)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(pg.sql("SELECT string_agg(name, ',' ORDER BY id) FROM tokens"), "first,second");
+    // ...and brings version 1 to version 2.
+    assert_eq!(
+        pg.sql(
+            "SELECT version, to_regclass('device_attempts') IS NOT NULL, \
+             to_regclass('facematch_audit.open_records') IS NOT NULL FROM facematch_schema"
+        ),
+        "2|t|t"
+    );
     // No key at all; plain text asked for with a database on another machine.
     let out = add(&[], &[]);
     assert!(text(&out).contains("needs its key"), "{}", text(&out));
@@ -473,7 +699,7 @@ fn an_auditor_reads_the_hubs_log_through_its_views_and_nothing_else() {
     let out = facematch(&["log", "--store", &pg.url(), "--json"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("schema version 7, this facematch reads version 1"),
+        text(&out).contains("schema version 7, this facematch reads version 2"),
         "{}",
         text(&out)
     );

@@ -263,7 +263,7 @@ fn a_rewrite_dressed_as_an_old_database_is_never_sealed_by_a_writer() {
     conn.execute_batch(
         "PRAGMA foreign_keys = OFF;
          DROP TABLE chain_checkpoint; DROP TABLE anchors; DROP TABLE anchor_records;
-         DROP TABLE device_heartbeats;
+         DROP TABLE device_heartbeats; DROP TABLE device_attempts;
          ALTER TABLE verifications DROP COLUMN liveness_attempt; DROP TABLE liveness_attempts;
          ALTER TABLE media DROP COLUMN remote_url;
          UPDATE verifications SET status = 'FACE_NOT_MATCHED', matched = 0 WHERE id = 2;

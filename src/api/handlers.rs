@@ -16,14 +16,15 @@ use super::worker::Job;
 use super::{ApiError, AppState, REQUEST_TIMEOUT};
 use crate::answer;
 use crate::contract::{
-    Anchor, AnchorAnswer, ErrorBody, ErrorCode, Heartbeat, HeartbeatAnswer, HubInfo, MatchRequest,
-    MediaUploaded,
+    Anchor, AnchorAnswer, AttemptBatch, AttemptsAnswer, DeviceAttempt, ErrorBody, ErrorCode,
+    Heartbeat, HeartbeatAnswer, HubInfo, MatchRequest, MediaUploaded,
 };
 use crate::domain::PictureFormat;
 use crate::intake::{sniff, MAX_FILE_BYTES};
 use crate::record::{new_verification, RequestMedia};
 use crate::store::{
-    AnchorOutcome, ApiStore, HeartbeatOutcome, KeyedVerification, MediaId, StoreError, TokenId,
+    AnchorOutcome, ApiStore, AttemptsOutcome, ChainedAttempt, HeartbeatOutcome, KeyedVerification,
+    MediaId, StoreError, TokenId, ATTEMPT_BATCH,
 };
 use crate::verify::MatchParams;
 
@@ -306,34 +307,94 @@ pub async fn heartbeat(
     body: Body,
 ) -> Result<Json<HeartbeatAnswer>, ApiError> {
     let token = authorize(&state, &headers, Api::Fleet).await?;
-    if device.is_empty() || device.len() > 64 || !device.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        return Err(ApiError::malformed("a device id is 1-64 letters and digits"));
-    }
-    let body = tokio::time::timeout(state.read_timeout, to_bytes(body, super::MATCH_BODY_LIMIT))
-        .await
-        .map_err(|_| ApiError::malformed("the body did not arrive in time"))?
-        .map_err(|e| ApiError::malformed(format!("cannot read the body: {e}")))?;
-    let beat: Heartbeat = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::malformed(format!("malformed heartbeat: {e}")))?;
+    check_device_id(&device)?;
+    let beat: Heartbeat = fleet_body(&state, body, "heartbeat").await?;
     if !beat.is_reasonable() {
         return Err(ApiError::malformed(
-            "a heartbeat's names are 1-100 characters, 32 models at most",
+            "a heartbeat's names are 1-100 characters, 32 models and 20 open records at most, its \
+             times between 1970 and 9999",
         ));
     }
     let json =
         serde_json::to_string(&beat).map_err(|e| ApiError::internal(format!("heartbeat: {e}")))?;
     let sent_at = beat.sent_at_ms;
-    let outcome =
-        with_store(&state, move |s| Ok(s.keep_heartbeat(token, &device, &json, sent_at)?)).await?;
+    let (outcome, last_attempt) = with_store(&state, move |s| {
+        let outcome = s.keep_heartbeat(token, &device, &json, sent_at)?;
+        Ok((outcome, s.last_device_attempt(&device)?))
+    })
+    .await?;
     match outcome {
-        HeartbeatOutcome::Kept { clock_offset_ms } => {
-            Ok(Json(HeartbeatAnswer { kept: true, clock_offset_ms }))
-        }
+        HeartbeatOutcome::Kept { clock_offset_ms } => Ok(Json(HeartbeatAnswer {
+            kept: true,
+            clock_offset_ms,
+            takes_attempts: true,
+            last_attempt,
+        })),
         HeartbeatOutcome::OtherToken => Err(ApiError::malformed(
             "this device's heartbeats come with another token, still valid",
         )),
     }
+}
+
+/// `POST /api/v2/facematch/devices/{device}/attempts`: keeps the device's liveness attempts new
+/// to the hub, in its chain's order (a failed one's frame uploaded first by the same token),
+/// and answers the newest held. Attempts that do not continue what is held, or a device whose
+/// heartbeats come with another live token, are refused (4001).
+pub async fn device_attempts(
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<AttemptsAnswer>, ApiError> {
+    let token = authorize(&state, &headers, Api::Fleet).await?;
+    check_device_id(&device)?;
+    let batch: AttemptBatch = fleet_body(&state, body, "batch of attempts").await?;
+    if batch.attempts.is_empty()
+        || batch.attempts.len() > ATTEMPT_BATCH
+        || !batch.attempts.iter().all(DeviceAttempt::is_reasonable)
+    {
+        return Err(ApiError::malformed(format!(
+            "1-{ATTEMPT_BATCH} attempts a call, each with hashes of 64 hex digits and at most {} \
+             bytes of evidence",
+            DeviceAttempt::MAX_EVIDENCE_BYTES
+        )));
+    }
+    let chained: Vec<ChainedAttempt> =
+        batch.attempts.into_iter().map(|a| crate::record::attempt::chained(&device, a)).collect();
+    let outcome =
+        with_store(&state, move |s| Ok(s.keep_device_attempts(token, &device, &chained)?)).await?;
+    match outcome {
+        AttemptsOutcome::Kept { kept, last } => {
+            Ok(Json(AttemptsAnswer { kept: kept as u64, last_attempt: last }))
+        }
+        AttemptsOutcome::OtherToken => Err(ApiError::malformed(
+            "this device's heartbeats come with another token, still valid",
+        )),
+        AttemptsOutcome::Refused(reason) => Err(ApiError::malformed(reason)),
+    }
+}
+
+/// A device id as the fleet's calls name it: 1-64 letters and digits.
+fn check_device_id(device: &str) -> Result<(), ApiError> {
+    if device.is_empty() || device.len() > 64 || !device.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(ApiError::malformed("a device id is 1-64 letters and digits"));
+    }
+    Ok(())
+}
+
+/// A fleet call's JSON body (`what` names it), read within the read timeout and
+/// [`super::FLEET_BODY_LIMIT`].
+async fn fleet_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: Body,
+    what: &str,
+) -> Result<T, ApiError> {
+    let body = tokio::time::timeout(state.read_timeout, to_bytes(body, super::FLEET_BODY_LIMIT))
+        .await
+        .map_err(|_| ApiError::malformed("the body did not arrive in time"))?
+        .map_err(|e| ApiError::malformed(format!("cannot read the body: {e}")))?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::malformed(format!("malformed {what}: {e}")))
 }
 
 /// The page of kept anchors asked for: those after record `after`.

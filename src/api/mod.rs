@@ -57,6 +57,9 @@ pub const MATCHES_ADMITTED: usize = 64;
 pub const MATCHES_IN_MEMORY: usize = 2;
 /// Largest match request body (a few media ids).
 pub const MATCH_BODY_LIMIT: usize = 16 * 1024;
+/// Largest body of a device's call to its hub (a heartbeat, a batch of liveness attempts): with
+/// the connection cap, at most 16 MB held at once.
+pub const FLEET_BODY_LIMIT: usize = 64 * 1024;
 /// How long one request may take before it is answered 5001.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -132,7 +135,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/facematch/hub", get(handlers::hub_info))
         .route(
             "/api/v2/facematch/devices/{device}/heartbeat",
-            post(handlers::heartbeat).layer(DefaultBodyLimit::max(MATCH_BODY_LIMIT)),
+            post(handlers::heartbeat).layer(DefaultBodyLimit::max(FLEET_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v2/facematch/devices/{device}/attempts",
+            post(handlers::device_attempts).layer(DefaultBodyLimit::max(FLEET_BODY_LIMIT)),
         )
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed);

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::args::{RemoteArgs, SyncArgs};
 use super::{open_store, print_json};
+use crate::sync::attempts::send_attempts;
 use crate::sync::heartbeat::Heartbeats;
 use crate::sync::{sync_once, HttpRemote, Policy, SyncError, Transport};
 use crate::tls::{ClientTrust, Pin};
@@ -159,7 +160,7 @@ fn sync(args: &SyncArgs) -> Result<i32> {
     let mut idle_backoff = Duration::from_secs(args.poll_secs.max(1));
     let mut heartbeats = Heartbeats::default();
     loop {
-        let report = match sync_once(&store, &remote, policy) {
+        let mut report = match sync_once(&store, &remote, policy) {
             Ok(report) => report,
             Err(SyncError::Unauthorized(reason)) => {
                 anyhow::bail!(
@@ -194,14 +195,24 @@ fn sync(args: &SyncArgs) -> Result<i32> {
         }
         if report.stopped.is_none() {
             match heartbeats.send_if_due(&store, &args.store.db, &remote) {
-                Ok(Some(answer)) if answer.clock_offset_ms.unsigned_abs() > CLOCK_WARNING_MS => {
-                    eprintln!(
-                        "facematch sync: WARNING: this device's clock is {} s from the hub's: set \
-                     its time (NTP), the log's times are the device's",
-                        answer.clock_offset_ms / 1000
-                    )
+                Ok(Some(answer)) => {
+                    if answer.clock_offset_ms.unsigned_abs() > CLOCK_WARNING_MS {
+                        eprintln!(
+                            "facematch sync: WARNING: this device's clock is {} s from the hub's: \
+                             set its time (NTP), the log's times are the device's",
+                            answer.clock_offset_ms / 1000
+                        )
+                    }
+                    if answer.takes_attempts {
+                        match send_attempts(&store, &remote, answer.last_attempt) {
+                            Ok(sent) => report.liveness_attempts_sent = sent,
+                            Err(e) => eprintln!(
+                                "facematch sync: the liveness attempts were not all sent: {e}"
+                            ),
+                        }
+                    }
                 }
-                Ok(_) => {}
+                Ok(None) => {}
                 Err(e) => eprintln!("facematch sync: the heartbeat was not sent: {e}"),
             }
         }

@@ -1,10 +1,12 @@
 //! What a liveness attempt looks like: one JSON shape for `liveness check`'s answer and the
-//! evidence the liveness log keeps ([`NewAttempt`]), so the two never disagree.
+//! evidence the liveness log keeps ([`NewAttempt`]), so the two never disagree; and a logged
+//! attempt on its way to a hub and back ([`device_attempt`], [`chained`]).
 
 use serde::Serialize;
 
+use crate::contract::DeviceAttempt;
 use crate::liveness::Report;
-use crate::store::{MediaId, NewAttempt};
+use crate::store::{AttemptRecord, ChainedAttempt, MediaId, NewAttempt};
 
 /// One attempt's outcome and evidence, as `liveness check` prints it and the log keeps it.
 #[derive(Debug, Serialize)]
@@ -140,5 +142,50 @@ pub fn new_attempt(report: &Report, frame_media: Option<MediaId>, filming: Filmi
         challenge: evidence.challenge.clone(),
         evidence_json: serde_json::to_string(&evidence).unwrap_or_default(),
         frame_media,
+    }
+}
+
+/// A logged attempt as a device sends it to its hub, its frame named by `frame_at_hub` (the
+/// hub's media id). Evidence larger than a hub keeps is sent as a note of its size.
+pub fn device_attempt(logged: &ChainedAttempt, frame_at_hub: Option<String>) -> DeviceAttempt {
+    let a = &logged.attempt;
+    // Measured as sent, inside a JSON string: its quotes and backslashes escaped.
+    let escaped = serde_json::to_string(&a.evidence_json).map_or(usize::MAX, |s| s.len());
+    let evidence_json = if escaped <= DeviceAttempt::MAX_EVIDENCE_BYTES {
+        a.evidence_json.clone()
+    } else {
+        serde_json::json!({ "omitted": format!("{} bytes of evidence, kept on the device", a.evidence_json.len()) })
+            .to_string()
+    };
+    DeviceAttempt {
+        id: a.id,
+        created_at: a.created_at,
+        live: a.live,
+        reason: a.reason.clone(),
+        challenge: a.challenge.clone(),
+        evidence_json,
+        frame_media: frame_at_hub,
+        verification: a.verification,
+        prev_hash: logged.prev_hash.clone(),
+        row_hash: logged.row_hash.clone(),
+    }
+}
+
+/// An attempt `device` sent, as a hub keeps it.
+pub fn chained(device: &str, sent: DeviceAttempt) -> ChainedAttempt {
+    ChainedAttempt {
+        attempt: AttemptRecord {
+            id: sent.id,
+            created_at: sent.created_at,
+            device_id: device.to_string(),
+            live: sent.live,
+            reason: sent.reason,
+            challenge: sent.challenge,
+            evidence_json: sent.evidence_json,
+            frame_media: sent.frame_media,
+            verification: sent.verification,
+        },
+        prev_hash: sent.prev_hash,
+        row_hash: sent.row_hash,
     }
 }

@@ -6,8 +6,8 @@
 use std::sync::Mutex;
 
 use super::{
-    AnchorOutcome, HeartbeatOutcome, KeyedVerification, MediaId, NewVerification, Store,
-    StoreError, TokenId,
+    AnchorOutcome, AttemptsOutcome, ChainedAttempt, HeartbeatOutcome, KeyedVerification, MediaId,
+    NewVerification, Store, StoreError, TokenId,
 };
 use crate::contract::Anchor;
 
@@ -134,6 +134,24 @@ pub trait ApiStore: Send + Sync {
         sent_at_ms: i64,
     ) -> Result<HeartbeatOutcome, StoreError>;
 
+    /// Keeps a device's liveness attempts new to this store, in its chain's order, unless the
+    /// device belongs to another live token or they do not continue what is held.
+    ///
+    /// # Errors
+    /// The database failed (nothing is kept then).
+    fn keep_device_attempts(
+        &self,
+        token: TokenId,
+        device_id: &str,
+        batch: &[ChainedAttempt],
+    ) -> Result<AttemptsOutcome, StoreError>;
+
+    /// The newest of a device's liveness attempts held.
+    ///
+    /// # Errors
+    /// The database failed.
+    fn last_device_attempt(&self, device_id: &str) -> Result<Option<i64>, StoreError>;
+
     /// Proves the database can be written, when a server starts.
     ///
     /// # Errors
@@ -240,6 +258,19 @@ impl ApiStore for LocalStore {
         sent_at_ms: i64,
     ) -> Result<HeartbeatOutcome, StoreError> {
         self.lock().keep_heartbeat(token, device_id, heartbeat_json, sent_at_ms)
+    }
+
+    fn keep_device_attempts(
+        &self,
+        token: TokenId,
+        device_id: &str,
+        batch: &[ChainedAttempt],
+    ) -> Result<AttemptsOutcome, StoreError> {
+        self.lock().keep_device_attempts(token, device_id, batch)
+    }
+
+    fn last_device_attempt(&self, device_id: &str) -> Result<Option<i64>, StoreError> {
+        self.lock().last_device_attempt(device_id)
     }
 
     fn check_writable(&self) -> Result<(), StoreError> {

@@ -3,7 +3,8 @@
 //! counter file `<key>.liveness`), so an attempt cannot be edited, removed or reordered
 //! unseen. Each row also holds the verification chain's head at its time, and a verification
 //! names the passed attempt its selfie came from, so the two logs' order is fixed too.
-//! Attempts are not synced: the Face Match API has no place for them.
+//! The Face Match API has no place for attempts; a facematch hub takes them (`sync::attempts`),
+//! and keeps each device's as [`ChainedAttempt`]s (`device_attempts`).
 
 use std::collections::HashMap;
 
@@ -52,6 +53,18 @@ pub struct AttemptRecord {
     pub frame_media: Option<String>,
     /// The verification that used its selfie, if any.
     pub verification: Option<i64>,
+}
+
+/// An attempt with its place in the liveness chain: what a device sends its hub, and what a hub
+/// keeps of each device's attempts (its frame then named by the hub's media id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainedAttempt {
+    /// The attempt (its `device_id` the device's).
+    pub attempt: AttemptRecord,
+    /// The hash of the attempt before it in the device's chain (64 zeros for the first).
+    pub prev_hash: String,
+    /// Its hash in the device's chain.
+    pub row_hash: String,
 }
 
 /// Passed and failed attempts counted over a time.
@@ -124,6 +137,31 @@ impl AttemptHashed {
     }
 }
 
+/// The columns [`attempt_from_row`] reads, in [`AttemptRecord`]'s order, of the device's
+/// `liveness_attempts a` and the `verifications v` that used each.
+const ATTEMPT_COLUMNS: &str = "a.id, a.created_at, a.device_id, a.live, a.reason, a.challenge,
+     a.evidence_json, a.frame_media, v.id";
+
+/// An attempt from a row's first nine columns, in [`AttemptRecord`]'s order.
+pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        device_id: r.get(2)?,
+        live: r.get(3)?,
+        reason: r.get(4)?,
+        challenge: r.get(5)?,
+        evidence_json: r.get(6)?,
+        frame_media: r.get(7)?,
+        verification: r.get(8)?,
+    })
+}
+
+/// An attempt from a row of [`attempt_from_row`]'s columns then its `prev_hash` and `row_hash`.
+pub(super) fn chained_from_row(r: &Row<'_>) -> rusqlite::Result<ChainedAttempt> {
+    Ok(ChainedAttempt { attempt: attempt_from_row(r)?, prev_hash: r.get(9)?, row_hash: r.get(10)? })
+}
+
 /// Every attempt with its frame's sha256, in chain order.
 const ATTEMPTS_WITH_FRAMES: &str = "SELECT a.*, m.sha256 AS frame_sha256
      FROM liveness_attempts a LEFT JOIN media m ON m.id = a.frame_media
@@ -187,25 +225,30 @@ impl Store {
     /// # Errors
     /// An SQLite error.
     pub fn list_attempts(&self, limit: usize) -> Result<Vec<AttemptRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT a.id, a.created_at, a.device_id, a.live, a.reason, a.challenge,
-                    a.evidence_json, a.frame_media, v.id
-             FROM liveness_attempts a LEFT JOIN verifications v ON v.liveness_attempt = a.id
-             ORDER BY a.id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit as i64], |r| {
-            Ok(AttemptRecord {
-                id: r.get(0)?,
-                created_at: r.get(1)?,
-                device_id: r.get(2)?,
-                live: r.get(3)?,
-                reason: r.get(4)?,
-                challenge: r.get(5)?,
-                evidence_json: r.get(6)?,
-                frame_media: r.get(7)?,
-                verification: r.get(8)?,
-            })
-        })?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM liveness_attempts a
+             LEFT JOIN verifications v ON v.liveness_attempt = a.id
+             ORDER BY a.id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map(params![limit as i64], attempt_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Up to `limit` attempts after attempt `after`, oldest first, with their chain hashes.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn attempts_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ChainedAttempt>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ATTEMPT_COLUMNS}, a.prev_hash, a.row_hash FROM liveness_attempts a
+             LEFT JOIN verifications v ON v.liveness_attempt = a.id
+             WHERE a.id > ?1 ORDER BY a.id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![after, limit as i64], chained_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -23,6 +23,36 @@ pub(super) fn held_by_another(owner: Option<(Option<i64>, bool)>, token: TokenId
     matches!(owner, Some((Some(owner), true)) if owner != token.0)
 }
 
+/// Whether another live token than `token` speaks for `device_id`: the one its heartbeats, its
+/// newest anchor or its newest liveness attempt came with.
+pub(super) fn another_token_holds(
+    conn: &rusqlite::Connection,
+    device_id: &str,
+    token: TokenId,
+) -> Result<bool, StoreError> {
+    let owner = |sql: &str| -> Result<Option<(Option<i64>, bool)>, StoreError> {
+        Ok(conn.query_row(sql, params![device_id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+    };
+    let holders = [
+        owner(
+            "SELECT h.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+             FROM device_heartbeats h LEFT JOIN tokens t ON t.id = h.token_id
+             WHERE h.device_id = ?1",
+        )?,
+        owner(
+            "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+             FROM anchor_records a LEFT JOIN tokens t ON t.id = a.token_id
+             WHERE a.device_id = ?1 ORDER BY a.record_id DESC LIMIT 1",
+        )?,
+        owner(
+            "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+             FROM device_attempts a LEFT JOIN tokens t ON t.id = a.token_id
+             WHERE a.device_id = ?1 ORDER BY a.attempt_id DESC LIMIT 1",
+        )?,
+    ];
+    Ok(holders.into_iter().any(|holder| held_by_another(holder, token)))
+}
+
 impl Store {
     /// Keeps `device_id`'s heartbeat (`heartbeat_json`, sent at `sent_at_ms` by its clock) in
     /// place of the one before, unless the device belongs to another live token.
@@ -40,24 +70,7 @@ impl Store {
             &self.conn,
             rusqlite::TransactionBehavior::Immediate,
         )?;
-        let owner = |sql: &str| -> Result<Option<(Option<i64>, bool)>, StoreError> {
-            Ok(tx.query_row(sql, params![device_id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
-        };
-        // The device's heartbeats, and its anchors: another live token holding either speaks
-        // for the device, not this one.
-        let holders = [
-            owner(
-                "SELECT h.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
-                 FROM device_heartbeats h LEFT JOIN tokens t ON t.id = h.token_id
-                 WHERE h.device_id = ?1",
-            )?,
-            owner(
-                "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
-                 FROM anchor_records a LEFT JOIN tokens t ON t.id = a.token_id
-                 WHERE a.device_id = ?1 ORDER BY a.record_id DESC LIMIT 1",
-            )?,
-        ];
-        if holders.into_iter().any(|holder| held_by_another(holder, token)) {
+        if another_token_holds(&tx, device_id, token)? {
             return Ok(HeartbeatOutcome::OtherToken);
         }
         let now = now_ms();
@@ -73,6 +86,23 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(HeartbeatOutcome::Kept { clock_offset_ms })
+    }
+}
+
+impl Store {
+    /// `device_id`'s newest heartbeat as it was kept (JSON), if it sent one.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn heartbeat_json(&self, device_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT heartbeat_json FROM device_heartbeats WHERE device_id = ?1",
+                params![device_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 }
 

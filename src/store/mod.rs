@@ -15,6 +15,7 @@ mod api_store;
 mod attempts;
 mod chain;
 mod crypto;
+mod device_attempts;
 mod devices;
 mod key_check;
 mod media;
@@ -34,12 +35,13 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use anchors::{AnchorOutcome, ANCHOR_PAGE, MAX_ANCHOR_STEP};
 pub use api_store::{ApiStore, LocalStore, RecentCalls};
-pub use attempts::{AttemptCounts, AttemptRecord, NewAttempt};
+pub use attempts::{AttemptCounts, AttemptRecord, ChainedAttempt, NewAttempt};
 pub use chain::Chain;
 pub use crypto::DeviceKey;
+pub use device_attempts::{AttemptsOutcome, ATTEMPT_BATCH};
 pub use devices::HeartbeatOutcome;
 pub use media::{MediaId, MediaRecord};
-pub use outbox::{OutboxItem, SyncCounts};
+pub use outbox::{OpenOutboxRecord, OutboxItem, SyncCounts};
 /// The schema version this build writes (`PRAGMA user_version`).
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use states::{OutboxState, SyncState};

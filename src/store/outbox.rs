@@ -8,7 +8,7 @@ use rusqlite::params;
 use super::media::MediaId;
 use super::states::OutboxState;
 use super::{now_ms, Store, StoreError};
-use crate::contract::MatchVerdict;
+use crate::contract::{MatchStatus, MatchVerdict};
 use crate::domain::DocumentType;
 
 /// A verification waiting to be synced.
@@ -43,7 +43,48 @@ pub struct SyncCounts {
     pub disagreement: i64,
 }
 
+/// A record that needs a person: parked, or decided otherwise by the remote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenOutboxRecord {
+    /// The verification's id.
+    pub verification_id: i64,
+    /// Parked (true) or a disagreement.
+    pub parked: bool,
+    /// Our decision.
+    pub status: MatchStatus,
+    /// The remote's decision, once synced.
+    pub remote_status: Option<MatchStatus>,
+    /// What parked it.
+    pub last_error: Option<String>,
+    /// When its entry last changed (ms since the epoch).
+    pub updated_at: i64,
+}
+
 impl Store {
+    /// The newest `limit` records that need a person: parked ones and disagreements.
+    ///
+    /// # Errors
+    /// An SQLite error.
+    pub fn open_records(&self, limit: usize) -> Result<Vec<OpenOutboxRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT o.verification_id, o.state = ?2, v.status, o.remote_status, o.last_error,
+                    o.updated_at
+             FROM outbox o JOIN verifications v ON v.id = o.verification_id
+             WHERE o.state = ?2 OR o.disagreement ORDER BY o.verification_id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64, OutboxState::Parked], |r| {
+            Ok(OpenOutboxRecord {
+                verification_id: r.get(0)?,
+                parked: r.get(1)?,
+                status: r.get(2)?,
+                remote_status: r.get(3)?,
+                last_error: r.get(4)?,
+                updated_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The oldest `limit` pending items.
     ///
     /// # Errors

@@ -163,6 +163,25 @@ CREATE TABLE device_heartbeats (
     heartbeat_json  TEXT NOT NULL
 );
 ",
+    r"
+-- v8: on a hub, each device's liveness attempts, in its chain's order (device_attempts.rs).
+CREATE TABLE device_attempts (
+    device_id     TEXT NOT NULL,
+    attempt_id    INTEGER NOT NULL,
+    token_id      INTEGER REFERENCES tokens(id),
+    created_at    INTEGER NOT NULL,
+    live          INTEGER NOT NULL,
+    reason        TEXT,
+    challenge     TEXT NOT NULL,
+    evidence_json TEXT NOT NULL,
+    frame_media   TEXT REFERENCES media(id),
+    verification  INTEGER,
+    prev_hash     TEXT NOT NULL,
+    row_hash      TEXT NOT NULL,
+    received_at   INTEGER NOT NULL,
+    PRIMARY KEY (device_id, attempt_id)
+);
+",
 ];
 
 /// The schema version this build writes.

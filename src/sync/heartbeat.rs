@@ -1,13 +1,14 @@
 //! The device's heartbeat to a facematch hub: what it runs (version, pinned models), how its
 //! log and queue stand, the free space beside its log and its clock, sent after a sync run so
-//! that the bank sees a device falling behind or going silent. A plain Face Match API remote
-//! is asked nothing: the hub says what it is first.
+//! that the bank sees a device falling behind or going silent, with the records that need a
+//! person (parked, or decided otherwise by the remote). A plain Face Match API remote is asked
+//! nothing: the hub says what it is first.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::remote::{HttpRemote, RemoteError};
-use crate::contract::{Heartbeat, HeartbeatAnswer, ModelPin};
+use crate::contract::{Heartbeat, HeartbeatAnswer, ModelPin, OpenReason, OpenRecord};
 use crate::store::{Store, StoreError};
 
 /// How often `sync --watch` sends a heartbeat (a `--once` run sends one).
@@ -32,10 +33,39 @@ pub fn heartbeat_of(store: &Store, db: &Path) -> Result<Heartbeat, StoreError> {
         parked: count(counts.parked),
         disagreements: count(counts.disagreement),
         free_disk_bytes: free_bytes(db),
+        open_records: store
+            .open_records(Heartbeat::MAX_OPEN_RECORDS)?
+            .into_iter()
+            .map(|r| OpenRecord {
+                record: r.verification_id,
+                reason: if r.parked { OpenReason::Parked } else { OpenReason::Disagreement },
+                device_status: r.status,
+                remote_status: r.remote_status,
+                refusal: r
+                    .last_error
+                    .filter(|_| r.parked)
+                    .map(|e| clip(e, OpenRecord::MAX_REFUSAL_BYTES)),
+                since_ms: r.updated_at,
+            })
+            .collect(),
         sent_at_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
     })
+}
+
+/// `text` without control characters (each would take 6 bytes as JSON), cut to at most `max`
+/// bytes at a character's edge.
+fn clip(text: String, max: usize) -> String {
+    let mut text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// Free space (for an unprivileged writer) on the file system holding `db`.

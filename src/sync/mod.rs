@@ -17,6 +17,7 @@
 //! it does not know one gets the picture again, once.
 //! The network stays behind the [`Remote`] trait; no UI here.
 
+pub mod attempts;
 pub mod heartbeat;
 pub mod remote;
 
@@ -68,6 +69,8 @@ pub struct SyncReport {
     pub unanchored: usize,
     /// Items still pending when the run ended.
     pub pending_left: i64,
+    /// Liveness attempts a facematch hub newly kept after the run (sent with its heartbeat).
+    pub liveness_attempts_sent: usize,
     /// Wall time of the run.
     pub elapsed_ms: u128,
     /// Why the run ended early (the remote stayed unreachable), if it did.

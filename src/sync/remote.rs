@@ -12,8 +12,8 @@ use reqwest::multipart;
 use reqwest::{Client, RequestBuilder, StatusCode, Url};
 
 use crate::contract::{
-    Anchor, AnchorAnswer, ErrorBody, Heartbeat, HeartbeatAnswer, HubInfo, MatchRequest,
-    MatchVerdict, MediaUploaded,
+    Anchor, AnchorAnswer, AttemptBatch, AttemptsAnswer, ErrorBody, Heartbeat, HeartbeatAnswer,
+    HubInfo, MatchRequest, MatchVerdict, MediaUploaded,
 };
 use crate::tls::{CertificateProblem, ClientTrust};
 
@@ -377,6 +377,21 @@ impl HttpRemote {
         let path = format!("/api/v2/facematch/devices/{device_id}/heartbeat");
         let answer = self.send(self.call(reqwest::Method::POST, &path).json(beat))?;
         contract_answer(answer, "the heartbeat's answer")
+    }
+
+    /// Sends a batch of `device_id`'s liveness attempts to a hub; its answer.
+    ///
+    /// # Errors
+    /// Any failure; a refusal (they do not continue what the hub holds, another token holds the
+    /// device) as [`RemoteError::Permanent`].
+    pub fn device_attempts(
+        &self,
+        device_id: &str,
+        batch: &AttemptBatch,
+    ) -> Result<AttemptsAnswer, RemoteError> {
+        let path = format!("/api/v2/facematch/devices/{device_id}/attempts");
+        let answer = self.send(self.call(reqwest::Method::POST, &path).json(batch))?;
+        contract_answer(answer, "the attempts' answer")
     }
 }
 

@@ -7,6 +7,31 @@ use super::super::devices::held_by_another;
 use super::super::{now_ms, HeartbeatOutcome, StoreError, TokenId};
 use super::db_error;
 
+/// Whether another live token than `token` speaks for `device_id`: the one its heartbeats, its
+/// newest anchor or its newest liveness attempt came with.
+pub(super) fn another_token_holds(
+    client: &mut impl GenericClient,
+    device_id: &str,
+    token: TokenId,
+) -> Result<bool, StoreError> {
+    let mut holders = Vec::new();
+    for sql in [
+        "SELECT d.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+         FROM devices d LEFT JOIN tokens t ON t.id = d.token_id
+         WHERE d.device_id = $1",
+        "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+         FROM anchor_records a LEFT JOIN tokens t ON t.id = a.token_id
+         WHERE a.device_id = $1 ORDER BY a.record_id DESC LIMIT 1",
+        "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
+         FROM device_attempts a LEFT JOIN tokens t ON t.id = a.token_id
+         WHERE a.device_id = $1 ORDER BY a.attempt_id DESC LIMIT 1",
+    ] {
+        let row = client.query_opt(sql, &[&device_id]).map_err(db_error)?;
+        holders.push(row.map(|r| (r.get::<_, Option<i64>>(0), r.get::<_, bool>(1))));
+    }
+    Ok(holders.into_iter().any(|holder| held_by_another(holder, token)))
+}
+
 /// Keeps `device_id`'s heartbeat unless the device belongs to another live token.
 pub(super) fn keep_heartbeat(
     client: &mut impl GenericClient,
@@ -18,21 +43,7 @@ pub(super) fn keep_heartbeat(
     let mut tx = client.transaction().map_err(db_error)?;
     tx.execute("SELECT pg_advisory_xact_lock(hashtext('heartbeat ' || $1))", &[&device_id])
         .map_err(db_error)?;
-    // The device's heartbeats, and its anchors: another live token holding either speaks for
-    // the device, not this one.
-    let mut holders = Vec::new();
-    for sql in [
-        "SELECT d.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
-         FROM devices d LEFT JOIN tokens t ON t.id = d.token_id
-         WHERE d.device_id = $1",
-        "SELECT a.token_id, t.revoked_at IS NULL AND t.id IS NOT NULL
-         FROM anchor_records a LEFT JOIN tokens t ON t.id = a.token_id
-         WHERE a.device_id = $1 ORDER BY a.record_id DESC LIMIT 1",
-    ] {
-        let row = tx.query_opt(sql, &[&device_id]).map_err(db_error)?;
-        holders.push(row.map(|r| (r.get::<_, Option<i64>>(0), r.get::<_, bool>(1))));
-    }
-    if holders.into_iter().any(|holder| held_by_another(holder, token)) {
+    if another_token_holds(&mut tx, device_id, token)? {
         return Ok(HeartbeatOutcome::OtherToken);
     }
     let now = now_ms();

@@ -14,6 +14,7 @@
 //! verified with the trust the caller gives (the system's store or a bank's CA file).
 
 mod audit;
+mod device_attempts;
 mod devices;
 mod records;
 mod schema;
@@ -35,8 +36,8 @@ use super::api_store::{ApiStore, RecentCalls};
 use super::chain::LogKey;
 use super::crypto::{random_base62, DeviceKey};
 use super::{
-    AnchorOutcome, HeartbeatOutcome, KeyedVerification, MediaId, NewVerification, StoreError,
-    TokenId,
+    AnchorOutcome, AttemptsOutcome, ChainedAttempt, HeartbeatOutcome, KeyedVerification, MediaId,
+    NewVerification, StoreError, TokenId,
 };
 use crate::contract::Anchor;
 
@@ -458,6 +459,19 @@ impl ApiStore for PgStore {
     ) -> Result<HeartbeatOutcome, StoreError> {
         let client = &mut *self.connection()?;
         devices::keep_heartbeat(client, token, device_id, heartbeat_json, sent_at_ms)
+    }
+
+    fn keep_device_attempts(
+        &self,
+        token: TokenId,
+        device_id: &str,
+        batch: &[ChainedAttempt],
+    ) -> Result<AttemptsOutcome, StoreError> {
+        device_attempts::keep(&mut *self.connection()?, token, device_id, batch)
+    }
+
+    fn last_device_attempt(&self, device_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(device_attempts::newest(&mut *self.connection()?, device_id)?.map(|n| n.0))
     }
 
     fn check_writable(&self) -> Result<(), StoreError> {

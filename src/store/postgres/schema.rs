@@ -7,7 +7,7 @@ use postgres::GenericClient;
 use super::super::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// The migrations in order: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
 const MIGRATIONS: [&str; VERSION as usize] = [
@@ -128,6 +128,37 @@ const MIGRATIONS: [&str; VERSION as usize] = [
        SELECT id, name, to_timestamp(created_at / 1000.0) AS created,
               to_timestamp(revoked_at / 1000.0) AS revoked
          FROM tokens;",
+    // 2: each device's liveness attempts, in its chain's order; the auditors' views of them
+    // and of the records each device's newest heartbeat says need a person.
+    "CREATE TABLE device_attempts (
+         device_id     TEXT NOT NULL,
+         attempt_id    BIGINT NOT NULL,
+         token_id      BIGINT REFERENCES tokens (id),
+         created_at    BIGINT NOT NULL,
+         live          BOOLEAN NOT NULL,
+         reason        TEXT,
+         challenge     TEXT NOT NULL,
+         evidence_json TEXT NOT NULL,
+         frame_media   TEXT REFERENCES media (id),
+         verification  BIGINT,
+         prev_hash     TEXT NOT NULL,
+         row_hash      TEXT NOT NULL,
+         received_at   BIGINT NOT NULL,
+         PRIMARY KEY (device_id, attempt_id)
+     );
+     CREATE VIEW facematch_audit.liveness_attempts AS
+       SELECT device_id, attempt_id, to_timestamp(created_at / 1000.0) AS attempted_at, live,
+              reason, challenge, evidence_json, frame_media IS NOT NULL AS has_frame,
+              verification AS device_record, prev_hash, row_hash,
+              to_timestamp(received_at / 1000.0) AS received
+         FROM device_attempts;
+     CREATE VIEW facematch_audit.open_records AS
+       SELECT d.device_id, (r ->> 'record')::BIGINT AS device_record, r ->> 'reason' AS reason,
+              r ->> 'deviceStatus' AS device_status, r ->> 'remoteStatus' AS remote_status,
+              r ->> 'refusal' AS refusal, to_timestamp((r ->> 'sinceMs')::BIGINT / 1000.0) AS since,
+              to_timestamp(d.last_seen / 1000.0) AS reported
+         FROM devices d,
+              json_array_elements(coalesce(d.heartbeat_json::json -> 'openRecords', '[]'::json)) r;",
 ];
 
 /// The advisory lock replicas take to migrate one at a time (any fixed number; "fmhub").
@@ -149,8 +180,8 @@ pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, 
             supported: i64::from(VERSION),
         });
     }
+    check_shape(&mut tx, name, found)?;
     if found == VERSION {
-        check_shape(&mut tx, name)?;
         return Ok(found);
     }
     if found == 0 {
@@ -168,22 +199,26 @@ pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, 
     Ok(found)
 }
 
-/// What version 1 must hold beside its tables: development builds made databases labelled
-/// version 1 without these, which are refused rather than taken as current.
-const SHAPE: [&str; 4] =
-    ["devices", "media_by_key", "verifications_by_key", "facematch_audit.devices"];
+/// What each version must hold beside its tables (`SHAPE[n]`: version `n + 1`): development
+/// builds made databases labelled version 1 without these, which are refused rather than taken
+/// as current or migrated further.
+const SHAPE: [&[&str]; VERSION as usize] = [
+    &["devices", "media_by_key", "verifications_by_key", "facematch_audit.devices"],
+    &["device_attempts", "facematch_audit.liveness_attempts", "facematch_audit.open_records"],
+];
 
-/// Refuses a database labelled [`VERSION`] that lacks part of it.
-fn check_shape(client: &mut impl GenericClient, name: &str) -> Result<(), StoreError> {
-    for relation in SHAPE {
+/// Refuses a database labelled version `found` that lacks part of it.
+fn check_shape(client: &mut impl GenericClient, name: &str, found: i32) -> Result<(), StoreError> {
+    let versions = SHAPE.iter().take(usize::try_from(found).unwrap_or(0));
+    for relation in versions.flat_map(|relations| relations.iter()) {
         let present: bool = client
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
             .map_err(super::db_error)?
             .get(0);
         if !present {
             return Err(StoreError::Tampered(format!(
-                "{name} says schema version {VERSION} but has no {relation}: it was made by a \
-                 development build before version {VERSION} was fixed; nothing was changed. Make \
+                "{name} says schema version {found} but has no {relation}: it was made by a \
+                 development build before version {found} was fixed; nothing was changed. Make \
                  a new database for the hub"
             )));
         }
