@@ -11,7 +11,7 @@ use reqwest::blocking::{multipart, Client};
 
 use crate::postgres::Postgres;
 use crate::server::Server;
-use crate::util::{face, http_client, record_photo_pair};
+use crate::util::{face, http_client, record_photo_pair, record_photo_pair_with};
 
 fn facematch(args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_facematch"))
@@ -253,22 +253,10 @@ fn a_device_sends_its_liveness_attempts_and_the_records_that_need_a_person() {
         record_attempts(&mut store, 25);
         record_photo_pair(&mut store, "sundar_pichai", 1, 2);
         // The device said "not matched" of a genuine pair: the hub will decide otherwise.
-        let insert = |store: &mut facematch::store::Store, n: u32| {
-            let bytes = std::fs::read(face("barack_obama", n)).unwrap();
-            store.insert_media(None, "p.jpg", "image/jpeg", &bytes).unwrap()
-        };
-        let (src, front) = (insert(&mut store, 1), insert(&mut store, 2));
-        store
-            .record_verification(&facematch::store::NewVerification {
-                src_media: Some(src),
-                front_media: Some(front),
-                doc_type: facematch::domain::DocumentType::Gov,
-                threshold: 85.0,
-                status: facematch::contract::MatchStatus::FaceNotMatched,
-                matched: false,
-                ..Default::default()
-            })
-            .unwrap();
+        record_photo_pair_with(&mut store, "barack_obama", 1, 2, |v| {
+            v.status = facematch::contract::MatchStatus::FaceNotMatched;
+            v.matched = false;
+        });
         let parked = record_photo_pair(&mut store, "angelina_jolie", 1, 2);
         store.mark_parked(parked, "HTTP 400 code 4007: incompatible file type").unwrap();
         store.device_id().to_string()
@@ -316,21 +304,9 @@ fn a_device_sends_its_liveness_attempts_and_the_records_that_need_a_person() {
     assert_eq!(sync(&b.base)["liveness_attempts_sent"], 0, "attempt 26 waits for its record");
     {
         let mut store = facematch::store::Store::open(Path::new(db), None).unwrap();
-        let bytes = std::fs::read(face("barack_obama", 1)).unwrap();
-        let src = store.insert_media(None, "s.jpg", "image/jpeg", &bytes).unwrap();
-        let front = store.insert_media(None, "f.jpg", "image/jpeg", &bytes).unwrap();
-        let linked = store
-            .record_verification(&facematch::store::NewVerification {
-                src_media: Some(src),
-                front_media: Some(front),
-                doc_type: facematch::domain::DocumentType::Gov,
-                threshold: 85.0,
-                status: facematch::contract::MatchStatus::FaceMatched,
-                matched: true,
-                liveness_attempt: Some(26),
-                ..Default::default()
-            })
-            .unwrap();
+        let linked = record_photo_pair_with(&mut store, "barack_obama", 1, 1, |v| {
+            v.liveness_attempt = Some(26);
+        });
         assert_eq!(linked, 4);
         record_attempt(&mut store, true);
         record_attempt(&mut store, true);

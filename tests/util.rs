@@ -52,12 +52,24 @@ pub fn record_photo_pair(
     n_src: u32,
     n_front: u32,
 ) -> i64 {
+    record_photo_pair_with(store, who, n_src, n_front, |_| {})
+}
+
+/// [`record_photo_pair`] with the entry changed by `change` before it is recorded (another
+/// verdict, a liveness attempt named).
+pub fn record_photo_pair_with(
+    store: &mut facematch::store::Store,
+    who: &str,
+    n_src: u32,
+    n_front: u32,
+    change: impl FnOnce(&mut facematch::store::NewVerification),
+) -> i64 {
     let insert = |n: u32| {
         let bytes = std::fs::read(face(who, n)).unwrap();
         store.insert_media(None, &format!("{who}-{n}.jpg"), "image/jpeg", &bytes).unwrap()
     };
     let (src, front) = (insert(n_src), insert(n_front));
-    let entry = facematch::store::NewVerification {
+    let mut entry = facematch::store::NewVerification {
         src_media: Some(src),
         front_media: Some(front),
         doc_type: facematch::domain::DocumentType::Gov,
@@ -66,5 +78,6 @@ pub fn record_photo_pair(
         matched: true,
         ..facematch::store::NewVerification::default()
     };
+    change(&mut entry);
     store.record_verification(&entry).unwrap()
 }

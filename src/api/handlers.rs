@@ -330,9 +330,7 @@ pub async fn heartbeat(
             takes_attempts: true,
             last_attempt,
         })),
-        HeartbeatOutcome::OtherToken => Err(ApiError::malformed(
-            "this device's heartbeats come with another token, still valid",
-        )),
+        HeartbeatOutcome::OtherToken => Err(another_token_holds_the_device()),
     }
 }
 
@@ -367,11 +365,14 @@ pub async fn device_attempts(
         AttemptsOutcome::Kept { kept, last } => {
             Ok(Json(AttemptsAnswer { kept: kept as u64, last_attempt: last }))
         }
-        AttemptsOutcome::OtherToken => Err(ApiError::malformed(
-            "this device's heartbeats come with another token, still valid",
-        )),
+        AttemptsOutcome::OtherToken => Err(another_token_holds_the_device()),
         AttemptsOutcome::Refused(reason) => Err(ApiError::malformed(reason)),
     }
+}
+
+/// The refusal of a fleet call for a device that another live token speaks for.
+fn another_token_holds_the_device() -> ApiError {
+    ApiError::malformed("this device's heartbeats come with another token, still valid")
 }
 
 /// A device id as the fleet's calls name it: 1-64 letters and digits.

@@ -33,6 +33,14 @@ pub enum AttemptsOutcome {
 /// The most attempts one call carries.
 pub const ATTEMPT_BATCH: usize = 20;
 
+/// What of a batch a hub keeps.
+pub(super) struct ToKeep<'a> {
+    /// The attempts new to the hub, in order.
+    pub new: Vec<&'a ChainedAttempt>,
+    /// The newest attempt the hub holds once they are kept.
+    pub last: Option<i64>,
+}
+
 /// Which of `batch` (in chain order) are new to a hub that holds `held` (attempt id → hash,
 /// among the batch's ids) and `newest` (its newest attempt of the device): each new one must
 /// follow the one before, and one held already must be the same; the refusal's reason
@@ -41,7 +49,7 @@ pub(super) fn to_keep<'a>(
     batch: &'a [ChainedAttempt],
     newest: Option<(i64, String)>,
     held: &HashMap<i64, String>,
-) -> Result<Vec<&'a ChainedAttempt>, String> {
+) -> Result<ToKeep<'a>, String> {
     let mut tip = newest;
     let mut keep = Vec::new();
     let mut before = 0;
@@ -69,7 +77,7 @@ pub(super) fn to_keep<'a>(
         tip = Some((id, a.row_hash.clone()));
         keep.push(a);
     }
-    Ok(keep)
+    Ok(ToKeep { new: keep, last: tip.map(|(id, _)| id) })
 }
 
 impl Store {
@@ -105,11 +113,11 @@ impl Store {
                 }
             }
         }
-        let keep = match to_keep(batch, newest.clone(), &held) {
+        let keep = match to_keep(batch, newest, &held) {
             Ok(keep) => keep,
             Err(reason) => return Ok(AttemptsOutcome::Refused(reason)),
         };
-        for a in &keep {
+        for a in &keep.new {
             if let Some(frame) = &a.attempt.frame_media {
                 let owned: bool = tx.query_row(
                     "SELECT EXISTS (SELECT 1 FROM media WHERE id = ?1 AND owner_token = ?2)",
@@ -146,9 +154,8 @@ impl Store {
                 ],
             )?;
         }
-        let last = keep.last().map(|a| a.attempt.id).or(newest.map(|n| n.0));
         tx.commit()?;
-        Ok(AttemptsOutcome::Kept { kept: keep.len(), last })
+        Ok(AttemptsOutcome::Kept { kept: keep.new.len(), last: keep.last })
     }
 
     /// The newest of `device_id`'s attempts this hub holds.

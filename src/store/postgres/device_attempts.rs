@@ -35,11 +35,11 @@ pub(super) fn keep(
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let keep = match to_keep(batch, newest.clone(), &held) {
+    let keep = match to_keep(batch, newest, &held) {
         Ok(keep) => keep,
         Err(reason) => return Ok(AttemptsOutcome::Refused(reason)),
     };
-    for a in &keep {
+    for a in &keep.new {
         let t = &a.attempt;
         if let Some(frame) = &t.frame_media {
             let owned: bool = tx
@@ -79,9 +79,8 @@ pub(super) fn keep(
         )
         .map_err(db_error)?;
     }
-    let last = keep.last().map(|a| a.attempt.id).or(newest.map(|n| n.0));
     tx.commit().map_err(db_error)?;
-    Ok(AttemptsOutcome::Kept { kept: keep.len(), last })
+    Ok(AttemptsOutcome::Kept { kept: keep.new.len(), last: keep.last })
 }
 
 /// The newest attempt held of `device_id`: its id and hash.
