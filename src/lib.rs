@@ -28,6 +28,7 @@ pub mod contract;
 pub mod detection;
 pub mod domain;
 pub mod embedding;
+pub mod error_chain;
 pub mod inference;
 pub mod intake;
 pub mod kiosk;

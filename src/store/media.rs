@@ -11,6 +11,13 @@ use super::{now_ms, Store, StoreError, TokenId};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MediaId(pub String);
 
+impl MediaId {
+    /// A new random id for a picture about to be stored.
+    pub(super) fn fresh() -> Result<MediaId, StoreError> {
+        Ok(MediaId(format!("MX{}", random_base62(18)?)))
+    }
+}
+
 /// A stored picture's metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaRecord {
@@ -93,7 +100,7 @@ impl Store {
         if let Some(id) = existing(&self.conn)? {
             return Ok(id);
         }
-        let id = MediaId(format!("MX{}", random_base62(18)?));
+        let id = MediaId::fresh()?;
         let sealed = self.key.seal(bytes, &context(&id))?;
         let inserted = self.conn.execute(
             "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed, created_at, idempotency_key)

@@ -10,8 +10,20 @@ use super::{now_ms, Store, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenId(pub i64);
 
-fn digest(token: &str) -> String {
+/// What a store keeps of a token: its sha256, in hex.
+pub(super) fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new token named `name`, once the name is checked: 1-100 characters, not blank, no
+/// control characters.
+pub(super) fn new_token(name: &str) -> Result<String, StoreError> {
+    if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 100 {
+        return Err(StoreError::InvalidName(format!(
+            "token name {name:?}: 1-100 characters, not blank, no control characters"
+        )));
+    }
+    Ok(format!("fm_{}", random_base62(40)?))
 }
 
 impl Store {
@@ -22,12 +34,7 @@ impl Store {
     /// [`StoreError::InvalidName`] for an empty name or one with control characters,
     /// [`StoreError::Exists`] when a live token has the name, or an SQLite error.
     pub fn add_token(&self, name: &str) -> Result<String, StoreError> {
-        if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 100 {
-            return Err(StoreError::InvalidName(format!(
-                "token name {name:?}: 1-100 characters, not blank, no control characters"
-            )));
-        }
-        let token = format!("fm_{}", random_base62(40)?);
+        let token = new_token(name)?;
         // A revoked token gives its name up: it is renamed `name (revoked #id)`.
         self.conn.execute(
             "UPDATE tokens SET name = name || ' (revoked #' || id || ')'

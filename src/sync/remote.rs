@@ -260,12 +260,7 @@ impl HttpRemote {
         } else {
             "connection failed"
         };
-        let mut reason = format!("{what}: {e}");
-        let mut source = std::error::Error::source(e);
-        while let Some(cause) = source {
-            reason.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
+        let reason = format!("{what}: {}", crate::error_chain::with_causes(e));
         RemoteError::Transient { reason, retry_after: None }
     }
 }

@@ -9,9 +9,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::super::chain::LogKey;
 use super::super::crypto::DeviceKey;
 use super::super::StoreError;
-use super::{
-    configured, db_error, key_check, records, schema, shown, with_causes, HubKey, PoolBounds,
-};
+use super::{configured, db_error, key_check, records, schema, shown, HubKey, PoolBounds};
+use crate::error_chain::with_causes;
 
 /// A decision in the hub's log, as the auditors' view shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

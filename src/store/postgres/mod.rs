@@ -40,6 +40,7 @@ use super::{
     NewVerification, StoreError, TokenId,
 };
 use crate::contract::Anchor;
+use crate::error_chain::with_causes;
 
 /// Where a hub's key comes from.
 #[derive(Clone)]
@@ -340,27 +341,8 @@ pub(super) fn db_error(e: postgres::Error) -> StoreError {
 }
 
 /// Whether an I/O error (the network, the socket) is among `e`'s causes.
-fn io_caused(e: &dyn std::error::Error) -> bool {
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        if c.is::<std::io::Error>() {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
-}
-
-/// An error and the errors that caused it, as one line (a refused certificate says why).
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
+fn io_caused(e: &(dyn std::error::Error + 'static)) -> bool {
+    crate::error_chain::causes(e).any(|c| c.is::<std::io::Error>())
 }
 
 /// True for a UNIQUE constraint failure.

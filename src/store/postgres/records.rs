@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::anchors;
 use super::super::chain::{Hashed, LogKey, GENESIS};
-use super::super::crypto::{random_base62, DeviceKey};
+use super::super::crypto::DeviceKey;
 use super::super::media::context as media_context;
 use super::super::{
     key_expired, now_ms, AnchorOutcome, KeyedVerification, MediaId, NewVerification, StoreError,
@@ -45,7 +45,7 @@ pub(super) fn insert_media_once(
     if let Some(id) = media_by_key(client, upload, &sha)? {
         return Ok(id);
     }
-    let id = MediaId(format!("MX{}", random_base62(18)?));
+    let id = MediaId::fresh()?;
     let sealed = key.seal(upload.bytes, &media_context(&id))?;
     let inserted = client.execute(
         "INSERT INTO media (id, owner_token, original_name, content_type, size, sha256, sealed,

@@ -2,28 +2,18 @@
 //! shared by every replica.
 
 use postgres::GenericClient;
-use sha2::{Digest, Sha256};
 
 use super::super::api_store::RecentCalls;
-use super::super::crypto::random_base62;
+use super::super::tokens::{digest, new_token};
 use super::super::{now_ms, StoreError, TokenId};
 use super::db_error;
 
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 86_400_000;
 
-fn digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// Makes a token named `name`; a revoked token gives its name up.
 pub(super) fn add(client: &mut impl GenericClient, name: &str) -> Result<String, StoreError> {
-    if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 100 {
-        return Err(StoreError::InvalidName(format!(
-            "token name {name:?}: 1-100 characters, not blank, no control characters"
-        )));
-    }
-    let token = format!("fm_{}", random_base62(40)?);
+    let token = new_token(name)?;
     let mut tx = client.transaction().map_err(db_error)?;
     tx.execute(
         "UPDATE tokens SET name = name || ' (revoked #' || id || ')'
