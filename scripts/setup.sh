@@ -9,7 +9,8 @@
 #     kiosk's full screen tested in an X session with no window manager), libxkbcommon-x11-0
 #     libx11-xcb1 libxcursor1 libxi6 (what the kiosk's X11 window loads at run time),
 #     postgresql (a hub's store, `serve --store postgres://...`; the tests start their own
-#     cluster with its programs)
+#     cluster with its programs), chromium and chromium-driver (the review page's tests drive
+#     a headless browser over WebDriver)
 #   - LiteRT, TensorFlow Lite's runtime (libLiteRt.so), from the pinned PyPI wheel
 #     ai-edge-litert==2.1.4 (sha256 of the wheel and of the extracted library are checked) into
 #     .litert/<arch>/ (git-ignored); .litert/host names this machine's, where .cargo/config.toml
@@ -56,6 +57,11 @@ for pkg in pkg-config libfontconfig-dev libudev-dev libinput-dev libxkbcommon-de
 done
 # A hub's store; the tests make and start a cluster of their own with its initdb and pg_ctl.
 dpkg -s "postgresql:all" >/dev/null 2>&1 || need_apt+=(postgresql)
+# The review page's tests drive a real browser over WebDriver (tests/review.rs).
+need_browser=()
+for pkg in chromium chromium-driver; do
+  dpkg -s "$pkg:$arch_native" >/dev/null 2>&1 || need_browser+=("$pkg")
+done
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 # models/onnx_models.sh makes the ONNX Runtime engine's models in a small virtual environment.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
@@ -64,6 +70,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ ${#need_browser[@]} -gt 0 ]; then
+  # Without the desktop's recommends (printing, file sharing): a headless browser is enough.
+  say "installing Debian packages: ${need_browser[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  [ ${#need_apt[@]} -gt 0 ] || $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+    "${need_browser[@]}" >/dev/null
 fi
 
 check_sha() { # file expected

@@ -37,6 +37,7 @@ pub mod matching;
 pub mod model_error;
 pub mod quality;
 pub mod record;
+pub mod review;
 pub mod store;
 pub mod sync;
 pub mod tls;

@@ -453,13 +453,16 @@ fn a_newer_schema_or_another_key_is_refused_and_nothing_is_changed() {
     let out = add(&["--key", key.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("schema version 99, newer than this facematch supports (2)"),
+        text(&out).contains("schema version 99, newer than this facematch supports (3)"),
         "{}",
         text(&out)
     );
     // A database of version 1, as the release before version 2 left it.
     pg.sql(
-        "DROP VIEW facematch_audit.open_records, facematch_audit.liveness_attempts; \
+        "DROP VIEW facematch_audit.review_decisions, facematch_audit.picture_views, \
+         facematch_audit.staff, facematch_audit.anchor_refusals; \
+         DROP TABLE review_decisions, picture_views, staff_sessions, staff, anchor_refusals; \
+         DROP VIEW facematch_audit.open_records, facematch_audit.liveness_attempts; \
          DROP TABLE device_attempts; UPDATE facematch_schema SET version = 1",
     );
     // A database labelled version 1 that lacks part of it is refused, not completed.
@@ -487,13 +490,14 @@ fn a_newer_schema_or_another_key_is_refused_and_nothing_is_changed() {
     let out = add(&[], &[("FACEMATCH_HUB_KEY", &hex_key)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(pg.sql("SELECT string_agg(name, ',' ORDER BY id) FROM tokens"), "first,second");
-    // ...and brings version 1 to version 2.
+    // ...and brings version 1 to version 3.
     assert_eq!(
         pg.sql(
             "SELECT version, to_regclass('device_attempts') IS NOT NULL, \
-             to_regclass('facematch_audit.open_records') IS NOT NULL FROM facematch_schema"
+             to_regclass('facematch_audit.open_records') IS NOT NULL, \
+             to_regclass('review_decisions') IS NOT NULL FROM facematch_schema"
         ),
-        "2|t|t"
+        "3|t|t|t"
     );
     // No key at all; plain text asked for with a database on another machine.
     let out = add(&[], &[]);
@@ -675,7 +679,7 @@ fn an_auditor_reads_the_hubs_log_through_its_views_and_nothing_else() {
     let out = facematch(&["log", "--store", &pg.url(), "--json"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("schema version 7, this facematch reads version 2"),
+        text(&out).contains("schema version 7, this facematch reads version 3"),
         "{}",
         text(&out)
     );

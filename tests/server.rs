@@ -15,6 +15,8 @@ pub struct Server {
     pub base: String,
     /// Its SQLite database (empty for a hub's replica on PostgreSQL).
     pub db: PathBuf,
+    /// The review page's `http://127.0.0.1:PORT`, when started with `--review`.
+    pub review: Option<String>,
 }
 
 impl Server {
@@ -55,13 +57,18 @@ impl Server {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("SERVER: {line}");
                 if let Some(addr) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(addr.trim().to_string());
+                    let _ = tx.send((line.contains("review:"), addr.trim().to_string()));
                 }
             }
         });
-        let base =
-            rx.recv_timeout(Duration::from_secs(30)).expect("server did not start listening");
-        Server { child, base, db }
+        let (mut base, mut review) = (None, None);
+        let wants_review = args.contains(&"--review");
+        while base.is_none() || (wants_review && review.is_none()) {
+            let (is_review, addr) =
+                rx.recv_timeout(Duration::from_secs(30)).expect("server did not start listening");
+            *(if is_review { &mut review } else { &mut base }) = Some(addr);
+        }
+        Server { child, base: base.unwrap(), review, db }
     }
 
     /// The server process's id.

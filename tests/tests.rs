@@ -23,6 +23,7 @@ mod odd_remote;
 mod overload;
 mod pipeline;
 mod postgres;
+mod review;
 mod robustness;
 mod router;
 #[cfg(all(feature = "onnx", feature = "tflite"))]

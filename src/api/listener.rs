@@ -80,6 +80,29 @@ impl Drop for ClientSlot {
     }
 }
 
+/// The TLS acceptor of `tls`'s certificate (none: plain http), once the address `who` (the API,
+/// the review page) listens on is logged with its scheme.
+///
+/// # Errors
+/// rustls refuses the certificate.
+pub fn acceptor(
+    tls: Option<&Arc<crate::tls::ReloadableCert>>,
+    who: &str,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<Option<TlsAcceptor>> {
+    match tls {
+        Some(cert) => {
+            let config = cert.server_config().map_err(std::io::Error::other)?;
+            log::info!("{who}: listening on https://{addr}");
+            Ok(Some(TlsAcceptor::from(Arc::new(config))))
+        }
+        None => {
+            log::info!("{who}: listening on http://{addr}");
+            Ok(None)
+        }
+    }
+}
+
 /// How long in-flight requests get to finish once a shutdown is asked for.
 const DRAIN: Duration = Duration::from_secs(30);
 

@@ -169,17 +169,7 @@ pub async fn serve(
     // Caught from the start, with or without TLS: SIGHUP's default would end the server and
     // drop the decisions in flight (`systemctl reload` sends it).
     let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let acceptor = match &tls {
-        Some(cert) => {
-            let config = cert.server_config().map_err(std::io::Error::other)?;
-            log::info!("serve: listening on https://{addr}");
-            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
-        }
-        None => {
-            log::info!("serve: listening on http://{addr}");
-            None
-        }
-    };
+    let acceptor = listener::acceptor(tls.as_ref(), "serve", addr)?;
     tokio::spawn(on_hangup(hangups, tls));
     listener::serve_connections(listener, router(state), connections, acceptor, shutdown_signal())
         .await
@@ -204,7 +194,9 @@ async fn on_hangup(
     }
 }
 
-async fn shutdown_signal() {
+/// Completes at ctrl-c or SIGTERM: when a server (the API, the review page) stops taking
+/// connections and lets the requests in flight finish.
+pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -40,6 +40,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Make or revoke API tokens (`Authorization: Basic {token}`).
     Token(TokenArgs),
+    /// Make or remove the staff accounts of a hub's review page (`serve --review`).
+    Staff(StaffArgs),
     /// List recorded verifications, or check the log's hash chain (`log verify`).
     Log(LogArgs),
     /// Delete picture bytes and embeddings older than N days (records and hashes stay).
@@ -316,6 +318,15 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Also serve the review page for the bank's staff on this address (a hub on PostgreSQL;
+    /// accounts from `facematch staff add`): over https with --tls-cert, plain http only on
+    /// this machine's loopback.
+    #[arg(long, value_name = "ADDR")]
+    pub review: Option<String>,
+    /// After how long without a heartbeat or a synced record the review page counts a device
+    /// as silent.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub review_silent_after: std::time::Duration,
     /// Testing only (feature test-faults): answer the first API calls with these failures, e.g. "429x3,500x2".
     #[cfg(feature = "test-faults")]
     #[arg(long, value_name = "SPEC", hide = true)]
@@ -344,6 +355,31 @@ pub enum TokenAction {
         #[command(flatten)]
         store: ApiStoreArgs,
         /// The client's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StaffArgs {
+    #[command(subcommand)]
+    pub action: StaffAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffAction {
+    /// Make a staff account. The password (12 characters or more) is read from the terminal
+    /// without echo or, when standard input is not a terminal, from its first line.
+    Add {
+        #[command(flatten)]
+        store: ApiStoreArgs,
+        /// The member of staff's name, as they sign in and as their decisions are kept.
+        name: String,
+    },
+    /// Remove a staff account: its sessions end at once; its decisions and picture views stay.
+    Remove {
+        #[command(flatten)]
+        store: ApiStoreArgs,
+        /// The account's name.
         name: String,
     },
 }

@@ -97,8 +97,11 @@ fn verify_hub(url: &str, key: Option<PathBuf>, ca: Option<&Path>) -> Result<i32>
     let mut reader =
         HubReader::open(url, store_tls(ca)?).context("opening the hub's log to read it")?;
     match reader.verify_chain(&key) {
-        Ok(n) => {
-            println!("intact: {n} record(s) in the hub's chain");
+        Ok(chains) => {
+            println!(
+                "intact: {} record(s) in the hub's chain, {} review decision(s) in theirs",
+                chains.records, chains.decisions
+            );
             Ok(0)
         }
         Err(crate::store::StoreError::Tampered(problem)) => {

@@ -11,6 +11,7 @@ mod liveness_cmd;
 mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
+mod staff_cmd;
 mod store_choice;
 mod sync_cmd;
 
@@ -38,6 +39,7 @@ where
         Command::Liveness(l) => return liveness_cmd::run(l),
         Command::Serve(s) => serve_cmd::run(s),
         Command::Token(t) => log_cmd::token(t),
+        Command::Staff(s) => staff_cmd::run(s),
         Command::Log(l) => return log_cmd::log(l),
         Command::Purge(p) => log_cmd::purge(p),
         Command::Sync(s) => return sync_cmd::run(s),

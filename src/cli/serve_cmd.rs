@@ -9,14 +9,15 @@ use super::load_engine;
 use super::store_choice::ChosenStore;
 use crate::api::limits::Limits;
 use crate::api::worker::InferenceWorker;
-use crate::api::{serve, AppState, Connections, MATCHES_IN_MEMORY};
+use crate::api::{serve, shutdown_signal, AppState, Connections, MATCHES_IN_MEMORY};
+use crate::review::{ReviewConfig, ReviewState};
 
 /// Runs the server until ctrl-c / SIGTERM.
 ///
 /// # Errors
 /// The store or models cannot be opened, or the address cannot be bound.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let store = ChosenStore::open(&args.store)?.into_api_store();
+    let (store, review_store) = ChosenStore::open(&args.store)?.into_stores();
     store.check_writable().context("serve records every decision before answering it")?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(std::sync::Arc::new(
@@ -24,6 +25,29 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?,
         )),
         _ => None,
+    };
+    let review = match (&args.review, review_store) {
+        (None, _) => None,
+        (Some(_), None) => anyhow::bail!(
+            "--review needs a hub on PostgreSQL (--store postgres://...): staff accounts, \
+             sessions and decisions live there"
+        ),
+        (Some(addr), Some(review_store)) => {
+            let on_loopback =
+                addr.parse::<std::net::SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
+            if tls.is_none() && !on_loopback {
+                anyhow::bail!(
+                    "--review {addr}: staff passwords and customers' pictures go over https only \
+                     (--tls-cert, --tls-key); plain http only on 127.0.0.1 or [::1]"
+                );
+            }
+            let config = ReviewConfig {
+                tls: tls.is_some(),
+                silent_after: args.review_silent_after,
+                ..ReviewConfig::default()
+            };
+            Some((addr.clone(), ReviewState::new(review_store, config)?))
+        }
     };
     let engine = load_engine(&args.engine).context("loading the face models")?;
     let limit = |n: u32| (n > 0).then_some(n);
@@ -79,7 +103,29 @@ pub fn run(args: ServeArgs) -> Result<()> {
             per_client: args.max_connections_per_client.max(1),
             read_timeout: state.read_timeout,
         };
-        serve(listener, state, connections, tls).await.context("serving")
+        let Some((addr, review)) = review else {
+            return serve(listener, state, connections, tls).await.context("serving");
+        };
+        let review_listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("--review: listening on {addr}"))?;
+        // The staff's page: few people, fewer connections than the fleet's API.
+        let review_connections = Connections { max: 64, per_client: 16, ..connections };
+        // Either failing ends both: a hub is not left half served.
+        let api_tls = tls.clone();
+        let api = async { serve(listener, state, connections, api_tls).await.context("serving") };
+        let page = async {
+            crate::review::serve(
+                review_listener,
+                review,
+                review_connections,
+                tls,
+                shutdown_signal(),
+            )
+            .await
+            .context("serving the review page")
+        };
+        tokio::try_join!(api, page).map(|_| ())
     });
     drop(runtime);
     drop(store);

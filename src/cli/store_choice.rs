@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::args::{ApiStoreArgs, StoreArgs};
 use crate::store::postgres::{HubKey, PgStore, PoolBounds};
+use crate::store::review::ReviewStore;
 use crate::store::{ApiStore, LocalStore, Store};
 use crate::tls::ClientTrust;
 
@@ -96,11 +97,14 @@ impl ChosenStore {
         Ok(())
     }
 
-    /// The store as the API uses it.
-    pub fn into_api_store(self) -> Arc<dyn ApiStore> {
+    /// The store as the API uses it, and as the review page does (a hub's only).
+    pub fn into_stores(self) -> (Arc<dyn ApiStore>, Option<Arc<dyn ReviewStore>>) {
         match self {
-            ChosenStore::Local(store) => Arc::new(LocalStore::new(store)),
-            ChosenStore::Hub(hub) => Arc::new(hub),
+            ChosenStore::Local(store) => (Arc::new(LocalStore::new(store)), None),
+            ChosenStore::Hub(hub) => {
+                let hub = Arc::new(hub);
+                (hub.clone(), Some(hub))
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ mod media;
 mod outbox;
 pub mod postgres;
 mod reseal;
+pub mod review;
 mod schema;
 mod states;
 mod tokens;

@@ -18,12 +18,19 @@ pub(super) fn digest(token: &str) -> String {
 /// A new token named `name`, once the name is checked: 1-100 characters, not blank, no
 /// control characters.
 pub(super) fn new_token(name: &str) -> Result<String, StoreError> {
+    check_name("token", name)?;
+    Ok(format!("fm_{}", random_base62(40)?))
+}
+
+/// Refuses a name of a token or a staff account (`what`) that is blank, longer than 100 bytes
+/// or holds control characters.
+pub(super) fn check_name(what: &str, name: &str) -> Result<(), StoreError> {
     if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 100 {
         return Err(StoreError::InvalidName(format!(
-            "token name {name:?}: 1-100 characters, not blank, no control characters"
+            "{what} name {name:?}: 1-100 characters, not blank, no control characters"
         )));
     }
-    Ok(format!("fm_{}", random_base62(40)?))
+    Ok(())
 }
 
 impl Store {

@@ -9,7 +9,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::super::chain::LogKey;
 use super::super::crypto::DeviceKey;
 use super::super::StoreError;
-use super::{configured, db_error, key_check, records, schema, shown, HubKey, PoolBounds};
+use super::{configured, db_error, key_check, records, review, schema, shown, HubKey, PoolBounds};
 use crate::error_chain::with_causes;
 
 /// A decision in the hub's log, as the auditors' view shows it.
@@ -52,6 +52,16 @@ pub struct HubQuery {
     pub since_ms: Option<i64>,
     /// At most this many, the newest first.
     pub limit: i64,
+}
+
+/// What `log verify-hub` walked: the hub's log, and its staff's review decisions (a chain of
+/// their own under the same key).
+#[derive(Debug, Clone, Copy)]
+pub struct HubChains {
+    /// Records in the hub's log.
+    pub records: i64,
+    /// Decisions of the review page.
+    pub decisions: i64,
 }
 
 /// A read-only connection to a hub's database.
@@ -106,7 +116,7 @@ impl HubReader {
     /// [`StoreError::Tampered`] naming the first record that does not hold,
     /// [`StoreError::Key`] for a key that is not the hub's, or the database failed (the owner's
     /// role is needed: an auditor's sees only the views).
-    pub fn verify_chain(&mut self, key: &HubKey) -> Result<i64, StoreError> {
+    pub fn verify_chain(&mut self, key: &HubKey) -> Result<HubChains, StoreError> {
         let key = match key {
             HubKey::File(path) => DeviceKey::load(path)?,
             HubKey::Hex(text) => DeviceKey::from_hex(text, "FACEMATCH_HUB_KEY")?,
@@ -122,7 +132,10 @@ impl HubReader {
                 reason: "this is not the key the hub's database was sealed with".into(),
             });
         }
-        records::verify_chain(&mut self.client, &LogKey::of(&key))
+        let log_key = LogKey::of(&key);
+        let records = records::verify_chain(&mut self.client, &log_key)?;
+        let decisions = review::verify_decisions(&mut self.client, &log_key)?;
+        Ok(HubChains { records, decisions })
     }
 
     /// The records `query` asks for, the newest first.

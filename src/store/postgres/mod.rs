@@ -17,6 +17,7 @@ mod audit;
 mod device_attempts;
 mod devices;
 mod records;
+mod review;
 mod schema;
 mod tokens;
 
@@ -29,7 +30,7 @@ use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-pub use audit::{HubQuery, HubReader, HubRecord};
+pub use audit::{HubChains, HubQuery, HubReader, HubRecord};
 pub use schema::VERSION as PG_SCHEMA_VERSION;
 
 use super::api_store::{ApiStore, RecentCalls};

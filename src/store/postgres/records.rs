@@ -355,9 +355,30 @@ pub(super) fn keep_anchor(
             &[&anchor.device_id, &anchor.record_id, &anchor.hash, &token.0, &now_ms()],
         )
         .map_err(db_error)?;
+    } else if let Some(refusal) = refusal_kept(&outcome) {
+        // What the review page shows as a device whose log no longer follows what the hub
+        // kept; once per record and kind.
+        tx.execute(
+            "INSERT INTO anchor_refusals (device_id, record_id, outcome, token_id, refused_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&anchor.device_id, &anchor.record_id, &refusal, &token.0, &now_ms()],
+        )
+        .map_err(db_error)?;
     }
     tx.commit().map_err(db_error)?;
     Ok(outcome)
+}
+
+/// The refusals a person must look at, named as the hub keeps them: a record sent again with
+/// another hash, or older than the newest kept (the device's log was rewritten or cut), or too
+/// far ahead. Another token's claim is the caller's problem, not the device's, and is not kept.
+fn refusal_kept(outcome: &AnchorOutcome) -> Option<&'static str> {
+    match outcome {
+        AnchorOutcome::OtherHash => Some("other_hash"),
+        AnchorOutcome::Rewind { .. } => Some("rewind"),
+        AnchorOutcome::Jump { .. } => Some("jump"),
+        AnchorOutcome::Kept | AnchorOutcome::Again | AnchorOutcome::OtherToken => None,
+    }
 }
 
 /// The anchors kept for `device_id` after `after`, oldest first, a page at most.

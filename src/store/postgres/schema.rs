@@ -7,7 +7,7 @@ use postgres::GenericClient;
 use super::super::StoreError;
 
 /// The schema version this build writes.
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 /// The migrations in order: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
 const MIGRATIONS: [&str; VERSION as usize] = [
@@ -159,6 +159,72 @@ const MIGRATIONS: [&str; VERSION as usize] = [
               to_timestamp(d.last_seen / 1000.0) AS reported
          FROM devices d,
               json_array_elements(coalesce(d.heartbeat_json::json -> 'openRecords', '[]'::json)) r;",
+    // 3: the review page: staff accounts (argon2id), their sessions (only digests), each view
+    // of a customer's picture, the staff's decisions (a keyed hash chain of their own), the
+    // anchors a device sent that did not follow what the hub kept; the auditors' views of the
+    // decisions, the views of pictures and the staff (no password hash, no session).
+    "CREATE TABLE staff (
+         id             BIGSERIAL PRIMARY KEY,
+         name           TEXT NOT NULL UNIQUE,
+         password_hash  TEXT NOT NULL,
+         created_at     BIGINT NOT NULL,
+         removed_at     BIGINT,
+         failed_signins INTEGER NOT NULL DEFAULT 0,
+         locked_until   BIGINT NOT NULL DEFAULT 0
+     );
+     CREATE TABLE staff_sessions (
+         token_sha256 TEXT PRIMARY KEY,
+         staff_id     BIGINT NOT NULL REFERENCES staff (id),
+         csrf         TEXT NOT NULL,
+         created_at   BIGINT NOT NULL,
+         last_used    BIGINT NOT NULL
+     );
+     CREATE INDEX staff_sessions_by_staff ON staff_sessions (staff_id, created_at);
+     CREATE TABLE picture_views (
+         id        BIGSERIAL PRIMARY KEY,
+         staff_id  BIGINT NOT NULL REFERENCES staff (id),
+         media_id  TEXT NOT NULL REFERENCES media (id),
+         item      TEXT NOT NULL,
+         viewed_at BIGINT NOT NULL
+     );
+     CREATE TABLE review_decisions (
+         id         BIGINT PRIMARY KEY,
+         decided_at BIGINT NOT NULL,
+         staff_id   BIGINT NOT NULL REFERENCES staff (id),
+         staff_name TEXT NOT NULL,
+         item_kind  TEXT NOT NULL,
+         device_id  TEXT NOT NULL,
+         item_id    BIGINT NOT NULL,
+         decision   TEXT NOT NULL,
+         note       TEXT NOT NULL,
+         prev_hash  TEXT NOT NULL,
+         row_hash   TEXT NOT NULL
+     );
+     CREATE INDEX review_decisions_by_item ON review_decisions (item_kind, device_id, item_id, id);
+     CREATE INDEX device_attempts_failed ON device_attempts (received_at) WHERE NOT live;
+     CREATE TABLE anchor_refusals (
+         device_id  TEXT NOT NULL,
+         record_id  BIGINT NOT NULL,
+         outcome    TEXT NOT NULL,
+         token_id   BIGINT REFERENCES tokens (id),
+         refused_at BIGINT NOT NULL,
+         PRIMARY KEY (device_id, record_id, outcome)
+     );
+     CREATE VIEW facematch_audit.review_decisions AS
+       SELECT id, to_timestamp(decided_at / 1000.0) AS decided_at, staff_id, staff_name, item_kind,
+              device_id, item_id, decision, note, prev_hash, row_hash
+         FROM review_decisions;
+     CREATE VIEW facematch_audit.picture_views AS
+       SELECT v.id, s.name AS staff_name, v.media_id, v.item,
+              to_timestamp(v.viewed_at / 1000.0) AS viewed_at
+         FROM picture_views v JOIN staff s ON s.id = v.staff_id;
+     CREATE VIEW facematch_audit.staff AS
+       SELECT id, name, to_timestamp(created_at / 1000.0) AS created,
+              to_timestamp(removed_at / 1000.0) AS removed
+         FROM staff;
+     CREATE VIEW facematch_audit.anchor_refusals AS
+       SELECT device_id, record_id, outcome, to_timestamp(refused_at / 1000.0) AS refused_at
+         FROM anchor_refusals;",
 ];
 
 /// The advisory lock replicas take to migrate one at a time (any fixed number; "fmhub").
@@ -205,6 +271,7 @@ pub(super) fn migrate(client: &mut postgres::Client, name: &str) -> Result<i32, 
 const SHAPE: [&[&str]; VERSION as usize] = [
     &["devices", "media_by_key", "verifications_by_key", "facematch_audit.devices"],
     &["device_attempts", "facematch_audit.liveness_attempts", "facematch_audit.open_records"],
+    &["staff_sessions", "review_decisions", "anchor_refusals", "facematch_audit.picture_views"],
 ];
 
 /// Refuses a database labelled version `found` that lacks part of it.
