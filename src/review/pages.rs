@@ -78,6 +78,7 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
+/// A page saying what went wrong and that nothing was changed, with `status`.
 pub(super) fn error_page(
     state: &ReviewState,
     status: StatusCode,
@@ -126,6 +127,7 @@ pub(super) struct Frame<'a> {
     page: &'a str,
 }
 
+/// The header of `page` for `session`'s member of staff.
 pub(super) fn frame<'a>(session: &'a StaffSession, page: &'a str) -> Frame<'a> {
     Frame { staff: &session.name, csrf: &session.csrf, page }
 }
@@ -356,6 +358,7 @@ pub async fn style() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], super::templates::STYLE)
 }
 
+/// The page for an address or item that is not there.
 pub(super) fn not_found_page(state: &ReviewState) -> Response {
     error_page(state, StatusCode::NOT_FOUND, "Not found", "There is no such page or item.")
 }
