@@ -4,7 +4,8 @@
 //! each view of a customer's picture, recorded before the picture is given out.
 //!
 //! The store keeps password hashes as the opaque strings the caller made, and of a session only
-//! its token's digest. Which items are closed is [`Closes`]'s rule, the same for every backend.
+//! its token's digest. Which items are closed is [`Closes`]'s rule; a backend that filters
+//! records and attempts in its queries (to keep their limits exact) states the same rule there.
 
 use super::StoreError;
 

@@ -248,66 +248,33 @@ fn device_record(key: &str) -> Option<(String, i64)> {
     Some((device.to_string(), record.parse().ok()?))
 }
 
-/// Records read at once by [`verify_chain`]: its memory stays bounded whatever the log's size.
+/// Rows read at once by [`walk_chain`]: its memory stays bounded whatever the chain's size.
 const CHAIN_PAGE: i64 = 1000;
 
-/// Walks the chain from its first record, a page at a time; the count, or the first record that
-/// does not verify.
-pub(super) fn verify_chain(
+/// Walks a keyed chain from its first row, a page at a time: `sql` selects the rows after id
+/// `$1`, at most `$2`, in id order, each with its `id`, `prev_hash` and `row_hash`; `hash` gives
+/// the hash a row must have after the one before's. The count, or [`StoreError::Tampered`]
+/// naming the first row (`what`: "the hub's log breaks at record") that does not follow.
+pub(super) fn walk_chain(
     client: &mut impl GenericClient,
-    log_key: &LogKey,
+    sql: &str,
+    (what, noun): (&str, &str),
+    mut hash: impl FnMut(&postgres::Row, &str) -> Result<Option<String>, StoreError>,
 ) -> Result<i64, StoreError> {
     let mut prev = GENESIS.to_string();
     let mut count = 0_i64;
     loop {
-        let rows = client
-            .query(
-                "SELECT v.id, v.created_at, v.device_id, v.token_id, v.src_media, v.front_media,
-                        v.back_media, v.doc_type, v.threshold, v.status, v.matched,
-                        v.front_percent, v.back_percent, v.request_json, v.response_json,
-                        v.models_json, v.timings_json, v.liveness_attempt, v.prev_hash,
-                        v.row_hash, s.sha256 AS src_sha256, f.sha256 AS front_sha256,
-                        b.sha256 AS back_sha256
-                 FROM verifications v
-                 LEFT JOIN media s ON s.id = v.src_media
-                 LEFT JOIN media f ON f.id = v.front_media
-                 LEFT JOIN media b ON b.id = v.back_media
-                 WHERE v.id > $1 ORDER BY v.id LIMIT $2",
-                &[&count, &CHAIN_PAGE],
-            )
-            .map_err(db_error)?;
+        let rows = client.query(sql, &[&count, &CHAIN_PAGE]).map_err(db_error)?;
         for r in &rows {
             let id: i64 = r.get("id");
-            let status: String = r.get("status");
-            let hashed = Hashed {
-                id,
-                created_at: r.get("created_at"),
-                device_id: r.get("device_id"),
-                token_id: r.get("token_id"),
-                media: [r.get("src_media"), r.get("front_media"), r.get("back_media")],
-                media_sha256: [r.get("src_sha256"), r.get("front_sha256"), r.get("back_sha256")],
-                doc_type: r.get("doc_type"),
-                threshold: r.get("threshold"),
-                status: MatchStatus::parse(&status).ok_or_else(|| {
-                    StoreError::Tampered(format!("record {id}: unknown status {status:?}"))
-                })?,
-                matched: r.get("matched"),
-                percents: [r.get("front_percent"), r.get("back_percent")],
-                request_json: r.get("request_json"),
-                response_json: r.get("response_json"),
-                models_json: r.get("models_json"),
-                timings_json: r.get("timings_json"),
-                liveness_attempt: r.get("liveness_attempt"),
-            };
             let (stored_prev, stored_hash): (String, String) =
                 (r.get("prev_hash"), r.get("row_hash"));
             if id != count + 1
                 || stored_prev != prev
-                || hashed.keyed_hash(&prev, log_key) != stored_hash
+                || hash(r, &prev)?.as_deref() != Some(stored_hash.as_str())
             {
                 return Err(StoreError::Tampered(format!(
-                    "the hub's log breaks at record {}: it is not the record its predecessor and \
-                     this hub's key give",
+                    "{what} {}: it is not the {noun} its predecessor and this hub's key give",
                     count + 1
                 )));
             }
@@ -318,6 +285,50 @@ pub(super) fn verify_chain(
             return Ok(count);
         }
     }
+}
+
+/// Walks the hub's log from its first record; the count, or the first record that does not
+/// verify.
+pub(super) fn verify_chain(
+    client: &mut impl GenericClient,
+    log_key: &LogKey,
+) -> Result<i64, StoreError> {
+    let sql = "SELECT v.id, v.created_at, v.device_id, v.token_id, v.src_media, v.front_media,
+                      v.back_media, v.doc_type, v.threshold, v.status, v.matched,
+                      v.front_percent, v.back_percent, v.request_json, v.response_json,
+                      v.models_json, v.timings_json, v.liveness_attempt, v.prev_hash,
+                      v.row_hash, s.sha256 AS src_sha256, f.sha256 AS front_sha256,
+                      b.sha256 AS back_sha256
+               FROM verifications v
+               LEFT JOIN media s ON s.id = v.src_media
+               LEFT JOIN media f ON f.id = v.front_media
+               LEFT JOIN media b ON b.id = v.back_media
+               WHERE v.id > $1 ORDER BY v.id LIMIT $2";
+    walk_chain(client, sql, ("the hub's log breaks at record", "record"), |r, prev| {
+        let id: i64 = r.get("id");
+        let status: String = r.get("status");
+        let hashed = Hashed {
+            id,
+            created_at: r.get("created_at"),
+            device_id: r.get("device_id"),
+            token_id: r.get("token_id"),
+            media: [r.get("src_media"), r.get("front_media"), r.get("back_media")],
+            media_sha256: [r.get("src_sha256"), r.get("front_sha256"), r.get("back_sha256")],
+            doc_type: r.get("doc_type"),
+            threshold: r.get("threshold"),
+            status: MatchStatus::parse(&status).ok_or_else(|| {
+                StoreError::Tampered(format!("record {id}: unknown status {status:?}"))
+            })?,
+            matched: r.get("matched"),
+            percents: [r.get("front_percent"), r.get("back_percent")],
+            request_json: r.get("request_json"),
+            response_json: r.get("response_json"),
+            models_json: r.get("models_json"),
+            timings_json: r.get("timings_json"),
+            liveness_attempt: r.get("liveness_attempt"),
+        };
+        Ok(Some(hashed.keyed_hash(prev, log_key)))
+    })
 }
 
 /// Keeps `anchor` if it follows what is kept for its device (the rules of

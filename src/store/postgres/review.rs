@@ -14,6 +14,7 @@ use super::super::review::{
 };
 use super::super::tokens::{check_name, digest};
 use super::super::{now_ms, MediaId, StoreError};
+use super::records::walk_chain;
 use super::{db_error, is_unique_violation, PgStore};
 
 /// The advisory lock the decisions' chain is extended under (any fixed number; "fmrev").
@@ -30,7 +31,8 @@ fn last_decision(kind: &str, device: &str, item: &str) -> String {
 }
 
 /// What an item's newest decision has to be for the item to stay open (records and attempts:
-/// none, or an escalation).
+/// none, or an escalation): [`super::super::review::Closes`]'s rule, in SQL so that the queue's
+/// limits count open items only.
 const STILL_OPEN: &str = "(last.decision IS NULL OR last.decision = 'escalate')";
 
 /// The newest decision of a row that selected `last.*`.
@@ -175,60 +177,33 @@ pub(super) fn verify_decisions(
     client: &mut impl GenericClient,
     log_key: &LogKey,
 ) -> Result<i64, StoreError> {
-    let mut prev = GENESIS.to_string();
-    let mut count = 0_i64;
-    loop {
-        let rows = client
-            .query(
-                "SELECT id, decided_at, staff_id, staff_name, item_kind, device_id, item_id,
-                        decision, note, prev_hash, row_hash
-                   FROM review_decisions WHERE id > $1 ORDER BY id LIMIT 1000",
-                &[&count],
+    let sql = "SELECT id, decided_at, staff_id, staff_name, item_kind, device_id, item_id,
+                      decision, note, prev_hash, row_hash
+                 FROM review_decisions WHERE id > $1 ORDER BY id LIMIT $2";
+    let what = ("the review decisions break at decision", "decision");
+    walk_chain(client, sql, what, |r, prev| {
+        let kind: String = r.get("item_kind");
+        let staff = StaffSession {
+            staff: StaffId(r.get("staff_id")),
+            name: r.get("staff_name"),
+            csrf: String::new(),
+        };
+        // A kind this build does not know follows nothing.
+        Ok(ItemKind::parse(&kind).map(|kind| {
+            let item = ItemRef { kind, device_id: r.get("device_id"), item_id: r.get("item_id") };
+            let (decision, note): (String, String) = (r.get("decision"), r.get("note"));
+            decision_hash(
+                log_key,
+                r.get("id"),
+                r.get("decided_at"),
+                &staff,
+                &item,
+                &decision,
+                &note,
+                prev,
             )
-            .map_err(db_error)?;
-        for r in &rows {
-            let id: i64 = r.get("id");
-            let kind: String = r.get("item_kind");
-            let staff = StaffSession {
-                staff: StaffId(r.get("staff_id")),
-                name: r.get("staff_name"),
-                csrf: String::new(),
-            };
-            let item = ItemKind::parse(&kind).map(|kind| ItemRef {
-                kind,
-                device_id: r.get("device_id"),
-                item_id: r.get("item_id"),
-            });
-            let (stored_prev, stored_hash): (String, String) =
-                (r.get("prev_hash"), r.get("row_hash"));
-            let follows = item.is_some_and(|item| {
-                let decision: String = r.get("decision");
-                let note: String = r.get("note");
-                decision_hash(
-                    log_key,
-                    id,
-                    r.get("decided_at"),
-                    &staff,
-                    &item,
-                    &decision,
-                    &note,
-                    &prev,
-                ) == stored_hash
-            });
-            if id != count + 1 || stored_prev != prev || !follows {
-                return Err(StoreError::Tampered(format!(
-                    "the review decisions break at decision {}: it is not the decision its \
-                     predecessor and this hub's key give",
-                    count + 1
-                )));
-            }
-            prev = stored_hash;
-            count = id;
-        }
-        if rows.len() < 1000 {
-            return Ok(count);
-        }
-    }
+        }))
+    })
 }
 
 impl ReviewStore for PgStore {
