@@ -17,12 +17,15 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 target=aarch64-unknown-linux-gnu
 # One build with both runtimes, as on x86_64: LiteRT (the default feature `tflite`, linked) and ONNX
 # Runtime (feature `onnx`, loaded at run time from beside the binary); the kiosk included, drawing
-# without a desktop (linuxkms).
-LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked -p facematch --target $target --features onnx,kiosk-kms
+# without a desktop (linuxkms). Without scripts/features.sh's lints (they run on the x86_64 build), so
+# that the build is the same whether arm-check.sh or a person runs this script.
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS LITERT_LIB_DIR="$root/.litert/aarch64" cargo build --release --locked -p facematch --target $target --features onnx,kiosk-kms
 # The voice prompts are data: synthesised on this machine by the lab's `facematch-lab voice` (an x86_64
 # build with the tests' feature set, so it reuses their build; nothing of the lab enters the bundle).
+# `--workspace` as scripts/test.sh builds: `-p facematch-lab` alone would link the device crate without
+# its default `tflite` and compile it once more (2 min on a fresh CI run).
 . "$root/scripts/features.sh"
-cargo build --release --locked -p facematch-lab --features "$TEST_FEATURES"
+cargo build --release --locked --workspace --features "$TEST_FEATURES"
 "$root/scripts/voice.sh"
 name="facematch-$version-aarch64"
 stage="$root/dist/$name"

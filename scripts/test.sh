@@ -8,12 +8,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . "$root/scripts/features.sh"
 cargo fmt --all --check
-# One feature set for everything on x86_64 (scripts/features.sh); ONNX Runtime, which the Raspberry Pi 4
-# build runs, is compared with TensorFlow Lite in tests/runtimes.rs.
-cargo clippy --release --locked --workspace --all-targets --features "$TEST_FEATURES" -- -D warnings
-# The kiosk's voice prompts, which the tests check for every language, made by the lab's binary
-# (the same build the tests use: both binaries; the lab's tests also run the device's).
-cargo build --release --locked --workspace --features "$TEST_FEATURES"
+# One feature set for everything on x86_64, built with clippy's lints, every warning an error
+# (scripts/features.sh); ONNX Runtime, which the Raspberry Pi 4 build runs, is compared with TensorFlow
+# Lite in tests/runtimes.rs. Every target (tests, examples) is linted and built here; the kiosk's voice
+# prompts, which the tests check for every language, are then made by the lab's binary.
+cargo build --release --locked --workspace --all-targets --features "$TEST_FEATURES"
 "$root/scripts/voice.sh"
 # Tests that need root (giving files to another user) are ignored elsewhere; as root, run them too.
 ignored=()

@@ -12,6 +12,8 @@ mod onnx;
 mod options;
 #[cfg(feature = "tflite")]
 mod tflite;
+#[cfg(any(feature = "tflite", feature = "onnx"))]
+mod vector_state;
 
 use std::path::Path;
 

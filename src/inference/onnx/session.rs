@@ -50,7 +50,9 @@ impl LoadedSession {
         let name = self.file.name;
         let runtime = |e: ort::Error| ModelError::Runtime { model: name, detail: e.to_string() };
         let tensor = Tensor::from_array((shape, input)).map_err(runtime)?;
-        let outputs = self.session.run(ort::inputs![tensor]).map_err(runtime)?;
+        let outputs = self.session.run(ort::inputs![tensor]);
+        crate::inference::vector_state::clean_after_runtime();
+        let outputs = outputs.map_err(runtime)?;
         outputs
             .iter()
             .map(|(_, value)| {

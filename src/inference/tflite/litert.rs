@@ -309,7 +309,7 @@ impl Compiled {
         let mut inputs: Vec<_> = self.inputs.iter().map(|t| t.buffer).collect();
         let mut outputs: Vec<_> = self.outputs.iter().map(|t| t.buffer).collect();
         // SAFETY: the buffers were made for this compiled model's signature 0, in its order.
-        check(
+        let ran = check(
             unsafe {
                 sys::LiteRtRunCompiledModel(
                     self.compiled.0,
@@ -321,6 +321,8 @@ impl Compiled {
                 )
             },
             "run",
-        )
+        );
+        crate::inference::vector_state::clean_after_runtime();
+        ran
     }
 }

@@ -1,0 +1,20 @@
+//! The CPU's vector registers after a runtime's call, on x86-64.
+//!
+//! LiteRT's kernels return with the upper halves of the AVX registers still set on the calling
+//! thread. Until they are cleared, every SSE instruction of that thread (all of the pipeline's own
+//! Rust code around the models: decoding, resizing, alignment, tracking) waits on them: measured on
+//! 2026-12-07, a liveness test that alternates the detector with picture work ran 4.8 times longer.
+
+/// Clears the upper halves of the vector registers (VZEROUPPER) after a runtime returns, so the
+/// caller's own code runs at full speed. A no-op off x86-64 and on CPUs without AVX.
+pub(crate) fn clean_after_runtime() {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked above). VZEROUPPER clears only the registers' upper
+        // halves, which no Rust value of this thread holds between calls.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::arch::x86_64::_mm256_zeroupper()
+        }
+    }
+}
