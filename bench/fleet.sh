@@ -31,6 +31,8 @@ replica b 127.0.0.1:0; b_pid=$pid; b_addr=$addr; servers+=("$b_pid")
 
 # With the tests' features: the examples build with the dev-dependencies, whose font crate needs them.
 source "$root/scripts/features.sh"
+# A plain build: clippy-driver (features.sh's lints) turns MIR optimisations off.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 cargo build -q --release --locked --example seed_outbox --features "$TEST_FEATURES" --manifest-path "$root/Cargo.toml"
 seed="$root/target/release/examples/seed_outbox"
 for i in $(seq "$devices"); do

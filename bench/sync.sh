@@ -11,6 +11,8 @@ source "$root/bench/lib.sh"
 start_server "$work/remote.db"
 # With the tests' features: the examples build with the dev-dependencies, whose font crate needs them.
 source "$root/scripts/features.sh"
+# A plain build: clippy-driver (features.sh's lints) turns MIR optimisations off.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 cargo run -q --release --locked --example seed_outbox --features "$TEST_FEATURES" --manifest-path "$root/Cargo.toml" -- "$work/device.db" "$n" "$src" "$front"
 start=$(date +%s%N)
 FACEMATCH_REMOTE_TOKEN=$token "$bin" sync --db "$work/device.db" --remote "$base" --once

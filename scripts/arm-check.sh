@@ -20,7 +20,7 @@ shared=${FACEMATCH_SHARED:-$root/../shared}
 "$root/scripts/bundle.sh" >/dev/null
 FACEMATCH_FEATURES=$TEST_FEATURES "$root/scripts/build.sh" >/dev/null
 # The lab's binary (x86_64 only) prints the synthetic card.
-cargo build --release --locked --workspace --features "$TEST_FEATURES" 2>/dev/null
+cargo build -q --release --locked --workspace --features "$TEST_FEATURES"
 lab="$root/target/release/facematch-lab"
 bundle=$(ls -d dist/facematch-*-aarch64 | head -1)
 x86="$root/target/release/facematch"

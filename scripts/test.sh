@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 . "$root/scripts/features.sh"
+# The lints are part of what a change must pass: no clippy, no test run.
+: "${RUSTC_WORKSPACE_WRAPPER:?clippy is required: rustup component add clippy}"
 cargo fmt --all --check
 # One feature set for everything on x86_64, built with clippy's lints, every warning an error
 # (scripts/features.sh); ONNX Runtime, which the Raspberry Pi 4 build runs, is compared with TensorFlow

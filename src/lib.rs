@@ -12,8 +12,9 @@
 //! embedder traits, so the core is testable without them.
 
 // Our own code has no `unsafe` but the LiteRT C calls, each wrapped once in
-// `inference::tflite::litert`, and glibc's malloc settings (`allocator`); the code Slint generates
-// from ui/*.slint allows it for itself.
+// `inference::tflite::litert`, glibc's malloc settings (`allocator`) and the one VZEROUPPER after a
+// runtime's call (`inference::vector_state`); the code Slint generates from ui/*.slint allows it for
+// itself.
 #![deny(unsafe_code)]
 
 pub mod alignment;
