@@ -1,9 +1,10 @@
 //! The CPU's vector registers after a runtime's call, on x86-64.
 //!
 //! LiteRT's kernels return with the upper halves of the AVX registers still set on the calling
-//! thread. Until they are cleared, every SSE instruction of that thread (all of the pipeline's own
-//! Rust code around the models: decoding, resizing, alignment, tracking) waits on them: measured on
-//! 2026-12-07, a liveness test that alternates the detector with picture work ran 4.8 times longer.
+//! thread. Until they are cleared, the thread's SSE code (the Rust around the models) can pay a
+//! transition penalty. Measured on 2026-12-07: the lab's liveness test that renders frames between
+//! detector runs on one thread ran 4.8 times longer; the device's `liveness check` and `match`
+//! showed no change either way.
 
 /// Clears the upper halves of the vector registers (VZEROUPPER) after a runtime returns, so the
 /// caller's own code runs at full speed. A no-op off x86-64 and on CPUs without AVX.
