@@ -2,9 +2,13 @@
 //! translation catalogues (`ui/translations/<lang>/LC_MESSAGES/facematch.po`) bundled in; and,
 //! with the `tflite` feature, puts a copy of the LiteRT library litert-sys links
 //! (`LITERT_LIB_DIR`, `.cargo/config.toml`) in this build's output folder, which `cargo run` and
-//! `cargo test` put on the library path (a folder outside `target/` they would not).
+//! `cargo test` put on the library path (a folder outside `target/` they would not). And it gives
+//! every linked target the rpath `$ORIGIN`, so a deployed binary finds `libLiteRt.so` beside itself.
 
 fn main() {
+    // Here rather than as rustflags in .cargo/config.toml, which would also change the host build's
+    // proc-macros and build scripts and keep a cross build from reusing them.
+    println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN");
     #[cfg(feature = "kiosk")]
     {
         // No context: one message id means one thing on every page, and Rust's words
