@@ -309,3 +309,60 @@ fn a_rewrite_dressed_as_an_old_database_is_never_sealed_by_a_writer() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("deleted or replaced"), "{err}");
 }
+
+/// Runs the real binary with its stdout given to a pipe whose reader has already gone.
+fn run_unread(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(args)
+        .stdout(writer)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_reader_that_stops_early_changes_no_exit_code_and_a_lost_answer_fails() {
+    let (_dir, db) = logged_device();
+    let db = db.to_str().unwrap();
+    let no_panic = |out: &std::process::Output, what: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    };
+    for args in [&["log", "--db", db][..], &["log", "verify", "--db", db], &["--help"]] {
+        let out = run_unread(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        no_panic(&out, &format!("{args:?}"));
+    }
+    let (a, b) = (face("matt_damon", 1), face("matt_damon", 2));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out =
+        run_unread(&["match", "--src", a, "--front", b, "--type", "GOV", "--threshold", "85"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    no_panic(&out, "match");
+    // A token is shown only once: unread, it is a failure that says what to do.
+    let out = run_unread(&["token", "add", "--db", db, "branch-7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revoke"));
+    // A full disk behind the answer turns success into failure.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(["log", "--db", db])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not be written"));
+    // A broken chain still says so by its exit code when nobody reads the report.
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute("UPDATE verifications SET threshold = 50 WHERE id = 1", []).unwrap();
+    drop(conn);
+    let out = run_unread(&["log", "verify", "--db", db]);
+    assert_eq!(out.status.code(), Some(1));
+    no_panic(&out, "log verify");
+}

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::{LogAction, LogArgs, PurgeArgs, RemoteArgs, StoreArgs, TokenAction, TokenArgs};
 use super::open_store;
+use super::stdout::{self, outln};
 use super::store_choice::{store_tls, ChosenStore};
 use super::sync_cmd::remote_settings;
 use crate::store::postgres::{HubQuery, HubReader};
@@ -22,7 +23,11 @@ pub fn token(args: TokenArgs) -> Result<()> {
         TokenAction::Add { store, name } => {
             let token = ChosenStore::open(&store)?.add_token(&name)?;
             eprintln!("token {name:?} made; it is shown only now. Send it as: Authorization: Basic <token>");
-            println!("{token}");
+            outln!("{token}");
+            // Shown only now: a token nobody could read must not pass for delivered.
+            if !stdout::delivered() {
+                bail!("token {name:?} could not be shown (stdout failed); revoke it with `facematch token revoke` and make another");
+            }
         }
         TokenAction::Revoke { store, name } => {
             ChosenStore::open(&store)?.revoke_token(&name)?;
@@ -67,16 +72,22 @@ fn list_hub(url: &str, args: &LogArgs) -> Result<()> {
     let records = reader.records(&query)?;
     if args.json {
         for r in &records {
-            println!("{}", serde_json::to_string(r)?);
+            outln!("{}", serde_json::to_string(r)?);
         }
         return Ok(());
     }
-    println!(
+    outln!(
         "{:>6}  {:<20}  {:<24}  {:>6}  {:<8}  {:<18}  {:>6}",
-        "id", "time (UTC)", "device", "record", "type", "status", "front"
+        "id",
+        "time (UTC)",
+        "device",
+        "record",
+        "type",
+        "status",
+        "front"
     );
     for r in &records {
-        println!(
+        outln!(
             "{:>6}  {:<20}  {:<24}  {:>6}  {:<8}  {:<18}  {:>6}",
             r.id,
             utc(r.created_at),
@@ -87,7 +98,7 @@ fn list_hub(url: &str, args: &LogArgs) -> Result<()> {
             r.front_percent.map_or("-".to_string(), |p| format!("{p:.1}"))
         );
     }
-    println!("{} shown", records.len());
+    outln!("{} shown", records.len());
     Ok(())
 }
 
@@ -98,14 +109,15 @@ fn verify_hub(url: &str, key: Option<PathBuf>, ca: Option<&Path>) -> Result<i32>
         HubReader::open(url, store_tls(ca)?).context("opening the hub's log to read it")?;
     match reader.verify_chain(&key) {
         Ok(chains) => {
-            println!(
+            outln!(
                 "intact: {} record(s) in the hub's chain, {} review decision(s) in theirs",
-                chains.records, chains.decisions
+                chains.records,
+                chains.decisions
             );
             Ok(0)
         }
         Err(crate::store::StoreError::Tampered(problem)) => {
-            println!("hash chain broken: {problem}");
+            outln!("hash chain broken: {problem}");
             Ok(1)
         }
         Err(e) => Err(e).context("reading the hub's log"),
@@ -149,17 +161,24 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
     let attempts = store.list_attempts(limit)?;
     if json {
         for line in json_lines(&records, &attempts, limit)? {
-            println!("{line}");
+            outln!("{line}");
         }
         return Ok(());
     }
-    println!(
+    outln!(
         "{:>6}  {:<20}  {:<8}  {:>5}  {:<18}  {:>6}  {:>6}  {:<8}",
-        "id", "time (UTC)", "type", "thr", "status", "front", "back", "sync"
+        "id",
+        "time (UTC)",
+        "type",
+        "thr",
+        "status",
+        "front",
+        "back",
+        "sync"
     );
     let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.1}"));
     for r in &records {
-        println!(
+        outln!(
             "{:>6}  {:<20}  {:<8}  {:>5.1}  {:<18}  {:>6}  {:>6}  {:<8}",
             r.id,
             utc(r.created_at),
@@ -172,7 +191,7 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
         );
     }
     let c = store.sync_counts()?;
-    println!(
+    outln!(
         "{} shown; sync: pending {}, synced {}, parked {}, disagreement {}",
         records.len(),
         c.pending,
@@ -181,7 +200,7 @@ fn list(args: &StoreArgs, json: bool, limit: usize) -> Result<()> {
         c.disagreement
     );
     for r in records.iter().filter(|r| r.sync_state == Some(SyncState::Parked)) {
-        println!("parked {}: {}", r.id, printable(r.sync_note.as_deref().unwrap_or("?")));
+        outln!("parked {}: {}", r.id, printable(r.sync_note.as_deref().unwrap_or("?")));
     }
     if !attempts.is_empty() {
         print_attempts(&attempts);
@@ -219,15 +238,22 @@ fn json_lines(
 
 /// The liveness attempts' table, after the verifications'.
 fn print_attempts(attempts: &[AttemptRecord]) {
-    println!(
+    outln!(
         "\nliveness attempts (record #: the verification that used its selfie)\n\
          {:>6}  {:<20}  {:<6}  {:<16}  {:<17}  {:>8}  {:>11}  {:<8}",
-        "id", "time (UTC)", "live", "reason", "challenge", "parallax", "face/frames", "record #"
+        "id",
+        "time (UTC)",
+        "live",
+        "reason",
+        "challenge",
+        "parallax",
+        "face/frames",
+        "record #"
     );
     for a in attempts {
         let evidence: serde_json::Value =
             serde_json::from_str(&a.evidence_json).unwrap_or_default();
-        println!(
+        outln!(
             "{:>6}  {:<20}  {:<6}  {:<16}  {:<17}  {:>8}  {:>11}  {:<8}",
             a.id,
             utc(a.created_at),
@@ -252,7 +278,7 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
     {
         Ok(store) => store,
         Err(crate::store::StoreError::Tampered(problem)) => {
-            println!("hash chain broken: {problem}");
+            outln!("hash chain broken: {problem}");
             return Ok(1);
         }
         Err(e) => {
@@ -263,7 +289,7 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
         Ok(report) => report,
         // A table the schema version promises is gone: dropped, not lost by accident.
         Err(crate::store::StoreError::Sql(e)) if e.to_string().contains("no such table") => {
-            println!("hash chain broken: a table of the log is missing ({e})");
+            outln!("hash chain broken: a table of the log is missing ({e})");
             return Ok(1);
         }
         Err(e) => return Err(e).context("reading the log"),
@@ -272,25 +298,26 @@ fn verify(store_args: &StoreArgs, remote: Option<&RemoteArgs>) -> Result<i32> {
         let at = note["at"].as_i64().map_or("?".into(), utc);
         let what = printable(note["what"].as_str().unwrap_or("log reseal"));
         let reason = printable(note["reason"].as_str().unwrap_or("?"));
-        println!(
+        outln!(
             "note: `{what}` at {at} accepted the log as found ({reason}): records deleted or \
              rewritten before then cannot be seen here, only against a remote's anchor"
         );
     }
     let mut code = match (&report.problem, report.first_broken) {
         (None, _) => {
-            println!(
+            outln!(
                 "hash chain intact: {} record(s), {} liveness attempt(s)",
-                report.rows, report.attempts
+                report.rows,
+                report.attempts
             );
             0
         }
         (Some(problem), Some(id)) => {
-            println!("hash chain broken at record {id}: {problem}");
+            outln!("hash chain broken at record {id}: {problem}");
             1
         }
         (Some(problem), None) => {
-            println!("hash chain broken: {problem}");
+            outln!("hash chain broken: {problem}");
             1
         }
     };
@@ -311,7 +338,7 @@ fn upgrade(store_args: &StoreArgs, understood: bool) -> Result<()> {
     }
     crate::store::Store::open_upgrading_old(&store_args.db, store_args.key.as_deref())
         .with_context(|| format!("upgrading {}", store_args.db.display()))?;
-    println!("upgraded {}", store_args.db.display());
+    outln!("upgraded {}", store_args.db.display());
     Ok(())
 }
 
@@ -328,7 +355,7 @@ fn reseal(store_args: &StoreArgs, reason: &str, understood: bool) -> Result<()> 
     }
     let store = open_store(store_args)?;
     for line in store.reseal(reason)? {
-        println!("resealed {line}");
+        outln!("resealed {line}");
     }
     Ok(())
 }
@@ -344,7 +371,7 @@ fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Resu
     // the settings table says: an id changed there would ask the remote about another device.
     let device = match store.chain_device_id()? {
         Some(recorded) if recorded != store.device_id() => {
-            println!(
+            outln!(
                 "this log's records name device {recorded}, its settings {}: the device id was \
                  changed",
                 store.device_id()
@@ -358,7 +385,7 @@ fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Resu
     let first = match client.anchors(&device, 0) {
         Ok(answer) => answer,
         Err(RemoteError::NotTheContract { reason }) => {
-            println!(
+            outln!(
                 "remote {url} keeps no anchors (it is not a facematch server?): nothing could be \
                  compared ({})",
                 printable(&reason)
@@ -371,13 +398,13 @@ fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Resu
         let counts = store.sync_counts()?;
         let synced = counts.synced + counts.disagreement;
         if synced > 0 {
-            println!(
+            outln!(
                 "remote {url}: keeps no anchor for device {device}, though {synced} record(s) \
                  were synced: the device id or the remote changed, or its anchors were lost"
             );
             return Ok(1);
         }
-        println!("remote {url}: no anchor for device {device} yet (nothing synced)");
+        outln!("remote {url}: no anchor for device {device} yet (nothing synced)");
         return Ok(code);
     };
     // Every kept anchor, page by page (a remote keeping only the newest gives just that one).
@@ -387,7 +414,7 @@ fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Resu
         for anchor in &page {
             match store.row_hash(anchor.record_id)? {
                 None => {
-                    println!(
+                    outln!(
                         "remote {url}: record {} was synced, and is no longer in this log: \
                          records were deleted",
                         anchor.record_id
@@ -395,7 +422,7 @@ fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Resu
                     return Ok(1);
                 }
                 Some(hash) if hash != anchor.hash => {
-                    println!(
+                    outln!(
                         "remote {url}: record {} differs from what was synced: the log was \
                          rewritten",
                         anchor.record_id
@@ -416,7 +443,7 @@ fn compare_with_remote(store: &crate::store::Store, remote: &RemoteArgs) -> Resu
             bail!("remote {url}: its pages of anchors do not move forward; nothing more compared");
         }
     }
-    println!(
+    outln!(
         "remote {url}: records up to {} match its anchors ({compared} compared)",
         newest.record_id
     );
@@ -433,7 +460,7 @@ pub fn purge(args: PurgeArgs) -> Result<()> {
     }
     let n =
         open_store(&args.store)?.purge_older_than(args.older_than_days, args.include_unsynced)?;
-    println!("purged {n} picture(s)");
+    outln!("purged {n} picture(s)");
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod log_cmd;
 mod match_cmd;
 mod serve_cmd;
 mod staff_cmd;
+mod stdout;
 mod store_choice;
 mod sync_cmd;
 
@@ -22,6 +23,7 @@ use clap::Parser;
 use crate::contract::{ErrorBody, ErrorCode};
 pub use args::EngineArgs;
 use args::{Args, Command};
+use stdout::outln;
 
 /// Runs the command line `argv` and returns the process exit code.
 pub fn run<I, T>(argv: I) -> i32
@@ -30,9 +32,14 @@ where
     T: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    let args = match Args::try_parse_from(&argv) {
+    stdout::settle(run_command(&argv))
+}
+
+/// Parses and runs one command; returns its exit code.
+fn run_command(argv: &[OsString]) -> i32 {
+    let args = match Args::try_parse_from(argv) {
         Ok(args) => args,
-        Err(e) => return parse_failure(&argv, e),
+        Err(e) => return parse_failure(argv, e),
     };
     let result = match args.command {
         Command::Match(m) => return match_cmd::run(m),
@@ -64,7 +71,7 @@ where
 fn parse_failure(argv: &[OsString], e: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        print!("{e}");
+        stdout::write(format_args!("{e}"));
         return 0;
     }
     if matches!(e.kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
@@ -85,7 +92,7 @@ fn parse_failure(argv: &[OsString], e: clap::Error) -> i32 {
 /// Prints a value as pretty JSON on stdout.
 fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => outln!("{s}"),
         Err(e) => eprintln!("facematch: cannot encode the answer: {e}"),
     }
 }
@@ -237,7 +244,7 @@ fn cameras(args: &args::CamerasArgs) -> i32 {
                          in the same USB port would be taken for it"
                     );
                 }
-                println!("{line}");
+                outln!("{line}");
                 0
             }
             Err(e) => {
@@ -254,7 +261,7 @@ fn cameras(args: &args::CamerasArgs) -> i32 {
         return 1;
     }
     for line in found {
-        println!("{line}");
+        outln!("{line}");
     }
     0
 }
@@ -269,7 +276,7 @@ fn operator_pin(store: &args::StoreArgs) -> anyhow::Result<()> {
     let pin = pin.trim();
     check_new_pin(pin).map_err(anyhow::Error::msg)?;
     let secret = PinSecret::new(open_store(store)?.derived_secret(PinSecret::PURPOSE));
-    println!("operator_pin = \"{}\"", hash_pin(pin, &secret)?);
+    outln!("operator_pin = \"{}\"", hash_pin(pin, &secret)?);
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::args::{RemoteArgs, SyncArgs};
+use super::stdout::outln;
 use super::{open_store, print_json};
 use crate::sync::attempts::send_attempts;
 use crate::sync::heartbeat::Heartbeats;
@@ -230,7 +231,7 @@ fn sync(args: &SyncArgs) -> Result<i32> {
             return Ok(if report.stopped.is_some() { EXIT_PENDING } else { 0 });
         }
         if report.synced + report.parked > 0 || report.stopped.is_some() {
-            println!("{}", serde_json::to_string(&report)?);
+            outln!("{}", serde_json::to_string(&report)?);
         }
         // Offline: wait longer each time (up to the longest backoff); online: poll.
         idle_backoff = if report.stopped.is_some() {
