@@ -6,8 +6,9 @@
 //! detector runs on one thread ran 4.8 times longer; the device's `liveness check` and `match`
 //! showed no change either way.
 
-/// Clears the upper halves of the vector registers (VZEROUPPER) after a runtime returns, so the
-/// caller's own code runs at full speed. A no-op off x86-64 and on CPUs without AVX.
+/// Clears the upper halves of the vector registers (VZEROUPPER) after a runtime returns (from a
+/// run, and from loading a model, which runs its code too), so the caller's own code runs at full
+/// speed. A no-op off x86-64 and on CPUs without AVX.
 pub(crate) fn clean_after_runtime() {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {

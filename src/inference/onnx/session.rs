@@ -28,9 +28,10 @@ impl LoadedSession {
         let runtime = |detail: String| ModelError::Runtime { model: file.name, detail };
         let bytes = models::read_verified(dir, file)?;
         let environment = environment(options.threads).map_err(runtime)?;
-        let session = Session::builder(environment)
-            .and_then(|mut b| b.commit_from_memory(&bytes))
-            .map_err(|e| runtime(e.to_string()))?;
+        let session = Session::builder(environment).and_then(|mut b| b.commit_from_memory(&bytes));
+        // Building the session runs ONNX Runtime's code on this thread (graph optimisation) too.
+        crate::inference::vector_state::clean_after_runtime();
+        let session = session.map_err(|e| runtime(e.to_string()))?;
         if session.inputs().len() != 1 {
             return Err(ModelError::UnexpectedLayout {
                 model: file.name,

@@ -242,12 +242,12 @@ impl Compiled {
         let options = Options::cpu(settings)?;
         let mut raw = null_mut();
         // SAFETY: live environment, model ('static) and options (kept beside the compiled model).
-        check(
-            quietly(|| unsafe {
-                sys::LiteRtCreateCompiledModel(env, model.0, options.0, &mut raw)
-            }),
-            "compilation",
-        )?;
+        let created = quietly(|| unsafe {
+            sys::LiteRtCreateCompiledModel(env, model.0, options.0, &mut raw)
+        });
+        // Compiling runs LiteRT's code on this thread too, which may leave the same state as a run.
+        crate::inference::vector_state::clean_after_runtime();
+        check(created, "compilation")?;
         let compiled = CompiledHandle(raw);
         let mut signature = null_mut();
         let (mut input_count, mut output_count) = (0, 0);
