@@ -1,7 +1,8 @@
 //! The kiosk's catalogues: every customer string marked in the markup (`@tr("…")`) and in Rust
 //! (`tr!("…")`) is translated in every language, with the same placeholders and no English
 //! left, no catalogue holds words nobody uses, and every character of every translation is
-//! drawn by a font the kiosk has (the embedded Noto Sans of the script, or DejaVu Sans).
+//! drawn by a font the kiosk has (the embedded Noto Sans of the script, or DejaVu Sans). The
+//! review page's catalogues likewise: every label of its templates and Rust, and nothing else.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -135,6 +136,92 @@ fn every_character_of_every_catalogue_is_in_the_kiosks_fonts() {
             // The script's own letters come from its font, not a fallback.
             let sample = language.translate("Start").chars().next().unwrap();
             assert!(own.contains_key(&sample), "{language}: {sample} is not in {}", file.display());
+        }
+    }
+}
+
+/// Every message id of the review page: `"…"|t` in its templates, `label!("…")` and `tr("…")`
+/// in its Rust (a string continued with `\` over lines read as Rust reads it).
+fn review_message_ids() -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut templates = Vec::new();
+    files(&root().join("assets/review"), ".html", &mut templates);
+    for file in templates {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (at, _) in text.match_indices("\"|t") {
+            let start = text[..at].rfind('"').unwrap();
+            ids.insert(text[start + 1..at].to_string());
+        }
+    }
+    let mut rust = Vec::new();
+    files(&root().join("src/review"), ".rs", &mut rust);
+    for file in rust {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // The unit tests' own words are no page's.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        ids.extend(rust_literals_after(code, "label!("));
+        ids.extend(rust_literals_after(code, "tr("));
+    }
+    ids.remove("");
+    ids
+}
+
+/// The string literals that open the calls `call` (`tr(`, not `str(`) in Rust source `code`,
+/// wherever rustfmt put them, read as Rust reads them (`\` at a line's end joins the next line
+/// without its indent).
+fn rust_literals_after(code: &str, call: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices(call) {
+        if code[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let Some(rest) = code[at + call.len()..].trim_start().strip_prefix('"') else { continue };
+        let (mut literal, mut chars) = (String::new(), rest.chars());
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('\n') => {
+                        chars = chars.as_str().trim_start().chars();
+                    }
+                    Some(c) => literal.push(c),
+                    None => break,
+                },
+                c => literal.push(c),
+            }
+        }
+        found.push(literal);
+    }
+    found
+}
+
+#[test]
+fn every_review_page_label_is_translated_in_every_language_and_nothing_else() {
+    use facematch::review::words::{CATALOGUE_FILES as REVIEW, STORE_WORDS};
+    let ids = review_message_ids();
+    assert!(ids.len() > 80, "the markers were not found: {ids:?}");
+    for id in ["Sign in", "Decision {} recorded.", "Busy", "selfie"] {
+        assert!(ids.contains(id), "{id:?} not found among {ids:?}");
+    }
+    assert!(STORE_WORDS.iter().all(|w| ids.contains(*w)));
+    assert!(ids.contains(
+        "Name or password wrong, or the account is locked after 5 failed sign-ins (15 minutes)."
+    ));
+    for (language, text) in REVIEW {
+        let catalogue = parse_catalogue(text);
+        let missing: Vec<_> = ids.iter().filter(|id| !catalogue.contains_key(*id)).collect();
+        assert!(missing.is_empty(), "{language}: untranslated: {missing:?}");
+        let unused: Vec<_> = catalogue.keys().filter(|id| !ids.contains(*id)).collect();
+        assert!(unused.is_empty(), "{language}: words no page shows: {unused:?}");
+        for (id, translation) in &catalogue {
+            assert_eq!(
+                id.matches("{}").count(),
+                translation.matches("{}").count(),
+                "{language}: placeholders differ: {id:?} → {translation:?}"
+            );
+            // Latin letters only in the product's name, never an English word left.
+            let latin = translation.replace("facematch", "");
+            assert!(!latin.chars().any(|c| c.is_ascii_alphabetic()), "{language}: {translation:?}");
         }
     }
 }

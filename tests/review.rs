@@ -509,6 +509,27 @@ fn staff_review_the_fleets_queue_in_a_browser_and_every_step_is_recorded() {
         .unwrap();
     assert_eq!(foreign.status(), 403);
     assert!(foreign.headers().get("set-cookie").is_none());
+    // The labels in the browser's language where it is one of the kiosk's; English otherwise.
+    let in_language = |path: &str, language: Option<&str>| {
+        let mut r = client.get(format!("{review}{path}")).header("Cookie", &cookie);
+        if let Some(language) = language {
+            r = r.header("Accept-Language", language);
+        }
+        r.send().unwrap().text().unwrap()
+    };
+    let tamil = in_language("/signin", Some("ta-IN,ta;q=0.9,en;q=0.5"));
+    assert!(tamil.contains("<html lang=\"ta\">") && tamil.contains(">உள்நுழை</button>"), "{tamil}");
+    let hindi = in_language("/queue", Some("fr, hi;q=0.8"));
+    assert!(hindi.contains("<html lang=\"hi\">"), "{hindi}");
+    for words in ["कतार", "असफल जीवंतता प्रयास", "साइन आउट"]
+    {
+        assert!(hindi.contains(words), "{words} not in {hindi}");
+    }
+    let bengali = in_language("/items/attempt/nowhere/1", Some("bn"));
+    assert!(bengali.contains("পাওয়া যায়নি"), "{bengali}");
+    let english = in_language("/queue", Some("de, en-GB;q=0.5, ta;q=0.1"));
+    assert!(english.contains("<html lang=\"en\">") && english.contains("What needs a person"));
+    assert!(in_language("/queue", None).contains("Failed liveness attempts"));
     // Only the records that need a person, or were decided, open: not any record a device
     // synced (device B's record 1 is at the hub, in no heartbeat's list and never decided).
     let page = |cookie: &str, path: &str| {

@@ -11,6 +11,7 @@ use super::pages::{
     Refused,
 };
 use super::queue::{device_problems, fleet_row, utc};
+use super::words::{label, tr};
 use super::{ReviewState, MAX_NOTE_CHARS};
 use crate::store::now_ms;
 use crate::store::review::{Decision, DecisionKept, ItemKind, ItemRef};
@@ -65,19 +66,25 @@ fn item_ref(kind: &str, device: String, id: i64) -> Option<ItemRef> {
 async fn item_facts(state: &ReviewState, item: &ItemRef) -> Result<Option<ItemFacts>, Refused> {
     let (device, id) = (item.device_id.clone(), item.item_id);
     let silent = state.config.silent_after.as_millis() as i64;
-    let fact = |k: &str, v: String| (k.to_string(), v);
+    let fact = |k: &str, v: String| (tr(k, &[]), v);
     Ok(match item.kind {
         ItemKind::Attempt => {
             let found = with_store(state, move |s| s.device_attempt(&device, id)).await?;
             found.map(|a| ItemFacts {
-                title: format!("Liveness attempt {} of {}", a.attempt_id, a.device_id),
+                title: tr(
+                    "Liveness attempt {} of {}",
+                    &[a.attempt_id.to_string(), a.device_id.clone()],
+                ),
                 facts: vec![
-                    fact("Device", a.device_id.clone()),
-                    fact("When (device clock)", utc(a.created_at_ms)),
-                    fact("Result", if a.live { "passed".into() } else { "failed".into() }),
-                    fact("Why", a.reason.clone().unwrap_or_else(|| "-".into())),
-                    fact("Asked", a.challenge.clone()),
-                    fact("Evidence", a.evidence_json.chars().take(2000).collect()),
+                    fact(label!("Device"), a.device_id.clone()),
+                    fact(label!("When (device clock)"), utc(a.created_at_ms)),
+                    fact(
+                        label!("Result"),
+                        tr(if a.live { label!("passed") } else { label!("failed") }, &[]),
+                    ),
+                    fact(label!("Why"), a.reason.clone().unwrap_or_else(|| "-".into())),
+                    fact(label!("Asked"), a.challenge.clone()),
+                    fact(label!("Evidence"), a.evidence_json.chars().take(2000).collect()),
                 ],
                 pictures: a
                     .frame_media
@@ -95,32 +102,35 @@ async fn item_facts(state: &ReviewState, item: &ItemRef) -> Result<Option<ItemFa
             };
             let open = found.open;
             let hub = with_store(state, move |s| s.hub_record(&d3, id)).await?;
-            let mut facts =
-                vec![fact("Device", device.clone()), fact("Device's record", id.to_string())];
+            let mut facts = vec![
+                fact(label!("Device"), device.clone()),
+                fact(label!("Device's record"), id.to_string()),
+            ];
             if let Some(o) = &open {
-                facts.push(fact("Why it is here", o.reason.clone()));
-                facts.push(fact("Device decided", o.device_status.clone()));
+                facts.push(fact(label!("Why it is here"), o.reason.clone()));
+                facts.push(fact(label!("Device decided"), o.device_status.clone()));
                 facts.push(fact(
-                    "Remote decided",
+                    label!("Remote decided"),
                     o.remote_status.clone().unwrap_or_else(|| "-".into()),
                 ));
                 facts.push(fact(
-                    "Remote's refusal",
+                    label!("Remote's refusal"),
                     o.refusal.clone().unwrap_or_else(|| "-".into()),
                 ));
-                facts.push(fact("Since (device clock)", utc(o.since_ms)));
+                facts.push(fact(label!("Since (device clock)"), utc(o.since_ms)));
             }
             let mut pictures = Vec::new();
             if let Some(h) = &hub {
                 let pct = |p: Option<f64>| p.map_or("-".into(), |p| format!("{p:.2} %"));
-                facts.push(fact("Hub's record", h.id.to_string()));
-                facts.push(fact("Hub decided", h.status.clone()));
-                facts.push(fact("Front score", pct(h.front_percent)));
-                facts.push(fact("Back score", pct(h.back_percent)));
+                facts.push(fact(label!("Hub's record"), h.id.to_string()));
+                facts.push(fact(label!("Hub decided"), h.status.clone()));
+                facts.push(fact(label!("Front score"), pct(h.front_percent)));
+                facts.push(fact(label!("Back score"), pct(h.back_percent)));
                 pictures =
                     h.pictures.iter().map(|(role, m)| (role.to_string(), m.clone())).collect();
             }
-            Some(ItemFacts { title: format!("Record {id} of {device}"), facts, pictures })
+            let title = tr("Record {} of {}", &[id.to_string(), device]);
+            Some(ItemFacts { title, facts, pictures })
         }
         ItemKind::Device => {
             let found = with_store(state, move |s| s.fleet_device(&device)).await?;
@@ -129,21 +139,21 @@ async fn item_facts(state: &ReviewState, item: &ItemRef) -> Result<Option<ItemFa
                 let row = fleet_row(&d, now, silent);
                 let problems = device_problems(&d, now, silent);
                 let said = if problems.is_empty() {
-                    "none".to_string()
+                    tr("none", &[])
                 } else {
                     problems.iter().map(|p| p.describe(now)).collect::<Vec<_>>().join("; ")
                 };
                 ItemFacts {
-                    title: format!("Device {}", d.device_id),
+                    title: tr("Device {}", std::slice::from_ref(&d.device_id)),
                     facts: vec![
-                        fact("Problems", said),
-                        fact("Last heartbeat", row.last_seen),
-                        fact("Version", row.version),
-                        fact("Queue", row.queue),
-                        fact("Free disk", row.free_disk),
-                        fact("Chain", row.chain),
+                        fact(label!("Problems"), said),
+                        fact(label!("Last heartbeat"), row.last_seen),
+                        fact(label!("Version"), row.version),
+                        fact(label!("Queue"), row.queue),
+                        fact(label!("Free disk"), row.free_disk),
+                        fact(label!("Chain"), row.chain),
                         fact(
-                            "Clock offset",
+                            label!("Clock offset"),
                             d.clock_offset_ms
                                 .map_or("-".into(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
                         ),
@@ -157,14 +167,16 @@ async fn item_facts(state: &ReviewState, item: &ItemRef) -> Result<Option<ItemFa
 
 fn meanings(kind: ItemKind) -> (&'static str, &'static str) {
     match kind {
-        ItemKind::Record => ("the device's decision stands", "the device's decision was wrong"),
+        ItemKind::Record => {
+            (label!("the device's decision stands"), label!("the device's decision was wrong"))
+        }
         ItemKind::Attempt => (
-            "the refusal was right (an attack, or a capture no one could pass)",
-            "the refusal was wrong: a real person was turned away",
+            label!("the refusal was right (an attack, or a capture no one could pass)"),
+            label!("the refusal was wrong: a real person was turned away"),
         ),
         ItemKind::Device => (
-            "looked into: the device is accounted for",
-            "the device cannot be trusted: take it out of service",
+            label!("looked into: the device is accounted for"),
+            label!("the device cannot be trusted: take it out of service"),
         ),
     }
 }
@@ -251,8 +263,8 @@ pub async fn decide(
         return Ok(error_page(
             &state,
             StatusCode::BAD_REQUEST,
-            "No decision",
-            "Choose confirm, reject or escalate; nothing was recorded.",
+            label!("No decision"),
+            label!("Choose confirm, reject or escalate; nothing was recorded."),
         ));
     };
     if note.is_empty()
@@ -262,8 +274,8 @@ pub async fn decide(
         return Ok(error_page(
             &state,
             StatusCode::BAD_REQUEST,
-            "A note is needed",
-            "Say why, in at most 2000 characters; nothing was recorded.",
+            label!("A note is needed"),
+            label!("Say why, in at most 2000 characters; nothing was recorded."),
         ));
     }
     if item_facts(&state, &item).await?.is_none() {

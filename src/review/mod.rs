@@ -6,7 +6,8 @@
 //! devices could not settle with their remote, failed liveness attempts with their frame,
 //! devices whose log does not follow their anchors or that went silent. Decisions (confirm,
 //! reject, escalate, with a note) are kept in a keyed hash chain of their own, which
-//! `log verify-hub` walks. No JavaScript; readable on a tablet.
+//! `log verify-hub` walks. No JavaScript; readable on a tablet; its labels in the browser's
+//! language where it is one of the kiosk's.
 
 mod item;
 mod pages;
@@ -14,6 +15,7 @@ pub mod password;
 pub mod queue;
 pub mod session;
 mod templates;
+pub mod words;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,7 +136,7 @@ async fn guarded(State(state): State<ReviewState>, request: Request, next: Next)
         (StatusCode::FORBIDDEN, "This form was not sent from the review page; nothing was changed.")
             .into_response()
     } else {
-        next.run(request).await
+        words::speaking(words::chosen(request.headers()), next.run(request)).await
     };
     if state.config.tls {
         response.headers_mut().insert(

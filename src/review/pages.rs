@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::queue::{attempt_row, device_closed, device_problems, fleet_row, record_row, QueueRow};
 use super::session::{self, csrf_matches, fresh_secret};
+use super::words::{label, tr};
 use super::{ReviewState, LOCK_MS, MAX_FAILED_SIGNINS, QUEUE_ROWS, SIGNIN_WAIT};
 use crate::store::review::StaffSession;
 use crate::store::{now_ms, StoreError};
@@ -29,8 +30,8 @@ pub(super) async fn with_store<T: Send + 'static>(
             Err(error_page(
                 state,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Try again shortly",
-                "The hub's database cannot be reached just now; nothing was changed.",
+                label!("Try again shortly"),
+                label!("The hub's database cannot be reached just now; nothing was changed."),
             ))
         }
         Ok(Err(e)) => {
@@ -38,8 +39,8 @@ pub(super) async fn with_store<T: Send + 'static>(
             Err(error_page(
                 state,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something failed",
-                "The hub could not do this; nothing was changed. The hub's log says why.",
+                label!("Something failed"),
+                label!("The hub could not do this; nothing was changed. The hub's log says why."),
             ))
         }
         Err(e) => {
@@ -47,8 +48,8 @@ pub(super) async fn with_store<T: Send + 'static>(
             Err(error_page(
                 state,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something failed",
-                "The hub could not do this; nothing was changed.",
+                label!("Something failed"),
+                label!("The hub could not do this; nothing was changed."),
             ))
         }
     }
@@ -78,13 +79,15 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-/// A page saying what went wrong and that nothing was changed, with `status`.
+/// A page saying what went wrong and that nothing was changed, with `status`, in the request's
+/// language.
 pub(super) fn error_page(
     state: &ReviewState,
     status: StatusCode,
     title: &str,
     message: &str,
 ) -> Response {
+    let (title, message) = (&tr(title, &[]), &tr(message, &[]));
     render(state, status, "error.html", &ErrorPage { title, message })
 }
 
@@ -112,9 +115,9 @@ pub(super) async fn signed_in_form(
     let session = signed_in(state, headers).await?;
     if !csrf_matches(csrf, &session) {
         log::warn!("review: a form for {:?} came without its session's token", session.name);
-        return Err(error_page(state, StatusCode::FORBIDDEN, "Not sent from this page",
-            "This form did not come from the review page you are signed in to; nothing was changed. \
-             Open the page again and send it from there."));
+        return Err(error_page(state, StatusCode::FORBIDDEN, label!("Not sent from this page"),
+            label!("This form did not come from the review page you are signed in to; nothing was changed. \
+             Open the page again and send it from there.")));
     }
     Ok(session)
 }
@@ -163,10 +166,10 @@ pub async fn signin(State(state): State<ReviewState>, Form(form): Form<SigninFor
             StatusCode::UNAUTHORIZED,
             "signin.html",
             &SigninPage {
-                refused: Some(
+                refused: Some(label!(
                     "Name or password wrong, or the account is locked after 5 failed sign-ins \
-                 (15 minutes).",
-                ),
+                     (15 minutes)."
+                )),
             },
         )
     };
@@ -177,8 +180,8 @@ pub async fn signin(State(state): State<ReviewState>, Form(form): Form<SigninFor
         return error_page(
             &state,
             StatusCode::SERVICE_UNAVAILABLE,
-            "Busy",
-            "Too many sign-ins at once; try again in a moment.",
+            label!("Busy"),
+            label!("Too many sign-ins at once; try again in a moment."),
         );
     };
     // The same steps whatever the name: read the account, check the password (against a decoy
@@ -211,8 +214,8 @@ pub async fn signin(State(state): State<ReviewState>, Form(form): Form<SigninFor
         return error_page(
             &state,
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Something failed",
-            "No random source for a session.",
+            label!("Something failed"),
+            label!("No random source for a session."),
         );
     };
     let (kept, bounds) = (token.clone(), state.config.sessions);
@@ -307,18 +310,18 @@ pub async fn queue(
     };
     let sections = vec![
         section(
-            "Records the devices could not settle",
-            "Their remote decided otherwise than the device, or refused them for good.",
+            label!("Records the devices could not settle"),
+            label!("Their remote decided otherwise than the device, or refused them for good."),
             records.iter().map(record_row).collect(),
         ),
         section(
-            "Failed liveness attempts",
-            "The kiosk refused these as not live; the frame shows what the camera saw.",
+            label!("Failed liveness attempts"),
+            label!("The kiosk refused these as not live; the frame shows what the camera saw."),
             attempts.iter().map(attempt_row).collect(),
         ),
         section(
-            "Devices",
-            "Silent, or their log does not follow the records the hub kept.",
+            label!("Devices"),
+            label!("Silent, or their log does not follow the records the hub kept."),
             devices,
         ),
     ];
@@ -360,7 +363,12 @@ pub async fn style() -> impl IntoResponse {
 
 /// The page for an address or item that is not there.
 pub(super) fn not_found_page(state: &ReviewState) -> Response {
-    error_page(state, StatusCode::NOT_FOUND, "Not found", "There is no such page or item.")
+    error_page(
+        state,
+        StatusCode::NOT_FOUND,
+        label!("Not found"),
+        label!("There is no such page or item."),
+    )
 }
 
 /// Any other address.

@@ -1,6 +1,6 @@
 //! The review page's HTML: minijinja templates kept in `assets/review/` and built into the
 //! binary, escaped for HTML by default (every value a device or a member of staff wrote is
-//! text, never markup).
+//! text, never markup), their words in the request's language (`{{ "Queue"|t }}`).
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -28,18 +28,22 @@ impl Templates {
     /// A template does not parse (a build that ships one is caught by the tests).
     pub fn load() -> Result<Templates, minijinja::Error> {
         let mut env = Environment::new();
+        env.add_filter("t", super::words::filter);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
         Ok(Templates(env))
     }
 
-    /// `name` rendered with `page`.
+    /// `name` rendered with `page`, in the language of the request being answered (`lang`, and
+    /// the `t` filter's words).
     ///
     /// # Errors
     /// The template is missing or fails on these values.
     pub fn render(&self, name: &str, page: &impl Serialize) -> Result<String, minijinja::Error> {
-        self.0.get_template(name)?.render(minijinja::value::Serde(page))
+        let lang = super::words::current().code();
+        let page = minijinja::Value::from(minijinja::value::Serde(page));
+        self.0.get_template(name)?.render(minijinja::context! { lang, ..page })
     }
 }
 
