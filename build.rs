@@ -9,6 +9,8 @@ fn main() {
     // Here rather than as rustflags in .cargo/config.toml, which would also change the host build's
     // proc-macros and build scripts and keep a cross build from reusing them.
     println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN");
+    // Run again only for what it reads (and what the branches below name), not for any change.
+    println!("cargo:rerun-if-changed=build.rs");
     #[cfg(feature = "kiosk")]
     {
         // No context: one message id means one thing on every page, and Rust's words

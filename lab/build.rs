@@ -3,4 +3,6 @@
 
 fn main() {
     println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN");
+    // Without it cargo runs this again, and rebuilds the whole lab, whenever any file of it changes.
+    println!("cargo:rerun-if-changed=build.rs");
 }

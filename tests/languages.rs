@@ -148,9 +148,21 @@ fn review_message_ids() -> BTreeSet<String> {
     files(&root().join("assets/review"), ".html", &mut templates);
     for file in templates {
         let text = std::fs::read_to_string(file).unwrap();
-        for (at, _) in text.match_indices("\"|t") {
-            let start = text[..at].rfind('"').unwrap();
-            ids.insert(text[start + 1..at].to_string());
+        // Each use of the filter `t` (`|t`, `| t`) whose input is a quoted literal.
+        for (bar, _) in text.match_indices('|') {
+            let after = text[bar + 1..].trim_start();
+            let is_t = after
+                .strip_prefix('t')
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'));
+            let before = text[..bar].trim_end();
+            let Some(quote) = before.chars().next_back().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            if is_t {
+                let body = &before[..before.len() - 1];
+                let start = body.rfind(quote).unwrap();
+                ids.insert(body[start + 1..].to_string());
+            }
         }
     }
     let mut rust = Vec::new();

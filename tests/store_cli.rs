@@ -345,10 +345,16 @@ fn a_reader_that_stops_early_changes_no_exit_code_and_a_lost_answer_fails() {
         run_unread(&["match", "--src", a, "--front", b, "--type", "GOV", "--threshold", "85"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     no_panic(&out, "match");
-    // A token is shown only once: unread, it is a failure that says what to do.
+    // A token is shown only once: unread, it is revoked at once and the command fails.
     let out = run_unread(&["token", "add", "--db", db, "branch-7"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("revoke"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("so it was revoked"));
+    let live: i64 = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM tokens WHERE revoked_at IS NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(live, 0, "a token nobody holds is live");
+    assert!(run(&["token", "add", "--db", db, "branch-7"]).status.success());
     // A full disk behind the answer turns success into failure.
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))

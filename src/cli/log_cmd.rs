@@ -21,12 +21,17 @@ use crate::sync::RemoteError;
 pub fn token(args: TokenArgs) -> Result<()> {
     match args.action {
         TokenAction::Add { store, name } => {
-            let token = ChosenStore::open(&store)?.add_token(&name)?;
+            let store = ChosenStore::open(&store)?;
+            let token = store.add_token(&name)?;
             eprintln!("token {name:?} made; it is shown only now. Send it as: Authorization: Basic <token>");
             outln!("{token}");
-            // Shown only now: a token nobody could read must not pass for delivered.
+            // Shown only now: a token nobody could read (all of it) is revoked at once, so that
+            // no live token is left that nobody holds.
             if !stdout::delivered() {
-                bail!("token {name:?} could not be shown (stdout failed); revoke it with `facematch token revoke` and make another");
+                store.revoke_token(&name).with_context(|| {
+                    format!("token {name:?} could not be shown and could not be revoked: revoke it with `facematch token revoke`")
+                })?;
+                bail!("token {name:?} could not be shown (stdout failed), so it was revoked: make another");
             }
         }
         TokenAction::Revoke { store, name } => {

@@ -48,7 +48,9 @@ pub(super) fn delivered() -> bool {
 
 /// The exit code of a command that answered `code`: the same, unless its answer could not be
 /// written for another reason than a reader gone, which turns a success into 2 (said on stderr).
+/// The next command of the process starts with a clean slate.
 pub(super) fn settle(code: i32) -> i32 {
+    READER_GONE.store(false, Ordering::Relaxed);
     let lost = LOST.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     match lost {
         Some(e) => {

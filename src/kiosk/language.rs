@@ -87,13 +87,7 @@ impl Language {
 
     /// `template` translated, with each `{}` replaced by the next of `args` in turn.
     pub fn format(self, template: &str, args: &[String]) -> String {
-        let mut parts = self.translate(template).split("{}");
-        let mut out = parts.next().unwrap_or_default().to_string();
-        for (i, part) in parts.enumerate() {
-            out.push_str(args.get(i).map_or("", String::as_str));
-            out.push_str(part);
-        }
-        out
+        fill(self.translate(template), args)
     }
 
     /// "Step `n` of `of`" in this language and its digits: where the customer is in the session.
@@ -169,6 +163,18 @@ pub fn message_ids() -> impl Iterator<Item = &'static str> {
     CATALOGUES.get(&Language::Hindi).into_iter().flat_map(|c| c.keys().map(String::as_str))
 }
 
+/// `text` with each `{}` replaced by the next of `args` in turn (a missing one by nothing): the
+/// catalogues' placeholders, which a translation may move but not reorder.
+pub fn fill(text: &str, args: &[String]) -> String {
+    let mut parts = text.split("{}");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for (i, part) in parts.enumerate() {
+        out.push_str(args.get(i).map_or("", String::as_str));
+        out.push_str(part);
+    }
+    out
+}
+
 /// A catalogue's translated, non-fuzzy entries: message id → translation. A catalogue that
 /// does not parse gives none (its language then shows English; the catalogue test fails first).
 pub fn parse_catalogue(text: &str) -> HashMap<String, String> {
@@ -180,7 +186,7 @@ pub fn parse_catalogue(text: &str) -> HashMap<String, String> {
             .filter_map(|e| e.msgstr.filter(|s| !s.is_empty()).map(|s| (e.msgid, s)))
             .collect(),
         Err(e) => {
-            log::error!("a kiosk translation catalogue cannot be read: {e}");
+            log::error!("a translation catalogue cannot be read: {e}");
             HashMap::new()
         }
     }

@@ -89,7 +89,7 @@ async fn item_facts(state: &ReviewState, item: &ItemRef) -> Result<Option<ItemFa
                 pictures: a
                     .frame_media
                     .iter()
-                    .map(|m| ("best frame".to_string(), m.clone()))
+                    .map(|m| (label!("best frame").to_string(), m.clone()))
                     .collect(),
             })
         }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
@@ -125,6 +125,7 @@ pub fn router(state: ReviewState) -> Router {
 /// may run, frame or style the page, nothing is cached (pictures of customers included), no
 /// address leaks to another site, and over TLS the browser keeps to https.
 async fn guarded(State(state): State<ReviewState>, request: Request, next: Next) -> Response {
+    let language = words::chosen(request.headers());
     let mut response = if request.method() == Method::POST && !same_origin(request.headers()) {
         log::warn!(
             "review: a form from another site refused ({}; Sec-Fetch-Site {:?}, Origin {:?}, Host {:?})",
@@ -133,10 +134,17 @@ async fn guarded(State(state): State<ReviewState>, request: Request, next: Next)
             request.headers().get(header::ORIGIN),
             request.headers().get(header::HOST)
         );
-        (StatusCode::FORBIDDEN, "This form was not sent from the review page; nothing was changed.")
-            .into_response()
+        let refused = async {
+            pages::error_page(
+                &state,
+                StatusCode::FORBIDDEN,
+                words::label!("Not sent from this page"),
+                words::label!("This form was not sent from the review page; nothing was changed."),
+            )
+        };
+        words::speaking(language, refused).await
     } else {
-        words::speaking(words::chosen(request.headers()), next.run(request)).await
+        words::speaking(language, next.run(request)).await
     };
     if state.config.tls {
         response.headers_mut().insert(

@@ -349,7 +349,7 @@ pub async fn fleet(
         frame: frame(&session, "fleet"),
         rows: fleet.iter().map(|d| fleet_row(d, now, silent)).collect(),
         silent_after: match state.config.silent_after.as_secs() {
-            s if s % 3600 == 0 => format!("{} h", s / 3600),
+            s if s % 3600 == 0 => super::queue::hours(s / 3600),
             _ => humantime::format_duration(state.config.silent_after).to_string(),
         },
     };

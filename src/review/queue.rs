@@ -1,8 +1,11 @@
 //! What needs a person, as rules over what the store holds: a device's problems (silent, its
 //! anchors refused, its log behind what the hub kept) and the queue's and fleet's rows as the
-//! pages show them. No I/O: the pages read the store and hand the rows here.
+//! pages show them, in the request's language. No I/O: the pages read the store and hand the
+//! rows here.
 
 use serde::Serialize;
+
+use super::words::{label, tr};
 
 use crate::store::review::{
     Closes, DecisionKept, DeviceAttemptView, FleetDevice, ItemKind, OpenDeviceRecord,
@@ -51,13 +54,17 @@ impl DeviceProblem {
     pub fn describe(&self, now_ms: i64) -> String {
         match self {
             DeviceProblem::Silent { since_ms } => {
-                format!("silent for {}", ago(now_ms, *since_ms))
+                tr(label!("silent for {}"), &[ago(now_ms, *since_ms)])
             }
-            DeviceProblem::AnchorsRefused { count, .. } => format!(
-                "{count} anchor(s) refused: its log does not follow the records the hub kept"
+            DeviceProblem::AnchorsRefused { count, .. } => tr(
+                label!("{} anchor(s) refused: its log does not follow the records the hub kept"),
+                &[count.to_string()],
             ),
-            DeviceProblem::Behind { said, kept, .. } => format!(
-                "its log ends at record {said}, the hub kept anchors up to {kept}: its log went back"
+            DeviceProblem::Behind { said, kept, .. } => tr(
+                label!(
+                    "its log ends at record {}, the hub kept anchors up to {}: its log went back"
+                ),
+                &[said.to_string(), kept.to_string()],
             ),
         }
     }
@@ -118,16 +125,18 @@ pub struct QueueRow {
 pub fn record_row(r: &OpenDeviceRecord) -> QueueRow {
     let why = match (r.reason.as_str(), &r.remote_status, &r.refusal) {
         ("disagreement", Some(remote), _) => {
-            format!("device said {}, the remote {}", r.device_status, remote)
+            tr(label!("device said {}, the remote {}"), &[r.device_status.clone(), remote.clone()])
         }
-        (_, _, Some(refusal)) => format!("parked: the remote refused it ({refusal})"),
+        (_, _, Some(refusal)) => {
+            tr(label!("parked: the remote refused it ({})"), std::slice::from_ref(refusal))
+        }
         (reason, _, _) => reason.to_string(),
     };
     QueueRow {
         kind: ItemKind::Record.as_str(),
         device: r.device_id.clone(),
         id: r.record,
-        title: format!("record {}", r.record),
+        title: tr(label!("record {}"), &[r.record.to_string()]),
         why,
         when: utc(r.since_ms),
         has_picture: false,
@@ -141,11 +150,13 @@ pub fn attempt_row(a: &DeviceAttemptView) -> QueueRow {
         kind: ItemKind::Attempt.as_str(),
         device: a.device_id.clone(),
         id: a.attempt_id,
-        title: format!("liveness attempt {}", a.attempt_id),
-        why: format!(
-            "failed: {} (asked: {})",
-            a.reason.as_deref().unwrap_or("no reason recorded"),
-            a.challenge
+        title: tr(label!("liveness attempt {}"), &[a.attempt_id.to_string()]),
+        why: tr(
+            label!("failed: {} (asked: {})"),
+            &[
+                a.reason.clone().unwrap_or_else(|| tr(label!("no reason recorded"), &[])),
+                a.challenge.clone(),
+            ],
         ),
         when: utc(a.created_at_ms),
         has_picture: a.frame_media.is_some(),
@@ -159,7 +170,7 @@ pub fn device_row(d: &FleetDevice, problems: &[DeviceProblem], now_ms: i64) -> Q
         kind: ItemKind::Device.as_str(),
         device: d.device_id.clone(),
         id: 0,
-        title: "device".into(),
+        title: tr(label!("device"), &[]),
         why: problems.iter().map(|p| p.describe(now_ms)).collect::<Vec<_>>().join("; "),
         when: utc(problems.iter().map(DeviceProblem::since_ms).max().unwrap_or(0)),
         has_picture: false,
@@ -169,7 +180,7 @@ pub fn device_row(d: &FleetDevice, problems: &[DeviceProblem], now_ms: i64) -> Q
 
 fn escalated(last: Option<&DecisionKept>) -> Option<String> {
     last.filter(|d| d.decision == crate::store::review::Decision::Escalate)
-        .map(|d| format!("escalated by {} ({})", d.staff_name, utc(d.decided_at_ms)))
+        .map(|d| tr(label!("escalated by {} ({})"), &[d.staff_name.clone(), utc(d.decided_at_ms)]))
 }
 
 /// A device as the fleet page shows it.
@@ -201,21 +212,22 @@ pub fn fleet_row(d: &FleetDevice, now_ms: i64, silent_after_ms: i64) -> FleetRow
         .collect::<Vec<_>>();
     let chain = match (chain.is_empty(), d.newest_anchor) {
         (false, _) => chain.join("; "),
-        (true, Some(kept)) => format!("follows its anchors (up to record {kept})"),
-        (true, None) => "no anchor kept yet".into(),
+        (true, Some(kept)) => {
+            tr(label!("follows its anchors (up to record {})"), &[kept.to_string()])
+        }
+        (true, None) => tr(label!("no anchor kept yet"), &[]),
     };
     let n = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
     FleetRow {
         device: d.device_id.clone(),
-        last_seen: d
-            .last_seen_ms
-            .map_or("never".into(), |at| format!("{} ({} ago)", utc(at), ago(now_ms, at))),
+        last_seen: d.last_seen_ms.map_or_else(
+            || tr(label!("never"), &[]),
+            |at| tr(label!("{} ({} ago)"), &[utc(at), ago(now_ms, at)]),
+        ),
         version: d.software_version.clone().unwrap_or_else(|| "-".into()),
-        queue: format!(
-            "{} waiting, {} parked, {} disagreeing",
-            n(d.pending),
-            n(d.parked),
-            n(d.disagreements)
+        queue: tr(
+            label!("{} waiting, {} parked, {} disagreeing"),
+            &[n(d.pending), n(d.parked), n(d.disagreements)],
         ),
         free_disk: d.free_disk_bytes.map_or("-".into(), |b| format!("{:.1} GB", b as f64 / 1e9)),
         chain,
@@ -233,11 +245,16 @@ pub fn utc(ms: i64) -> String {
 fn ago(now_ms: i64, then_ms: i64) -> String {
     let s = now_ms.saturating_sub(then_ms).max(0) / 1000;
     match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        7200..=172_799 => format!("{} h", s / 3600),
-        _ => format!("{} days", s / 86_400),
+        0..=119 => tr(label!("{} s"), &[s.to_string()]),
+        120..=7199 => tr(label!("{} min"), &[(s / 60).to_string()]),
+        7200..=172_799 => hours((s / 3600).unsigned_abs()),
+        _ => tr(label!("{} days"), &[(s / 86_400).to_string()]),
     }
+}
+
+/// `h` hours, in words.
+pub fn hours(h: u64) -> String {
+    tr(label!("{} h"), &[h.to_string()])
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use axum::http::{header, HeaderMap};
 use minijinja::value::{Rest, Value};
 
-use crate::kiosk::language::{parse_catalogue, Language};
+use crate::kiosk::language::{fill, parse_catalogue, Language};
 
 /// The catalogues, as built into the binary.
 pub const CATALOGUE_FILES: [(Language, &str); 3] = [
@@ -34,15 +34,17 @@ pub(super) use label;
 
 /// Words the store hands the pages that they show translated: the pictures' roles and the
 /// decisions.
-pub const STORE_WORDS: [&str; 7] = [
+pub const STORE_WORDS: [&str; 6] = [
     label!("selfie"),
     label!("front"),
     label!("back"),
-    label!("best frame"),
     label!("confirm"),
     label!("reject"),
     label!("escalate"),
 ];
+
+/// The most choices of an `Accept-Language` read (browsers send a handful).
+const MAX_CHOICES: usize = 32;
 
 tokio::task_local! {
     /// The language of the request being answered (set around each request by the router).
@@ -55,11 +57,31 @@ pub fn chosen(headers: &HeaderMap) -> Language {
     let Some(asked) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
         return Language::English;
     };
-    accept_language::parse(asked)
-        .iter()
-        .filter_map(|tag| tag.split('-').next()?.to_ascii_lowercase().parse::<Language>().ok())
-        .next()
+    preferences(asked)
+        .into_iter()
+        .find_map(|tag| tag.split('-').next()?.to_ascii_lowercase().parse::<Language>().ok())
         .unwrap_or_default()
+}
+
+/// The language tags of an `Accept-Language` value (RFC 9110), most wanted first, equal weights
+/// in the header's order. A choice weighted 0 is refused, not wanted last; one whose weight does
+/// not parse as a finite number is dropped; the first [`MAX_CHOICES`] are read.
+fn preferences(value: &str) -> Vec<&str> {
+    let mut choices: Vec<(f32, &str)> = value
+        .split(',')
+        .take(MAX_CHOICES)
+        .filter_map(|choice| {
+            let mut parts = choice.split(';');
+            let tag = parts.next()?.trim();
+            let weight = parts
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            (!tag.is_empty() && weight.is_finite() && weight > 0.0).then_some((weight, tag))
+        })
+        .collect();
+    choices.sort_by(|a, b| b.0.total_cmp(&a.0));
+    choices.into_iter().map(|(_, tag)| tag).collect()
 }
 
 /// Runs `answer` (a request's handling) in `language`: every page it draws speaks it.
@@ -76,16 +98,8 @@ pub fn current() -> Language {
 /// `args`; the English itself where the catalogue has none (the catalogue test keeps that from
 /// shipping).
 pub fn tr(text: &str, args: &[String]) -> String {
-    let language = current();
-    let translated =
-        CATALOGUES.get(&language).and_then(|c| c.get(text)).map_or(text, String::as_str);
-    let mut parts = translated.split("{}");
-    let mut out = parts.next().unwrap_or_default().to_string();
-    for (i, part) in parts.enumerate() {
-        out.push_str(args.get(i).map_or("", String::as_str));
-        out.push_str(part);
-    }
-    out
+    let translated = CATALOGUES.get(&current()).and_then(|c| c.get(text));
+    fill(translated.map_or(text, String::as_str), args)
 }
 
 /// The templates' `t` filter: `{{ "Decision {} recorded."|t(decided) }}`.
@@ -114,6 +128,24 @@ mod tests {
         assert_eq!(asking("fr, de"), Language::English);
         assert_eq!(asking(";;,q=,"), Language::English);
         assert_eq!(chosen(&HeaderMap::new()), Language::English);
+        // Refused (q=0), unreadable and non-finite weights are no choice; `*` names none.
+        assert_eq!(asking("hi;q=0, fr"), Language::English);
+        assert_eq!(asking("hi;q=NaN, ta;q=0.5"), Language::Tamil);
+        assert_eq!(asking("hi;q=inf, bn;q=abc, *, ta;Q=0.2"), Language::Tamil);
+        // Only the first choices are read, however long the header.
+        let long = format!("{}hi", "fr, ".repeat(MAX_CHOICES));
+        assert_eq!(preferences(&long).len(), MAX_CHOICES);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(&long).unwrap());
+        assert_eq!(chosen(&headers), Language::English);
+    }
+
+    #[test]
+    fn every_decision_the_store_keeps_is_a_word_the_pages_translate() {
+        use crate::store::review::Decision;
+        for decision in [Decision::Confirm, Decision::Reject, Decision::Escalate] {
+            assert!(STORE_WORDS.contains(&decision.as_str()), "{}", decision.as_str());
+        }
     }
 
     #[tokio::test]
