@@ -154,8 +154,9 @@ async fn item_facts(state: &ReviewState, item: &ItemRef) -> Result<Option<ItemFa
                         fact(label!("Chain"), row.chain),
                         fact(
                             label!("Clock offset"),
-                            d.clock_offset_ms
-                                .map_or("-".into(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+                            d.clock_offset_ms.map_or("-".into(), |ms| {
+                                tr(label!("{} s"), &[format!("{:.1}", ms as f64 / 1000.0)])
+                            }),
                         ),
                     ],
                     pictures: Vec::new(),

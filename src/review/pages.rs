@@ -348,10 +348,7 @@ pub async fn fleet(
     let page = FleetPage {
         frame: frame(&session, "fleet"),
         rows: fleet.iter().map(|d| fleet_row(d, now, silent)).collect(),
-        silent_after: match state.config.silent_after.as_secs() {
-            s if s % 3600 == 0 => super::queue::hours(s / 3600),
-            _ => humantime::format_duration(state.config.silent_after).to_string(),
-        },
+        silent_after: super::queue::duration(state.config.silent_after.as_secs()),
     };
     Ok(render(&state, StatusCode::OK, "fleet.html", &page))
 }

@@ -252,8 +252,18 @@ fn ago(now_ms: i64, then_ms: i64) -> String {
     }
 }
 
+/// A setting's length of `secs` seconds, in words: in the largest unit that divides it.
+pub fn duration(secs: u64) -> String {
+    match secs {
+        s if s >= 172_800 && s % 86_400 == 0 => tr(label!("{} days"), &[(s / 86_400).to_string()]),
+        s if s >= 3600 && s % 3600 == 0 => hours(s / 3600),
+        s if s >= 60 && s % 60 == 0 => tr(label!("{} min"), &[(s / 60).to_string()]),
+        s => tr(label!("{} s"), &[s.to_string()]),
+    }
+}
+
 /// `h` hours, in words.
-pub fn hours(h: u64) -> String {
+fn hours(h: u64) -> String {
     tr(label!("{} h"), &[h.to_string()])
 }
 
@@ -273,6 +283,14 @@ mod tests {
             last_anchor_ms: Some(99 * HOUR),
             ..FleetDevice::default()
         }
+    }
+
+    #[test]
+    fn a_settings_length_is_said_in_its_largest_whole_unit() {
+        assert_eq!(duration(24 * 3600), "24 h");
+        assert_eq!(duration(3 * 86_400), "3 days");
+        assert_eq!(duration(90 * 60), "90 min");
+        assert_eq!(duration(45), "45 s");
     }
 
     #[test]

@@ -64,8 +64,8 @@ pub fn chosen(headers: &HeaderMap) -> Language {
 }
 
 /// The language tags of an `Accept-Language` value (RFC 9110), most wanted first, equal weights
-/// in the header's order. A choice weighted 0 is refused, not wanted last; one whose weight does
-/// not parse as a finite number is dropped; the first [`MAX_CHOICES`] are read.
+/// in the header's order. A choice weighted 0 is refused, not wanted last; one whose weight is
+/// not a number from 0 to 1 is dropped; the first [`MAX_CHOICES`] are read.
 fn preferences(value: &str) -> Vec<&str> {
     let mut choices: Vec<(f32, &str)> = value
         .split(',')
@@ -74,10 +74,11 @@ fn preferences(value: &str) -> Vec<&str> {
             let mut parts = choice.split(';');
             let tag = parts.next()?.trim();
             let weight = parts
-                .map(str::trim)
-                .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
-            (!tag.is_empty() && weight.is_finite() && weight > 0.0).then_some((weight, tag))
+                .filter_map(|p| p.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+                .map_or(Some(1.0), |(_, q)| q.trim().parse::<f32>().ok())?;
+            let weighed = weight.is_finite() && weight > 0.0 && weight <= 1.0;
+            (!tag.is_empty() && weighed).then_some((weight, tag))
         })
         .collect();
     choices.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -132,6 +133,7 @@ mod tests {
         assert_eq!(asking("hi;q=0, fr"), Language::English);
         assert_eq!(asking("hi;q=NaN, ta;q=0.5"), Language::Tamil);
         assert_eq!(asking("hi;q=inf, bn;q=abc, *, ta;Q=0.2"), Language::Tamil);
+        assert_eq!(asking("hi;q =0, bn ; q= 1.5, ta;q=0.9, en;q=0.5"), Language::Tamil);
         // Only the first choices are read, however long the header.
         let long = format!("{}hi", "fr, ".repeat(MAX_CHOICES));
         assert_eq!(preferences(&long).len(), MAX_CHOICES);
