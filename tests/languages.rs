@@ -76,25 +76,36 @@ fn every_customer_string_is_translated_in_every_language_and_nothing_else() {
     let ids = message_ids();
     assert!(ids.len() > 80, "the markers were not found: {ids:?}");
     assert!(ids.contains("Turn your head slowly to your left") && ids.contains("Start"));
-    for (language, text) in CATALOGUE_FILES {
+    // Latin letters only in the ID's own acronym (EPIC), never an English word left.
+    check_catalogues(&ids, &CATALOGUE_FILES, "EPIC", "screen");
+}
+
+/// Every id of `ids` is translated in each of `catalogues`, and nothing else: placeholders as in
+/// the id, no Latin letter left but those of `kept` (a name or acronym written as it is). `shown`
+/// says where the words appear (screen, page).
+fn check_catalogues(
+    ids: &BTreeSet<String>,
+    catalogues: &[(facematch::kiosk::language::Language, &str)],
+    kept: &str,
+    shown: &str,
+) {
+    for (language, text) in catalogues {
         let catalogue = parse_catalogue(text);
         let missing: Vec<_> = ids.iter().filter(|id| !catalogue.contains_key(*id)).collect();
         assert!(missing.is_empty(), "{language}: untranslated: {missing:?}");
         let unused: Vec<_> = catalogue.keys().filter(|id| !ids.contains(*id)).collect();
-        assert!(unused.is_empty(), "{language}: words no screen shows: {unused:?}");
+        assert!(unused.is_empty(), "{language}: words no {shown} shows: {unused:?}");
         for (id, translation) in &catalogue {
             assert_eq!(
                 id.matches("{}").count(),
                 translation.matches("{}").count(),
                 "{language}: placeholders differ: {id:?} → {translation:?}"
             );
-            // Latin letters only in the ID's own acronym (EPIC), never an English word left.
-            let latin: String = translation
-                .replace("EPIC", "")
-                .chars()
-                .filter(|c| c.is_ascii_alphabetic())
-                .collect();
-            assert!(latin.is_empty(), "{language}: English left in {translation:?}");
+            let latin = translation.replace(kept, "");
+            assert!(
+                !latin.chars().any(|c| c.is_ascii_alphabetic()),
+                "{language}: English left in {translation:?}"
+            );
         }
     }
 }
@@ -221,21 +232,6 @@ fn every_review_page_label_is_translated_in_every_language_and_nothing_else() {
     assert!(ids.contains(
         "Name or password wrong, or the account is locked after 5 failed sign-ins (15 minutes)."
     ));
-    for (language, text) in REVIEW {
-        let catalogue = parse_catalogue(text);
-        let missing: Vec<_> = ids.iter().filter(|id| !catalogue.contains_key(*id)).collect();
-        assert!(missing.is_empty(), "{language}: untranslated: {missing:?}");
-        let unused: Vec<_> = catalogue.keys().filter(|id| !ids.contains(*id)).collect();
-        assert!(unused.is_empty(), "{language}: words no page shows: {unused:?}");
-        for (id, translation) in &catalogue {
-            assert_eq!(
-                id.matches("{}").count(),
-                translation.matches("{}").count(),
-                "{language}: placeholders differ: {id:?} → {translation:?}"
-            );
-            // Latin letters only in the product's name, never an English word left.
-            let latin = translation.replace("facematch", "");
-            assert!(!latin.chars().any(|c| c.is_ascii_alphabetic()), "{language}: {translation:?}");
-        }
-    }
+    // Latin letters only in the product's name, never an English word left.
+    check_catalogues(&ids, &REVIEW, "facematch", "page");
 }

@@ -310,15 +310,20 @@ fn a_rewrite_dressed_as_an_old_database_is_never_sealed_by_a_writer() {
     assert!(err.contains("deleted or replaced"), "{err}");
 }
 
+/// Runs the real binary with its stdout given to `stdout`.
+fn run_into(args: &[&str], stdout: impl Into<std::process::Stdio>) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
+        .args(args)
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
 /// Runs the real binary with its stdout given to a pipe whose reader has already gone.
 fn run_unread(args: &[&str]) -> std::process::Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
-        .args(args)
-        .stdout(writer)
-        .output()
-        .unwrap()
+    run_into(args, writer)
 }
 
 #[test]
@@ -357,11 +362,7 @@ fn a_reader_that_stops_early_changes_no_exit_code_and_a_lost_answer_fails() {
     assert!(run(&["token", "add", "--db", db, "branch-7"]).status.success());
     // A full disk behind the answer turns success into failure.
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facematch"))
-        .args(["log", "--db", db])
-        .stdout(full)
-        .output()
-        .unwrap();
+    let out = run_into(&["log", "--db", db], full);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not be written"));
     // A broken chain still says so by its exit code when nobody reads the report.
