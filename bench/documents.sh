@@ -14,12 +14,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 opencv_setup
 lab_build
 out="$root/target/captures"
+mkdir -p "$out"
 conditions=("$@")
 if [ ${#conditions[@]} -eq 0 ]; then
   mapfile -t conditions < <("$lab" captures --help | sed -n 's/.*\[possible values: \(.*\)\]/\1/p' | tr -d ' ' | tr ',' '\n')
 fi
 for c in "${conditions[@]}"; do
-  [ -f "$out/$c/pairs.csv" ] || "$lab" captures --faces "$root/../shared/faces" --out "$out" --condition "$c" 2>/dev/null
+  [ -f "$out/$c/pairs.csv" ] || "$lab" captures --faces "$root/../shared/faces" --out "$out" --condition "$c" \
+    2>"$out/captures.log" || { tail -5 "$out/captures.log" >&2; exit 1; }
   "$lab" eval --pairs "$out/$c/pairs.csv" --type GOV --scores "$out/$c/facematch.csv" >"$out/$c/facematch.json" \
     2>"$out/$c/facematch.log" || { tail -5 "$out/$c/facematch.log" >&2; exit 1; }
   # OpenCV's own JSON at the cosine facematch's default stands for (the table reads the scores).

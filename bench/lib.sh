@@ -10,8 +10,10 @@ start_server() { # start_server DB
 }
 
 # The lab's binary (`facematch-lab`: bench, card, captures, eval), built with the device's features
-# (scripts/build.sh's FACEMATCH_FEATURES, so it shares the device's build); sets $lab.
+# after the device itself (scripts/build.sh's FACEMATCH_FEATURES, so it shares the device's build, and
+# build.sh puts the runtime libraries both binaries load beside them); sets $lab.
 lab_build() {
+  "$root/scripts/build.sh" >/dev/null
   cargo build -q --release --locked -p facematch-lab --features "${FACEMATCH_FEATURES:-onnx}" \
     --manifest-path "$root/Cargo.toml"
   lab="$root/target/release/facematch-lab"

@@ -46,7 +46,16 @@ pub struct SessionCondition {
     pub light: f32,
     /// How the person moves.
     pub pace: Pace,
+    /// How far behind the face's surface the head turns, in eye distances: 0 is the
+    /// generator's own head, a relief turning inside an outline that stays put; a head on a
+    /// neck turns about an axis some way behind its face ([`NECK`]), so the whole head, its
+    /// outline too, also moves across the room behind it.
+    pub neck: f32,
 }
+
+/// Where a head on a neck turns about, eye distances behind the face's surface (the axis
+/// through the top of the spine, about 9-10 cm behind a face whose eyes are 6.3 cm apart).
+pub const NECK: f32 = 1.5;
 
 /// The gain noise of a camera in dim light, standard deviation in grey levels.
 pub const DIM_GAIN_NOISE: f32 = 4.0;
@@ -59,30 +68,36 @@ const CLEAN: SessionCondition = SessionCondition {
     jpeg_quality: 90,
     light: 1.0,
     pace: USUAL_PACE,
+    neck: 0.0,
+};
+
+/// All five faults of a cheap webcam at once.
+const WEBCAM: SessionCondition = SessionCondition {
+    name: "webcam",
+    fps: 8.0,
+    size: (320, 240),
+    noise: 10.0,
+    jpeg_quality: 40,
+    light: 0.25,
+    pace: USUAL_PACE,
+    neck: 0.0,
 };
 
 impl SessionCondition {
     /// The generator's own camera and pace.
     pub const CLEAN: SessionCondition = CLEAN;
 
-    /// Every condition: the clean one, each webcam fault alone, all of them at once, and the
-    /// paces of brisk and slow people and of short and long pauses.
-    pub const EVERY: [SessionCondition; 11] = [
+    /// Every condition: the clean one, each webcam fault alone, all of them at once, the
+    /// paces of brisk and slow people and of short and long pauses, and a head turning on a
+    /// neck, filmed cleanly and by the webcam.
+    pub const EVERY: [SessionCondition; 13] = [
         CLEAN,
         SessionCondition { name: "fps8", fps: 8.0, ..CLEAN },
         SessionCondition { name: "qvga", size: (320, 240), ..CLEAN },
         SessionCondition { name: "noise10", noise: 10.0, ..CLEAN },
         SessionCondition { name: "jpeg40", jpeg_quality: 40, ..CLEAN },
         SessionCondition { name: "dim", light: 0.25, ..CLEAN },
-        SessionCondition {
-            name: "webcam",
-            fps: 8.0,
-            size: (320, 240),
-            noise: 10.0,
-            jpeg_quality: 40,
-            light: 0.25,
-            pace: USUAL_PACE,
-        },
+        WEBCAM,
         // A turn out and back in 0.6 s.
         SessionCondition {
             name: "brisk",
@@ -97,6 +112,8 @@ impl SessionCondition {
         },
         SessionCondition { name: "pause_short", pace: Pace { pause: 0.1, ..USUAL_PACE }, ..CLEAN },
         SessionCondition { name: "pause_long", pace: Pace { pause: 2.0, ..USUAL_PACE }, ..CLEAN },
+        SessionCondition { name: "neck", neck: NECK, ..CLEAN },
+        SessionCondition { name: "neck_webcam", neck: NECK, ..WEBCAM },
     ];
 
     /// `seconds` as a whole number of frames at this condition's rate (at least one).

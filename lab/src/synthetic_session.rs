@@ -212,7 +212,8 @@ pub fn generate_filmed(
                 .iter()
                 .enumerate()
                 .map(|(n, &p)| {
-                    let frame = head_frame(&frontal, &head, p, light_of(splice, n), &mut rng);
+                    let light = light_of(splice, n);
+                    let frame = head_frame(&frontal, &head, p, light, condition.neck, &mut rng);
                     if mask {
                         resin(frame)
                     } else {
@@ -258,7 +259,8 @@ pub fn generate_filmed(
                 .iter()
                 .enumerate()
                 .map(|(n, &p)| {
-                    let shown = head_frame(&frontal, &head, p, recorded(n), &mut rng);
+                    let shown =
+                        head_frame(&frontal, &head, p, recorded(n), condition.neck, &mut rng);
                     let screen = as_screen(&shown, &mut rng);
                     held_frame(&screen, centre(&screen), 0.85, drift, &mut rng)
                 })
@@ -319,7 +321,8 @@ impl LiveHead {
     /// a surface facing the screen).
     pub fn frame(&mut self, n: Option<usize>, light: [f32; 3]) -> RgbImage {
         let pose = n.and_then(|n| self.poses.get(n)).copied().unwrap_or((0.0, 0.0));
-        let frame = head_frame(&self.frontal, &self.head, pose, light, &mut self.rng);
+        let neck = self.condition.neck;
+        let frame = head_frame(&self.frontal, &self.head, pose, light, neck, &mut self.rng);
         if self.condition == SessionCondition::CLEAN {
             frame
         } else {
@@ -409,7 +412,7 @@ pub const OTHER_PHOTO_POSE: (f32, f32) = (26.0, 5.0);
 pub fn posed(photo: &RgbImage, face: &Face, pose: (f32, f32), seed: u64) -> RgbImage {
     let mut rng = Rng(seed ^ 0x0905_ED00);
     let (frontal, head) = stage(photo, face);
-    let turned = head_frame(&frontal, &head, pose, [0.0; 3], &mut rng);
+    let turned = head_frame(&frontal, &head, pose, [0.0; 3], 0.0, &mut rng);
     let (x0, x1) = (head.bbox.x, head.bbox.x + head.bbox.w);
     RgbImage::from_fn(turned.width(), turned.height(), |x, y| {
         // Brighter on the person's left (the picture's right), darker on the other side.
@@ -490,12 +493,16 @@ fn timeline(
 /// The frontal frame re-rendered with the head turned to `pose`: each pixel moves by the
 /// rotation of a surface point at its depth (a paraboloid over the face plus a nose ridge),
 /// found by inverting the forward map with a few fixed-point steps. The head is also lit by
-/// `light` from the screen, by its turned normals.
+/// `light` from the screen, by its turned normals. With `neck` (eye distances behind the face,
+/// [`crate::session_condition::NECK`]) the turn is about an axis there: the whole head, its
+/// outline too, moves across the room, which stays put (the head's share of the move fading out
+/// past its outline, over the neck and shoulders).
 fn head_frame(
     frontal: &RgbImage,
     head: &Face,
     pose: (f32, f32),
     light: [f32; 3],
+    neck: f32,
     rng: &mut Rng,
 ) -> RgbImage {
     let l = &head.landmarks;
@@ -518,24 +525,34 @@ fn head_frame(
     let (sy, cyaw) = pose.0.to_radians().sin_cos();
     let (sp, cp) = pose.1.to_radians().sin_cos();
     let (jx, jy) = (rng.range(-1.0, 1.0), rng.range(-1.0, 1.0));
+    let pivot = neck * iod;
+    // The share of the neck's move a point takes: all of it on the head, none past 1.6 times
+    // the head's ellipse.
+    let carried = |x: f32, y: f32| {
+        let r = (((x - cx) / a).powi(2) + ((y - cy) / b).powi(2)).sqrt();
+        ((1.6 - r) / 0.6).clamp(0.0, 1.0)
+    };
     let forward = |x: f32, y: f32| {
         let (z, inside) = depth(x, y);
+        let z = if pivot > 0.0 { z + pivot * carried(x, y) } else { z };
         (
             x + inside * (x - cx) * (cyaw - 1.0) + z * sy + jx,
             y + inside * (y - cy) * (cp - 1.0) - z * sp + jy,
         )
     };
     let fill = Rgb([196, 200, 204]);
-    // Only the head moves: outside its ellipse (with a margin for the turn) the map is the
-    // hand's jitter alone.
-    let (x0, x1) = (cx - 1.4 * a, cx + 1.4 * a);
-    let (y0, y1) = (cy - 1.3 * b, cy + 1.3 * b);
+    // Only the head moves: outside its ellipse (with a margin for the turn, and on a neck for
+    // the fading and the head's whole move) the map is the hand's jitter alone.
+    let (reach, steps) = if pivot > 0.0 { ((1.7, 1.7), 10) } else { ((1.4, 1.3), 5) };
+    let travel = pivot * sy.abs().max(sp.abs());
+    let (x0, x1) = (cx - reach.0 * a - travel, cx + reach.0 * a + travel);
+    let (y0, y1) = (cy - reach.1 * b - travel, cy + reach.1 * b + travel);
     let frame = RgbImage::from_fn(frontal.width(), frontal.height(), |x, y| {
         let (tx, ty) = (x as f32, y as f32);
         let (mut sx, mut sy_) = (tx - jx, ty - jy);
         let on_head = (x0..x1).contains(&tx) && (y0..y1).contains(&ty);
         if on_head {
-            for _ in 0..5 {
+            for _ in 0..steps {
                 let (fx, fy) = forward(sx, sy_);
                 sx += (tx - fx) * 0.8;
                 sy_ += (ty - fy) * 0.8;
@@ -656,6 +673,7 @@ fn held_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session_condition::NECK;
     use facematch::domain::FaceBox;
 
     fn photo() -> (RgbImage, Face) {
@@ -693,8 +711,8 @@ mod tests {
         let (photo, face) = photo();
         let (frontal, head) = stage(&photo, &face);
         let mut rng = Rng(1);
-        let turned = head_frame(&frontal, &head, (22.0, 0.0), [0.0; 3], &mut rng);
-        let still = head_frame(&frontal, &head, (0.0, 0.0), [0.0; 3], &mut rng);
+        let turned = head_frame(&frontal, &head, (22.0, 0.0), [0.0; 3], 0.0, &mut rng);
+        let still = head_frame(&frontal, &head, (0.0, 0.0), [0.0; 3], 0.0, &mut rng);
         let differs = |x: f32, y: f32| {
             let (a, b) =
                 (turned.get_pixel(x as u32, y as u32), still.get_pixel(x as u32, y as u32));
@@ -704,5 +722,35 @@ mod tests {
         let corner = (5.0, 5.0);
         assert!(differs(nose[0], nose[1]) > 10);
         assert!(differs(corner.0, corner.1) < 30);
+    }
+
+    #[test]
+    fn a_head_on_a_neck_carries_its_outline_and_a_relief_does_not() {
+        let (photo, face) = photo();
+        let (frontal, head) = stage(&photo, &face);
+        // The head's edge (its ellipse) on the row through the eyes.
+        let l = head.landmarks;
+        let iod = l[1][0] - l[0][0];
+        let (edge_x, eyes_y) = ((l[0][0] + l[1][0]) / 2.0 + 1.15 * iod, l[0][1] as u32);
+        // How far the content there moved sideways: the shift of the still frame's row that
+        // best matches the turned frame's around the edge.
+        let moved = |neck: f32| {
+            let turned = head_frame(&frontal, &head, (22.0, 0.0), [0.0; 3], neck, &mut Rng(1));
+            let still = head_frame(&frontal, &head, (0.0, 0.0), [0.0; 3], neck, &mut Rng(1));
+            let red = |image: &RgbImage, x: i32| i32::from(image.get_pixel(x as u32, eyes_y)[0]);
+            let x = edge_x as i32;
+            (-40..=40)
+                .min_by_key(|d| {
+                    (-6..=6)
+                        .map(|k| (red(&turned, x + k) - red(&still, x + k - d)).abs())
+                        .sum::<i32>()
+                })
+                .unwrap_or(0)
+        };
+        // Turned 22° about an axis 1.5 eye distances back, the edge moves about half an eye
+        // distance (1.5 · sin 22°); the relief's edge stays.
+        let (relief, necked) = (moved(0.0).abs() as f32, moved(NECK).abs() as f32);
+        assert!(relief <= 0.1 * iod, "the relief moved its outline {relief} px");
+        assert!(necked >= 0.4 * iod, "the neck moved the outline {necked} px only");
     }
 }

@@ -167,6 +167,8 @@ impl Pyramid {
 pub struct Tracker {
     reference: Vec<[f32; 2]>,
     current: Vec<Option<[f32; 2]>>,
+    /// Where each point was last followed to (its reference place before it is first moved).
+    last_seen: Vec<[f32; 2]>,
     /// The first `nose` points sit on the nose; the rest cover the face.
     nose: usize,
     /// The reference frame, where each point's window is matched again.
@@ -225,6 +227,7 @@ impl Tracker {
         );
         let current = reference.iter().map(|p| Some(*p)).collect();
         Tracker {
+            last_seen: reference.clone(),
             reference,
             current,
             nose: nose_points,
@@ -239,7 +242,7 @@ impl Tracker {
         let next = Pyramid::of(frame);
         let limit = (ROUND_TRIP_SHARE * self.eye_distance).max(MIN_ROUND_TRIP);
         let pull = ANCHOR_SHARE * self.eye_distance;
-        for (p, r) in self.current.iter_mut().zip(&self.reference) {
+        for (i, (p, r)) in self.current.iter_mut().zip(&self.reference).enumerate() {
             // Followed forward and back again: a point that does not come home slipped.
             *p = p.and_then(|at| {
                 let there = follow(&self.previous, &next, at)?;
@@ -249,6 +252,16 @@ impl Tracker {
                 }
                 Some(anchored(&self.reference_frame, next.full(), *r, there, pull))
             });
+            // A nose point that slipped is looked for again, frame after frame, where it was
+            // last seen and where it started (a head back at the centre): the nose is smooth and
+            // its few points are all the 3-D test has, so in a noisy feed they would otherwise
+            // run out one by one and the return to the centre would never be seen.
+            if p.is_none() && i < self.nose {
+                *p = found_again(&self.reference_frame, next.full(), *r, self.last_seen[i], limit);
+            }
+            if let Some(at) = *p {
+                self.last_seen[i] = at;
+            }
         }
         self.previous = next;
     }
@@ -321,6 +334,23 @@ fn anchored(first: &Grey, next: &Grey, r: [f32; 2], there: [f32; 2], pull: f32) 
     }
 }
 
+/// The reference point `r`'s window found in `next` near `last_seen` or at its reference place,
+/// when matching it back lands within `limit` pixels of `r`.
+fn found_again(
+    first: &Grey,
+    next: &Grey,
+    r: [f32; 2],
+    last_seen: [f32; 2],
+    limit: f32,
+) -> Option<[f32; 2]> {
+    [[last_seen[0] - r[0], last_seen[1] - r[1]], [0.0, 0.0]].into_iter().find_map(|guess| {
+        let v = lucas_kanade(first, next, r, guess)?;
+        let there = [r[0] + v[0], r[1] + v[1]];
+        let back = lucas_kanade(next, first, there, [-v[0], -v[1]])?;
+        ((v[0] + back[0]).hypot(v[1] + back[1]) < limit).then_some(there)
+    })
+}
+
 /// The displacement of the window around `p` from `a` to `b`, starting from `guess`
 /// (iterative Lucas-Kanade).
 fn lucas_kanade(a: &Grey, b: &Grey, p: [f32; 2], guess: [f32; 2]) -> Option<[f32; 2]> {
@@ -378,7 +408,43 @@ fn median(v: &mut [f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::Grey;
+    use image::{Rgb, RgbImage};
+
+    use super::{Grey, Tracker};
+    use crate::domain::{Face, FaceBox};
+
+    /// A frame textured everywhere (two crossed waves), with the square around (130, 130)
+    /// left flat grey when `nose_hidden`.
+    fn frame(nose_hidden: bool) -> RgbImage {
+        RgbImage::from_fn(260, 240, |x, y| {
+            let (fx, fy) = (x as f32, y as f32);
+            if nose_hidden && (105..155).contains(&x) && (105..155).contains(&y) {
+                return Rgb([128; 3]);
+            }
+            let v = 128.0
+                + 60.0 * (0.45 * fx + 0.3 * fy).sin() * (0.37 * fy - 0.2 * fx).sin()
+                + 30.0 * (0.21 * fx - 0.53 * fy).sin();
+            Rgb([v as u8; 3])
+        })
+    }
+
+    #[test]
+    fn nose_points_lost_for_a_frame_are_found_again() {
+        let landmarks =
+            [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
+        let face =
+            Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks };
+        let mut tracker = Tracker::start(&frame(false), &face);
+        tracker.track(&frame(false));
+        assert!(tracker.nose_parallax().is_some_and(|n| n[0].hypot(n[1]) < 0.01));
+        // The nose goes flat for one frame (a noisy frame, a colour change): its points slip.
+        tracker.track(&frame(true));
+        assert_eq!(tracker.nose_parallax(), None);
+        // Back in view, they are found where they were: the nose is measured again.
+        tracker.track(&frame(false));
+        let nose = tracker.nose_parallax().expect("the nose points are found again");
+        assert!(nose[0].hypot(nose[1]) < 0.01, "{nose:?}");
+    }
 
     #[test]
     fn smoothing_spreads_a_point_by_the_binomial_kernel_and_keeps_edges_and_flat_areas() {

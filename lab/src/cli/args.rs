@@ -125,8 +125,9 @@ pub struct LivenessGenerateArgs {
     /// Film every session under these conditions (repeat or separate by commas): clean (the
     /// default), fps8, qvga (320×240), noise10 (Gaussian σ 10), jpeg40, dim (two stops darker),
     /// webcam (all five at once), brisk (a turn out and back in 0.6 s), slow (in 3 s),
-    /// pause_short (0.1 s between steps), pause_long (2 s). sessions.csv's `condition` and
-    /// `fps` columns say which.
+    /// pause_short (0.1 s between steps), pause_long (2 s), neck (a head turning on a neck, its
+    /// outline moving), neck_webcam (that head through the webcam). sessions.csv's `condition`
+    /// and `fps` columns say which.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub condition: Vec<String>,
 }
