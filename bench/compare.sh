@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side: facematch vs the OpenCV-Python pipeline with the same models on the same
-# pictures. Needs the release build (scripts/build.sh), PyPI and Debian's hyperfine.
+# pictures. Builds what it runs (scripts/build.sh); needs PyPI and Debian's hyperfine.
 # Usage: bench/compare.sh SELFIE DOCUMENT [RUNS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

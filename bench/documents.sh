@@ -5,7 +5,7 @@
 # Prints one Markdown table (bench/documents_table.py): faces found, TAR and false accepts at
 # facematch's default threshold and OpenCV at the cosine it stands for, TAR at FAR 1e-4 per
 # condition, OpenCV's bar at the same pooled FAR, and every false accept by name.
-# Needs the release build (scripts/build.sh) and PyPI (opencv-python, as bench/compare.sh).
+# Builds what it runs (scripts/build.sh); needs PyPI (opencv-python, as bench/compare.sh).
 # Usage: bench/documents.sh [CONDITION ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,8 +1,8 @@
 //! How a generated liveness session is filmed and how briskly its person moves: the cheap
 //! webcams and the people a bank branch really has (`liveness generate --condition`). A
-//! condition changes the camera (frame rate, resolution, noise, compression, light) or the
-//! pace (how long a turn takes, how long a person waits between steps); `clean` is the
-//! generator's own camera and pace.
+//! condition changes the camera (frame rate, resolution, noise, compression, light), the
+//! pace (how long a turn takes, how long a person waits between steps) or the head (turning on
+//! a neck); `clean` is the generator's own camera, pace and head.
 
 use std::fmt;
 use std::str::FromStr;

@@ -39,6 +39,11 @@ const COARSEST_SIDE: usize = 60;
 const MAX_LEVELS: usize = 4;
 /// Half the side of the tracking window, pixels.
 const RADIUS: i32 = 5;
+/// A nose point found again after it was lost is taken back only this close to where the plane
+/// of the face points puts it, in eye distances: under half the 0.05 that counts a movement
+/// ([`super::session::MOVE_PARALLAX`]), so a point found again lets the return to the centre be
+/// seen but can never make a movement.
+const REFOUND_OFF_PLANE: f32 = 0.02;
 
 /// A grey frame as floats, for sub-pixel sampling.
 #[derive(Debug, Clone)]
@@ -242,7 +247,9 @@ impl Tracker {
         let next = Pyramid::of(frame);
         let limit = (ROUND_TRIP_SHARE * self.eye_distance).max(MIN_ROUND_TRIP);
         let pull = ANCHOR_SHARE * self.eye_distance;
-        for (i, (p, r)) in self.current.iter_mut().zip(&self.reference).enumerate() {
+        // Nose points lost before this frame (not those that slip in it).
+        let lost: Vec<usize> = (0..self.nose).filter(|&i| self.current[i].is_none()).collect();
+        for (p, r) in self.current.iter_mut().zip(&self.reference) {
             // Followed forward and back again: a point that does not come home slipped.
             *p = p.and_then(|at| {
                 let there = follow(&self.previous, &next, at)?;
@@ -252,15 +259,35 @@ impl Tracker {
                 }
                 Some(anchored(&self.reference_frame, next.full(), *r, there, pull))
             });
-            // A nose point that slipped is looked for again, frame after frame, where it was
-            // last seen and where it started (a head back at the centre): the nose is smooth and
-            // its few points are all the 3-D test has, so in a noisy feed they would otherwise
-            // run out one by one and the return to the centre would never be seen.
-            if p.is_none() && i < self.nose {
-                *p = found_again(&self.reference_frame, next.full(), *r, self.last_seen[i], limit);
+        }
+        // A nose point lost in an earlier frame is looked for again near where the plane of the
+        // face points puts it and where it was last seen, and taken back only on that plane (off
+        // it by less than REFOUND_OFF_PLANE): the nose is smooth and its few points are all the
+        // 3-D test has, so in a noisy feed they would otherwise run out one by one and the
+        // return to the centre would never be seen. Taken back on the plane only, a point found
+        // again can never show a movement, whatever it was matched to.
+        if !lost.is_empty() {
+            let (from, to) = self.face_pairs();
+            if let Some(plane) = fit_plane(&from, &to) {
+                let off_plane = REFOUND_OFF_PLANE * self.eye_distance;
+                for i in lost {
+                    let r = self.reference[i];
+                    let Some(on_plane) = plane.apply(r) else { continue };
+                    let found = found_again(
+                        &self.reference_frame,
+                        next.full(),
+                        r,
+                        [on_plane, self.last_seen[i]],
+                        limit,
+                    );
+                    self.current[i] = found
+                        .filter(|f| (f[0] - on_plane[0]).hypot(f[1] - on_plane[1]) < off_plane);
+                }
             }
+        }
+        for (seen, p) in self.last_seen.iter_mut().zip(&self.current) {
             if let Some(at) = *p {
-                self.last_seen[i] = at;
+                *seen = at;
             }
         }
         self.previous = next;
@@ -334,19 +361,22 @@ fn anchored(first: &Grey, next: &Grey, r: [f32; 2], there: [f32; 2], pull: f32) 
     }
 }
 
-/// The reference point `r`'s window found in `next` near `last_seen` or at its reference place,
-/// when matching it back lands within `limit` pixels of `r`.
+/// The reference point `r`'s window found in `next`, searched from each of `near` in turn,
+/// when matching it back from where the search started lands within `limit` pixels of `r`.
 fn found_again(
     first: &Grey,
     next: &Grey,
     r: [f32; 2],
-    last_seen: [f32; 2],
+    near: [[f32; 2]; 2],
     limit: f32,
 ) -> Option<[f32; 2]> {
-    [[last_seen[0] - r[0], last_seen[1] - r[1]], [0.0, 0.0]].into_iter().find_map(|guess| {
+    near.into_iter().find_map(|start| {
+        let guess = [start[0] - r[0], start[1] - r[1]];
         let v = lucas_kanade(first, next, r, guess)?;
         let there = [r[0] + v[0], r[1] + v[1]];
-        let back = lucas_kanade(next, first, there, [-v[0], -v[1]])?;
+        // Back from the search's start, not from its answer: a match the window does not
+        // really make does not come home from there.
+        let back = lucas_kanade(next, first, there, [-guess[0], -guess[1]])?;
         ((v[0] + back[0]).hypot(v[1] + back[1]) < limit).then_some(there)
     })
 }
@@ -413,12 +443,15 @@ mod tests {
     use super::{Grey, Tracker};
     use crate::domain::{Face, FaceBox};
 
-    /// A frame textured everywhere (two crossed waves), with the square around (130, 130)
-    /// left flat grey when `nose_hidden`.
-    fn frame(nose_hidden: bool) -> RgbImage {
+    /// A frame textured everywhere (two crossed waves), moved `shift` pixels to the right, with
+    /// the square around the nose (130, 130) flat grey (`None`) or its texture moved `Some(d)`
+    /// pixels further (a nose off the plane of the rest).
+    fn frame(shift: f32, nose: Option<f32>) -> RgbImage {
         RgbImage::from_fn(260, 240, |x, y| {
-            let (fx, fy) = (x as f32, y as f32);
-            if nose_hidden && (105..155).contains(&x) && (105..155).contains(&y) {
+            let on_nose = (105..155).contains(&x) && (105..155).contains(&y);
+            let fx = x as f32 - shift - if on_nose { nose.unwrap_or(0.0) } else { 0.0 };
+            let fy = y as f32;
+            if on_nose && nose.is_none() {
                 return Rgb([128; 3]);
             }
             let v = 128.0
@@ -428,22 +461,41 @@ mod tests {
         })
     }
 
-    #[test]
-    fn nose_points_lost_for_a_frame_are_found_again() {
+    /// A tracker whose nose points all slipped in its last frame.
+    fn tracker() -> Tracker {
         let landmarks =
             [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
         let face =
             Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks };
-        let mut tracker = Tracker::start(&frame(false), &face);
-        tracker.track(&frame(false));
+        let mut tracker = Tracker::start(&frame(0.0, Some(0.0)), &face);
+        tracker.track(&frame(0.0, Some(0.0)));
         assert!(tracker.nose_parallax().is_some_and(|n| n[0].hypot(n[1]) < 0.01));
-        // The nose goes flat for one frame (a noisy frame, a colour change): its points slip.
-        tracker.track(&frame(true));
+        // The nose goes flat for a frame (a noisy frame, a colour change): its points slip.
+        tracker.track(&frame(0.0, None));
         assert_eq!(tracker.nose_parallax(), None);
-        // Back in view, they are found where they were: the nose is measured again.
-        tracker.track(&frame(false));
+        tracker
+    }
+
+    #[test]
+    fn nose_points_lost_are_found_again_on_the_plane_of_the_face() {
+        // Back in view, where the rest of the face moved to: the nose is measured again, flat.
+        let mut tracker = tracker();
+        tracker.track(&frame(3.0, Some(0.0)));
         let nose = tracker.nose_parallax().expect("the nose points are found again");
         assert!(nose[0].hypot(nose[1]) < 0.01, "{nose:?}");
+    }
+
+    #[test]
+    fn nose_points_found_again_never_show_a_movement() {
+        // Back in view 6 px (0.1 eye distances) off the plane of the rest: a followed nose
+        // would show that, but a point found again is taken back on the plane only.
+        let mut tracker = tracker();
+        tracker.track(&frame(0.0, Some(6.0)));
+        let nose = tracker.nose_parallax();
+        assert!(nose.is_none_or(|n| n[0].hypot(n[1]) < 0.02), "{nose:?}");
+        // Back on the plane, it is found.
+        tracker.track(&frame(0.0, Some(0.0)));
+        assert!(tracker.nose_parallax().is_some());
     }
 
     #[test]

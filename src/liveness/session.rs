@@ -14,8 +14,8 @@ use super::geometry::{eye_distance, face_scale, nose_offset};
 
 /// How far the nose must leave the plane of the rest of the face, in the asked direction and
 /// in eye distances ([`super::flow::Tracker::nose_parallax`]), for a movement to count. On the
-/// generated sessions, head movements of 17-25° reached 0.055-0.19 and no print, screen or
-/// card went past 0.015 (README "Liveness").
+/// clean generated sessions, head movements of 17-25° reached 0.055-0.19 and no print, screen
+/// or card went past 0.021 (docs/liveness.md).
 pub const MOVE_PARALLAX: f32 = 0.05;
 /// Back under this share of [`MOVE_PARALLAX`] counts as back at the centre: 0.035 eye
 /// distances. A noisy webcam's still head, back at the centre after three movements, read
