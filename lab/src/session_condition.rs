@@ -79,8 +79,7 @@ const WEBCAM: SessionCondition = SessionCondition {
     noise: 10.0,
     jpeg_quality: 40,
     light: 0.25,
-    pace: USUAL_PACE,
-    neck: 0.0,
+    ..CLEAN
 };
 
 impl SessionCondition {

@@ -172,7 +172,7 @@ impl Pyramid {
 pub struct Tracker {
     reference: Vec<[f32; 2]>,
     current: Vec<Option<[f32; 2]>>,
-    /// Where each point was last followed to (its reference place before it is first moved).
+    /// Where each nose point was last followed to (its reference place before it is first moved).
     last_seen: Vec<[f32; 2]>,
     /// The first `nose` points sit on the nose; the rest cover the face.
     nose: usize,
@@ -232,7 +232,7 @@ impl Tracker {
         );
         let current = reference.iter().map(|p| Some(*p)).collect();
         Tracker {
-            last_seen: reference.clone(),
+            last_seen: reference[..nose_points].to_vec(),
             reference,
             current,
             nose: nose_points,
@@ -285,7 +285,7 @@ impl Tracker {
                 }
             }
         }
-        for (seen, p) in self.last_seen.iter_mut().zip(&self.current) {
+        for (seen, p) in self.last_seen.iter_mut().zip(&self.current[..self.nose]) {
             if let Some(at) = *p {
                 *seen = at;
             }
