@@ -14,12 +14,15 @@
 //! - **splice**: a bona fide recording of the asked movements, made under an earlier attempt's
 //!   colours, injected as clean frames (no screen between). Clips cut at the centre between
 //!   movements look here as one take does: every movement starts and ends at the centre;
-//! - **bent print**: the print bent round an upright cylinder (radius 0.9 face widths).
+//! - **bent print**: the print bent round an upright cylinder through the nose (radius 0.9 face
+//!   widths), turned as the solid it is ([`PrintShape`]);
+//! - **folded print**: the print folded along the upright through the nose, each half turned
+//!   back 20-35°, the ridge toward the camera, turned as the solid it is.
 //!
 //! Under the screen's light ([`ScreenLight`]) every surface in front of the camera is lit by the
 //! colours the kiosk shows, as a Lambertian surface facing the screen: a head by its normals,
-//! a print by its plane's, a bent print by its cylinder's. A screen gives off its own light and
-//! shows what was recorded, lit (if at all) by the colours of an earlier attempt.
+//! a print by its plane's, a bent or folded print by its shape's. A screen gives off its own
+//! light and shows what was recorded, lit (if at all) by the colours of an earlier attempt.
 //!
 //! Frames are 640×480 at 15 frames/s with the face about 190 px wide; every draw comes from
 //! the seed. [`LiveHead`] films a bona fide head one frame at a time under whatever light the
@@ -30,6 +33,7 @@ use std::str::FromStr;
 
 use image::{imageops, Rgb, RgbImage};
 
+use crate::print_shape::{draw_turned, Held, PrintShape};
 use crate::session_condition::SessionCondition;
 use crate::synthetic_capture::{add_noise, place};
 use crate::synthetic_card::{draw_card, portrait_crop, CardStyle, Rng};
@@ -43,6 +47,8 @@ pub const FRAME_SIZE: (u32, u32) = (640, 480);
 pub const FPS: f32 = 15.0;
 /// Width of the face box in a bona fide frame, pixels.
 const FACE_WIDTH: f32 = 190.0;
+/// The desk behind a held picture (shaded across the frame).
+const BACKGROUND: Rgb<u8> = Rgb([150, 146, 138]);
 
 /// What is in front of the camera, as ISO/IEC 30107-3 names it: bona fide or an attack species.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,6 +71,8 @@ pub enum Species {
     Splice,
     /// A print bent round an upright cylinder.
     BentPrint,
+    /// A print folded along the upright through the nose.
+    FoldedPrint,
 }
 
 impl Species {
@@ -72,8 +80,8 @@ impl Species {
     /// [`Species::EVERY`].
     pub const ALL: &'static [Species] = Species::EVERY.split_at(6).0;
 
-    /// All nine: [`Species::ALL`] and the attacks the screen's light is for.
-    pub const EVERY: [Species; 9] = [
+    /// All ten: [`Species::ALL`], the attacks the screen's light is for, and the folded print.
+    pub const EVERY: [Species; 10] = [
         Species::BonaFide,
         Species::Print,
         Species::Screen,
@@ -83,6 +91,7 @@ impl Species {
         Species::Mask,
         Species::Splice,
         Species::BentPrint,
+        Species::FoldedPrint,
     ];
 
     /// The label used in `sessions.csv` (`bona_fide`, `print`, ...).
@@ -97,6 +106,7 @@ impl Species {
             Species::Mask => "mask",
             Species::Splice => "splice",
             Species::BentPrint => "bent_print",
+            Species::FoldedPrint => "folded_print",
         }
     }
 }
@@ -226,16 +236,31 @@ pub fn generate_filmed(
             let n = timeline(&asked.0, (0.0, 0.0), condition, &mut rng).len();
             (0..n).map(|_| camera(frontal.clone(), &mut rng)).collect()
         }
-        Species::Print | Species::Screen | Species::Card | Species::BentPrint => {
+        Species::Print
+        | Species::Screen
+        | Species::Card
+        | Species::BentPrint
+        | Species::FoldedPrint => {
             let (picture, pivot, scale) = match species {
-                Species::Print | Species::BentPrint => (as_print(&frontal), centre(&frontal), 0.8),
+                Species::Print | Species::BentPrint | Species::FoldedPrint => {
+                    (as_print(&frontal), centre(&frontal), 0.8)
+                }
                 Species::Screen => (as_screen(&frontal, &mut rng), centre(&frontal), 0.75),
                 _ => held_card(photo, face, &mut rng),
             };
-            // A bent print: its columns on a cylinder round the upright through its pivot.
-            let radius = (species == Species::BentPrint).then_some(0.9 * FACE_WIDTH / scale);
-            let picture = match radius {
-                Some(r) => bend(&picture, pivot.0, r),
+            // A bent or folded print leaves its plane along the upright through the nose.
+            let column = head.landmarks[2][0] + print_margin(&frontal) as f32;
+            let shape = match species {
+                Species::BentPrint => {
+                    Some(PrintShape::Bent { column, radius: 0.9 * FACE_WIDTH / scale })
+                }
+                Species::FoldedPrint => {
+                    Some(PrintShape::Folded { column, angle: rng.range(20.0, 35.0).to_radians() })
+                }
+                _ => None,
+            };
+            let picture = match &shape {
+                Some(s) => s.front(&picture, BACKGROUND),
                 None => picture,
             };
             let poses = timeline(&shows, (25.0, 40.0), condition, &mut rng);
@@ -246,9 +271,9 @@ pub fn generate_filmed(
                     // A screen gives off its own light; paper and card reflect the kiosk's.
                     let lit = match species {
                         Species::Screen => picture.clone(),
-                        _ => light_picture(&picture, p, shown(n), radius.map(|r| (pivot.0, r))),
+                        _ => light_picture(&picture, p, shown(n), shape.as_ref()),
                     };
-                    held_frame(&lit, pivot, scale, p, &mut rng)
+                    held_frame(&lit, pivot, scale, p, shape.as_ref(), &mut rng)
                 })
                 .collect()
         }
@@ -262,7 +287,7 @@ pub fn generate_filmed(
                     let shown =
                         head_frame(&frontal, &head, p, recorded(n), condition.neck, &mut rng);
                     let screen = as_screen(&shown, &mut rng);
-                    held_frame(&screen, centre(&screen), 0.85, drift, &mut rng)
+                    held_frame(&screen, centre(&screen), 0.85, drift, None, &mut rng)
                 })
                 .collect()
         }
@@ -353,39 +378,24 @@ fn facing(n: [f32; 3]) -> f32 {
     n[0] * TO_SCREEN[0] + n[1] * TO_SCREEN[1] + n[2] * TO_SCREEN[2]
 }
 
-/// A flat picture (or one bent round the upright at column `bent.0` with radius `bent.1`,
-/// picture pixels) turned to `pose`, lit by `light` from the screen.
+/// A picture, flat or of `shape`, turned to `pose`, lit by `light` from the screen.
 fn light_picture(
     picture: &RgbImage,
     pose: (f32, f32),
     light: [f32; 3],
-    bent: Option<(f32, f32)>,
+    shape: Option<&PrintShape>,
 ) -> RgbImage {
     if light == [0.0; 3] {
         return picture.clone();
     }
     let columns: Vec<f32> = (0..picture.width())
         .map(|x| {
-            let angle = bent.map_or(0.0, |(c, r)| ((x as f32 - c) / r).clamp(-1.0, 1.0).asin());
+            let angle = shape.map_or(0.0, |s| s.slope(x as f32));
             facing(turn([angle.sin(), 0.0, angle.cos()], pose))
         })
         .collect();
     RgbImage::from_fn(picture.width(), picture.height(), |x, y| {
         add_light(*picture.get_pixel(x, y), light, columns[x as usize])
-    })
-}
-
-/// `picture` bent round the upright at column `c` with radius `r` (picture pixels), as the
-/// camera sees it from in front: a column at arc length u from `c` lands at r·sin(u / r).
-fn bend(picture: &RgbImage, c: f32, r: f32) -> RgbImage {
-    let fill = Rgb([150, 146, 138]);
-    RgbImage::from_fn(picture.width(), picture.height(), |x, y| {
-        let d = (x as f32 - c) / r;
-        if d.abs() >= 1.0 {
-            return fill;
-        }
-        let u = c + r * d.asin();
-        imageops::interpolate_bilinear(picture, u, y as f32).unwrap_or(fill)
     })
 }
 
@@ -583,9 +593,14 @@ fn camera(mut frame: RgbImage, rng: &mut Rng) -> RgbImage {
     frame
 }
 
+/// The white margin round a print of `photo`, pixels.
+fn print_margin(photo: &RgbImage) -> u32 {
+    photo.width() / 14
+}
+
 /// The photo as a paper print: white margin, lower contrast, a warm cast.
 fn as_print(photo: &RgbImage) -> RgbImage {
-    let margin = photo.width() / 14;
+    let margin = print_margin(photo);
     let mut paper = RgbImage::from_pixel(
         photo.width() + 2 * margin,
         photo.height() + 2 * margin,
@@ -636,26 +651,33 @@ fn held_card(photo: &RgbImage, face: &Face, rng: &mut Rng) -> (RgbImage, (f32, f
     (card, on_card.centre(), scale)
 }
 
-/// A flat `picture` held in front of a room-like background: its point `pivot` near the frame's
+/// A `picture` held in front of a room-like background: its point `pivot` near the frame's
 /// centre, `scale` frame pixels per picture pixel when facing the camera, turned to `pose`
-/// (degrees, as a head would), with a little hand shake.
+/// (degrees, as a head would), with a little hand shake. Flat, or the front view of a print
+/// of `shape`, turned as that solid.
 fn held_frame(
     picture: &RgbImage,
     pivot: (f32, f32),
     scale: f32,
     pose: (f32, f32),
+    shape: Option<&PrintShape>,
     rng: &mut Rng,
 ) -> RgbImage {
     let (w, h) = (FRAME_SIZE.0 as f32, FRAME_SIZE.1 as f32);
     let mut frame = RgbImage::from_fn(FRAME_SIZE.0, FRAME_SIZE.1, |x, y| {
         let shade = 0.8 + 0.3 * (y as f32 / h) - 0.1 * (x as f32 / w);
-        Rgb([150.0, 146.0, 138.0].map(|c| (c * shade).min(255.0) as u8))
+        Rgb(BACKGROUND.0.map(|c| (f32::from(c) * shade).min(255.0) as u8))
     });
     let at = (w / 2.0 + rng.range(-3.0, 3.0), 0.45 * h + rng.range(-3.0, 3.0));
     let roll = rng.range(-1.5, 1.5).to_radians();
+    let distance = 600.0;
+    if let Some(shape) = shape {
+        let held = Held { pivot, at, scale, roll, pose, distance };
+        draw_turned(&mut frame, picture, shape, &held);
+        return camera(frame, rng);
+    }
     let (syaw, cyaw) = pose.0.to_radians().sin_cos();
     let (sp, cp) = pose.1.to_radians().sin_cos();
-    let distance = 600.0;
     let (pw, ph) = (picture.width() as f32, picture.height() as f32);
     let corners = [(0.0, 0.0), (pw, 0.0), (pw, ph), (0.0, ph)].map(|(x, y)| {
         let (x, y) = ((x - pivot.0) * scale, (y - pivot.1) * scale);

@@ -57,6 +57,11 @@ fn a_head_answers_its_own_colours_and_recordings_prints_and_screens_do_not() {
                 assert!(!report.live(), "{species}: {report:?}");
                 assert_eq!(verdict, Some(FlashVerdict::Answered), "{species}: {report:?}");
             }
+            Species::FoldedPrint => {
+                // Folded along the nose, paper shows depth as a head does, and reflects the
+                // colours as skin does: neither test refuses it (docs/liveness.md).
+                assert_eq!(verdict, Some(FlashVerdict::Answered), "{species}: {report:?}");
+            }
             Species::Screen | Species::Static => {
                 // A screen gives off its own light; a frozen frame does not change at all.
                 assert!(!report.live(), "{species}: {report:?}");

@@ -114,7 +114,7 @@ pub struct LivenessGenerateArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub person: Vec<String>,
     /// Only these species (sessions.csv labels: bona_fide, print, screen, video_replay, card,
-    /// static, mask, splice, bent_print); default: all.
+    /// static, mask, splice, bent_print, folded_print); default: all.
     #[arg(long, value_delimiter = ',', value_name = "LABEL")]
     pub species: Vec<String>,
     /// Light every session by the kiosk's colours at this strength: the screen's light on a face

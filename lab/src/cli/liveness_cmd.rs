@@ -117,7 +117,7 @@ fn write_sessions(
 ) -> Result<Vec<[String; 8]>> {
     let mut rows = Vec::new();
     for &species in species {
-        // Seeds by the species' place among all nine, so a filtered set draws the same.
+        // Seeds by the species' place among them all, so a filtered set draws the same.
         let k = Species::EVERY.iter().position(|s| *s == species).unwrap_or(0);
         let seed = 7919 * i as u64 + k as u64;
         let mut rng = Rng(seed);
