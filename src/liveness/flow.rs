@@ -256,17 +256,24 @@ impl Tracker {
                 Some(anchored(&self.reference_frame, next.full(), *r, there, pull))
             });
         }
-        // A point that slipped from where it was is tried once more from where the face's own
-        // movement puts it: a nod at 8 frames/s moves a small face 15-20 px between frames,
-        // and the smooth nose is then followed forward but not home again from so far.
-        // Started from the face's movement both ways, the round trip keeps its power.
-        let face_shift = self.face_shift(&moved_from);
-        if let Some(shift) = face_shift.filter(|s| s[0].hypot(s[1]) >= 1.0) {
+        // A point that slipped from where it was is tried once more from where the plane of the
+        // face points followed in this frame puts it: a nod at 8 frames/s moves a small face
+        // 15-20 px between frames, and the smooth nose is then followed forward but not home
+        // again from so far. Started from the plane both ways, the round trip keeps its power,
+        // and on a flat picture a search that stays where it started leans toward flat.
+        let (from, to) = self.face_pairs();
+        let plane = if from.len() >= MIN_POINTS { fit_plane(&from, &to) } else { None };
+        if let Some(plane) = plane {
             for (i, r) in self.reference.iter().enumerate() {
                 let Some(at) = moved_from[i].filter(|_| self.current[i].is_none()) else {
                     continue;
                 };
-                self.current[i] = followed_home(&self.previous, &next, at, shift, limit)
+                let Some(on_plane) = plane.apply(*r) else { continue };
+                let start = [on_plane[0] - at[0], on_plane[1] - at[1]];
+                if start[0].hypot(start[1]) < 1.0 {
+                    continue;
+                }
+                self.current[i] = followed_home(&self.previous, &next, at, start, limit)
                     .map(|there| anchored(&self.reference_frame, next.full(), *r, there, pull));
             }
         }
@@ -315,19 +322,6 @@ impl Tracker {
             .zip(&self.current[self.nose..])
             .filter_map(|(r, c)| c.map(|c| (*r, c)))
             .unzip()
-    }
-
-    /// The face points' median movement from `before` to now, pixels; `None` with fewer than
-    /// [`MIN_POINTS`] followed both times.
-    fn face_shift(&self, before: &[Option<[f32; 2]>]) -> Option<[f32; 2]> {
-        let (mut dx, mut dy): (Vec<f32>, Vec<f32>) = before[self.nose..]
-            .iter()
-            .zip(&self.current[self.nose..])
-            .filter_map(|(b, c)| {
-                Some((c.as_ref()?[0] - b.as_ref()?[0], c.as_ref()?[1] - b.as_ref()?[1]))
-            })
-            .unzip();
-        (dx.len() >= MIN_POINTS).then(|| [median(&mut dx), median(&mut dy)])
     }
 
     /// Where the nose went off the plane of the rest of the face since the reference frame:
@@ -559,8 +553,14 @@ mod tests {
     /// A face of random texture, fine and coarse, with a smoother, fainter nose square around
     /// (130, 130), all moved `down` pixels.
     fn nodding_frame(down: f32) -> RgbImage {
+        flat_frame(down, 1.0)
+    }
+
+    /// [`nodding_frame`]'s picture moved `down` pixels and enlarged `zoom` times about (130, 130).
+    fn flat_frame(down: f32, zoom: f32) -> RgbImage {
         RgbImage::from_fn(260, 240, |x, y| {
-            let (fx, fy) = (x as f32, y as f32 - down);
+            let fx = 130.0 + (x as f32 - 130.0) / zoom;
+            let fy = 130.0 + (y as f32 - down - 130.0) / zoom;
             let on_nose = (105.0..155.0).contains(&fx) && (105.0..155.0).contains(&fy);
             let v = if on_nose {
                 96.0 + 0.25 * value_noise(fx, fy, 8.0, 7)
@@ -576,8 +576,8 @@ mod tests {
     #[test]
     fn a_nose_that_moves_far_between_frames_is_still_followed() {
         // A nod at 8 frames/s: the face 14 px lower in the next frame. The smooth nose, followed
-        // from where it was, comes home for 5 of its 12 points; followed from where the rest of
-        // the face went, for all.
+        // from where it was, comes home for 5 of its 12 points; followed from where the plane of
+        // the rest of the face puts it, for all.
         let landmarks =
             [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
         let face =
@@ -589,6 +589,22 @@ mod tests {
             assert_eq!(followed, tracker.nose, "{down} px");
             let nose = tracker.nose_parallax().expect("the nose is measured");
             assert!(nose[0].hypot(nose[1]) < 0.01, "{down} px: {nose:?}");
+        }
+    }
+
+    #[test]
+    fn a_flat_picture_moved_far_and_brought_closer_stays_flat() {
+        // Brought 6 % closer in each frame as it moves 14 px: where the nose points slip, they
+        // are looked for again where the plane of the picture puts them, not merely shifted.
+        let landmarks =
+            [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
+        let face =
+            Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks };
+        let mut tracker = Tracker::start(&flat_frame(0.0, 1.0), &face);
+        for (down, zoom) in [(14.0, 1.06), (28.0, 1.12), (42.0, 1.19)] {
+            tracker.track(&flat_frame(down, zoom));
+            let nose = tracker.nose_parallax().expect("the nose is measured");
+            assert!(nose[0].hypot(nose[1]) < 0.01, "{down} px, {zoom}: {nose:?}");
         }
     }
 
