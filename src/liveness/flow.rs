@@ -495,12 +495,16 @@ mod tests {
         })
     }
 
-    /// A tracker whose nose points all slipped in its last frame.
-    fn tracker() -> Tracker {
+    /// The face of the test frames: nose at (130, 130), 60 px between the eyes.
+    fn face() -> Face {
         let landmarks =
             [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
-        let face =
-            Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks };
+        Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks }
+    }
+
+    /// A tracker whose nose points all slipped in its last frame.
+    fn tracker() -> Tracker {
+        let face = face();
         let mut tracker = Tracker::start(&frame(0.0, Some(0.0)), &face);
         tracker.track(&frame(0.0, Some(0.0)));
         assert!(tracker.nose_parallax().is_some_and(|n| n[0].hypot(n[1]) < 0.01));
@@ -578,10 +582,7 @@ mod tests {
         // A nod at 8 frames/s: the face 14 px lower in the next frame. The smooth nose, followed
         // from where it was, comes home for 5 of its 12 points; followed from where the plane of
         // the rest of the face puts it, for all.
-        let landmarks =
-            [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
-        let face =
-            Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks };
+        let face = face();
         let mut tracker = Tracker::start(&nodding_frame(0.0), &face);
         for down in [0.0, 14.0, 28.0] {
             tracker.track(&nodding_frame(down));
@@ -596,10 +597,7 @@ mod tests {
     fn a_flat_picture_moved_far_and_brought_closer_stays_flat() {
         // Brought 6 % closer in each frame as it moves 14 px: where the nose points slip, they
         // are looked for again where the plane of the picture puts them, not merely shifted.
-        let landmarks =
-            [[100.0, 100.0], [160.0, 100.0], [130.0, 130.0], [108.0, 160.0], [152.0, 160.0]];
-        let face =
-            Face { bbox: FaceBox { x: 70.0, y: 60.0, w: 120.0, h: 140.0 }, score: 0.9, landmarks };
+        let face = face();
         let mut tracker = Tracker::start(&flat_frame(0.0, 1.0), &face);
         for (down, zoom) in [(14.0, 1.06), (28.0, 1.12), (42.0, 1.19)] {
             tracker.track(&flat_frame(down, zoom));
